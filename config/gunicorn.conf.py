@@ -1,0 +1,12 @@
+"""Gunicorn settings for `make run` and the benchmarks (override with GUNICORN_CMD_ARGS)."""
+import os
+
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_WORKERS", "2"))
+# Threads keep a slow upload or pull from blocking other clients; hashing and file I/O release the GIL.
+worker_class = "gthread"
+threads = int(os.environ.get("WEB_THREADS", "8"))
+timeout = 120
+graceful_timeout = 10
+keepalive = 5
+accesslog = os.environ.get("ACCESS_LOG", "-") or None

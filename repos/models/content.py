@@ -1,0 +1,99 @@
+"""Content-addressed rows: blobs and manifests are stored once and shared across repositories."""
+from django.db import models
+
+from repos.oci import media_types
+
+
+class Blob(models.Model):
+    digest = models.CharField(max_length=140, unique=True)
+    size = models.BigIntegerField()
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.digest
+
+
+class RepositoryBlob(models.Model):
+    """The blob is readable through this repository (pushed, mounted or promoted into it)."""
+
+    repository = models.ForeignKey("repos.Repository", on_delete=models.CASCADE, related_name="blob_links")
+    blob = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="repository_links")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["repository", "blob"], name="uniq_repository_blob")]
+
+
+class Manifest(models.Model):
+    """A manifest or index, kept as the exact bytes received; the digest is over those bytes."""
+
+    digest = models.CharField(max_length=140, unique=True)
+    media_type = models.CharField(max_length=255)
+    raw = models.BinaryField()
+    size = models.IntegerField()
+    # Image manifests: the config blob and what it says; indexes leave these empty.
+    config_blob = models.ForeignKey(Blob, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    config = models.JSONField(default=dict, blank=True)
+    os = models.CharField(max_length=64, blank=True)
+    architecture = models.CharField(max_length=64, blank=True)
+    variant = models.CharField(max_length=64, blank=True)
+    image_created = models.DateTimeField(null=True, blank=True)
+    # Bytes a pull transfers: config + layers, or for an index the sum over its children.
+    content_size = models.BigIntegerField(default=0)
+    annotations = models.JSONField(default=dict, blank=True)
+    artifact_type = models.CharField(max_length=255, blank=True)
+    subject_digest = models.CharField(max_length=140, blank=True, db_index=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.digest
+
+    @property
+    def is_index(self) -> bool:
+        return self.media_type in media_types.INDEX_TYPES
+
+    @property
+    def platform(self) -> str:
+        parts = [self.os, self.architecture, self.variant]
+        return "/".join(p for p in parts if p)
+
+
+class ManifestListEntry(models.Model):
+    """One child of an index, with the platform the index declares for it."""
+
+    index = models.ForeignKey(Manifest, on_delete=models.CASCADE, related_name="entries")
+    manifest = models.ForeignKey(Manifest, on_delete=models.PROTECT, related_name="parent_entries")
+    position = models.PositiveIntegerField()
+    os = models.CharField(max_length=64, blank=True)
+    architecture = models.CharField(max_length=64, blank=True)
+    variant = models.CharField(max_length=64, blank=True)
+    os_version = models.CharField(max_length=128, blank=True)
+
+    class Meta:
+        ordering = ["index", "position"]
+        constraints = [models.UniqueConstraint(fields=["index", "position"], name="uniq_entry_position")]
+
+    @property
+    def platform(self) -> str:
+        return "/".join(p for p in (self.os, self.architecture, self.variant) if p)
+
+    @property
+    def is_attestation(self) -> bool:
+        return self.os == "unknown" or self.architecture == "unknown"
+
+
+class ManifestLayer(models.Model):
+    """A layer of an image manifest, in order, with the history entry that produced it."""
+
+    manifest = models.ForeignKey(Manifest, on_delete=models.CASCADE, related_name="layers")
+    blob = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveIntegerField()
+    media_type = models.CharField(max_length=255)
+    size = models.BigIntegerField()
+    created_by = models.TextField(blank=True)
+    history_created = models.CharField(max_length=64, blank=True)
+    empty_layer = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["manifest", "position"]
+        constraints = [models.UniqueConstraint(fields=["manifest", "position"], name="uniq_layer_position")]

@@ -1,0 +1,84 @@
+"""Repositories, the images inside them, and tags."""
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+
+repository_key_validator = RegexValidator(
+    r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$",
+    "Lower-case letters, digits and single separators (. _ -) between them.",
+)
+
+
+class Repository(models.Model):
+    """A local repository: the first path segment of every client name (`docker-local/app`)."""
+
+    key = models.CharField(max_length=64, unique=True, validators=[repository_key_validator])
+    description = models.TextField(blank=True)
+    stage = models.CharField(max_length=32, blank=True, help_text="Pipeline label, e.g. dev, test, prod.")
+    stage_order = models.PositiveSmallIntegerField(default=0)
+    is_public = models.BooleanField(default=False)
+    tag_immutability = models.BooleanField(default=False)
+    required_platforms = models.JSONField(default=list, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["stage_order", "key"]
+        verbose_name_plural = "repositories"
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class Image(models.Model):
+    """A name inside a repository, e.g. `multiarch-image` or `team/app`."""
+
+    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="images")
+    name = models.CharField(max_length=255)
+    created = models.DateTimeField(auto_now_add=True)
+    last_pushed = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["repository__key", "name"]
+        constraints = [models.UniqueConstraint(fields=["repository", "name"], name="uniq_image_name")]
+
+    def __str__(self) -> str:
+        return f"{self.repository.key}/{self.name}"
+
+    @property
+    def client_name(self) -> str:
+        return f"{self.repository.key}/{self.name}"
+
+
+class ImageManifest(models.Model):
+    """Membership: the manifest is present in this image (reachable by digest)."""
+
+    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="memberships")
+    manifest = models.ForeignKey("repos.Manifest", on_delete=models.PROTECT, related_name="memberships")
+    pushed_at = models.DateTimeField(auto_now_add=True)
+    pushed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["image", "manifest"], name="uniq_image_manifest")]
+
+
+class Tag(models.Model):
+    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(max_length=128)
+    manifest = models.ForeignKey("repos.Manifest", on_delete=models.PROTECT, related_name="tags")
+    # A per-platform tag (`1.0-linux-arm64`) points back at the index tag (`1.0`) it came from.
+    derived_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="derived_tags"
+    )
+    updated = models.DateTimeField(auto_now=True)
+    pushed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["image", "name"], name="uniq_tag_name")]
+
+    def __str__(self) -> str:
+        return f"{self.image}:{self.name}"

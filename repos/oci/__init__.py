@@ -1,0 +1,55 @@
+"""Pure OCI / Docker distribution parsing helpers (stdlib only, no Django)."""
+
+from . import media_types
+from .digests import (
+    DIGEST_RE,
+    Digest,
+    InvalidDigest,
+    blob_relpath,
+    is_valid_digest,
+    parse_digest,
+    sha256_digest,
+)
+from .image_config import HistoryEntry, ImageConfig, layer_history, parse_image_config
+from .manifests import (
+    Descriptor,
+    ImageIndex,
+    ImageManifest,
+    ManifestError,
+    MediaTypeMismatch,
+    ParsedManifest,
+    Platform,
+    UnsupportedManifestType,
+    parse_manifest,
+    referenced_digests,
+)
+from .names import is_valid_name, is_valid_tag, platform_tag, split_name
+
+__all__ = [
+    "DIGEST_RE",
+    "Descriptor",
+    "Digest",
+    "HistoryEntry",
+    "ImageConfig",
+    "ImageIndex",
+    "ImageManifest",
+    "InvalidDigest",
+    "ManifestError",
+    "MediaTypeMismatch",
+    "ParsedManifest",
+    "Platform",
+    "UnsupportedManifestType",
+    "blob_relpath",
+    "is_valid_digest",
+    "is_valid_name",
+    "is_valid_tag",
+    "layer_history",
+    "media_types",
+    "parse_digest",
+    "parse_image_config",
+    "parse_manifest",
+    "platform_tag",
+    "referenced_digests",
+    "sha256_digest",
+    "split_name",
+]

@@ -1,0 +1,30 @@
+"""Who may do what through /v2/. The one place the registry asks about permissions."""
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from repos.models import Repository
+
+PULL = "pull"
+PUSH = "push"
+DELETE = "delete"
+
+
+def require(request, repository: Repository, *actions: str) -> None:
+    """Raise the spec error when the caller may not perform `actions` on `repository`."""
+    from accounts.registry_auth import require_repository_access
+
+    require_repository_access(request, repository, actions)
+
+
+def readable_repositories(request) -> QuerySet[Repository]:
+    from accounts.registry_auth import readable_repositories as readable
+
+    return readable(request)
+
+
+def require_base(request) -> None:
+    """`GET /v2/`: tells a client whether (and how) to authenticate."""
+    from accounts.registry_auth import require_base as check
+
+    check(request)

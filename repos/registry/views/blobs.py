@@ -1,0 +1,118 @@
+"""GET/HEAD/DELETE /v2/<name>/blobs/<digest>."""
+from __future__ import annotations
+
+import os
+
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+
+from repos import errors, selectors
+from repos.registry import access
+from repos.registry.views.base import RegistryView
+from repos.services import blobs as blob_services
+from repos.storage import BlobNotFound, get_blob_store
+
+STREAM_CHUNK = 1024 * 1024
+
+
+class BlobView(RegistryView):
+    def head(self, request, name: str, digest: str):
+        repository, _ = selectors.repository_resolve(name=name)
+        access.require(request, repository, access.PULL)
+        blob = selectors.blob_get_in_repository(repository=repository, digest=digest)
+        response = HttpResponse(status=200, content_type="application/octet-stream")
+        response.headers["Content-Length"] = str(blob.size)
+        response.headers["Docker-Content-Digest"] = blob.digest
+        response.headers["Accept-Ranges"] = "bytes"
+        response.headers["ETag"] = f'"{blob.digest}"'
+        return response
+
+    def get(self, request, name: str, digest: str):
+        repository, _ = selectors.repository_resolve(name=name)
+        access.require(request, repository, access.PULL)
+        blob = selectors.blob_get_in_repository(repository=repository, digest=digest)
+        store = get_blob_store()
+        byte_range = _parse_range(request.headers.get("Range", ""), blob.size)
+        url = store.presigned_url(blob.digest)
+        if url and byte_range is None:
+            response = HttpResponseRedirect(url, status=307)
+            response.status_code = 307
+            response.headers["Docker-Content-Digest"] = blob.digest
+            return response
+        try:
+            handle = store.open(blob.digest)
+        except BlobNotFound:
+            raise errors.BlobUnknown(detail={"digest": blob.digest}) from None
+        if byte_range is None:
+            response = FileResponse(handle, content_type="application/octet-stream")
+            response.headers["Content-Length"] = str(blob.size)
+        else:
+            response = _range_response(handle, *byte_range, total=blob.size)
+        response.headers["Docker-Content-Digest"] = blob.digest
+        response.headers["Accept-Ranges"] = "bytes"
+        response.headers["ETag"] = f'"{blob.digest}"'
+        return response
+
+    def delete(self, request, name: str, digest: str):
+        repository, _ = selectors.repository_resolve(name=name)
+        access.require(request, repository, access.DELETE)
+        blob = selectors.blob_get_in_repository(repository=repository, digest=digest)
+        blob_services.blob_unlink(repository=repository, blob=blob)
+        return HttpResponse(status=202)
+
+
+def _parse_range(value: str, size: int) -> tuple[int, int] | None:
+    """A single `bytes=start-end` range, None for the whole blob; 416 when unsatisfiable."""
+    if not value:
+        return None
+    unit, _, spec = value.partition("=")
+    start_s, sep, end_s = spec.strip().partition("-")
+    if unit.strip() != "bytes" or not sep or "," in spec:
+        raise _unsatisfiable(size)
+    try:
+        if start_s:
+            start = int(start_s)
+            end = int(end_s) if end_s else size - 1
+        else:  # suffix range: the last N bytes
+            start, end = max(size - int(end_s), 0), size - 1
+    except ValueError:
+        raise _unsatisfiable(size) from None
+    end = min(end, size - 1)
+    if start > end or start >= size:
+        raise _unsatisfiable(size)
+    if start == 0 and end == size - 1:
+        return None
+    return start, end
+
+
+def _unsatisfiable(size: int) -> errors.RegistryError:
+    return errors.RangeInvalid("requested range not satisfiable", headers={"Content-Range": f"bytes */{size}"})
+
+
+def _range_response(handle, start: int, end: int, *, total: int):
+    length = end - start + 1
+    handle.seek(start) if hasattr(handle, "seek") else _skip(handle, start)
+
+    def chunks():
+        remaining = length
+        try:
+            while remaining > 0:
+                data = handle.read(min(STREAM_CHUNK, remaining))
+                if not data:
+                    break
+                remaining -= len(data)
+                yield data
+        finally:
+            handle.close()
+
+    response = StreamingHttpResponse(chunks(), status=206, content_type="application/octet-stream")
+    response.headers["Content-Length"] = str(length)
+    response.headers["Content-Range"] = f"bytes {start}-{end}/{total}"
+    return response
+
+
+def _skip(handle, count: int) -> None:
+    while count > 0:
+        data = handle.read(min(STREAM_CHUNK, count))
+        if not data:
+            return
+        count -= len(data)

@@ -1,0 +1,95 @@
+"""GET/HEAD/PUT/DELETE /v2/<name>/manifests/<reference>."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpResponse
+
+from repos import errors, selectors
+from repos.models import Manifest
+from repos.oci import media_types
+from repos.registry import access
+from repos.registry.streams import request_body
+from repos.registry.views.base import RegistryView
+from repos.services import manifests as manifest_services
+
+
+def _manifest_headers(response: HttpResponse, manifest: Manifest) -> HttpResponse:
+    response.headers["Content-Type"] = manifest.media_type
+    response.headers["Content-Length"] = str(manifest.size)
+    response.headers["Docker-Content-Digest"] = manifest.digest
+    response.headers["ETag"] = f'"{manifest.digest}"'
+    return response
+
+
+def _negotiate(request, manifest: Manifest, image) -> Manifest:
+    """A client that accepts image manifests but no list type gets the linux/amd64 child of an index."""
+    accept = request.headers.get("Accept", "")
+    if not manifest.is_index or not accept:
+        return manifest
+    accepted = {part.split(";", 1)[0].strip() for part in accept.split(",")}
+    if accepted & (media_types.INDEX_TYPES | {"*/*"}) or not accepted & media_types.IMAGE_MANIFEST_TYPES:
+        return manifest
+    entry = manifest.entries.select_related("manifest").filter(os="linux", architecture="amd64").first()
+    if entry is None or entry.manifest.media_type not in accepted:
+        raise errors.ManifestUnknown("no manifest matches the accepted media types")
+    return entry.manifest
+
+
+class ManifestView(RegistryView):
+    def _lookup(self, request, name: str, reference: str) -> Manifest:
+        repository, image_name = selectors.repository_resolve(name=name)
+        access.require(request, repository, access.PULL)
+        image = selectors.image_get(repository=repository, name=image_name)
+        manifest = selectors.manifest_get(image=image, reference=reference)
+        return _negotiate(request, manifest, image)
+
+    def head(self, request, name: str, reference: str):
+        manifest = self._lookup(request, name, reference)
+        return _manifest_headers(HttpResponse(status=200), manifest)
+
+    def get(self, request, name: str, reference: str):
+        manifest = self._lookup(request, name, reference)
+        return _manifest_headers(HttpResponse(bytes(manifest.raw), status=200), manifest)
+
+    def put(self, request, name: str, reference: str):
+        repository, image_name = selectors.repository_resolve(name=name)
+        access.require(request, repository, access.PULL, access.PUSH)
+        raw = _read_manifest_body(request)
+        manifest = manifest_services.manifest_put(
+            repository=repository,
+            image_name=image_name,
+            reference=reference,
+            raw=raw,
+            content_type=request.headers.get("Content-Type", ""),
+            user=request.user if request.user.is_authenticated else None,
+        )
+        response = HttpResponse(status=201)
+        response.headers["Location"] = f"/v2/{name}/manifests/{manifest.digest}"
+        response.headers["Docker-Content-Digest"] = manifest.digest
+        response.headers["Content-Length"] = "0"
+        if manifest.subject_digest:
+            response.headers["OCI-Subject"] = manifest.subject_digest
+        return response
+
+    def delete(self, request, name: str, reference: str):
+        repository, image_name = selectors.repository_resolve(name=name)
+        access.require(request, repository, access.DELETE)
+        image = selectors.image_get(repository=repository, name=image_name)
+        if ":" in reference:
+            selectors.manifest_get(image=image, reference=reference)
+            manifest_services.manifest_delete(image=image, digest=reference)
+        else:
+            manifest_services.tag_delete(image=image, name=reference)
+        return HttpResponse(status=202)
+
+
+def _read_manifest_body(request) -> bytes:
+    """Read at most the size limit (+1 to detect excess): an oversized body never fills memory."""
+    limit = settings.REGISTRY_MAX_MANIFEST_BYTES
+    stream, length = request_body(request)
+    if length is not None and length > limit:
+        raise errors.ManifestTooLarge(detail={"limit": limit})
+    raw = stream.read(limit + 1) if length is None else stream.read(length)
+    if len(raw) > limit:
+        raise errors.ManifestTooLarge(detail={"limit": limit})
+    return raw

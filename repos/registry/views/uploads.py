@@ -1,0 +1,96 @@
+"""Blob uploads: POST starts (or mounts, or pushes monolithically), PATCH appends, PUT completes."""
+from __future__ import annotations
+
+from django.http import HttpResponse
+
+from repos import errors, selectors
+from repos.registry import access
+from repos.registry.streams import parse_content_range, request_body
+from repos.registry.views.base import RegistryView
+from repos.services import uploads as upload_services
+
+
+def _blob_created(name: str, digest: str) -> HttpResponse:
+    response = HttpResponse(status=201)
+    response.headers["Location"] = f"/v2/{name}/blobs/{digest}"
+    response.headers["Docker-Content-Digest"] = digest
+    response.headers["Content-Length"] = "0"
+    return response
+
+
+def _upload_progress(session, offset: int, *, status: int) -> HttpResponse:
+    response = HttpResponse(status=status)
+    response.headers["Location"] = upload_services.upload_location(session)
+    response.headers["Range"] = f"0-{max(offset - 1, 0)}"
+    response.headers["Docker-Upload-UUID"] = str(session.id)
+    response.headers["Content-Length"] = "0"
+    return response
+
+
+class UploadStartView(RegistryView):
+    def post(self, request, name: str):
+        repository, image_name = selectors.repository_resolve(name=name)
+        access.require(request, repository, access.PULL, access.PUSH)
+        mount, source_name = request.GET.get("mount", ""), request.GET.get("from", "")
+        if mount and source_name:
+            blob = self._try_mount(request, repository, mount, source_name)
+            if blob is not None:
+                return _blob_created(name, blob.digest)
+        digest = request.GET.get("digest", "")
+        if digest:
+            stream, length = request_body(request)
+            blob = upload_services.blob_push_monolithic(
+                repository=repository, image_name=image_name, digest=digest, stream=stream, length=length
+            )
+            return _blob_created(name, blob.digest)
+        session = upload_services.upload_start(repository=repository, image_name=image_name)
+        return _upload_progress(session, 0, status=202)
+
+    @staticmethod
+    def _try_mount(request, repository, digest: str, source_name: str):
+        """Mount when the caller may read the source; otherwise None, and a normal upload follows."""
+        try:
+            source, _ = selectors.repository_resolve(name=source_name)
+            access.require(request, source, access.PULL)
+            selectors.blob_get_in_repository(repository=source, digest=digest)
+        except errors.RegistryError:
+            return None
+        return upload_services.blob_mount(repository=repository, digest=digest, source=source)
+
+
+class UploadView(RegistryView):
+    def _session(self, request, name: str, upload_id: str):
+        repository, image_name = selectors.repository_resolve(name=name)
+        access.require(request, repository, access.PULL, access.PUSH)
+        return selectors.upload_get(repository=repository, image_name=image_name, upload_id=upload_id)
+
+    def get(self, request, name: str, upload_id: str):
+        session = self._session(request, name, upload_id)
+        return _upload_progress(session, upload_services.upload_offset(session=session), status=204)
+
+    def patch(self, request, name: str, upload_id: str):
+        session = self._session(request, name, upload_id)
+        stream, length = request_body(request)
+        content_range = parse_content_range(request.headers.get("Content-Range", ""))
+        range_start = None
+        if content_range is not None:
+            range_start = content_range[0]
+            chunk_length = content_range[1] - content_range[0] + 1
+            if length is not None and length != chunk_length:
+                raise errors.RangeInvalid("Content-Range does not match Content-Length")
+        offset = upload_services.upload_append(session=session, stream=stream, length=length, range_start=range_start)
+        return _upload_progress(session, offset, status=202)
+
+    def put(self, request, name: str, upload_id: str):
+        session = self._session(request, name, upload_id)
+        digest = request.GET.get("digest", "")
+        if not digest:
+            raise errors.DigestInvalid("the digest query parameter is required")
+        stream, length = request_body(request)
+        blob = upload_services.upload_complete(session=session, digest=digest, stream=stream, length=length)
+        return _blob_created(name, blob.digest)
+
+    def delete(self, request, name: str, upload_id: str):
+        session = self._session(request, name, upload_id)
+        upload_services.upload_cancel(session=session)
+        return HttpResponse(status=204)

@@ -1,0 +1,250 @@
+"""Storing manifests and moving tags.
+
+All I/O (reading config blobs) happens before the transaction; the rows for the manifest,
+its children/layers, membership and tags are then written in one transaction.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from repos import errors
+from repos.models import (
+    Blob,
+    Image,
+    ImageManifest,
+    Manifest,
+    ManifestLayer,
+    ManifestListEntry,
+    Repository,
+    Tag,
+)
+from repos.oci import digests, media_types, names
+from repos.oci.image_config import ImageConfig, layer_history, parse_image_config
+from repos.oci.manifests import ImageIndex, ImageManifest as ParsedImageManifest, ManifestError, parse_manifest
+from repos.storage import get_blob_store
+
+MAX_CONFIG_BYTES = 8 * 1024 * 1024
+# Layers with these media types may be absent from the registry (the spec's exception).
+NON_DISTRIBUTABLE_MARKERS = ("nondistributable", "foreign")
+
+
+@dataclass
+class _Prepared:
+    parsed: ParsedImageManifest | ImageIndex
+    digest: str
+    blobs: dict[str, Blob] = field(default_factory=dict)
+    children: dict[str, Manifest] = field(default_factory=dict)
+    config: ImageConfig | None = None
+
+
+def manifest_put(
+    *, repository: Repository, image_name: str, reference: str, raw: bytes, content_type: str, user=None
+) -> Manifest:
+    if len(raw) > settings.REGISTRY_MAX_MANIFEST_BYTES:
+        raise errors.ManifestTooLarge(detail={"limit": settings.REGISTRY_MAX_MANIFEST_BYTES})
+    tag_name = _check_reference(reference, raw)
+    try:
+        parsed = parse_manifest(raw, content_type)
+    except ManifestError as exc:
+        raise errors.ManifestInvalid(str(exc)) from None
+    prepared = _Prepared(parsed=parsed, digest=digests.sha256_digest(raw))
+    image = Image.objects.filter(repository=repository, name=image_name).first()
+    _resolve_references(prepared, repository=repository, image=image)
+
+    with transaction.atomic():
+        image, _ = Image.objects.get_or_create(repository=repository, name=image_name)
+        manifest = _manifest_get_or_create(prepared, raw=raw)
+        ImageManifest.objects.get_or_create(image=image, manifest=manifest, defaults={"pushed_by": user})
+        if tag_name:
+            tag_set(image=image, name=tag_name, manifest=manifest, user=user)
+        Image.objects.filter(pk=image.pk).update(last_pushed=timezone.now())
+    return manifest
+
+
+def tag_set(*, image: Image, name: str, manifest: Manifest, user=None) -> Tag:
+    """Point a tag at a manifest; for an index, derive `<tag>-<os>-<arch>[-<variant>]` per platform.
+
+    Must be called inside a transaction.
+    """
+    tag, _ = Tag.objects.update_or_create(
+        image=image, name=name, defaults={"manifest": manifest, "derived_from": None, "pushed_by": user}
+    )
+    kept: list[int] = []
+    if manifest.is_index:
+        for entry in manifest.entries.select_related("manifest"):
+            derived_name = names.platform_tag(name, entry.os, entry.architecture, entry.variant or None)
+            if not derived_name or derived_name == name:
+                continue
+            derived, _ = Tag.objects.update_or_create(
+                image=image,
+                name=derived_name,
+                defaults={"manifest": entry.manifest, "derived_from": tag, "pushed_by": user},
+            )
+            kept.append(derived.pk)
+    tag.derived_tags.exclude(pk__in=kept).delete()
+    return tag
+
+
+def manifest_delete(*, image: Image, digest: str) -> None:
+    """Remove a manifest from an image, with every tag of the image pointing at it."""
+    with transaction.atomic():
+        membership = ImageManifest.objects.filter(image=image, manifest__digest=digest).first()
+        if membership is None:
+            raise errors.ManifestUnknown(detail={"digest": digest})
+        Tag.objects.filter(image=image, manifest_id=membership.manifest_id).delete()
+        membership.delete()
+
+
+def tag_delete(*, image: Image, name: str) -> None:
+    with transaction.atomic():
+        deleted, _ = Tag.objects.filter(image=image, name=name).delete()
+    if not deleted:
+        raise errors.ManifestUnknown(detail={"tag": name})
+
+
+def _check_reference(reference: str, raw: bytes) -> str | None:
+    """The tag to set, or None when pushing by digest (which must match the bytes)."""
+    if ":" in reference:
+        if not digests.is_valid_digest(reference):
+            raise errors.DigestInvalid("invalid digest", detail={"digest": reference})
+        if digests.sha256_digest(raw) != reference:
+            raise errors.DigestInvalid("manifest digest does not match the reference")
+        return None
+    if not names.is_valid_tag(reference):
+        raise errors.TagInvalid("invalid tag", detail={"tag": reference})
+    return reference
+
+
+def _resolve_references(prepared: _Prepared, *, repository: Repository, image: Image | None) -> None:
+    parsed = prepared.parsed
+    if isinstance(parsed, ImageIndex):
+        wanted = {child.digest for child in parsed.manifests}
+        found = Manifest.objects.filter(digest__in=wanted, memberships__image=image) if image else []
+        prepared.children = {m.digest: m for m in found}
+        missing = sorted(wanted - prepared.children.keys())
+        if missing:
+            raise errors.ManifestBlobUnknown(detail={"manifests": missing})
+        return
+    descriptors = [parsed.config, *parsed.layers]
+    wanted = {d.digest for d in descriptors}
+    found = Blob.objects.filter(digest__in=wanted, repository_links__repository=repository)
+    prepared.blobs = {b.digest: b for b in found}
+    missing = sorted(
+        d.digest
+        for d in descriptors
+        if d.digest not in prepared.blobs and not any(m in d.media_type for m in NON_DISTRIBUTABLE_MARKERS)
+    )
+    if missing:
+        raise errors.ManifestBlobUnknown(detail={"blobs": missing})
+    for d in parsed.layers:
+        if d.digest not in prepared.blobs:
+            # A foreign layer that is not stored: keep a row so the layer list stays complete.
+            prepared.blobs[d.digest] = _blob_placeholder(d.digest, d.size)
+    if parsed.config.size <= MAX_CONFIG_BYTES and parsed.config.media_type in (
+        media_types.DOCKER_CONFIG,
+        media_types.OCI_CONFIG,
+    ):
+        with get_blob_store().open(parsed.config.digest) as handle:
+            prepared.config = parse_image_config(handle.read(MAX_CONFIG_BYTES))
+
+
+def _blob_placeholder(digest: str, size: int) -> Blob:
+    blob, _ = Blob.objects.get_or_create(digest=digest, defaults={"size": size})
+    return blob
+
+
+def _manifest_get_or_create(prepared: _Prepared, *, raw: bytes) -> Manifest:
+    existing = Manifest.objects.filter(digest=prepared.digest).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return _manifest_create(prepared, raw=raw)
+    except IntegrityError:
+        return Manifest.objects.get(digest=prepared.digest)
+
+
+def _manifest_create(prepared: _Prepared, *, raw: bytes) -> Manifest:
+    parsed = prepared.parsed
+    manifest = Manifest(
+        digest=prepared.digest,
+        media_type=parsed.media_type,
+        raw=raw,
+        size=len(raw),
+        annotations=parsed.annotations or {},
+        artifact_type=parsed.artifact_type or "",
+        subject_digest=parsed.subject.digest if parsed.subject else "",
+    )
+    if isinstance(parsed, ImageIndex):
+        manifest.content_size = sum(c.content_size for c in prepared.children.values())
+        manifest.save()
+        ManifestListEntry.objects.bulk_create(
+            ManifestListEntry(
+                index=manifest,
+                manifest=prepared.children[child.digest],
+                position=position,
+                os=child.platform.os if child.platform else "",
+                architecture=child.platform.architecture if child.platform else "",
+                variant=(child.platform.variant or "") if child.platform else "",
+                os_version=(child.platform.os_version or "") if child.platform else "",
+            )
+            for position, child in enumerate(parsed.manifests)
+        )
+        return manifest
+
+    config = prepared.config
+    manifest.config_blob = prepared.blobs[parsed.config.digest]
+    manifest.content_size = parsed.config.size + sum(layer.size for layer in parsed.layers)
+    if not manifest.artifact_type and parsed.config.media_type not in (media_types.DOCKER_CONFIG, media_types.OCI_CONFIG):
+        manifest.artifact_type = parsed.config.media_type
+    if config is not None:
+        manifest.os = config.os or ""
+        manifest.architecture = config.architecture or ""
+        manifest.variant = config.variant or ""
+        manifest.image_created = _parse_created(config.created)
+        manifest.config = _config_summary(config)
+    manifest.save()
+    history = layer_history(config, len(parsed.layers)) if config is not None else [None] * len(parsed.layers)
+    ManifestLayer.objects.bulk_create(
+        ManifestLayer(
+            manifest=manifest,
+            blob=prepared.blobs[layer.digest],
+            position=position,
+            media_type=layer.media_type,
+            size=layer.size,
+            created_by=(entry.created_by or "") if entry else "",
+            history_created=(entry.created or "")[:64] if entry else "",
+            empty_layer=bool(entry and entry.empty_layer),
+        )
+        for position, (layer, entry) in enumerate(zip(parsed.layers, history))
+    )
+    return manifest
+
+
+def _parse_created(value: str | None):
+    try:
+        return parse_datetime(value) if value else None
+    except ValueError:
+        return None
+
+
+def _config_summary(config: ImageConfig) -> dict:
+    return {
+        "entrypoint": config.entrypoint,
+        "cmd": config.cmd,
+        "env": config.env,
+        "labels": config.labels,
+        "user": config.user,
+        "working_dir": config.working_dir,
+        "exposed_ports": config.exposed_ports,
+        "os_version": config.os_version,
+        "history": [
+            {"created": h.created, "created_by": h.created_by, "empty_layer": h.empty_layer, "comment": h.comment}
+            for h in config.history
+        ],
+    }

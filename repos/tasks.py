@@ -1,0 +1,10 @@
+"""Celery tasks: thin wrappers that call one service each."""
+from celery import shared_task
+from django.conf import settings
+
+from repos.services.uploads import uploads_expire_stale
+
+
+@shared_task(name="repos.expire_stale_uploads")
+def expire_stale_uploads() -> int:
+    return uploads_expire_stale(older_than_seconds=settings.REGISTRY_UPLOAD_EXPIRY_SECONDS)

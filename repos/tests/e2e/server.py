@@ -1,0 +1,124 @@
+"""Start the project's production server (gunicorn) on a free port with its own data and database."""
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class RunningServer:
+    port: int
+    data_dir: Path
+    env: dict
+    admin_password: str
+    process: subprocess.Popen | None = None
+    log_path: Path | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def host(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}"
+
+    def manage(self, *args: str) -> str:
+        result = subprocess.run(
+            [str(BIN / "python"), "manage.py", *args], cwd=PROJECT_ROOT, env=self.env,
+            capture_output=True, text=True, check=True, timeout=300,
+        )
+        return result.stdout
+
+    def start(self) -> None:
+        self.log_path = self.data_dir / "server.log"
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [str(BIN / "gunicorn"), "-c", "config/gunicorn.conf.py", "config.wsgi:application"],
+            cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log_path.read_text()[-3000:]}")
+            try:
+                if requests.get(f"{self.url}/v2/", timeout=2).status_code in (200, 401):
+                    return
+            except requests.RequestException:
+                time.sleep(0.2)
+        raise RuntimeError("server did not answer within 60 s")
+
+    def stop(self, *, kill: bool = False) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, 9 if kill else 15)
+            self.process.wait(timeout=30)
+        self.process = None
+
+
+def _create_database(base_url: str) -> tuple[str, str]:
+    """A fresh PostgreSQL database for the server; returns (url, name)."""
+    import psycopg
+
+    name = f"e2e_{uuid.uuid4().hex[:12]}"
+    root, _, _ = base_url.rpartition("/")
+    with psycopg.connect(f"{root}/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{root}/{name}", name
+
+
+def _drop_database(base_url: str, name: str) -> None:
+    import psycopg
+
+    root, _, _ = base_url.rpartition("/")
+    with psycopg.connect(f"{root}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def running_server(tmp_dir: Path, *, extra_env: dict | None = None, web_workers: int = 2):
+    data_dir = tmp_dir / "data"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    admin_password = secrets.token_urlsafe(12)
+    env = {
+        k: v for k, v in os.environ.items()
+        if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL") and not k.startswith("S3_")
+    }
+    port = free_port()
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings", DATA_DIR=str(data_dir), PORT=str(port),
+        ADMIN_PASSWORD=admin_password, WEB_WORKERS=str(web_workers), ACCESS_LOG="",
+    )
+    env.update(extra_env or {})
+    database_name = None
+    base_db_url = os.environ.get("DATABASE_URL", "")
+    if base_db_url.startswith("postgres"):
+        env["DATABASE_URL"], database_name = _create_database(base_db_url)
+    server = RunningServer(port=port, data_dir=data_dir, env=env, admin_password=admin_password)
+    try:
+        server.manage("migrate", "--noinput")
+        server.manage("bootstrap")
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        if database_name:
+            _drop_database(base_db_url, database_name)
