@@ -11,14 +11,14 @@ from botocore.exceptions import ClientError
 
 from .base import ALGORITHM, BlobNotFound, BlobStore, digest_from_parts, relative_key
 
+# HEAD errors have no body, so botocore reports the bare status as the code.
+# NoSuchBucket is deliberately not "missing": a misconfigured bucket must fail.
 _MISSING_CODES = {"404", "NoSuchKey", "NotFound"}
 MB = 1024 * 1024
 
 
 def _is_missing(exc: ClientError) -> bool:
-    err = exc.response.get("Error", {})
-    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-    return str(err.get("Code")) in _MISSING_CODES or status == 404
+    return str(exc.response.get("Error", {}).get("Code")) in _MISSING_CODES
 
 
 class S3BlobStore(BlobStore):
@@ -127,7 +127,8 @@ class S3BlobStore(BlobStore):
 
         Two racing commits of the same digest may both upload (and both
         return True); the bytes are identical, so that is harmless.  If the
-        upload raises, the staged file is left for the caller to retry.
+        upload fails (boto3 raises ``S3UploadFailedError``, not ClientError),
+        the staged file is left in place for the caller to retry or remove.
         """
         key = self.key(digest)
         if self._head(digest) is not None:

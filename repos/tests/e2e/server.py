@@ -33,6 +33,7 @@ class RunningServer:
     process: subprocess.Popen | None = None
     log_path: Path | None = None
     extra: dict = field(default_factory=dict)
+    workers: list = field(default_factory=list)
 
     @property
     def host(self) -> str:
@@ -67,7 +68,26 @@ class RunningServer:
                 time.sleep(0.2)
         raise RuntimeError("server did not answer within 60 s")
 
+    def start_worker(self) -> subprocess.Popen:
+        """A real Celery worker on the server's broker (Redis when REDIS_URL is set)."""
+        log = open(self.data_dir / "worker.log", "ab")
+        worker = subprocess.Popen(
+            [str(BIN / "celery"), "-A", "config", "worker", "--loglevel", "INFO", "--concurrency", "2",
+             "--hostname", f"test-{uuid.uuid4().hex[:6]}@%h"],
+            cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        self.workers.append(worker)
+        return worker
+
+    def stop_worker(self, worker: subprocess.Popen, *, kill: bool = False) -> None:
+        if worker.poll() is None:
+            os.killpg(worker.pid, 9 if kill else 15)
+            worker.wait(timeout=60)
+
     def stop(self, *, kill: bool = False) -> None:
+        for worker in self.workers:
+            self.stop_worker(worker, kill=kill)
+        self.workers = []
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, 9 if kill else 15)
             self.process.wait(timeout=30)
@@ -94,7 +114,8 @@ def _drop_database(base_url: str, name: str) -> None:
 
 
 @contextmanager
-def running_server(tmp_dir: Path, *, extra_env: dict | None = None, web_workers: int = 2):
+def running_server(tmp_dir: Path, *, extra_env: dict | None = None, web_workers: int = 2, redis: bool = False):
+    """Migrated, seeded and serving. With `redis`, Celery uses TEST_REDIS_URL (or a local Redis) as broker."""
     data_dir = tmp_dir / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
     admin_password = secrets.token_urlsafe(12)
@@ -107,6 +128,8 @@ def running_server(tmp_dir: Path, *, extra_env: dict | None = None, web_workers:
         DJANGO_SETTINGS_MODULE="config.settings", DATA_DIR=str(data_dir), PORT=str(port),
         ADMIN_PASSWORD=admin_password, WEB_WORKERS=str(web_workers), ACCESS_LOG="",
     )
+    if redis:
+        env["REDIS_URL"] = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     env.update(extra_env or {})
     database_name = None
     base_db_url = os.environ.get("DATABASE_URL", "")

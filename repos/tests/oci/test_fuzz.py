@@ -31,7 +31,9 @@ JSONISH = st.recursive(
 )
 SAMPLES = st.sampled_from([DOCKER_V2, DOCKER_LIST, OCI_INDEX, OCI_MANIFEST_WITH_SUBJECT])
 
-fuzz = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+fuzz = settings(
+    max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 def _check_manifest(raw, content_type):

@@ -1,0 +1,48 @@
+"""buildah manifest push --all (an OCI index) and skopeo copy --all round trips."""
+import hashlib
+import uuid
+
+import pytest
+
+from repos.tests.e2e.tools import registry_manifest, registry_tags, run, write_context
+
+pytestmark = pytest.mark.e2e
+
+
+def buildah(storage, *args: str, timeout: int = 600) -> str:
+    return run("buildah", "--root", str(storage / "root"), "--runroot", str(storage / "run"),
+               "--storage-driver", "vfs", *args, timeout=timeout)
+
+
+def skopeo_raw(reference: str) -> bytes:
+    import subprocess
+
+    return subprocess.run(["skopeo", "inspect", "--raw", "--tls-verify=false", reference],
+                          capture_output=True, check=True, timeout=120).stdout
+
+
+def test_buildah_index_push_then_skopeo_round_trip(registry_server, tmp_path):
+    storage = tmp_path / "buildah"
+    context = write_context(tmp_path / "ctx", content=f"buildah {uuid.uuid4().hex}\n")
+    list_name = f"localhost/buildah-list-{uuid.uuid4().hex[:6]}"
+    buildah(storage, "build", "--isolation", "chroot", "--platform", "linux/amd64,linux/arm64",
+            "--manifest", list_name, "-f", str(context / "Dockerfile"), str(context))
+    target = f"docker://{registry_server.host}/docker-local/buildah-image:tag"
+    buildah(storage, "manifest", "push", "--all", "--tls-verify=false", list_name, target)
+
+    name = "docker-local/buildah-image"
+    index, index_digest, raw = registry_manifest(registry_server, name, "tag")
+    assert index["mediaType"] == "application/vnd.oci.image.index.v1+json"
+    assert {m["platform"]["architecture"] for m in index["manifests"]} == {"amd64", "arm64"}
+    assert {"tag", "tag-linux-amd64", "tag-linux-arm64"} <= set(registry_tags(registry_server, name))
+
+    layout = tmp_path / "layout"
+    run("skopeo", "copy", "--all", "--src-tls-verify=false", target, f"oci:{layout}:tag")
+    back = f"docker://{registry_server.host}/docker-local/copied-back:tag"
+    run("skopeo", "copy", "--all", "--dest-tls-verify=false", f"oci:{layout}:tag", back)
+    copied = skopeo_raw(back)
+    assert "sha256:" + hashlib.sha256(copied).hexdigest() == index_digest
+    assert copied == raw
+    for manifest in index["manifests"]:
+        child = skopeo_raw(f"docker://{registry_server.host}/docker-local/copied-back@{manifest['digest']}")
+        assert "sha256:" + hashlib.sha256(child).hexdigest() == manifest["digest"]

@@ -1,0 +1,59 @@
+"""Running real client tools in tests."""
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from pathlib import Path
+
+import requests
+
+from conftest import require_tool
+
+
+def run(*args: str, cwd: Path | None = None, timeout: int = 300, env: dict | None = None) -> str:
+    require_tool(args[0])
+    result = subprocess.run(list(args), cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
+    if result.returncode != 0:
+        raise AssertionError(f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result.stdout + result.stderr
+
+
+def docker_available() -> None:
+    require_tool("docker")
+    probe = subprocess.run(["docker", "info"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        import pytest
+
+        from conftest import IN_CI
+
+        message = f"no Docker engine answers: {probe.stderr.strip()[:200]}"
+        pytest.fail(message) if IN_CI else pytest.skip(message)
+
+
+def write_context(directory: Path, *, content: str) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "hello.txt").write_text(content)
+    (directory / "Dockerfile").write_text('FROM scratch\nCOPY hello.txt /\nCMD ["/hello"]\n')
+    return directory
+
+
+def registry_manifest(server, name: str, reference: str, *, session=None) -> tuple[dict, str, bytes]:
+    accept = ", ".join([
+        "application/vnd.oci.image.index.v1+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+        "application/vnd.oci.image.manifest.v1+json",
+        "application/vnd.docker.distribution.manifest.v2+json",
+    ])
+    response = (session or requests).get(f"{server.url}/v2/{name}/manifests/{reference}", headers={"Accept": accept})
+    assert response.status_code == 200, response.text
+    raw = response.content
+    digest = "sha256:" + hashlib.sha256(raw).hexdigest()
+    assert response.headers["Docker-Content-Digest"] == digest
+    return json.loads(raw), digest, raw
+
+
+def registry_tags(server, name: str, *, session=None) -> list[str]:
+    response = (session or requests).get(f"{server.url}/v2/{name}/tags/list")
+    assert response.status_code == 200, response.text
+    return response.json()["tags"]
