@@ -130,6 +130,7 @@ def running_server(tmp_dir: Path, *, extra_env: dict | None = None, web_workers:
     )
     if redis:
         env["REDIS_URL"] = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+        env["CELERY_QUEUE"] = f"test-{uuid.uuid4().hex[:8]}"  # servers in parallel never share jobs
     env.update(extra_env or {})
     database_name = None
     base_db_url = os.environ.get("DATABASE_URL", "")
