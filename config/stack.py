@@ -53,7 +53,7 @@ def main() -> int:
         time.sleep(0.5)
     for process in processes.values():
         if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
+            process.terminate()  # each main process stops its own children gracefully
     deadline = time.monotonic() + 15
     for process in processes.values():
         try:

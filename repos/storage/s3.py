@@ -66,6 +66,7 @@ class S3BlobStore(BlobStore):
                 config=Config(**options),
             )
         self.client = client
+        self.list_page_size: int | None = None  # None: the service default (1000)
 
     def __repr__(self) -> str:
         return f"S3BlobStore(bucket={self.bucket!r}, prefix={self.prefix!r})"
@@ -113,7 +114,9 @@ class S3BlobStore(BlobStore):
     def iter_digests(self) -> Iterator[str]:
         base = self.prefix + ALGORITHM + "/"
         paginator = self.client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=base):
+        paging = {"PageSize": self.list_page_size} if self.list_page_size else {}
+        pages = paginator.paginate(Bucket=self.bucket, Prefix=base, PaginationConfig=paging)
+        for page in pages:
             for obj in page.get("Contents", ()):
                 parts = obj["Key"][len(base):].split("/")
                 if len(parts) == 2:
