@@ -114,7 +114,9 @@ def _drop_database(base_url: str, name: str) -> None:
 
 
 @contextmanager
-def running_server(tmp_dir: Path, *, extra_env: dict | None = None, web_workers: int = 2, redis: bool = False):
+def running_server(
+    tmp_dir: Path, *, extra_env: dict | None = None, web_workers: int = 2, redis: bool = False, sqlite: bool = False
+):
     """Migrated, seeded and serving. With `redis`, Celery uses TEST_REDIS_URL (or a local Redis) as broker."""
     data_dir = tmp_dir / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -134,7 +136,7 @@ def running_server(tmp_dir: Path, *, extra_env: dict | None = None, web_workers:
     env.update(extra_env or {})
     database_name = None
     base_db_url = os.environ.get("DATABASE_URL", "")
-    if base_db_url.startswith("postgres"):
+    if base_db_url.startswith("postgres") and not sqlite:
         env["DATABASE_URL"], database_name = _create_database(base_db_url)
     server = RunningServer(port=port, data_dir=data_dir, env=env, admin_password=admin_password)
     try:
