@@ -1,0 +1,70 @@
+"""Storage/database consistency check: what a crash at any point must never leave behind."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+
+from repos.models import Blob, ImageManifest, ManifestLayer, ManifestListEntry, Tag
+from repos.storage import BlobNotFound, get_blob_store
+
+READ_CHUNK = 1024 * 1024
+
+
+@dataclass
+class ConsistencyReport:
+    blobs_checked: int = 0
+    missing_blob_bytes: list[str] = field(default_factory=list)
+    corrupt_blobs: list[str] = field(default_factory=list)
+    tags_without_membership: list[str] = field(default_factory=list)
+    layers_without_blob_bytes: list[str] = field(default_factory=list)
+    children_outside_image: list[str] = field(default_factory=list)
+
+    @property
+    def problems(self) -> int:
+        return (len(self.missing_blob_bytes) + len(self.corrupt_blobs) + len(self.tags_without_membership)
+                + len(self.layers_without_blob_bytes) + len(self.children_outside_image))
+
+
+def consistency_check(*, rehash: bool = False) -> ConsistencyReport:
+    """Every blob row has its bytes (hashing to its digest with `rehash`); every tag and index child is reachable."""
+    report = ConsistencyReport()
+    store = get_blob_store()
+    # Non-distributable (foreign) layers are legitimately absent; every other layer must have bytes.
+    stored_layers = set(
+        ManifestLayer.objects.exclude(media_type__contains="foreign")
+        .exclude(media_type__contains="nondistributable")
+        .values_list("blob__digest", flat=True)
+    )
+    foreign_only = set(ManifestLayer.objects.values_list("blob__digest", flat=True)) - stored_layers
+    for digest, size in Blob.objects.values_list("digest", "size").iterator():
+        report.blobs_checked += 1
+        if digest in foreign_only:
+            continue
+        if store.size(digest) is None:
+            target = report.layers_without_blob_bytes if digest in stored_layers else report.missing_blob_bytes
+            target.append(digest)
+        elif rehash and not _hashes_to(store, digest):
+            report.corrupt_blobs.append(digest)
+    members = set(ImageManifest.objects.values_list("image_id", "manifest_id"))
+    for tag_id, image_id, manifest_id in Tag.objects.values_list("id", "image_id", "manifest_id"):
+        if (image_id, manifest_id) not in members:
+            report.tags_without_membership.append(str(tag_id))
+    entries = ManifestListEntry.objects.filter(
+        index__memberships__image_id__isnull=False
+    ).values_list("index__memberships__image_id", "manifest_id", "manifest__digest")
+    for image_id, manifest_id, digest in entries:
+        if (image_id, manifest_id) not in members:
+            report.children_outside_image.append(digest)
+    return report
+
+
+def _hashes_to(store, digest: str) -> bool:
+    hasher = hashlib.sha256()
+    try:
+        with store.open(digest) as handle:
+            while chunk := handle.read(READ_CHUNK):
+                hasher.update(chunk)
+    except BlobNotFound:
+        return False
+    return f"sha256:{hasher.hexdigest()}" == digest
