@@ -2,10 +2,17 @@
 
 Permissions per repository: read (pull, browse), write (push, create tags), delete (delete,
 overwrite tags), promote (promote from/into), admin (manage the repository and its permissions).
+A grant implies the weaker ones it needs: write and promote imply read, delete implies write,
+admin implies all. A public repository is readable by everyone, anonymous included; a superuser
+holds everything.
+
+A user authenticated with an API token carries it as `user.acting_token`: every answer is then the
+intersection of the token's scope and the creator's rights *now*, so a token loses what its
+creator loses.
 """
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from repos.models import Repository
 
@@ -16,14 +23,85 @@ PROMOTE = "promote"
 ADMIN = "admin"
 ALL_PERMISSIONS = (READ, WRITE, DELETE, PROMOTE, ADMIN)
 
+IMPLIED = {
+    READ: frozenset({READ}),
+    WRITE: frozenset({READ, WRITE}),
+    DELETE: frozenset({READ, WRITE, DELETE}),
+    PROMOTE: frozenset({READ, PROMOTE}),
+    ADMIN: frozenset(ALL_PERMISSIONS),
+}
+NOTHING: frozenset[str] = frozenset()
+
+
+def expand(permissions) -> frozenset[str]:
+    """The permissions together with everything they imply; unknown names are ignored."""
+    result: set[str] = set()
+    for permission in permissions:
+        result |= IMPLIED.get(permission, NOTHING)
+    return frozenset(result)
+
+
+def acting_token(user):
+    """The API token the user is acting through in this request, if any."""
+    return getattr(user, "acting_token", None)
+
+
+def _is_person(user) -> bool:
+    return user is not None and user.is_authenticated and user.is_active
+
+
+def _public(repository: Repository) -> frozenset[str]:
+    return IMPLIED[READ] if repository.is_public else NOTHING
+
+
+def _user_grants_filter(user) -> Q:
+    return Q(user=user) | Q(team__user=user)
+
+
+def granted_permissions(user, repository: Repository) -> frozenset[str]:
+    """What the user holds on the repository through grants, teams, public access or superuser."""
+    from accounts.models import RepositoryGrant
+
+    if not _is_person(user):
+        return _public(repository)
+    if user.is_superuser:
+        return frozenset(ALL_PERMISSIONS)
+    rows = RepositoryGrant.objects.filter(_user_grants_filter(user), repository=repository)
+    return expand(rows.values_list("permission", flat=True)) | _public(repository)
+
+
+def token_repository_ids(token) -> set[int] | None:
+    """The repositories a token is limited to, None for all; cached on the instance for the request."""
+    if not hasattr(token, "_repository_ids"):
+        ids = set(token.repositories.values_list("pk", flat=True))
+        token._repository_ids = ids or None
+    return token._repository_ids
+
+
+def token_bound(token, repository: Repository) -> frozenset[str]:
+    """The most a token's scope allows on a repository, before the creator's rights are applied."""
+    if token is None:
+        return frozenset(ALL_PERMISSIONS)
+    if not token.is_active:
+        return NOTHING
+    ids = token_repository_ids(token)
+    if ids is not None and repository.pk not in ids:
+        return NOTHING
+    return expand(token.permissions)
+
+
+def effective_permissions(user, repository: Repository) -> frozenset[str]:
+    """What the caller may do now: grants, bounded by the acting token; public read always."""
+    granted = granted_permissions(user, repository)
+    token = acting_token(user)
+    if token is None:
+        return granted
+    return (granted & token_bound(token, repository)) | _public(repository)
+
 
 def user_can(user, repository: Repository, permission: str) -> bool:
-    """Whether `user` (possibly anonymous) holds `permission` on `repository`."""
-    if user is not None and user.is_active and user.is_superuser:
-        return True
-    if permission == READ and repository.is_public:
-        return True
-    return bool(user is not None and user.is_authenticated)
+    """Whether `user` (possibly anonymous, possibly acting through a token) holds `permission`."""
+    return permission in effective_permissions(user, repository)
 
 
 def request_can(request, repository: Repository, permission: str) -> bool:
@@ -31,7 +109,27 @@ def request_can(request, repository: Repository, permission: str) -> bool:
     return user_can(getattr(request, "user", None), repository, permission)
 
 
+def is_site_admin(user) -> bool:
+    """A superuser signed in as themself: an API token never carries site-wide administration."""
+    return _is_person(user) and user.is_superuser and acting_token(user) is None
+
+
 def readable_repositories(user) -> QuerySet[Repository]:
-    if user is not None and user.is_authenticated:
-        return Repository.objects.all()
-    return Repository.objects.filter(is_public=True)
+    public = Q(is_public=True)
+    if not _is_person(user):
+        return Repository.objects.filter(public)
+    from accounts.models import RepositoryGrant
+
+    if user.is_superuser:
+        reachable = Repository.objects.all()
+    else:
+        granted = RepositoryGrant.objects.filter(_user_grants_filter(user)).values("repository")
+        reachable = Repository.objects.filter(pk__in=granted)
+    token = acting_token(user)
+    if token is not None:
+        ids = token_repository_ids(token)
+        if not token.is_active or not expand(token.permissions):
+            reachable = Repository.objects.none()
+        elif ids is not None:
+            reachable = reachable.filter(pk__in=ids)
+    return Repository.objects.filter(public | Q(pk__in=reachable.values("pk")))

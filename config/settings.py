@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "accounts",
     "repos",
     "builds",
@@ -76,6 +77,8 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(DATA_DIR / "db.sqlite3"),
+            # Opening a connection (and its PRAGMAs) costs more than a registry read; keep it per thread.
+            "CONN_MAX_AGE": 600,
             "OPTIONS": {
                 # WAL lets readers run beside one writer; IMMEDIATE takes the write lock at BEGIN,
                 # so concurrent writers queue on busy_timeout instead of failing mid-transaction.
@@ -103,6 +106,8 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)
+# Serve app and vendored assets even where collectstatic has not run (tests, a fresh checkout).
+WHITENOISE_USE_FINDERS = True
 
 # Blob storage: filesystem by default, S3 when S3_BUCKET is set.
 UPLOAD_STAGING_ROOT = str(DATA_DIR / "uploads")
@@ -123,13 +128,44 @@ else:
 REGISTRY_MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 REGISTRY_UPLOAD_EXPIRY_SECONDS = env.int("REGISTRY_UPLOAD_EXPIRY_SECONDS", default=24 * 3600)
 REGISTRY_CATALOG_MAX_PAGE = 1000
+# Upload sessions open at once per repository; beyond it POST gets 429 TOOMANYREQUESTS.
+REGISTRY_MAX_OPEN_UPLOADS = env.int("REGISTRY_MAX_OPEN_UPLOADS", default=10000)
 SEED_REPOSITORIES = ["docker-local", "docker-target"]
+
+# Registry token auth (the Docker token flow). The ES256 signing key is made at first run in
+# $DATA_DIR (or REGISTRY_TOKEN_KEY_PATH); the realm defaults to <request host>/v2/token.
+REGISTRY_TOKEN_SERVICE = env.str("REGISTRY_TOKEN_SERVICE", default="multiarch-registry")
+REGISTRY_TOKEN_ISSUER = env.str("REGISTRY_TOKEN_ISSUER", default="multiarch-registry-token-issuer")
+REGISTRY_TOKEN_REALM = env.str("REGISTRY_TOKEN_REALM", default="")
+REGISTRY_TOKEN_KEY_PATH = env.str("REGISTRY_TOKEN_KEY_PATH", default="")
+REGISTRY_TOKEN_LIFETIME_SECONDS = env.int("REGISTRY_TOKEN_LIFETIME_SECONDS", default=300)
+
+# Builds (builds/): see docs/builds.md. BUILD_BUILDER empty = the first of buildx, docker, buildah available.
+BUILD_BUILDER = env.str("BUILD_BUILDER", default="")
+BUILD_PLATFORMS = env.list("BUILD_PLATFORMS", default=["linux/amd64", "linux/arm64", "linux/arm/v7"])
+BUILD_TIME_LIMIT_SECONDS = env.int("BUILD_TIME_LIMIT_SECONDS", default=3600)
+BUILD_REGISTRY_HOST = env.str("BUILD_REGISTRY_HOST", default=f"127.0.0.1:{env.str('PORT', default='8000')}")
+# The worker pushes to this server over plain HTTP unless BUILD_REGISTRY_INSECURE=false (HTTPS host).
+BUILD_REGISTRY_INSECURE = env.bool("BUILD_REGISTRY_INSECURE", default=True)
+BUILD_BUILDX_BUILDER = env.str("BUILD_BUILDX_BUILDER", default="")  # a docker-container builder instance
+BUILD_GIT_ALLOWED_HOSTS = env.list("BUILD_GIT_ALLOWED_HOSTS", default=[])  # host or host:port, allowed even if private
+BUILD_CONTEXT_MAX_BYTES = env.int("BUILD_CONTEXT_MAX_BYTES", default=1024 * 1024 * 1024)
+BUILD_CONTEXT_MAX_ENTRIES = env.int("BUILD_CONTEXT_MAX_ENTRIES", default=100_000)
+BUILD_NETWORK = env.str("BUILD_NETWORK", default="")  # e.g. "none" for RUN steps on hosts without a bridge
+BUILD_HEARTBEAT_SECONDS = env.float("BUILD_HEARTBEAT_SECONDS", default=5.0)
+BUILD_STALE_SECONDS = env.float("BUILD_STALE_SECONDS", default=120.0)
+BUILD_RECONCILE_SECONDS = env.float("BUILD_RECONCILE_SECONDS", default=60.0)
+BUILD_QUEUE = env.str("BUILD_QUEUE", default="")  # blank: the default queue
+BUILD_CONTEXT_DIR = env.str("BUILD_CONTEXT_DIR", default=str(DATA_DIR / "build-contexts"))
+BUILD_LOG_DIR = env.str("BUILD_LOG_DIR", default=str(DATA_DIR / "build-logs"))
+BUILD_WORK_DIR = env.str("BUILD_WORK_DIR", default=str(DATA_DIR / "build-work"))  # local disk: contexts, builder state
 
 # Celery: Redis when REDIS_URL is set, otherwise a filesystem transport that needs no server.
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4 * 3600}
+    # Longer than any build may run, or Redis re-delivers a build still running.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": max(4 * 3600, 2 * BUILD_TIME_LIMIT_SECONDS)}
 else:
     _broker_dir = DATA_DIR / "broker"
     for _sub in ("out", "processed", "control"):
@@ -149,14 +185,25 @@ CELERY_TASK_ACKS_LATE = False
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+# Promotion jobs: a running job older than PROMOTION_STALE_SECONDS whose worker is gone is re-queued
+# (or failed after PROMOTION_MAX_ATTEMPTS); the REST promote call waits PROMOTION_WAIT_SECONDS, then 202.
+PROMOTION_STALE_SECONDS = env.float("PROMOTION_STALE_SECONDS", default=120.0)
+PROMOTION_MAX_ATTEMPTS = env.int("PROMOTION_MAX_ATTEMPTS", default=3)
+PROMOTION_WAIT_SECONDS = env.float("PROMOTION_WAIT_SECONDS", default=60.0)
+PROMOTION_RECONCILE_SECONDS = env.float("PROMOTION_RECONCILE_SECONDS", default=60.0)
+PROMOTION_FAULT_PAUSE_SECONDS = env.float("PROMOTION_FAULT_PAUSE_SECONDS", default=0.0)  # reliability tests only
 CELERY_BEAT_SCHEDULE = {
     "expire-stale-uploads": {"task": "repos.expire_stale_uploads", "schedule": 3600.0},
+    "reconcile-promotions": {"task": "repos.reconcile_promotions", "schedule": PROMOTION_RECONCILE_SECONDS},
+    "reconcile-builds": {"task": "builds.reconcile", "schedule": BUILD_RECONCILE_SECONDS},
 }
 
 REST_FRAMEWORK = {
+    # `Authorization: Bearer <API token>`, Basic (password or API token), the browser session (CSRF).
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.BearerApiTokenAuthentication",
+        "accounts.authentication.BasicCredentialsAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -168,6 +215,10 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Multi-arch repository manager API",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and Redoc served from the sidecar package: the registry often runs offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 LOGGING = {

@@ -1,9 +1,17 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts.views.token_endpoint import RegistryTokenView
+
 urlpatterns = [
+    path("v2/token", RegistryTokenView.as_view(), name="registry-token"),  # before the /v2/ catch-all
     path("", include("repos.registry.urls")),
     path("admin/", admin.site.urls),
+    path("accounts/", include("accounts.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("api/", include("accounts.api.urls")),
+    path("", include("repos.api.promotion_urls")),
+    path("", include("repos.urls_promotion")),
+    path("", include("builds.urls")),
     path("", include("repos.urls")),
 ]

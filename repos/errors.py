@@ -40,9 +40,13 @@ NameInvalid = _error("NameInvalid", "NAME_INVALID", 400, "invalid repository nam
 NameUnknown = _error("NameUnknown", "NAME_UNKNOWN", 404, "repository name not known to registry")
 SizeInvalid = _error("SizeInvalid", "SIZE_INVALID", 400, "provided length did not match content length")
 ManifestTooLarge = _error("ManifestTooLarge", "SIZE_INVALID", 413, "manifest exceeds the size limit")
-TagInvalid = _error("TagInvalid", "TAG_INVALID", 400, "manifest tag did not match URI")
+# The OCI spec has no tag code: a tag outside its grammar makes the pushed manifest invalid.
+TagInvalid = _error("TagInvalid", "MANIFEST_INVALID", 400, "invalid tag")
 Unauthorized = _error("Unauthorized", "UNAUTHORIZED", 401, "authentication required")
 Denied = _error("Denied", "DENIED", 403, "requested access to the resource is denied")
 Unsupported = _error("Unsupported", "UNSUPPORTED", 405, "the operation is unsupported")
+ParameterInvalid = _error(
+    "ParameterInvalid", "UNSUPPORTED", 400, "the operation was unsupported due to an invalid set of parameters"
+)
 RangeInvalid = _error("RangeInvalid", "BLOB_UPLOAD_INVALID", 416, "requested range not satisfiable")
 TooManyRequests = _error("TooManyRequests", "TOOMANYREQUESTS", 429, "too many requests")

@@ -8,3 +8,7 @@ from repos.services.uploads import uploads_expire_stale
 @shared_task(name="repos.expire_stale_uploads")
 def expire_stale_uploads() -> int:
     return uploads_expire_stale(older_than_seconds=settings.REGISTRY_UPLOAD_EXPIRY_SECONDS)
+
+
+# Promotion tasks live in their own module; importing it here lets autodiscovery register them.
+from repos.tasks_promotion import reconcile_promotions, run_promotion  # noqa: E402,F401

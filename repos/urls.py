@@ -1,7 +1,23 @@
-from django.urls import path
+"""Dashboard pages and the REST API. Image names hold slashes; `/-/` separates them from what follows."""
+from django.urls import include, path, re_path
 
-from repos import views
+from repos.views import coverage, home, images, manifests, repositories, search
+
+KEY = r"(?P<key>[a-z0-9]+(?:[._-][a-z0-9]+)*)"
+# A path component never is a lone "-", so "/-/" cannot be part of a name.
+NAME = r"(?P<name>[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*)"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", home.home, name="home"),
+    path("coverage/", coverage.coverage, name="coverage"),
+    path("coverage.csv", coverage.coverage_csv, name="coverage-csv"),
+    path("search/", search.search, name="search"),
+    re_path(rf"^repositories/{KEY}/$", repositories.repository_detail, name="repository"),
+    re_path(rf"^repositories/{KEY}/-/settings/$", repositories.repository_settings, name="repository-settings"),
+    re_path(rf"^repositories/{KEY}/{NAME}/-/tags/(?P<tag>[A-Za-z0-9_][A-Za-z0-9._-]{{0,127}})/$",
+            manifests.tag_detail, name="tag"),
+    re_path(rf"^repositories/{KEY}/{NAME}/-/manifests/(?P<digest>[a-z0-9]+:[a-f0-9]+)/$",
+            manifests.manifest_detail, name="manifest"),
+    re_path(rf"^repositories/{KEY}/{NAME}/$", images.image_detail, name="image"),
+    path("api/", include("repos.api.urls")),
 ]

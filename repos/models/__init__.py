@@ -1,4 +1,5 @@
 from repos.models.content import Blob, Manifest, ManifestLayer, ManifestListEntry, RepositoryBlob
+from repos.models.promotion import PromotedDigest, PromotionJob
 from repos.models.repository import Image, ImageManifest, Repository, Tag
 from repos.models.uploads import UploadSession
 
@@ -9,6 +10,8 @@ __all__ = [
     "Manifest",
     "ManifestLayer",
     "ManifestListEntry",
+    "PromotedDigest",
+    "PromotionJob",
     "Repository",
     "RepositoryBlob",
     "Tag",

@@ -21,6 +21,7 @@ from repos.models import (
     ManifestLayer,
     ManifestListEntry,
     Repository,
+    RepositoryBlob,
     Tag,
 )
 from repos.oci import digests, media_types, names
@@ -40,6 +41,7 @@ class _Prepared:
     blobs: dict[str, Blob] = field(default_factory=dict)
     children: dict[str, Manifest] = field(default_factory=dict)
     config: ImageConfig | None = None
+    linked_blob_ids: set[int] = field(default_factory=set)
 
 
 def manifest_put(
@@ -58,6 +60,8 @@ def manifest_put(
 
     with transaction.atomic():
         image, _ = Image.objects.get_or_create(repository=repository, name=image_name)
+        image.repository = repository
+        _lock_references(prepared, repository=repository, image=image)
         manifest = _manifest_get_or_create(prepared, raw=raw)
         ImageManifest.objects.get_or_create(image=image, manifest=manifest, defaults={"pushed_by": user})
         if tag_name:
@@ -69,8 +73,12 @@ def manifest_put(
 def tag_set(*, image: Image, name: str, manifest: Manifest, user=None) -> Tag:
     """Point a tag at a manifest; for an index, derive `<tag>-<os>-<arch>[-<variant>]` per platform.
 
-    Must be called inside a transaction.
+    Must be called inside a transaction. In a repository with immutable tags an existing tag
+    never moves to another manifest (DENIED).
     """
+    immutable = image.repository.tag_immutability
+    if immutable:
+        _refuse_moving_tag(image=image, name=name, manifest=manifest)
     tag, _ = Tag.objects.update_or_create(
         image=image, name=name, defaults={"manifest": manifest, "derived_from": None, "pushed_by": user}
     )
@@ -80,6 +88,8 @@ def tag_set(*, image: Image, name: str, manifest: Manifest, user=None) -> Tag:
             derived_name = names.platform_tag(name, entry.os, entry.architecture, entry.variant or None)
             if not derived_name or derived_name == name:
                 continue
+            if immutable:
+                _refuse_moving_tag(image=image, name=derived_name, manifest=entry.manifest)
             derived, _ = Tag.objects.update_or_create(
                 image=image,
                 name=derived_name,
@@ -91,20 +101,83 @@ def tag_set(*, image: Image, name: str, manifest: Manifest, user=None) -> Tag:
 
 
 def manifest_delete(*, image: Image, digest: str) -> None:
-    """Remove a manifest from an image, with every tag of the image pointing at it."""
+    """Remove a manifest from an image, with every tag of the image pointing at it.
+
+    An index takes along its children that nothing else in the image refers to (another index,
+    a tag of their own); children still referenced stay. A manifest that an index of the image
+    lists cannot go on its own (UNSUPPORTED): the index would point at nothing. Nor can one an
+    immutable tag points at.
+    """
     with transaction.atomic():
-        membership = ImageManifest.objects.filter(image=image, manifest__digest=digest).first()
+        membership = (
+            ImageManifest.objects.select_for_update(of=("self",))
+            .select_related("manifest")
+            .filter(image=image, manifest__digest=digest)
+            .first()
+        )
         if membership is None:
             raise errors.ManifestUnknown(detail={"digest": digest})
-        Tag.objects.filter(image=image, manifest_id=membership.manifest_id).delete()
-        membership.delete()
+        manifest = membership.manifest
+        parent = _listing_indexes(image=image, manifest=manifest).values_list("digest", flat=True).first()
+        if parent:
+            raise errors.Unsupported(
+                f"index {parent} lists this manifest; delete the index first", detail={"index": parent}
+            )
+        if image.repository.tag_immutability and Tag.objects.filter(image=image, manifest=manifest).exists():
+            raise errors.Unsupported(f"tags of repository {image.repository.key} are immutable")
+        _remove_from_image(image=image, manifest=manifest)
 
 
 def tag_delete(*, image: Image, name: str) -> None:
+    """Delete one tag (the manifest stays); an index tag takes its per-platform tags along."""
     with transaction.atomic():
-        deleted, _ = Tag.objects.filter(image=image, name=name).delete()
-    if not deleted:
-        raise errors.ManifestUnknown(detail={"tag": name})
+        tag = Tag.objects.select_for_update().filter(image=image, name=name).first()
+        if tag is None:
+            raise errors.ManifestUnknown(detail={"tag": name})
+        if image.repository.tag_immutability:
+            raise errors.Unsupported(f"tags of repository {image.repository.key} are immutable")
+        tag.delete()
+
+
+def _remove_from_image(*, image: Image, manifest: Manifest) -> None:
+    Tag.objects.filter(image=image, manifest=manifest).delete()
+    ImageManifest.objects.filter(image=image, manifest=manifest).delete()
+    if not manifest.is_index:
+        return
+    children = Manifest.objects.filter(parent_entries__index=manifest, memberships__image=image).distinct()
+    for child in children:
+        still_listed = _listing_indexes(image=image, manifest=child).exists()
+        if not still_listed and not Tag.objects.filter(image=image, manifest=child).exists():
+            _remove_from_image(image=image, manifest=child)
+
+
+def _listing_indexes(*, image: Image, manifest: Manifest):
+    """Indexes present in the image that list `manifest` as a child."""
+    return Manifest.objects.filter(entries__manifest=manifest, memberships__image=image).distinct()
+
+
+def _refuse_moving_tag(*, image: Image, name: str, manifest: Manifest) -> None:
+    current = Tag.objects.filter(image=image, name=name).values_list("manifest_id", flat=True).first()
+    if current is not None and current != manifest.pk:
+        raise errors.Denied(
+            f"tag {name} is immutable in repository {image.repository.key}", detail={"tag": name}
+        )
+
+
+def _lock_references(prepared: _Prepared, *, repository: Repository, image: Image) -> None:
+    """Lock what the manifest references and check it is still there (a concurrent delete may
+    have removed it since `_resolve_references`); deletes lock the same rows."""
+    if isinstance(prepared.parsed, ImageIndex):
+        children = [m.pk for m in prepared.children.values()]
+        locked = ImageManifest.objects.select_for_update().filter(image=image, manifest_id__in=children)
+        present = set(locked.order_by("pk").values_list("manifest_id", flat=True))
+        if present != set(children):
+            raise errors.ManifestBlobUnknown("a referenced manifest was deleted meanwhile")
+        return
+    stored = [b.pk for b in prepared.blobs.values() if b.pk in prepared.linked_blob_ids]
+    locked = RepositoryBlob.objects.select_for_update().filter(repository=repository, blob_id__in=stored)
+    if set(locked.order_by("pk").values_list("blob_id", flat=True)) != set(stored):
+        raise errors.ManifestBlobUnknown("a referenced blob was deleted meanwhile")
 
 
 def _check_reference(reference: str, raw: bytes) -> str | None:
@@ -134,6 +207,7 @@ def _resolve_references(prepared: _Prepared, *, repository: Repository, image: I
     wanted = {d.digest for d in descriptors}
     found = Blob.objects.filter(digest__in=wanted, repository_links__repository=repository)
     prepared.blobs = {b.digest: b for b in found}
+    prepared.linked_blob_ids = {b.pk for b in found}
     missing = sorted(
         d.digest
         for d in descriptors
@@ -180,6 +254,9 @@ def _manifest_create(prepared: _Prepared, *, raw: bytes) -> Manifest:
         artifact_type=parsed.artifact_type or "",
         subject_digest=parsed.subject.digest if parsed.subject else "",
     )
+    if parsed.subject:
+        # What the referrers API reports and filters on (image spec: artifactType, else the config's type).
+        manifest.artifact_type = parsed.effective_artifact_type or ""
     if isinstance(parsed, ImageIndex):
         manifest.content_size = sum(c.content_size for c in prepared.children.values())
         manifest.save()
@@ -200,7 +277,7 @@ def _manifest_create(prepared: _Prepared, *, raw: bytes) -> Manifest:
     config = prepared.config
     manifest.config_blob = prepared.blobs[parsed.config.digest]
     manifest.content_size = parsed.config.size + sum(layer.size for layer in parsed.layers)
-    if not manifest.artifact_type and parsed.config.media_type not in (media_types.DOCKER_CONFIG, media_types.OCI_CONFIG):
+    if not manifest.artifact_type and parsed.config.media_type not in media_types.CONFIG_TYPES:
         manifest.artifact_type = parsed.config.media_type
     if config is not None:
         manifest.os = config.os or ""

@@ -1,14 +1,21 @@
 """Blob uploads: stream to a staged file while hashing, verify, then commit content-addressed.
 
 No database transaction is open while bytes move; rows are written only after the blob is in
-place, so a half-written upload is never visible.
+place, so a half-written upload is never visible. One request at a time writes to an upload
+(an exclusive lock on its staged file), so the bytes hashed are exactly the bytes stored.
 """
 from __future__ import annotations
 
+import fcntl
 import logging
-from typing import BinaryIO
+import os
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import BinaryIO, Iterator
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from repos import errors
 from repos.models import Blob, Repository, RepositoryBlob, UploadSession
@@ -20,15 +27,19 @@ logger = logging.getLogger(__name__)
 
 
 def upload_start(*, repository: Repository, image_name: str) -> UploadSession:
+    limit = settings.REGISTRY_MAX_OPEN_UPLOADS
+    if limit and UploadSession.objects.filter(repository=repository).count() >= limit:
+        raise errors.TooManyRequests(
+            "too many uploads in progress in this repository", detail={"limit": limit}, headers={"Retry-After": "60"}
+        )
     session = UploadSession.objects.create(repository=repository, image_name=image_name)
     get_upload_staging().create(session.id.hex)
     return session
 
 
 def upload_offset(*, session: UploadSession) -> int:
-    staging = get_upload_staging()
     try:
-        return staging.size(session.id.hex)
+        return get_upload_staging().size(session.id.hex)
     except FileNotFoundError:
         raise errors.BlobUploadUnknown(detail={"uuid": str(session.id)}) from None
 
@@ -39,57 +50,65 @@ def upload_append(
     """Append a chunk; returns the new offset. `range_start` comes from Content-Range."""
     upload_id = session.id.hex
     staging = get_upload_staging()
-    offset = upload_offset(session=session)
-    if range_start is not None and range_start != offset:
-        raise errors.RangeInvalid(
-            f"chunk starts at {range_start}, upload is at {offset}",
-            headers=_progress_headers(session, offset),
-        )
-    hasher = hashers.take(upload_id, offset=offset, staging=staging)
-    try:
-        written = staging.append(upload_id, stream, hasher=hasher, limit=length)
-    except Exception:
-        # Whatever reached the disk stays (a client can resume from GET's Range); the hash is rebuilt later.
-        logger.warning("upload %s interrupted after a partial chunk", session.id)
-        raise
-    new_offset = offset + written
+    with _exclusive(session):
+        offset = _checked_offset(session, range_start)
+        hasher = hashers.take(upload_id, offset=offset, staging=staging)
+        # An exception here (client gone, server stopping) leaves what reached the disk: a client
+        # resumes from GET's Range and the hash state is rebuilt from the staged bytes.
+        written = _append(staging, upload_id, stream, hasher, length)
+        new_offset = offset + written
+        hashers.keep(upload_id, offset=new_offset, hasher=hasher, staging=staging)
+    UploadSession.objects.filter(pk=session.pk).update(offset=new_offset, updated=timezone.now())
     if length is not None and written != length:
-        staging.truncate(upload_id, offset)
-        raise errors.SizeInvalid(f"expected {length} bytes, received {written}")
-    hashers.keep(upload_id, offset=new_offset, hasher=hasher)
-    UploadSession.objects.filter(pk=session.pk).update(offset=new_offset)
+        raise errors.SizeInvalid(
+            f"expected {length} bytes, received {written}", headers=_progress_headers(session, new_offset)
+        )
     return new_offset
 
 
 def upload_complete(
-    *, session: UploadSession, digest: str, stream: BinaryIO | None = None, length: int | None = None
+    *,
+    session: UploadSession,
+    digest: str,
+    stream: BinaryIO | None = None,
+    length: int | None = None,
+    range_start: int | None = None,
 ) -> Blob:
-    """Finish an upload with its final chunk (maybe empty) and verify the digest."""
+    """Finish an upload with its final chunk (maybe empty) and verify the digest.
+
+    A failed verification cancels the upload: nothing of it stays behind.
+    """
     if not digests.is_valid_digest(digest):
         upload_cancel(session=session)
         raise errors.DigestInvalid("invalid digest", detail={"digest": digest})
     upload_id = session.id.hex
     staging = get_upload_staging()
-    offset = upload_offset(session=session)
-    hasher = hashers.take(upload_id, offset=offset, staging=staging)
-    if stream is not None and length != 0:
-        try:
-            offset += staging.append(upload_id, stream, hasher=hasher, limit=length)
-        except Exception:
+    with _exclusive(session):
+        offset = _checked_offset(session, range_start)
+        hasher = hashers.take(upload_id, offset=offset, staging=staging)
+        if stream is not None and length != 0:
+            try:
+                written = _append(staging, upload_id, stream, hasher, length)
+            except Exception:
+                upload_cancel(session=session)
+                raise
+            if length is not None and written != length:
+                upload_cancel(session=session)
+                raise errors.SizeInvalid(f"expected {length} bytes, received {written}")
+            offset += written
+        actual = f"sha256:{hasher.hexdigest()}"
+        if actual != digest:
             upload_cancel(session=session)
-            raise
-    actual = f"sha256:{hasher.hexdigest()}"
-    if actual != digest:
-        upload_cancel(session=session)
-        raise errors.DigestInvalid(detail={"expected": digest, "actual": actual})
-    blob = _commit_staged(repository=session.repository, staged_id=upload_id, digest=digest, size=offset)
+            raise errors.DigestInvalid(detail={"expected": digest, "actual": actual})
+        blob = _commit_staged(repository=session.repository, staged_id=upload_id, digest=digest, size=offset)
     UploadSession.objects.filter(pk=session.pk).delete()
     return blob
 
 
 def upload_cancel(*, session: UploadSession) -> None:
-    hashers.forget(session.id.hex)
-    get_upload_staging().remove(session.id.hex)
+    staging = get_upload_staging()
+    hashers.forget(session.id.hex, staging=staging)
+    staging.remove(session.id.hex)
     UploadSession.objects.filter(pk=session.pk).delete()
 
 
@@ -113,10 +132,92 @@ def blob_link(*, repository: Repository, blob: Blob) -> None:
     RepositoryBlob.objects.get_or_create(repository=repository, blob=blob)
 
 
+def upload_location(session: UploadSession) -> str:
+    return f"/v2/{session.repository.key}/{session.image_name}/blobs/uploads/{session.id}"
+
+
+def uploads_expire_stale(*, older_than_seconds: float) -> int:
+    """Remove upload sessions (and their staged bytes) untouched for longer than the expiry.
+
+    An upload is only expired when both its row and its staged file are older than the expiry
+    and no request is writing to it; staged files and saved hash states without a session go too.
+    """
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    staging = get_upload_staging()
+    expired = 0
+    for session in UploadSession.objects.filter(updated__lt=cutoff).select_related("repository").iterator():
+        try:
+            with _exclusive(session):
+                if _written_since(staging, session.id.hex, cutoff.timestamp()):
+                    continue
+                upload_cancel(session=session)
+        except errors.BlobUploadUnknown:  # the staged file is already gone
+            upload_cancel(session=session)
+        except errors.RangeInvalid:  # a request is writing to it right now
+            continue
+        expired += 1
+    known = {session_id.hex for session_id in UploadSession.objects.values_list("id", flat=True)}
+    for upload_id in staging.iter_stale(older_than_seconds):
+        if upload_id.replace("-", "").lower() not in known:
+            hashers.forget(upload_id, staging=staging)
+            staging.remove(upload_id)
+            expired += 1
+    for path in hashers.leftovers(staging, older_than_seconds=older_than_seconds):
+        _unlink_quietly(path)
+    if expired:
+        logger.info("expired %d stale uploads", expired)
+    return expired
+
+
+def _append(staging, upload_id: str, stream: BinaryIO, hasher, length: int | None) -> int:
+    """Stream into the staged file; `hasher` has seen exactly the bytes written when this returns."""
+    background = hashers.BackgroundHasher(hasher)
+    try:
+        return staging.append(upload_id, stream, hasher=background, limit=length)
+    finally:
+        background.finish()
+
+
+@contextmanager
+def _exclusive(session: UploadSession) -> Iterator[None]:
+    """Hold the upload's lock; a second writer gets 416 with the current Range."""
+    try:
+        fd = os.open(get_upload_staging().path(session.id.hex), os.O_RDONLY)
+    except FileNotFoundError:
+        raise errors.BlobUploadUnknown(detail={"uuid": str(session.id)}) from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise errors.RangeInvalid(
+                "another request is writing to this upload",
+                headers=_progress_headers(session, os.fstat(fd).st_size),
+            ) from None
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _checked_offset(session: UploadSession, range_start: int | None) -> int:
+    offset = upload_offset(session=session)
+    if range_start is not None and range_start != offset:
+        raise errors.RangeInvalid(
+            f"chunk starts at {range_start}, upload is at {offset}", headers=_progress_headers(session, offset)
+        )
+    return offset
+
+
+def _written_since(staging, upload_id: str, timestamp: float) -> bool:
+    try:
+        return os.stat(staging.path(upload_id)).st_mtime >= timestamp
+    except FileNotFoundError:
+        return False
+
+
 def _commit_staged(*, repository: Repository, staged_id: str, digest: str, size: int) -> Blob:
     staging = get_upload_staging()
     get_blob_store().commit(staged_path=staging.path(staged_id), digest=digest)
-    hashers.forget(staged_id)
+    hashers.forget(staged_id, staging=staging)
     blob = _blob_get_or_create(digest=digest, size=size)
     blob_link(repository=repository, blob=blob)
     return blob
@@ -142,25 +243,8 @@ def _progress_headers(session: UploadSession, offset: int) -> dict:
     }
 
 
-def upload_location(session: UploadSession) -> str:
-    return f"/v2/{session.repository.key}/{session.image_name}/blobs/uploads/{session.id}"
-
-
-def uploads_expire_stale(*, older_than_seconds: float) -> int:
-    """Remove upload sessions (and their staged bytes) untouched for longer than the expiry."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
-    expired = 0
-    for session in UploadSession.objects.filter(updated__lt=cutoff).select_related("repository"):
-        upload_cancel(session=session)
-        expired += 1
-    staging = get_upload_staging()
-    known = {u.hex for u in UploadSession.objects.values_list("id", flat=True)}
-    for upload_id in staging.iter_stale(older_than_seconds):
-        if upload_id not in known:
-            staging.remove(upload_id)
-            expired += 1
-    return expired
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass

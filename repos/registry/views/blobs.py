@@ -1,8 +1,6 @@
 """GET/HEAD/DELETE /v2/<name>/blobs/<digest>."""
 from __future__ import annotations
 
-import os
-
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 
 from repos import errors, selectors
@@ -43,8 +41,10 @@ class BlobView(RegistryView):
         except BlobNotFound:
             raise errors.BlobUnknown(detail={"digest": blob.digest}) from None
         if byte_range is None:
+            # Served with sendfile by gunicorn (wsgi.file_wrapper), never read through Python.
             response = FileResponse(handle, content_type="application/octet-stream")
             response.headers["Content-Length"] = str(blob.size)
+            response.headers.pop("Content-Disposition", None)  # HEAD has none either
         else:
             response = _range_response(handle, *byte_range, total=blob.size)
         response.headers["Docker-Content-Digest"] = blob.digest

@@ -19,7 +19,7 @@ def page_size(request) -> int:
     if not raw:
         return cap
     if not raw.isdigit():
-        raise errors.Unsupported("n must be a non-negative integer")
+        raise errors.ParameterInvalid("n must be a non-negative integer", detail={"n": raw[:50]})
     return min(int(raw), cap)
 
 
@@ -63,17 +63,7 @@ class ReferrersView(RegistryView):
             raise errors.DigestInvalid("invalid digest", detail={"digest": digest})
         artifact_type = request.GET.get("artifactType", "")
         image = selectors.image_find(repository=repository, name=image_name)
-        manifests = selectors.referrers_of(image=image, digest=digest, artifact_type=artifact_type) if image else []
-        descriptors = [
-            {
-                "mediaType": m.media_type,
-                "digest": m.digest,
-                "size": m.size,
-                **({"artifactType": m.artifact_type} if m.artifact_type else {}),
-                **({"annotations": m.annotations} if m.annotations else {}),
-            }
-            for m in manifests
-        ]
+        descriptors = selectors.referrers_of(image=image, digest=digest, artifact_type=artifact_type)
         body = {"schemaVersion": 2, "mediaType": media_types.OCI_INDEX, "manifests": descriptors}
         response = HttpResponse(json.dumps(body), content_type=media_types.OCI_INDEX)
         if artifact_type:

@@ -21,7 +21,7 @@ def _manifest_headers(response: HttpResponse, manifest: Manifest) -> HttpRespons
     return response
 
 
-def _negotiate(request, manifest: Manifest, image) -> Manifest:
+def _negotiate(request, manifest: Manifest) -> Manifest:
     """A client that accepts image manifests but no list type gets the linux/amd64 child of an index."""
     accept = request.headers.get("Accept", "")
     if not manifest.is_index or not accept:
@@ -37,11 +37,16 @@ def _negotiate(request, manifest: Manifest, image) -> Manifest:
 
 class ManifestView(RegistryView):
     def _lookup(self, request, name: str, reference: str) -> Manifest:
-        repository, image_name = selectors.repository_resolve(name=name)
-        access.require(request, repository, access.PULL)
-        image = selectors.image_get(repository=repository, name=image_name)
-        manifest = selectors.manifest_get(image=image, reference=reference)
-        return _negotiate(request, manifest, image)
+        found = selectors.manifest_find_for_pull(name=name, reference=reference)
+        if found is not None:
+            repository, manifest = found
+            access.require(request, repository, access.PULL)
+        else:  # the long way, to answer with the error that says what is missing
+            repository, image_name = selectors.repository_resolve(name=name)
+            access.require(request, repository, access.PULL)
+            image = selectors.image_get(repository=repository, name=image_name)
+            manifest = selectors.manifest_get(image=image, reference=reference)
+        return _negotiate(request, manifest)
 
     def head(self, request, name: str, reference: str):
         manifest = self._lookup(request, name, reference)
@@ -55,6 +60,7 @@ class ManifestView(RegistryView):
         repository, image_name = selectors.repository_resolve(name=name)
         access.require(request, repository, access.PULL, access.PUSH)
         raw = _read_manifest_body(request)
+        access.require_tag_overwrite(request, repository, image_name, reference, raw)
         manifest = manifest_services.manifest_put(
             repository=repository,
             image_name=image_name,

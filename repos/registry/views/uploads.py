@@ -27,13 +27,26 @@ def _upload_progress(session, offset: int, *, status: int) -> HttpResponse:
     return response
 
 
+def _chunk_start(request, length: int | None) -> int | None:
+    """Where the client says the chunk goes (Content-Range), checked against Content-Length."""
+    content_range = parse_content_range(request.headers.get("Content-Range", ""))
+    if content_range is None:
+        return None
+    start, end = content_range
+    if length is not None and length != end - start + 1:
+        raise errors.SizeInvalid(
+            "Content-Range does not match Content-Length", detail={"Content-Range": f"{start}-{end}", "length": length}
+        )
+    return start
+
+
 class UploadStartView(RegistryView):
     def post(self, request, name: str):
         repository, image_name = selectors.repository_resolve(name=name)
         access.require(request, repository, access.PULL, access.PUSH)
-        mount, source_name = request.GET.get("mount", ""), request.GET.get("from", "")
-        if mount and source_name:
-            blob = self._try_mount(request, repository, mount, source_name)
+        mount = request.GET.get("mount", "")
+        if mount:
+            blob = self._try_mount(request, repository, mount, request.GET.get("from", ""))
             if blob is not None:
                 return _blob_created(name, blob.digest)
         digest = request.GET.get("digest", "")
@@ -48,7 +61,13 @@ class UploadStartView(RegistryView):
 
     @staticmethod
     def _try_mount(request, repository, digest: str, source_name: str):
-        """Mount when the caller may read the source; otherwise None, and a normal upload follows."""
+        """Mount when the caller may read a repository holding the blob (the named one, or without
+        `from` any); otherwise None, and a normal upload follows."""
+        if not source_name:
+            source = selectors.blob_find_readable(repositories=access.readable_repositories(request), digest=digest)
+            if source is None:
+                return None
+            return upload_services.blob_mount(repository=repository, digest=digest, source=source)
         try:
             source, _ = selectors.repository_resolve(name=source_name)
             access.require(request, source, access.PULL)
@@ -71,14 +90,9 @@ class UploadView(RegistryView):
     def patch(self, request, name: str, upload_id: str):
         session = self._session(request, name, upload_id)
         stream, length = request_body(request)
-        content_range = parse_content_range(request.headers.get("Content-Range", ""))
-        range_start = None
-        if content_range is not None:
-            range_start = content_range[0]
-            chunk_length = content_range[1] - content_range[0] + 1
-            if length is not None and length != chunk_length:
-                raise errors.RangeInvalid("Content-Range does not match Content-Length")
-        offset = upload_services.upload_append(session=session, stream=stream, length=length, range_start=range_start)
+        offset = upload_services.upload_append(
+            session=session, stream=stream, length=length, range_start=_chunk_start(request, length)
+        )
         return _upload_progress(session, offset, status=202)
 
     def put(self, request, name: str, upload_id: str):
@@ -87,7 +101,9 @@ class UploadView(RegistryView):
         if not digest:
             raise errors.DigestInvalid("the digest query parameter is required")
         stream, length = request_body(request)
-        blob = upload_services.upload_complete(session=session, digest=digest, stream=stream, length=length)
+        blob = upload_services.upload_complete(
+            session=session, digest=digest, stream=stream, length=length, range_start=_chunk_start(request, length)
+        )
         return _blob_created(name, blob.digest)
 
     def delete(self, request, name: str, upload_id: str):

@@ -14,10 +14,10 @@ def buildah(storage, *args: str, timeout: int = 600) -> str:
                "--storage-driver", "vfs", *args, timeout=timeout)
 
 
-def skopeo_raw(reference: str) -> bytes:
+def skopeo_raw(reference: str, creds: str) -> bytes:
     import subprocess
 
-    return subprocess.run(["skopeo", "inspect", "--raw", "--tls-verify=false", reference],
+    return subprocess.run(["skopeo", "inspect", "--raw", "--tls-verify=false", "--creds", creds, reference],
                           capture_output=True, check=True, timeout=120).stdout
 
 
@@ -28,7 +28,12 @@ def test_buildah_index_push_then_skopeo_round_trip(registry_server, tmp_path):
     buildah(storage, "build", "--isolation", "chroot", "--platform", "linux/amd64,linux/arm64",
             "--manifest", list_name, "-f", str(context / "Dockerfile"), str(context))
     target = f"docker://{registry_server.host}/docker-local/buildah-image:tag"
-    buildah(storage, "manifest", "push", "--all", "--tls-verify=false", list_name, target)
+    # `buildah login` into a private auth file, then push with it; skopeo below uses --creds.
+    authfile = tmp_path / "auth.json"
+    creds = f"admin:{registry_server.admin_password}"
+    buildah(storage, "login", "--tls-verify=false", "--authfile", str(authfile), "--username", "admin",
+            "--password", registry_server.admin_password, registry_server.host)
+    buildah(storage, "manifest", "push", "--all", "--tls-verify=false", "--authfile", str(authfile), list_name, target)
 
     name = "docker-local/buildah-image"
     index, index_digest, raw = registry_manifest(registry_server, name, "tag")
@@ -37,12 +42,12 @@ def test_buildah_index_push_then_skopeo_round_trip(registry_server, tmp_path):
     assert {"tag", "tag-linux-amd64", "tag-linux-arm64"} <= set(registry_tags(registry_server, name))
 
     layout = tmp_path / "layout"
-    run("skopeo", "copy", "--all", "--src-tls-verify=false", target, f"oci:{layout}:tag")
+    run("skopeo", "copy", "--all", "--src-tls-verify=false", "--src-creds", creds, target, f"oci:{layout}:tag")
     back = f"docker://{registry_server.host}/docker-local/copied-back:tag"
-    run("skopeo", "copy", "--all", "--dest-tls-verify=false", f"oci:{layout}:tag", back)
-    copied = skopeo_raw(back)
+    run("skopeo", "copy", "--all", "--dest-tls-verify=false", "--dest-creds", creds, f"oci:{layout}:tag", back)
+    copied = skopeo_raw(back, creds)
     assert "sha256:" + hashlib.sha256(copied).hexdigest() == index_digest
     assert copied == raw
     for manifest in index["manifests"]:
-        child = skopeo_raw(f"docker://{registry_server.host}/docker-local/copied-back@{manifest['digest']}")
+        child = skopeo_raw(f"docker://{registry_server.host}/docker-local/copied-back@{manifest['digest']}", creds)
         assert "sha256:" + hashlib.sha256(child).hexdigest() == manifest["digest"]

@@ -4,7 +4,9 @@ import uuid
 
 import pytest
 
-from repos.tests.e2e.tools import docker_available, registry_manifest, registry_tags, run, write_context
+from repos.tests.e2e.tools import (
+    docker_available, docker_env, docker_login, registry_manifest, registry_tags, run, write_context,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -17,6 +19,12 @@ def _pulled_digest(output: str) -> str:
 
 def test_docker_multiarch_push_and_pull(registry_server, tmp_path):
     docker_available()
+    env = docker_env(tmp_path / "docker-config")
+    assert "Login Succeeded" in docker_login(registry_server, env)
+
+    def docker(*args: str) -> str:
+        return run("docker", *args, env=env)
+
     image = f"{registry_server.host}/docker-local/multiarch-image"
     suffix = uuid.uuid4().hex[:6]
     per_arch = {}
@@ -24,11 +32,11 @@ def test_docker_multiarch_push_and_pull(registry_server, tmp_path):
         arch = platform.split("/")[1]
         context = write_context(tmp_path / arch, content=f"hello from {arch} {suffix}\n")
         ref = f"{image}:build-{arch}"
-        run("docker", "build", "--platform", platform, "-t", ref, str(context))
-        run("docker", "push", ref)
+        docker("build", "--platform", platform, "-t", ref, str(context))
+        docker("push", ref)
         per_arch[arch] = ref
-    run("docker", "manifest", "create", "--insecure", "--amend", f"{image}:tag", *per_arch.values())
-    pushed = run("docker", "manifest", "push", "--insecure", "--purge", f"{image}:tag")
+    docker("manifest", "create", "--insecure", "--amend", f"{image}:tag", *per_arch.values())
+    pushed = docker("manifest", "push", "--insecure", "--purge", f"{image}:tag")
     pushed_digest = re.search(r"sha256:[0-9a-f]{64}", pushed).group(0)
 
     tags = registry_tags(registry_server, "docker-local/multiarch-image")
@@ -43,12 +51,12 @@ def test_docker_multiarch_push_and_pull(registry_server, tmp_path):
         assert child_digest in {m["digest"] for m in index["manifests"]}
 
     for ref in per_arch.values():
-        run("docker", "rmi", "-f", ref)
-    by_tag = _pulled_digest(run("docker", "pull", f"{image}:tag"))
-    by_digest = _pulled_digest(run("docker", "pull", f"{image}@{index_digest}"))
+        docker("rmi", "-f", ref)
+    by_tag = _pulled_digest(docker("pull", f"{image}:tag"))
+    by_digest = _pulled_digest(docker("pull", f"{image}@{index_digest}"))
     assert by_tag == by_digest == index_digest
-    arm = run("docker", "pull", "--platform", "linux/arm64", f"{image}:tag")
+    arm = docker("pull", "--platform", "linux/arm64", f"{image}:tag")
     assert _pulled_digest(arm) == index_digest
-    inspected = run("docker", "image", "inspect", "--format", "{{.Architecture}}", f"{image}@{index_digest}")
+    inspected = docker("image", "inspect", "--format", "{{.Architecture}}", f"{image}@{index_digest}")
     assert inspected.strip() in ("amd64", "arm64")
-    run("docker", "rmi", "-f", f"{image}:tag", f"{image}@{index_digest}")
+    docker("rmi", "-f", f"{image}:tag", f"{image}@{index_digest}")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -11,9 +12,11 @@ import requests
 from conftest import require_tool
 
 
-def run(*args: str, cwd: Path | None = None, timeout: int = 300, env: dict | None = None) -> str:
+def run(*args: str, cwd: Path | None = None, timeout: int = 300, env: dict | None = None,
+        input: str | None = None) -> str:
     require_tool(args[0])
-    result = subprocess.run(list(args), cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
+    result = subprocess.run(list(args), cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env,
+                            input=input)
     if result.returncode != 0:
         raise AssertionError(f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result.stdout + result.stderr
@@ -31,6 +34,24 @@ def docker_available() -> None:
         pytest.fail(message) if IN_CI else pytest.skip(message)
 
 
+def admin_session(server) -> requests.Session:
+    """Requests as the seeded admin (Basic credentials; repositories are private by default)."""
+    session = requests.Session()
+    session.auth = ("admin", server.admin_password)
+    return session
+
+
+def docker_env(config_dir: Path) -> dict:
+    """Environment for a docker CLI with its own config (credentials), leaving ~/.docker alone."""
+    config_dir.mkdir(parents=True, exist_ok=True)
+    return {**os.environ, "DOCKER_CONFIG": str(config_dir)}
+
+
+def docker_login(server, env: dict, username: str = "admin", password: str | None = None) -> str:
+    return run("docker", "login", server.host, "--username", username, "--password-stdin", env=env,
+               input=password if password is not None else server.admin_password)
+
+
 def write_context(directory: Path, *, content: str) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "hello.txt").write_text(content)
@@ -45,7 +66,8 @@ def registry_manifest(server, name: str, reference: str, *, session=None) -> tup
         "application/vnd.oci.image.manifest.v1+json",
         "application/vnd.docker.distribution.manifest.v2+json",
     ])
-    response = (session or requests).get(f"{server.url}/v2/{name}/manifests/{reference}", headers={"Accept": accept})
+    session = session or admin_session(server)
+    response = session.get(f"{server.url}/v2/{name}/manifests/{reference}", headers={"Accept": accept})
     assert response.status_code == 200, response.text
     raw = response.content
     digest = "sha256:" + hashlib.sha256(raw).hexdigest()
@@ -54,6 +76,6 @@ def registry_manifest(server, name: str, reference: str, *, session=None) -> tup
 
 
 def registry_tags(server, name: str, *, session=None) -> list[str]:
-    response = (session or requests).get(f"{server.url}/v2/{name}/tags/list")
+    response = (session or admin_session(server)).get(f"{server.url}/v2/{name}/tags/list")
     assert response.status_code == 200, response.text
     return response.json()["tags"]

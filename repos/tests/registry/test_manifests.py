@@ -150,7 +150,7 @@ def test_unknown_manifest_and_invalid_tag(registry, client):
     response = registry.get_manifest(NAME, "nope")
     assert response.status_code == 404 and error_code(response) == "MANIFEST_UNKNOWN"
     response = registry.push_manifest(NAME, "x" * 129, b"{}", media_types.OCI_MANIFEST)
-    assert response.status_code == 400 and error_code(response) == "TAG_INVALID"
+    assert response.status_code == 400 and error_code(response) == "MANIFEST_INVALID"
 
 
 def test_catalog_and_tag_pagination(registry, client):

@@ -1,0 +1,122 @@
+"""REST: repository grants and visibility, API tokens, the audit log."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.utils import timezone
+from rest_framework import status
+from rest_framework.response import Response
+
+from accounts import errors
+from accounts.api import serializers as s
+from accounts.api.base import AccountsApiView, NotThroughApiToken, SiteAdminOnly
+from accounts.selectors import audit_events, grants_of, repository_readable_get, tokens_visible_to
+from accounts.services import grants as grant_services
+from accounts.services import tokens as token_services
+from repos.models import Repository
+
+
+class GrantListView(AccountsApiView):
+    def _repository(self, request, key: str) -> Repository:
+        repository = repository_readable_get(actor=request.user, key=key)
+        grant_services.require_repository_admin(actor=request.user, repository=repository)
+        return repository
+
+    def get(self, request, key: str):
+        return self.paginated(grants_of(repository=self._repository(request, key)), s.GrantOutput)
+
+    def post(self, request, key: str):
+        repository = self._repository(request, key)
+        data = s.GrantInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = team = None
+        if data.validated_data.get("user"):
+            user = get_user_model().objects.filter(username=data.validated_data["user"]).first()
+            if user is None:
+                raise errors.InvalidRequest("unknown user", field="user")
+        else:
+            team = Group.objects.filter(name=data.validated_data["team"]).first()
+            if team is None:
+                raise errors.InvalidRequest("unknown team", field="team")
+        grant = grant_services.grant_create(actor=request.user, repository=repository, user=user, team=team,
+                                            permission=data.validated_data["permission"], request=request)
+        return Response(s.GrantOutput(grant).data, status=status.HTTP_201_CREATED)
+
+
+class GrantDetailView(AccountsApiView):
+    def delete(self, request, key: str, pk: int):
+        repository = repository_readable_get(actor=request.user, key=key)
+        grant_services.require_repository_admin(actor=request.user, repository=repository)
+        grant = grants_of(repository=repository).filter(pk=pk).first()
+        if grant is None:
+            raise errors.NotFound("no such grant")
+        grant_services.grant_delete(actor=request.user, grant=grant, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class VisibilityView(AccountsApiView):
+    def get(self, request, key: str):
+        repository = repository_readable_get(actor=request.user, key=key)
+        return Response({"repository": repository.key, "is_public": repository.is_public})
+
+    def put(self, request, key: str):
+        repository = repository_readable_get(actor=request.user, key=key)
+        data = s.VisibilityInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        grant_services.repository_visibility_set(actor=request.user, repository=repository,
+                                                 is_public=data.validated_data["is_public"], request=request)
+        return Response({"repository": repository.key, "is_public": repository.is_public})
+
+
+class TokenListView(AccountsApiView):
+    permission_classes = AccountsApiView.permission_classes + [NotThroughApiToken]
+
+    def get(self, request):
+        return self.paginated(tokens_visible_to(request.user), s.TokenOutput)
+
+    def post(self, request):
+        data = s.TokenCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        keys = data.validated_data["repositories"]
+        repositories = list(Repository.objects.filter(key__in=keys))
+        missing = set(keys) - {r.key for r in repositories}
+        if missing:
+            raise errors.InvalidRequest(f"unknown repository {sorted(missing)[0]}", field="repositories")
+        token, secret = token_services.token_create(
+            creator=request.user, name=data.validated_data["name"],
+            permissions=sorted(data.validated_data["permissions"]), repositories=repositories,
+            expires_at=timezone.now() + timedelta(days=data.validated_data["expires_in_days"]), request=request,
+        )
+        body = s.TokenOutput(token).data
+        body["token"] = secret  # shown this once
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class TokenDetailView(AccountsApiView):
+    permission_classes = AccountsApiView.permission_classes + [NotThroughApiToken]
+
+    def _token(self, request, pk: int):
+        token = tokens_visible_to(request.user).filter(pk=pk).first()
+        if token is None:
+            raise errors.NotFound("no such token")
+        return token
+
+    def get(self, request, pk: int):
+        return Response(s.TokenOutput(self._token(request, pk)).data)
+
+    def delete(self, request, pk: int):
+        token_services.token_revoke(actor=request.user, token=self._token(request, pk), request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AuditEventListView(AccountsApiView):
+    permission_classes = AccountsApiView.permission_classes + [SiteAdminOnly]
+
+    def get(self, request):
+        events = audit_events()
+        action = request.query_params.get("action")
+        if action:
+            events = events.filter(action=action)
+        return self.paginated(events, s.AuditEventOutput)

@@ -1,0 +1,87 @@
+"""REST: users and teams. Site admins manage them; everyone else sees only themself and their teams."""
+from __future__ import annotations
+
+from django.contrib.auth.models import Group
+from rest_framework import status
+from rest_framework.response import Response
+
+from accounts import errors
+from accounts.api import serializers as s
+from accounts.api.base import AccountsApiView, NotThroughApiToken
+from accounts.selectors import teams_visible_to, users_visible_to
+from accounts.services import users as user_services
+
+
+class UserListView(AccountsApiView):
+    def get(self, request):
+        return self.paginated(users_visible_to(request.user), s.UserOutput)
+
+    def post(self, request):
+        data = s.UserCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = user_services.user_create(actor=request.user, request=request, **data.validated_data)
+        return Response(s.UserOutput(user).data, status=status.HTTP_201_CREATED)
+
+
+class UserMeView(AccountsApiView):
+    def get(self, request):
+        return Response(s.UserOutput(request.user).data)
+
+
+class UserDetailView(AccountsApiView):
+    def _user(self, request, pk: int):
+        user = users_visible_to(request.user).filter(pk=pk).first()
+        if user is None:
+            raise errors.NotFound("no such user")
+        return user
+
+    def get(self, request, pk: int):
+        return Response(s.UserOutput(self._user(request, pk)).data)
+
+    def patch(self, request, pk: int):
+        user = self._user(request, pk)
+        data = s.UserUpdateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = user_services.user_update(actor=request.user, user=user, request=request, **data.validated_data)
+        return Response(s.UserOutput(user).data)
+
+
+class TeamListView(AccountsApiView):
+    permission_classes = AccountsApiView.permission_classes + [NotThroughApiToken]
+
+    def get(self, request):
+        return self.paginated(teams_visible_to(request.user), s.TeamOutput)
+
+    def post(self, request):
+        data = s.TeamInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        if not data.validated_data.get("name"):
+            raise errors.InvalidRequest("a name is required", field="name")
+        team = user_services.team_create(actor=request.user, request=request, **data.validated_data)
+        return Response(s.TeamOutput(team).data, status=status.HTTP_201_CREATED)
+
+
+class TeamDetailView(AccountsApiView):
+    permission_classes = AccountsApiView.permission_classes + [NotThroughApiToken]
+
+    def _team(self, request, pk: int) -> Group:
+        team = teams_visible_to(request.user).filter(pk=pk).first()
+        if team is None:
+            raise errors.NotFound("no such team")
+        return team
+
+    def get(self, request, pk: int):
+        return Response(s.TeamOutput(self._team(request, pk)).data)
+
+    def patch(self, request, pk: int):
+        team = self._team(request, pk)
+        data = s.TeamInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        team = user_services.team_update(actor=request.user, team=team, request=request, **data.validated_data)
+        return Response(s.TeamOutput(team).data)
+
+    def delete(self, request, pk: int):
+        team = self._team(request, pk)
+        user_services.team_delete(actor=request.user, team=team, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+

@@ -1,0 +1,68 @@
+"""Browser pages: the caller's API tokens, and the audit log for site admins."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import errors
+from accounts.forms import TokenForm
+from accounts.models import AuditEvent
+from accounts.permissions import is_site_admin
+from accounts.selectors import audit_events, tokens_visible_to
+from accounts.services import tokens as token_services
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def tokens(request):
+    form = TokenForm(request.POST or None, user=request.user)
+    new_secret = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            token, new_secret = token_services.token_create(
+                creator=request.user, name=form.cleaned_data["name"],
+                permissions=form.cleaned_data["permissions"],
+                repositories=list(form.cleaned_data["repositories"]),
+                expires_at=timezone.now() + timedelta(days=form.cleaned_data["expires_in_days"]),
+                request=request,
+            )
+        except errors.AccountsError as exc:
+            form.add_error(None, exc.message)
+        else:
+            form = TokenForm(user=request.user)
+    mine = tokens_visible_to(request.user).filter(user=request.user)
+    response = render(request, "accounts/tokens.html", {"form": form, "tokens": mine, "new_secret": new_secret})
+    response.headers["Cache-Control"] = "no-store"  # the page may show a secret once
+    return response
+
+
+@login_required
+@require_POST
+def token_revoke(request, pk: int):
+    token = tokens_visible_to(request.user).filter(pk=pk).first()
+    if token is None:
+        raise Http404
+    token_services.token_revoke(actor=request.user, token=token, request=request)
+    messages.success(request, f"Token {token.name} revoked.")
+    return redirect("accounts-tokens")
+
+
+@login_required
+def audit_log(request):
+    if not is_site_admin(request.user):
+        raise PermissionDenied
+    events = audit_events()
+    action = request.GET.get("action", "")
+    if action:
+        events = events.filter(action=action)
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    context = {"page": page, "action": action, "actions": AuditEvent.Action.choices}
+    return render(request, "accounts/audit.html", context)

@@ -1,0 +1,165 @@
+"""Reliability soak: kill -9 the Celery worker during promotions, N times; the target must end fully promoted
+or untouched, and no job may stay `running`.
+
+The production server (gunicorn), Redis, a Celery worker and Celery beat (running the promotion
+reconciler every second, stale after 2 s) are started as in repos/tests/e2e. A two-arch image is
+pushed once with skopeo; each run then asks (REST) for a copy into a new target tag and kills the
+worker's whole process group:
+  - odd runs: inside the promotion transaction (the worker holds it open at a fault-injection point);
+  - even runs: after a random delay of 0-150 ms (before the claim, during it, or after the commit).
+A fresh worker is started and the job is followed until it is finished. Then the target tag and its
+per-platform tags are checked: all present with the right digests, or none of them.
+
+Usage: .venv/bin/python bench/promotion_kill.py [--runs 20] [--write-results]
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from repos.tests.e2e.server import BIN, PROJECT_ROOT, running_server  # noqa: E402
+from repos.tests.promotion.layout import write_layout  # noqa: E402
+
+
+def follow(api, url: str, timeout: float = 120) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = api.get(url).json()
+        if job["status"] in ("succeeded", "failed"):
+            return job
+        time.sleep(0.2)
+    return api.get(url).json()
+
+
+def target_state(api, server, tag: str, platforms: dict[str, str]) -> str:
+    """'complete', 'untouched' or 'partial' for the target tag and its per-platform tags."""
+    wanted = {tag: None, **{f"{tag}-{p.replace('/', '-')}": d for p, d in platforms.items()}}
+    present = {}
+    for name in wanted:
+        response = api.get(f"{server.url}/v2/docker-target/soak/manifests/{name}",
+                           headers={"Accept": "application/vnd.oci.image.index.v1+json, "
+                                              "application/vnd.oci.image.manifest.v1+json"})
+        if response.status_code == 200:
+            present[name] = "sha256:" + hashlib.sha256(response.content).hexdigest()
+    if not present:
+        return "untouched"
+    if set(present) == set(wanted) and all(d is None or present[n] == d for n, d in wanted.items()):
+        return "complete"
+    return "partial"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--write-results", action="store_true")
+    args = parser.parse_args()
+    rng = random.Random(20260101)
+    settings = {"PROMOTION_STALE_SECONDS": "2", "PROMOTION_RECONCILE_SECONDS": "1"}
+    outcomes = []
+    with tempfile.TemporaryDirectory(prefix="promotion-kill-") as tmp, \
+            running_server(Path(tmp), redis=True, extra_env=settings) as server:
+        api = requests.Session()
+        api.auth = ("admin", server.admin_password)
+        layout = Path(tmp) / "layout"
+        index_digest = write_layout(layout, tag="latest", platforms=[("linux", "amd64"), ("linux", "arm64")],
+                                    content="soak")
+        subprocess.run(["skopeo", "copy", "--all", "--dest-tls-verify=false", "--dest-creds",
+                        f"admin:{server.admin_password}", f"oci:{layout}:latest",
+                        f"docker://{server.host}/docker-local/soak:latest"], check=True, capture_output=True)
+        index = json.loads((layout / "blobs" / "sha256" / index_digest.split(":")[1]).read_text())
+        platforms = {f"{m['platform']['os']}/{m['platform']['architecture']}": m["digest"] for m in index["manifests"]}
+        beat = subprocess.Popen(
+            [str(BIN / "celery"), "-A", "config", "beat", "--loglevel", "INFO",
+             "--schedule", str(server.data_dir / "beat-schedule")],
+            cwd=PROJECT_ROOT, env=server.env, stdout=open(server.data_dir / "beat.log", "ab"),
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        try:
+            for run in range(1, args.runs + 1):
+                in_transaction = run % 2 == 1
+                normal_env = server.env
+                if in_transaction:
+                    server.env = {**normal_env, "PROMOTION_FAULT_PAUSE_SECONDS": "30"}
+                worker = server.start_worker()
+                server.env = normal_env
+                log = server.data_dir / "worker.log"
+                pauses = log.read_text().count("pausing") if log.exists() else 0
+                time.sleep(3)  # the worker connects to the broker
+                tag = f"run-{run}"
+                created = api.post(f"{server.url}/api/promotions/", json={
+                    "source_repository": "docker-local", "image": "soak", "target_repository": "docker-target",
+                    "source_tag": "latest", "target_tag": tag, "copy": True,
+                }).json()
+                if in_transaction:
+                    deadline = time.monotonic() + 30
+                    while log.read_text().count("pausing") == pauses and time.monotonic() < deadline:
+                        time.sleep(0.05)
+                    moment = "inside the transaction"
+                else:
+                    delay = rng.uniform(0, 0.15)
+                    time.sleep(delay)
+                    moment = f"after {delay * 1000:.0f} ms"
+                os.killpg(worker.pid, signal.SIGKILL)
+                worker.wait(timeout=30)
+                server.workers.remove(worker)
+                at_kill = api.get(f"{server.url}{created['url']}").json()["status"]
+                replacement = server.start_worker()
+                job = follow(api, f"{server.url}{created['url']}")
+                state = target_state(api, server, tag, platforms)
+                server.stop_worker(replacement)
+                server.workers.remove(replacement)
+                consistent = (job["status"], state) in (("succeeded", "complete"), ("failed", "untouched"))
+                outcomes.append((run, moment, at_kill, job["status"], job["attempts"], state, consistent))
+                print(f"run {run:2}: killed {moment:>24}, job was {at_kill:9} -> {job['status']:9} "
+                      f"(attempts {job['attempts']}), target {state}", flush=True)
+        finally:
+            os.killpg(beat.pid, signal.SIGTERM)
+            beat.wait(timeout=30)
+    report = render(outcomes)
+    print(report)
+    if args.write_results:
+        from bench.promotion import write_section
+
+        write_section(ROOT / "bench" / "RESULTS.md", report, heading="## Promotion: worker killed")
+    return 0 if all(o[-1] for o in outcomes) else 1
+
+
+def render(outcomes) -> str:
+    database = "PostgreSQL" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "SQLite"
+    stuck = sum(1 for o in outcomes if o[3] not in ("succeeded", "failed"))
+    partial = sum(1 for o in outcomes if o[5] == "partial")
+    lines = [
+        "## Promotion: worker killed", "",
+        f"`bench/promotion_kill.py --runs {len(outcomes)}` ({database}, Redis broker): kill -9 of the Celery worker"
+        " (whole process group) during a copy promotion, then a fresh worker; Celery beat runs the reconciler every second (stale after 2 s)."
+        " Odd runs are killed inside the promotion transaction, even runs after a random delay.", "",
+        "| run | killed | job at the kill | job in the end | attempts | target |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines += [f"| {o[0]} | {o[1]} | {o[2]} | {o[3]} | {o[4]} | {o[5]} |" for o in outcomes]
+    lines += [
+        "",
+        f"- runs: {len(outcomes)}; target fully promoted or untouched: **{len(outcomes) - partial}/{len(outcomes)}**;"
+        f" jobs stuck queued/running: **{stuck}**; job status matching the target: "
+        f"**{sum(1 for o in outcomes if o[-1])}/{len(outcomes)}**",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

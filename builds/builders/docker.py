@@ -1,0 +1,67 @@
+"""`docker` builder, for engines without buildx: one legacy `docker build --platform P` per platform,
+a push of each, then `docker manifest create` + `docker manifest push` for the index."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from builds.builders.base import BUILDING, PUSHING, Builder, BuildSpec, Command, DigestCapture, probe
+from builds.progress import BUILT, PUSHED, PUSHING as STATE_PUSHING, DockerLegacyParser, Progress
+from repos.oci import names
+
+
+def platform_ref(spec: BuildSpec, platform: str) -> str:
+    os_, arch, *variant = platform.split("/")
+    tag = names.platform_tag(spec.staging_tag, os_, arch, variant[0] if variant else None)
+    return f"{spec.repository_ref}:{tag}"
+
+
+class DockerBuilder(Builder):
+    name = "docker"
+
+    def available(self) -> tuple[bool, str]:
+        return probe("docker", "version", "--format", "{{.Server.Version}}")
+
+    def commands(self, spec: BuildSpec, progress: Progress) -> Iterator[Command]:
+        docker = ["docker", "--config", str(spec.docker_config)]
+        refs = {platform: platform_ref(spec, platform) for platform in spec.platforms}
+        self._parsers = []
+        for platform, ref in refs.items():
+            parser = DockerLegacyParser(progress, platform)
+            self._parsers.append(parser)
+            yield Command(
+                # --no-cache: the legacy cache does not tell platforms apart for FROM scratch stages
+                # (an arm64 build would reuse the amd64 layers and config).
+                [*docker, "build", "--no-cache", "--platform", platform, *spec.common_build_flags(), "--tag", ref,
+                 str(spec.context)],
+                BUILDING,
+                parser=parser,
+                env={"DOCKER_BUILDKIT": "0"},
+                on_success=lambda p=platform: progress.state(p, BUILT),
+            )
+        for platform, ref in refs.items():
+            yield Command(
+                [*docker, "push", ref],
+                PUSHING,
+                on_start=lambda p=platform: progress.state(p, STATE_PUSHING),
+                on_success=lambda p=platform: progress.state(p, PUSHED),
+            )
+        insecure = ["--insecure"] if spec.insecure else []
+        yield Command([*docker, "manifest", "create", *insecure, spec.destination, *refs.values()], PUSHING)
+        self._pushed = DigestCapture()
+        yield Command([*docker, "manifest", "push", *insecure, "--purge", spec.destination], PUSHING,
+                      parser=self._pushed)
+
+    def reported_digest(self, spec: BuildSpec) -> str:
+        pushed = getattr(self, "_pushed", None)
+        return pushed.digest if pushed else ""
+
+    def cleanup(self, spec: BuildSpec) -> list[list[str]]:
+        refs = [platform_ref(spec, platform) for platform in spec.platforms]
+        docker = ["docker", "--config", str(spec.docker_config), "image", "rm"]
+        commands = [[*docker, "--force", *refs]]
+        # What a failed or cancelled build made before it stopped is untagged: remove it by id (never
+        # forced, so an image something else still uses stays).
+        made = [image for parser in getattr(self, "_parsers", []) for image in parser.images]
+        if made:
+            commands.append([*docker, *reversed(made)])  # children first
+        return commands

@@ -1,0 +1,78 @@
+"""The registry credential a build pushes with: a short-lived API token of the user who asked.
+
+Minted when the build starts (write on the target repository only, expiring with the build's time
+limit), written into the build's private Docker config (also buildah's --authfile), revoked when
+the build ends. It never carries more than its owner holds, and never the admin's rights.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from accounts.models import ApiToken
+from accounts.permissions import WRITE
+from accounts.services.tokens import token_create, token_revoke
+from builds.errors import BuildError
+from builds.models import BuildJob
+
+MARGIN = timedelta(minutes=10)
+
+
+@dataclass
+class RegistryCredential:
+    username: str
+    secret: str
+    token: ApiToken | None = None
+
+
+def build_credential_issue(*, job: BuildJob) -> RegistryCredential | None:
+    """None when the build has no owner any more (it then pushes anonymously and is refused if denied)."""
+    user = job.requested_by
+    if user is None or job.repository is None:
+        return None
+    if not user.is_active:
+        raise BuildError(f"user {user.get_username()} is disabled")
+    token, secret = token_create(
+        creator=user, name=_token_name(job), permissions=[WRITE], repositories=[job.repository],
+        expires_at=timezone.now() + timedelta(seconds=job.time_limit) + MARGIN,
+    )
+    return RegistryCredential(username=user.get_username(), secret=secret, token=token)
+
+
+def build_credential_revoke(*, credential: RegistryCredential | None) -> None:
+    if credential is not None and credential.token is not None:
+        owner = get_user_model().objects.get(pk=credential.token.user_id)  # a fresh object: acting as itself
+        token_revoke(actor=owner, token=credential.token)
+
+
+def build_credentials_revoke_all(*, job: BuildJob) -> int:
+    """Revoke what a build minted when its worker could not (the reconciler calls this)."""
+    if job.requested_by is None:
+        return 0
+    tokens = ApiToken.objects.filter(user=job.requested_by, name=_token_name(job), revoked_at__isnull=True)
+    for token in tokens:
+        build_credential_revoke(credential=RegistryCredential(username="", secret="", token=token))
+    return len(tokens)
+
+
+def _token_name(job: BuildJob) -> str:
+    return f"build #{job.pk} (minted for its push)"
+
+
+def auth_file_write(path: Path, *, registry_host: str, credential: RegistryCredential | None) -> None:
+    """A Docker config.json (readable by docker, buildx and buildah) holding only this credential."""
+    auths = {}
+    if credential is not None:
+        raw = f"{credential.username}:{credential.secret}".encode()
+        auths[registry_host] = {"auth": base64.b64encode(raw).decode()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump({"auths": auths}, handle)

@@ -1,0 +1,169 @@
+"""Helpers for the build e2e tests: a Git server on 127.0.0.1, contexts, a never-ending RUN step."""
+from __future__ import annotations
+
+import io
+import os
+import socket
+import struct
+import subprocess
+import tarfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from conftest import require_tool
+
+TERMINAL = {"succeeded", "failed", "cancelled"}
+DOCKERFILE = 'FROM scratch\nCOPY hello.txt /\nCOPY hello.txt /again.txt\nCMD ["/hello"]\n'
+# A RUN step that never ends by itself: a static x86-64 program that loops on pause(2).
+PAUSE_DOCKERFILE = 'FROM scratch\nCOPY hello.txt /\nCOPY pause /pause\nRUN ["/pause"]\n'
+
+
+def pause_binary() -> bytes:
+    """A 129-byte static ELF for x86-64: `loop: mov eax, 34 (pause); syscall; jmp loop`."""
+    code = bytes.fromhex("b822000000" "0f05" "ebf7")
+    base, header, program = 0x400000, 64, 56
+    ident = b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8)
+    elf = ident + struct.pack("<HHIQQQIHHHHHH", 2, 0x3E, 1, base + header + program, header, 0, 0,
+                              header, program, 1, 0, 0, 0)
+    size = header + program + len(code)
+    return elf + struct.pack("<IIQQQQQQ", 1, 5, 0, base, base, size, size, 0x1000) + code
+
+
+def context_files(content: str, *, dockerfile: str = DOCKERFILE) -> dict[str, bytes]:
+    files = {"Dockerfile": dockerfile.encode(), "hello.txt": content.encode()}
+    if "/pause" in dockerfile:
+        files["pause"] = pause_binary()
+    return files
+
+
+def tar_gz(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(data), 0o755 if name == "pause" else 0o644
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def git(*args: str, cwd: Path) -> str:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True).stdout.strip()
+
+
+@dataclass
+class GitServer:
+    url: str
+    commits: dict[str, str]  # name -> sha
+    process: subprocess.Popen
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+def start_git_server(root: Path) -> GitServer:
+    """A repository with an app/ sub-directory, two commits, a tag v1.0 on the first; served by git daemon."""
+    require_tool("git")
+    work = root / "work"
+    work.mkdir(parents=True)
+    git("init", "--quiet", "--initial-branch", "main", cwd=work)
+    for name, data in context_files("from git v1\n").items():
+        (work / "app").mkdir(exist_ok=True)
+        (work / "app" / name).write_bytes(data)
+    (work / "README").write_text("test repository\n")
+    git("add", ".", cwd=work)
+    git("commit", "--quiet", "-m", "v1", cwd=work)
+    git("tag", "-a", "v1.0", "-m", "release 1.0", cwd=work)
+    first = git("rev-parse", "HEAD", cwd=work)
+    (work / "app" / "hello.txt").write_text("from git v2\n")
+    git("commit", "--quiet", "-am", "v2", cwd=work)
+    second = git("rev-parse", "HEAD", cwd=work)
+    served = root / "served"
+    served.mkdir()
+    git("clone", "--quiet", "--bare", str(work), str(served / "app.git"), cwd=root)
+    process, base = serve_git(served, log_path=root / "git-daemon.log")
+    return GitServer(url=f"{base}/app.git", commits={"v1.0": first, "main": second}, process=process)
+
+
+def serve_git(served: Path, *, log_path: Path) -> tuple[subprocess.Popen, str]:
+    """`git daemon` for the bare repositories in `served`; returns it and its base URL once it answers."""
+    port = free_port()
+    log = open(log_path, "ab")
+    process = subprocess.Popen(
+        ["git", "daemon", "--reuseaddr", "--export-all", "--informative-errors", f"--base-path={served}",
+         "--listen=127.0.0.1", f"--port={port}", str(served)],
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    base = f"git://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return process, base
+        time.sleep(0.1)
+    process.terminate()
+    raise RuntimeError("git daemon did not answer")
+
+
+def wait_for(api: requests.Session, server, build_id: int, *, until=None, timeout: float = 180) -> dict:
+    """Poll the build until it ends (or `until(job)` holds)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        job = api.get(f"{server.url}/api/builds/{build_id}/").json()
+        if (until(job) if until else job["status"] in TERMINAL):
+            return job
+        if job["status"] in TERMINAL or time.monotonic() > deadline:
+            raise AssertionError(f"build {build_id} ended up {job['status']}: {job.get('error')}\n"
+                                 + "\n".join(full_log(api, server, build_id)[-40:]))
+        time.sleep(0.3)
+
+
+def full_log(api: requests.Session, server, build_id: int, *, timeout: float = 30) -> list[str]:
+    """The log so far; for an ended build, the whole log (its last lines may land just after the status)."""
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout
+    while True:
+        page = api.get(f"{server.url}/api/builds/{build_id}/log", params={"start": len(lines)}).json()
+        lines += page["lines"]
+        if page["complete"] or page["status"] not in TERMINAL or time.monotonic() > deadline:
+            return lines
+        if not page["lines"]:
+            time.sleep(0.2)
+
+
+def processes_mentioning(*markers: str) -> list[str]:
+    """Command lines of running processes that mention any marker (to check nothing was left behind)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            raw = Path(f"/proc/{entry}/cmdline").read_bytes()
+            state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        command = raw.replace(b"\0", b" ").decode(errors="replace")
+        if state != "Z" and any(marker in command for marker in markers):
+            found.append(command)
+    return found
+
+
+def wait_until(predicate, timeout: float = 30, interval: float = 0.3):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)

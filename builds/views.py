@@ -1,0 +1,98 @@
+"""Browser pages for builds: the form, the list, and the build page with its live log and progress."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from builds.errors import BuildConflict, BuildDenied, BuildInvalid
+from builds.forms import BuildForm
+from builds.progress import percent
+from builds.selectors import build_get_visible, build_log_read, builds_visible, repositories_writable
+from builds.services.jobs import build_cancel, build_can_cancel, build_create
+
+# htmx stops polling an element when the answer has this status (and still swaps it in).
+STOP_POLLING = 286
+
+
+def _job_or_404(request, pk):
+    job = build_get_visible(user=request.user, build_id=pk)
+    if job is None:
+        raise Http404("no such build")
+    return job
+
+
+def _progress_rows(job) -> list[dict]:
+    rows = []
+    for platform in job.platforms:
+        entry = (job.progress or {}).get(platform, {"done": 0, "total": 0, "state": "waiting"})
+        digest = (job.platform_digests or {}).get(platform, "")
+        rows.append({"platform": platform, **entry, "percent": percent(entry), "digest": digest})
+    return rows
+
+
+@login_required
+def build_list(request):
+    page = Paginator(builds_visible(request.user), 50).get_page(request.GET.get("page"))
+    return render(request, "builds/list.html", {"page": page, "jobs": page.object_list})
+
+
+@login_required
+def build_new(request):
+    repositories = repositories_writable(request.user)
+    form = BuildForm(request.POST or None, request.FILES or None, repositories=repositories)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = build_create(user=request.user, request=form.to_request(), archive=form.cleaned_data["context"])
+        except BuildInvalid as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        except BuildDenied as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect("build-detail", pk=job.pk)
+    return render(request, "builds/new.html", {"form": form, "repositories": repositories})
+
+
+def build_detail(request, pk: int):
+    job = _job_or_404(request, pk)
+    context = {
+        "job": job,
+        "rows": _progress_rows(job),
+        "can_cancel": not job.is_terminal and build_can_cancel(request.user, job),
+    }
+    return render(request, "builds/detail.html", context)
+
+
+def build_status_fragment(request, pk: int):
+    job = _job_or_404(request, pk)
+    context = {"job": job, "rows": _progress_rows(job),
+               "can_cancel": not job.is_terminal and build_can_cancel(request.user, job)}
+    response = render(request, "builds/partials/_status.html", context)
+    if job.is_terminal:
+        response.status_code = STOP_POLLING
+    return response
+
+
+def build_log_fragment(request, pk: int):
+    job = _job_or_404(request, pk)
+    try:
+        start = max(int(request.GET.get("start", 0)), 0)
+    except ValueError:
+        start = 0
+    page = build_log_read(job=job, start=start)
+    return render(request, "builds/partials/_log_lines.html", {"job": job, "page": page})
+
+
+@login_required
+@require_POST
+def build_cancel_view(request, pk: int):
+    job = _job_or_404(request, pk)
+    try:
+        build_cancel(job=job, user=request.user)
+        messages.info(request, f"Build #{job.pk}: cancel requested.")
+    except (BuildDenied, BuildConflict) as exc:
+        messages.error(request, str(exc))
+    return redirect("build-detail", pk=job.pk)

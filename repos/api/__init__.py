@@ -1,0 +1,1 @@
+"""Read-only REST API over repositories, images, tags, manifests and coverage (DRF)."""

@@ -1,0 +1,17 @@
+"""Routes of the promotion API; included from config/urls.py."""
+from django.urls import path
+
+from repos.api.promotions import ArtifactoryPromoteView, PromotionJobViewSet
+
+KEY = "<str:repo_key>"
+promote = ArtifactoryPromoteView.as_view()
+jobs = PromotionJobViewSet.as_view({"get": "list", "post": "create"})
+job = PromotionJobViewSet.as_view({"get": "retrieve"})
+
+urlpatterns = [
+    path(f"api/docker/{KEY}/v2/promote", promote, name="api-docker-promote"),
+    # Artifactory serves its REST API under /artifactory; scripts written for it keep working.
+    path(f"artifactory/api/docker/{KEY}/v2/promote", promote, name="api-docker-promote-artifactory"),
+    path("api/promotions/", jobs, name="api-promotion-list"),
+    path("api/promotions/<int:pk>/", job, name="api-promotion-detail"),
+]

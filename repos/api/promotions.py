@@ -1,0 +1,163 @@
+"""REST API for promotions: Artifactory's docker promote call, and a resource for promotion jobs."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from repos import errors
+from repos.models import PromotionJob
+from repos.selectors_promotion import promotion_jobs_visible
+from repos.services.promotion import PromotionRequest, promotion_plan
+from repos.services.promotion_jobs import promotion_job_create, promotion_job_wait
+
+Status = PromotionJob.Status
+
+
+class ArtifactoryPromoteSerializer(serializers.Serializer):
+    """The body of Artifactory's `POST /api/docker/{repoKey}/v2/promote`, same names and meaning."""
+
+    targetRepo = serializers.CharField(max_length=64)
+    dockerRepository = serializers.CharField(max_length=255)
+    targetDockerRepository = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    tag = serializers.CharField(max_length=128, required=False, allow_blank=True, default="")
+    targetTag = serializers.CharField(max_length=128, required=False, allow_blank=True, default="")
+    copy = serializers.BooleanField(required=False, default=False)
+
+    def to_request(self, source_key: str) -> PromotionRequest:
+        data = self.validated_data
+        return PromotionRequest(
+            source_key=source_key, source_image=data["dockerRepository"], target_key=data["targetRepo"],
+            target_image=data["targetDockerRepository"], source_tag=data["tag"], target_tag=data["targetTag"],
+            copy=data["copy"],
+        )
+
+
+class PromotionCreateSerializer(serializers.Serializer):
+    source_repository = serializers.CharField(max_length=64)
+    image = serializers.CharField(max_length=255)
+    target_repository = serializers.CharField(max_length=64)
+    target_image = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    source_tag = serializers.CharField(max_length=128, required=False, allow_blank=True, default="",
+                                       help_text="Blank: every tag of the image.")
+    target_tag = serializers.CharField(max_length=128, required=False, allow_blank=True, default="")
+    copy = serializers.BooleanField(required=False, default=False, help_text="false (default): move.")
+    dry_run = serializers.BooleanField(required=False, default=False,
+                                       help_text="Only answer what would change, and which rules refuse it.")
+    wait = serializers.BooleanField(required=False, default=False,
+                                    help_text="Wait for the job to finish (up to PROMOTION_WAIT_SECONDS).")
+
+    def to_request(self) -> PromotionRequest:
+        data = self.validated_data
+        return PromotionRequest(
+            source_key=data["source_repository"], source_image=data["image"], target_key=data["target_repository"],
+            target_image=data["target_image"], source_tag=data["source_tag"], target_tag=data["target_tag"],
+            copy=data["copy"],
+        )
+
+
+class PromotionJobSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    requested_by = serializers.CharField(source="requested_by_name")
+    source = serializers.CharField()
+    target = serializers.CharField()
+    mode = serializers.CharField()
+
+    class Meta:
+        model = PromotionJob
+        fields = [
+            "id", "url", "status", "mode", "source", "target", "source_key", "source_image", "source_tag",
+            "target_key", "target_image", "target_tag", "copy", "requested_by", "created", "started", "finished",
+            "attempts", "error_code", "error", "result",
+        ]
+
+    def get_url(self, job) -> str:
+        return reverse("api-promotion-detail", kwargs={"pk": job.pk})
+
+
+def error_body(exc: errors.RegistryError) -> dict:
+    # Artifactory's error envelope ({"errors": [{"status", "message"}]}) with our code and detail added.
+    return {"errors": [{"status": exc.status, "code": exc.code, "message": exc.message, "detail": exc.detail}]}
+
+
+def job_response(job: PromotionJob) -> Response:
+    data = PromotionJobSerializer(job).data
+    location = {"Location": data["url"]}
+    if job.status == Status.SUCCEEDED:
+        return Response({"message": "Promotion ended successfully", **data}, status=status.HTTP_200_OK)
+    if job.status == Status.FAILED:
+        failure = errors.RegistryError(job.error, detail=job.result.get("refusals") or job.result.get("detail"))
+        failure.status, failure.code = _failure_status(job), job.error_code or "PROMOTION_FAILED"
+        return Response({**error_body(failure), "job": data}, status=failure.status, headers=location)
+    return Response({"message": "Promotion queued; follow the job URL", **data}, status=status.HTTP_202_ACCEPTED,
+                    headers=location)
+
+
+def _failure_status(job: PromotionJob) -> int:
+    if job.error_code == "PROMOTION_REFUSED":
+        rules = {r.get("rule") for r in job.result.get("refusals", [])}
+        return 403 if "permission" in rules else 409
+    return {"NOT_FOUND": 404, "PROMOTION_INVALID": 400, "DENIED": 409}.get(job.error_code, 500)
+
+
+class ArtifactoryPromoteView(APIView):
+    """`POST /api/docker/{repoKey}/v2/promote` (also under /artifactory): waits for the job, 200 on success."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=ArtifactoryPromoteSerializer, responses={200: PromotionJobSerializer})
+    def post(self, request, repo_key: str):
+        body = ArtifactoryPromoteSerializer(data=request.data)
+        if not body.is_valid():
+            message = "; ".join(f"{field}: {' '.join(map(str, msgs))}" for field, msgs in body.errors.items())
+            return Response({"errors": [{"status": 400, "message": message}]}, status=400)
+        try:
+            job = promotion_job_create(request=body.to_request(repo_key), user=request.user)
+        except errors.RegistryError as exc:
+            return Response(error_body(exc), status=exc.status)
+        return job_response(promotion_job_wait(job=job, timeout=settings.PROMOTION_WAIT_SECONDS))
+
+
+class PromotionJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Promotion jobs: create (or preview with dry_run), list, and each job's status and result.
+
+    `?digest=sha256:...` lists the promotions that brought this digest somewhere: the audit ledger.
+    """
+
+    serializer_class = PromotionJobSerializer
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(parameters=[
+        OpenApiParameter("digest", str, description="Only promotions that brought this digest somewhere (the ledger)."),
+        OpenApiParameter("status", str, enum=Status.values),
+        OpenApiParameter("repository", str, description="Source or target repository key."),
+    ])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    def get_queryset(self):
+        params = self.request.query_params
+        return promotion_jobs_visible(
+            user=self.request.user, digest=params.get("digest", ""), status=params.get("status", ""),
+            repository=params.get("repository", ""),
+        )
+
+    @extend_schema(request=PromotionCreateSerializer, responses={200: PromotionJobSerializer,
+                                                                 202: PromotionJobSerializer})
+    def create(self, request):
+        body = PromotionCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            if body.validated_data["dry_run"]:
+                plan = promotion_plan(request=body.to_request(), user=request.user)
+                return Response({"dry_run": True, **plan.as_dict()}, status=200)
+            job = promotion_job_create(request=body.to_request(), user=request.user)
+        except errors.RegistryError as exc:
+            return Response(error_body(exc), status=exc.status)
+        if body.validated_data["wait"]:
+            job = promotion_job_wait(job=job, timeout=settings.PROMOTION_WAIT_SECONDS)
+        return job_response(job)

@@ -1,0 +1,21 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.routers import DefaultRouter
+
+from repos.api import views
+from repos.api.docs import RedocView, SwaggerView
+
+router = DefaultRouter()
+router.register("repositories", views.RepositoryViewSet, basename="api-repository")
+router.register("images", views.ImageViewSet, basename="api-image")
+router.register("tags", views.TagViewSet, basename="api-tag")
+router.register("manifests", views.ManifestViewSet, basename="api-manifest")
+
+urlpatterns = [
+    path("coverage/", views.CoverageView.as_view(), name="api-coverage"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    # The split view serves Swagger UI's init script as its own file, so the CSP needs no inline script.
+    path("docs/", SwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("redoc/", RedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    *router.urls,
+]

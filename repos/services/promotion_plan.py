@@ -1,0 +1,380 @@
+"""Promotion planning: the exact list of changes a promotion makes, and the rules that refuse it.
+
+Reads only. `promotion_plan` serves the preview (dry run); execution builds the same plan again
+inside its transaction, under locks, and applies it (repos/services/promotion.py).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from accounts.permissions import DELETE, PROMOTE, READ, user_can
+from repos import errors
+from repos.models import Image, Manifest, ManifestLayer, ManifestListEntry, Repository, RepositoryBlob, Tag
+from repos.oci import media_types, names
+
+
+class PromotionInvalid(errors.RegistryError):
+    code = "PROMOTION_INVALID"
+    status = 400
+    message = "invalid promotion request"
+
+
+class PromotionNotFound(errors.RegistryError):
+    code = "NOT_FOUND"
+    status = 404
+    message = "not found"
+
+
+class PromotionRefused(errors.RegistryError):
+    code = "PROMOTION_REFUSED"
+    status = 409
+    message = "promotion refused"
+
+    def __init__(self, plan: PromotionPlan):
+        refusals = plan.refusals
+        super().__init__("; ".join(r.message for r in refusals), detail={"refusals": [r.as_dict() for r in refusals]})
+        self.plan = plan
+        # A missing permission is a 403; a repository rule is a conflict with the target's state.
+        self.status = 403 if any(r.rule == RULE_PERMISSION for r in refusals) else 409
+
+
+RULE_PERMISSION = "permission"
+RULE_IMMUTABLE = "tag-immutability"
+RULE_OVERWRITE = "overwrite-permission"
+RULE_PLATFORMS = "required-platforms"
+
+
+@dataclass(frozen=True)
+class PromotionRequest:
+    source_key: str
+    source_image: str
+    target_key: str
+    target_image: str = ""
+    source_tag: str = ""
+    target_tag: str = ""
+    copy: bool = False
+
+    @property
+    def target_image_name(self) -> str:
+        return self.target_image or self.source_image
+
+    def validate(self) -> None:
+        for label, value in (("source image", self.source_image), ("target image", self.target_image_name)):
+            if not names.is_valid_name(value):
+                raise PromotionInvalid(f"invalid {label} name {value[:100]!r}", detail={"name": value[:300]})
+        for label, value in (("source tag", self.source_tag), ("target tag", self.target_tag)):
+            if value and not names.is_valid_tag(value):
+                raise PromotionInvalid(f"invalid {label} {value[:130]!r}", detail={"tag": value[:300]})
+        if self.target_tag and not self.source_tag:
+            raise PromotionInvalid("a target tag needs a source tag (which tag should be renamed?)")
+        same_image = self.source_key == self.target_key and self.source_image == self.target_image_name
+        if same_image and (self.target_tag or self.source_tag) == self.source_tag:
+            raise PromotionInvalid("source and target are the same; give another repository, image or tag")
+
+
+@dataclass
+class TagChange:
+    """A tag the target will have. `source_tag` is what it is called in the source, when it exists there."""
+
+    target_tag: str
+    digest: str
+    action: str  # create | overwrite | unchanged
+    source_tag: str = ""
+    previous_digest: str = ""
+    platform: str = ""
+    derived_from: str = ""
+
+    @property
+    def renamed(self) -> bool:
+        return bool(self.source_tag) and self.source_tag != self.target_tag
+
+
+@dataclass
+class Refusal:
+    rule: str
+    message: str
+    detail: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {"rule": self.rule, "message": self.message, "detail": self.detail}
+
+
+@dataclass
+class PromotionPlan:
+    request: PromotionRequest
+    tags: list[TagChange] = field(default_factory=list)
+    removed_from_target: list[str] = field(default_factory=list)
+    removed_parents: dict[str, str] = field(default_factory=dict)  # removed per-platform tag -> its index tag
+    removed_from_source: list[str] = field(default_factory=list)
+    unlinked_from_source: list[str] = field(default_factory=list)
+    source_image_removed: bool = False
+    manifests: dict[str, str] = field(default_factory=dict)  # digest -> role (index, manifest, referrer)
+    blobs: list[str] = field(default_factory=list)
+    refusals: list[Refusal] = field(default_factory=list)
+    # Rows the execution needs; not part of the preview.
+    source_repository: Repository | None = None
+    target_repository: Repository | None = None
+    source_image_row: Image | None = None
+    target_image_row: Image | None = None
+    primaries: list[tuple[str, Manifest]] = field(default_factory=list)  # (target tag, manifest)
+    manifest_ids: list[int] = field(default_factory=list)
+    blob_ids: list[int] = field(default_factory=list)
+
+    @property
+    def allowed(self) -> bool:
+        return not self.refusals
+
+    @property
+    def renamed(self) -> list[TagChange]:
+        return [change for change in self.tags if change.renamed]
+
+    def changes(self, action: str) -> list[TagChange]:
+        return [change for change in self.tags if change.action == action]
+
+    def as_dict(self) -> dict:
+        r = self.request
+        return {
+            "source": {"repository": r.source_key, "image": r.source_image, "tag": r.source_tag},
+            "target": {"repository": r.target_key, "image": r.target_image_name, "tag": r.target_tag},
+            "copy": r.copy,
+            "allowed": self.allowed,
+            "tags": [vars(change).copy() for change in self.tags],
+            "tags_created": [c.target_tag for c in self.changes("create")],
+            "tags_overwritten": [c.target_tag for c in self.changes("overwrite")],
+            "tags_unchanged": [c.target_tag for c in self.changes("unchanged")],
+            "tags_renamed": [{"from": c.source_tag, "to": c.target_tag} for c in self.renamed],
+            "removed_from_target": self.removed_from_target,
+            "removed_from_source": self.removed_from_source,
+            "unlinked_from_source": self.unlinked_from_source,
+            "source_image_removed": self.source_image_removed,
+            "manifests": [{"digest": d, "role": role} for d, role in self.manifests.items()],
+            "blobs": self.blobs,
+            "refusals": [refusal.as_dict() for refusal in self.refusals],
+        }
+
+
+def repositories_resolve(request: PromotionRequest, *, user) -> tuple[Repository, Repository]:
+    """Both repositories; one the caller may not even read is reported as unknown (no existence oracle)."""
+    found = {r.key: r for r in Repository.objects.filter(key__in={request.source_key, request.target_key})}
+    for key in (request.source_key, request.target_key):
+        repository = found.get(key)
+        if repository is None or not user_can(user, repository, READ):
+            raise PromotionNotFound(f"repository {key!r} not found", detail={"repository": key})
+    return found[request.source_key], found[request.target_key]
+
+
+def promotion_plan(*, request: PromotionRequest, user) -> PromotionPlan:
+    """The preview: what promoting would change, and why it would be refused (no writes, no locks)."""
+    request.validate()
+    source, target = repositories_resolve(request, user=user)
+    source_image = Image.objects.filter(repository=source, name=request.source_image).first()
+    target_image = Image.objects.filter(repository=target, name=request.target_image_name).first()
+    return plan_build(
+        request=request, user=user, source=source, target=target, source_image=source_image, target_image=target_image
+    )
+
+
+def plan_build(
+    *, request: PromotionRequest, user, source: Repository, target: Repository,
+    source_image: Image | None, target_image: Image | None,
+) -> PromotionPlan:
+    if source_image is None:
+        raise PromotionNotFound(
+            f"image {request.source_image!r} not found in {source.key}", detail={"image": request.source_image}
+        )
+    plan = PromotionPlan(
+        request=request, source_repository=source, target_repository=target,
+        source_image_row=source_image, target_image_row=target_image,
+    )
+    selected = _selected_source_tags(request, source_image)
+    for tag in selected:
+        plan.primaries.append((request.target_tag or tag.name, tag.manifest))
+    _plan_target_tags(plan, selected, target_image)
+    content = content_closure(image=source_image, roots=[m for _, m in plan.primaries])
+    plan.manifests = {m.digest: role for m, role in content.values()}
+    plan.manifest_ids = [m.pk for m, _ in content.values()]
+    blob_rows = _blobs_of(source, [m for m, _ in content.values()])
+    plan.blob_ids = [pk for pk, _ in blob_rows]
+    plan.blobs = [digest for _, digest in blob_rows]
+    if not request.copy:
+        _plan_source_removal(plan, selected, source_image, content)
+    plan.refusals = _refusals(plan, user=user)
+    return plan
+
+
+def _selected_source_tags(request: PromotionRequest, image: Image) -> list[Tag]:
+    tags = Tag.objects.filter(image=image).select_related("manifest").order_by("name")
+    if request.source_tag:
+        tag = tags.filter(name=request.source_tag).first()
+        if tag is None:
+            raise PromotionNotFound(
+                f"tag {request.source_tag!r} not found in {image.client_name}", detail={"tag": request.source_tag}
+            )
+        return [tag]
+    # Per-platform tags follow their index tag; promoting them on their own would only duplicate that.
+    selected = list(tags.filter(derived_from__isnull=True))
+    if not selected:
+        raise PromotionNotFound(f"{image.client_name} has no tags to promote")
+    return selected
+
+
+def _plan_target_tags(plan: PromotionPlan, selected: list[Tag], target_image: Image | None) -> None:
+    """Target tags, mirroring repos.services.manifests.tag_set (index tags derive per-platform tags)."""
+    source_derived = {
+        (t.derived_from_id, t.name) for t in Tag.objects.filter(derived_from__in=selected).only("name", "derived_from")
+    }
+    wanted: dict[str, TagChange] = {}
+    for tag, (target_name, manifest) in zip(selected, plan.primaries):
+        wanted[target_name] = TagChange(target_tag=target_name, digest=manifest.digest, action="", source_tag=tag.name)
+        if not manifest.is_index:
+            continue
+        for entry in ManifestListEntry.objects.filter(index=manifest).select_related("manifest"):
+            derived = names.platform_tag(target_name, entry.os, entry.architecture, entry.variant or None)
+            if not derived or derived == target_name:
+                continue
+            in_source = names.platform_tag(tag.name, entry.os, entry.architecture, entry.variant or None)
+            wanted[derived] = TagChange(
+                target_tag=derived, digest=entry.manifest.digest, action="",
+                source_tag=in_source if (tag.pk, in_source) in source_derived else "",
+                platform=entry.platform, derived_from=target_name,
+            )
+    existing: dict[str, Tag] = {}
+    if target_image is not None:
+        existing = {
+            t.name: t for t in Tag.objects.filter(image=target_image).select_related("manifest", "derived_from")
+        }
+    for change in wanted.values():
+        current = existing.get(change.target_tag)
+        if current is None:
+            change.action = "create"
+        else:
+            change.previous_digest = current.manifest.digest
+            change.action = "unchanged" if current.manifest.digest == change.digest else "overwrite"
+    # Each index tag followed by its per-platform tags.
+    plan.tags = sorted(wanted.values(), key=lambda c: (c.derived_from or c.target_tag, bool(c.derived_from),
+                                                       c.target_tag))
+    # tag_set drops per-platform tags of an overwritten index tag that the new index does not have.
+    primaries = {name for name, _ in plan.primaries}
+    plan.removed_parents = {
+        t.name: t.derived_from.name for t in existing.values()
+        if t.derived_from is not None and t.derived_from.name in primaries and t.name not in wanted
+    }
+    plan.removed_from_target = sorted(plan.removed_parents)
+
+
+def content_closure(*, image: Image, roots: list[Manifest]) -> dict[int, tuple[Manifest, str]]:
+    """Everything the roots reach inside the image: index children, and referrers (transitively)."""
+    found: dict[int, tuple[Manifest, str]] = {}
+    frontier: list[Manifest] = []
+    for manifest in roots:
+        if manifest.pk not in found:
+            found[manifest.pk] = (manifest, "index" if manifest.is_index else "manifest")
+            frontier.append(manifest)
+    while frontier:
+        index_ids = [m.pk for m in frontier if m.is_index]
+        children = Manifest.objects.filter(parent_entries__index_id__in=index_ids).distinct() if index_ids else []
+        referrers = Manifest.objects.filter(
+            subject_digest__in=[m.digest for m in frontier], memberships__image=image
+        ).distinct()
+        frontier = []
+        for role, manifests in (("manifest", children), ("referrer", referrers)):
+            for manifest in manifests:
+                if manifest.pk not in found:
+                    found[manifest.pk] = (manifest, role)
+                    frontier.append(manifest)
+    return found
+
+
+def _blobs_of(repository: Repository, manifests: list[Manifest]) -> list[tuple[int, str]]:
+    """Config and layer blobs of the manifests that the repository holds (foreign layers are not stored)."""
+    ids = {m.config_blob_id for m in manifests if m.config_blob_id}
+    ids |= set(ManifestLayer.objects.filter(manifest__in=[m.pk for m in manifests]).values_list("blob_id", flat=True))
+    links = RepositoryBlob.objects.filter(repository=repository, blob_id__in=ids).select_related("blob")
+    return sorted(((link.blob_id, link.blob.digest) for link in links), key=lambda row: row[1])
+
+
+def _plan_source_removal(plan: PromotionPlan, selected: list[Tag], image: Image, content: dict) -> None:
+    removed = {t.name for t in selected}
+    removed |= set(Tag.objects.filter(derived_from__in=selected).values_list("name", flat=True))
+    same_image = plan.target_image_row is not None and plan.target_image_row.pk == image.pk
+    if same_image:
+        # A move inside one image is a rename: the new names stay.
+        removed -= {change.target_tag for change in plan.tags}
+    plan.removed_from_source = sorted(removed)
+    if same_image:
+        return
+    remaining = Tag.objects.filter(image=image).exclude(name__in=removed).select_related("manifest")
+    # What stays keeps what it needs: manifests remaining tags reach, and children of indexes left in the image.
+    other_indexes = Manifest.objects.filter(memberships__image=image, media_type__in=media_types.INDEX_TYPES).exclude(
+        pk__in=list(content)
+    )
+    still_reached = content_closure(image=image, roots=[t.manifest for t in remaining] + list(other_indexes))
+    plan.unlinked_from_source = sorted(m.digest for pk, (m, _) in content.items() if pk not in still_reached)
+    untagged_left = image.memberships.exclude(manifest__digest__in=plan.unlinked_from_source).exists()
+    plan.source_image_removed = not remaining.exists() and not untagged_left
+
+
+def _refusals(plan: PromotionPlan, *, user) -> list[Refusal]:
+    request, source, target = plan.request, plan.source_repository, plan.target_repository
+    refusals = []
+    for side, repository in (("source", source), ("target", target)):
+        if not user_can(user, repository, PROMOTE):
+            refusals.append(Refusal(
+                RULE_PERMISSION, f"you may not promote from or into {repository.key} (promote permission needed)",
+                {"repository": repository.key, "permission": PROMOTE, "side": side},
+            ))
+    if not request.copy and not user_can(user, source, DELETE):
+        refusals.append(Refusal(
+            RULE_PERMISSION, f"a move removes tags from {source.key}, which needs the delete permission there",
+            {"repository": source.key, "permission": DELETE, "side": "source"},
+        ))
+    overwritten = [c.target_tag for c in plan.changes("overwrite")] + plan.removed_from_target
+    if overwritten and target.tag_immutability:
+        refusals.append(Refusal(
+            RULE_IMMUTABLE, f"{target.key} has immutable tags and these exist: {', '.join(overwritten)}",
+            {"repository": target.key, "tags": overwritten, "side": "target"},
+        ))
+    if plan.removed_from_source and source.tag_immutability:
+        refusals.append(Refusal(
+            RULE_IMMUTABLE, f"{source.key} has immutable tags: a move cannot remove "
+                            f"{', '.join(plan.removed_from_source)} (copy instead)",
+            {"repository": source.key, "tags": plan.removed_from_source, "side": "source"},
+        ))
+    if overwritten and not user_can(user, target, DELETE):
+        refusals.append(Refusal(
+            RULE_OVERWRITE, f"overwriting {', '.join(overwritten)} in {target.key} needs the delete permission",
+            {"repository": target.key, "tags": overwritten, "permission": DELETE},
+        ))
+    required = [p for p in (target.required_platforms or []) if isinstance(p, str) and p]
+    for target_name, manifest in plan.primaries if required else []:
+        missing = missing_platforms(required, manifest)
+        if missing:
+            refusals.append(Refusal(
+                RULE_PLATFORMS,
+                f"{target.key} requires platforms {', '.join(missing)} that {target_name} does not have",
+                {"repository": target.key, "tag": target_name, "missing": missing, "required": required},
+            ))
+    return refusals
+
+
+def image_platforms(manifest: Manifest) -> list[tuple[str, str, str]]:
+    """(os, architecture, variant) of an image manifest, or of an index's children (attestations aside)."""
+    if manifest.is_index:
+        return [
+            (e.os, e.architecture, e.variant)
+            for e in ManifestListEntry.objects.filter(index=manifest)
+            if not e.is_attestation
+        ]
+    return [(manifest.os, manifest.architecture, manifest.variant)]
+
+
+def missing_platforms(required: list[str], manifest: Manifest) -> list[str]:
+    """Required `os/arch[/variant]` entries the image lacks; a requirement without variant accepts any."""
+    present = image_platforms(manifest)
+    missing = []
+    for requirement in required:
+        os_, _, rest = requirement.partition("/")
+        arch, _, variant = rest.partition("/")
+        if not any(p[0] == os_ and p[1] == arch and (not variant or p[2] == variant) for p in present):
+            missing.append(requirement)
+    return missing

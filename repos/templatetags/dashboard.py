@@ -1,0 +1,98 @@
+"""Formatting for dashboard pages: sizes, times, digests, platforms."""
+from __future__ import annotations
+
+from datetime import datetime
+from datetime import timezone as dt_timezone
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.timesince import timesince
+
+register = template.Library()
+
+_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
+
+
+@register.filter
+def human_bytes(value) -> str:
+    """1536 -> '1.5 KiB'."""
+    if value is None or value == "":
+        return "—"
+    size = float(value)
+    unit = 0
+    while size >= 1024 and unit < len(_UNITS) - 1:
+        size /= 1024
+        unit += 1
+    if unit == 0:
+        return f"{int(size)} B"
+    return f"{size:.1f} {_UNITS[unit]}" if size < 100 else f"{size:.0f} {_UNITS[unit]}"
+
+
+@register.simple_tag
+def when(value: datetime | None):
+    """Relative time with the absolute UTC time on hover, e.g. '3 minutes ago'."""
+    if value is None:
+        return mark_safe('<span class="muted">never</span>')
+    now = timezone.now()
+    absolute = value.astimezone(dt_timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    if value > now:
+        relative = "just now"
+    else:
+        relative = timesince(value, now, depth=1)
+        relative = "just now" if relative.startswith("0\xa0") else f"{relative} ago"
+    return format_html('<time datetime="{}" title="{}">{}</time>', value.isoformat(), absolute, relative)
+
+
+@register.filter
+def short_digest(digest: str | None) -> str:
+    """'sha256:0123456789ab…' -> '0123456789ab' (12 hex characters, like docker)."""
+    if not digest:
+        return ""
+    return digest.split(":", 1)[-1][:12]
+
+
+@register.simple_tag
+def digest(value: str | None):
+    """A short digest with the full digest on hover."""
+    if not value:
+        return ""
+    return format_html('<code class="digest" title="{}">{}</code>', value, short_digest(value))
+
+
+@register.filter
+def percent_of(value, maximum) -> float:
+    try:
+        return round(100.0 * float(value) / float(maximum), 1) if maximum else 0.0
+    except (TypeError, ValueError):
+        return 0.0
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key) if mapping else None
+
+
+@register.simple_tag(takes_context=True)
+def page_query(context, number, param: str = "page") -> str:
+    """The current query string with one page parameter changed (other filters kept)."""
+    query = context["request"].GET.copy()
+    query[param] = number
+    return "?" + query.urlencode()
+
+
+@register.filter
+def platform_class(label: str) -> str:
+    """A colour class per architecture, so amd64 and arm64 are told apart at a glance."""
+    parts = (label or "").split("/")
+    arch = parts[1] if len(parts) > 1 else ""
+    return {"amd64": "p-amd64", "arm64": "p-arm64", "arm": "p-arm", "386": "p-386", "ppc64le": "p-ppc",
+            "s390x": "p-s390x", "riscv64": "p-riscv"}.get(arch, "p-other")
+
+
+@register.simple_tag
+def pull_command(host: str, key: str, name: str, reference: str) -> str:
+    """`docker pull HOST/key/name:tag`, or `@digest` when the reference is a digest."""
+    separator = "@" if ":" in reference else ":"
+    return f"docker pull {host}/{key}/{name}{separator}{reference}"

@@ -1,0 +1,17 @@
+"""Query budgets: every page and API list stays within a fixed number of SQL queries."""
+from __future__ import annotations
+
+import pytest
+
+BUDGET = 15
+
+
+def assert_within_budget(client, urls: list[str], assert_max_num_queries) -> None:
+    """`assert_max_num_queries`: pytest-django's django_assert_max_num_queries fixture."""
+    for url in urls:
+        try:
+            with assert_max_num_queries(BUDGET):
+                response = client.get(url)
+        except pytest.fail.Exception as exc:
+            pytest.fail(f"{url}: {exc}")
+        assert response.status_code == 200, (url, response.status_code)

@@ -1,0 +1,61 @@
+"""Search by name, tag, digest (full or short), platform and label."""
+import pytest
+
+from repos.selectors_dashboard.search import parse_query
+
+pytestmark = pytest.mark.django_db
+
+
+def search(client, query: str) -> str:
+    response = client.get("/search/", {"q": query})
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_query_kinds():
+    assert parse_query("team/app").kinds == ("image", "tag")
+    assert parse_query("linux/arm64").kinds == ("platform",)
+    assert parse_query("team=core").kinds == ("label",)
+    assert parse_query("sha256:abcdef12").kinds == ("digest",)
+    assert parse_query("abcdef1234").kinds == ("digest", "image", "tag")
+    assert parse_query("tag:1.0") .kinds == ("tag",) and parse_query("tag:1.0").text == "1.0"
+
+
+def test_by_image_name_and_tag(admin_client, pushed):
+    page = search(admin_client, "app")
+    assert "docker-local/<b>team/app</b>" in page
+    page = search(admin_client, "tag:1.0")
+    assert "team/app:<b>1.0</b>" in page
+    assert "1.0-linux-amd64</b>" not in page  # per-platform tags fold into their index tag
+
+
+def test_by_digest_full_short_and_layer(admin_client, pushed):
+    index = pushed.content.index_digest
+    for query in (index, index[7:19], f"digest:{index[:20]}"):
+        page = search(admin_client, query)
+        assert f'title="{index}"' in page, query
+    page = search(admin_client, pushed.content.base_layer_digest[7:20])
+    for _, digest in pushed.content.children.values():
+        assert f'title="{digest}"' in page
+
+
+def test_by_platform_and_label(admin_client, pushed):
+    assert "team/app:<b>1.0</b>" in search(admin_client, "linux/arm64")
+    assert "0 found" in search(admin_client, "linux/s390x")
+    assert "team/app:<b>1.0</b>" in search(admin_client, "team=core")
+    assert "team/app:<b>1.0</b>" in search(admin_client, "label:team")
+    assert "0 found" in search(admin_client, "team=other")
+    # a key that reads like an ORM lookup is just a key
+    assert "0 found" in search(admin_client, "label:contains=x")
+
+
+def test_sections_paginate_on_their_own_parameter(admin_client, pushed):
+    from repos.models import Image
+
+    Image.objects.bulk_create([Image(repository=pushed.repository, name=f"team/app-{i:02d}") for i in range(30)])
+    first = search(admin_client, "team/app")
+    assert "1–25 of 31" in first and "image_page=2" in first
+    assert "Nothing found among: tags" in first
+    second = admin_client.get(
+        "/search/", {"q": "team/app", "image_page": 2}).content.decode()
+    assert "26–31 of 31" in second
