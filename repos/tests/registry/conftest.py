@@ -23,3 +23,9 @@ def repository(db, blob_storage):
 @pytest.fixture
 def registry(client, repository):
     return RegistryClient(client)
+
+
+@pytest.fixture
+def http(registry):
+    """The raw Django test client behind the registry fixture (signed in as it is)."""
+    return registry.client
