@@ -8,6 +8,7 @@ import re
 import uuid
 
 import pytest
+from playwright.sync_api import expect
 import requests
 
 from conftest import require_tool
@@ -106,7 +107,8 @@ def test_manifest_list_page(page, server, pushed):
     assert "cosign.artifact.sig" in referrers.inner_text()
     copy = page.locator("button[data-copy='#pull-index']")
     copy.click()
-    assert copy.inner_text() == "Copied"
+    # The label changes when the clipboard promise settles (and reverts after 1.5 s): wait for it.
+    expect(copy).to_have_text("Copied", timeout=1400)
     shot(page, "manifest-list")
     assert page.problems == []
 
