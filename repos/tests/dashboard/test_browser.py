@@ -115,9 +115,11 @@ def test_manifest_list_page(page, server, pushed):
 
 def test_per_arch_page(page, server, pushed):
     page.goto(f"{server.url}/repositories/docker-local/{IMAGE}/-/tags/1.0/")
-    page.locator("section", has=page.locator("h2", has_text="Platform images")).locator("a", has_text="linux/arm64").first.click()
-    page.wait_for_load_state()
-    assert "linux/arm64" in page.locator("h1").inner_text()
+    link = page.locator("section", has=page.locator("h2", has_text="Platform images")).locator(
+        "a", has_text="linux/arm64").first
+    with page.expect_navigation():
+        link.click()
+    expect(page.locator("h1")).to_contain_text("linux/arm64")
     layers = page.locator("section", has=page.locator("h2", has_text="Layers")).locator("tbody tr")
     texts = [layers.nth(i).inner_text() for i in range(layers.count())]
     assert [t.split("\t")[0].strip() for t in texts if "empty layer" not in t] == ["1", "2"]
