@@ -63,7 +63,7 @@ def build_publish(*, job: BuildJob, staging: str, progress: dict, reported_diges
             if current["cancel_requested"]:
                 raise BuildStopped("cancelled", "cancelled before the tags were set")
             for name in job.tags:
-                tag_set(image=image, name=name, manifest=manifest, user=user)
+                tag_set(image=image, name=name, manifest=manifest, user=user, build_id=job.pk)
             staging_tags_delete(image=image, staging=staging, platforms=job.platforms)
             BuildJob.objects.filter(pk=job.pk).update(
                 status=Status.SUCCEEDED, finished=timezone.now(), heartbeat=timezone.now(),

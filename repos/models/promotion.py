@@ -40,6 +40,9 @@ class PromotionJob(models.Model):
     source_tag = models.CharField(max_length=128, blank=True, help_text="Blank: every tag of the image.")
     target_tag = models.CharField(max_length=128, blank=True, help_text="Blank: keep the source tag names.")
     copy = models.BooleanField(default=False, help_text="Keep the tags in the source (otherwise move them).")
+    # The source tags and digests the requester saw (preview or `expected_digest`): the run is refused
+    # (rule source-changed) if the source no longer matches. Null: promote whatever the tags hold.
+    expected_digests = models.JSONField(null=True, blank=True)
 
     created = models.DateTimeField(auto_now_add=True)
     enqueued = models.DateTimeField(null=True, blank=True, help_text="When a worker was last told about it.")

@@ -75,6 +75,12 @@ class Tag(models.Model):
     pushed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Provenance of the tag's current value: the promotion job or the build (builds.BuildJob id; no
+    # foreign key, builds depends on repos) that set it last. Neither: a client pushed it.
+    promotion = models.ForeignKey(
+        "repos.PromotionJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    build_id = models.PositiveBigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]

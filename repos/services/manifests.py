@@ -70,17 +70,20 @@ def manifest_put(
     return manifest
 
 
-def tag_set(*, image: Image, name: str, manifest: Manifest, user=None) -> Tag:
+def tag_set(*, image: Image, name: str, manifest: Manifest, user=None, promotion=None,
+            build_id: int | None = None) -> Tag:
     """Point a tag at a manifest; for an index, derive `<tag>-<os>-<arch>[-<variant>]` per platform.
 
     Must be called inside a transaction. In a repository with immutable tags an existing tag
-    never moves to another manifest (DENIED).
+    never moves to another manifest (DENIED). `promotion` (a PromotionJob) or `build_id` record
+    where the tag's value came from; neither means a client pushed it.
     """
+    provenance = {"pushed_by": user, "promotion": promotion, "build_id": build_id}
     immutable = image.repository.tag_immutability
     if immutable:
         _refuse_moving_tag(image=image, name=name, manifest=manifest)
     tag, _ = Tag.objects.update_or_create(
-        image=image, name=name, defaults={"manifest": manifest, "derived_from": None, "pushed_by": user}
+        image=image, name=name, defaults={"manifest": manifest, "derived_from": None, **provenance}
     )
     kept: list[int] = []
     if manifest.is_index:
@@ -93,7 +96,7 @@ def tag_set(*, image: Image, name: str, manifest: Manifest, user=None) -> Tag:
             derived, _ = Tag.objects.update_or_create(
                 image=image,
                 name=derived_name,
-                defaults={"manifest": entry.manifest, "derived_from": tag, "pushed_by": user},
+                defaults={"manifest": entry.manifest, "derived_from": tag, **provenance},
             )
             kept.append(derived.pk)
     tag.derived_tags.exclude(pk__in=kept).delete()

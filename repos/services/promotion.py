@@ -70,7 +70,7 @@ def promotion_execute(*, request: PromotionRequest, user, job: PromotionJob | No
         )
         if not plan.allowed:
             raise PromotionRefused(plan)
-        _apply(plan, user=user)
+        _apply(plan, user=user, promotion=job)
         if job is not None:
             _record_success(job, plan)
             _fault_pause()
@@ -86,7 +86,7 @@ def _lock_running_job(job: PromotionJob) -> None:
         raise JobNotRunning(job.pk)
 
 
-def _apply(plan: PromotionPlan, *, user) -> None:
+def _apply(plan: PromotionPlan, *, user, promotion: PromotionJob | None) -> None:
     target_image = plan.target_image_row
     RepositoryBlob.objects.bulk_create(
         [RepositoryBlob(repository=plan.target_repository, blob_id=pk) for pk in plan.blob_ids],
@@ -104,7 +104,7 @@ def _apply(plan: PromotionPlan, *, user) -> None:
         drops_derived = target_name in plan.removed_parents.values()
         if changes and all(c.action == "unchanged" for c in changes) and not drops_derived:
             continue  # already there, exactly: leave the rows (and an immutable tag) alone
-        tag_set(image=target_image, name=target_name, manifest=manifest, user=user)
+        tag_set(image=target_image, name=target_name, manifest=manifest, user=user, promotion=promotion)
     if not plan.request.copy:
         _remove_from_source(plan)
     Image.objects.filter(pk=target_image.pk).update(last_pushed=timezone.now())
