@@ -16,18 +16,21 @@ class ConsistencyReport:
     blobs_checked: int = 0
     missing_blob_bytes: list[str] = field(default_factory=list)
     corrupt_blobs: list[str] = field(default_factory=list)
+    size_mismatches: list[str] = field(default_factory=list)
     tags_without_membership: list[str] = field(default_factory=list)
     layers_without_blob_bytes: list[str] = field(default_factory=list)
     children_outside_image: list[str] = field(default_factory=list)
 
     @property
     def problems(self) -> int:
-        return (len(self.missing_blob_bytes) + len(self.corrupt_blobs) + len(self.tags_without_membership)
+        return (len(self.missing_blob_bytes) + len(self.corrupt_blobs) + len(self.size_mismatches)
+                + len(self.tags_without_membership)
                 + len(self.layers_without_blob_bytes) + len(self.children_outside_image))
 
 
 def consistency_check(*, rehash: bool = False) -> ConsistencyReport:
-    """Every blob row has its bytes (hashing to its digest with `rehash`); every tag and index child is reachable."""
+    """Every blob row has its bytes, of its stored size (hashing to its digest with `rehash`); every tag and index
+    child is reachable."""
     report = ConsistencyReport()
     store = get_blob_store()
     # Non-distributable (foreign) layers are legitimately absent; every other layer must have bytes.
@@ -39,11 +42,14 @@ def consistency_check(*, rehash: bool = False) -> ConsistencyReport:
     foreign_only = set(ManifestLayer.objects.values_list("blob__digest", flat=True)) - stored_layers
     for digest, size in Blob.objects.values_list("digest", "size").iterator():
         report.blobs_checked += 1
-        if digest in foreign_only:
-            continue
-        if store.size(digest) is None:
-            target = report.layers_without_blob_bytes if digest in stored_layers else report.missing_blob_bytes
-            target.append(digest)
+        actual = store.size(digest)
+        if actual is None:
+            if digest not in foreign_only:
+                target = report.layers_without_blob_bytes if digest in stored_layers else report.missing_blob_bytes
+                target.append(digest)
+        elif actual != size:
+            # What a pull would promise (Content-Length) is not what it would send.
+            report.size_mismatches.append(f"{digest} stored size {size}, bytes {actual}")
         elif rehash and not _hashes_to(store, digest):
             report.corrupt_blobs.append(digest)
     members = set(ImageManifest.objects.values_list("image_id", "manifest_id"))

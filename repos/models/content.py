@@ -6,7 +6,9 @@ from repos.oci import media_types
 
 class Blob(models.Model):
     digest = models.CharField(max_length=140, unique=True)
-    size = models.BigIntegerField()
+    # The size of the bytes received; null for a foreign layer's row whose bytes never came (a size a
+    # manifest merely declares is kept on its ManifestLayer, never here).
+    size = models.BigIntegerField(null=True)
     created = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

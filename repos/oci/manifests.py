@@ -15,6 +15,10 @@ from .digests import InvalidDigest, parse_digest
 from .names import UNKNOWN_PLATFORM
 
 
+# Sizes are int64 in the image spec (and in the database).
+MAX_DESCRIPTOR_SIZE = 2**63 - 1
+
+
 class ManifestError(ValueError):
     """The manifest cannot be accepted; ``reason`` is a client-facing message."""
 
@@ -198,6 +202,8 @@ def _descriptor(value: Any, where: str) -> Descriptor:
     # bool is an int subclass; JSON true must not pass as size 1.
     if not isinstance(size, int) or isinstance(size, bool) or size < 0:
         raise ManifestError(f"{where}.size must be a non-negative integer")
+    if size > MAX_DESCRIPTOR_SIZE:
+        raise ManifestError(f"{where}.size must be below 2^63")
     return Descriptor(
         media_type=_req_str(value, "mediaType", where),
         digest=digest,

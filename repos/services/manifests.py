@@ -26,7 +26,13 @@ from repos.models import (
 )
 from repos.oci import digests, media_types, names
 from repos.oci.image_config import ImageConfig, layer_history, parse_image_config
-from repos.oci.manifests import ImageIndex, ImageManifest as ParsedImageManifest, ManifestError, parse_manifest
+from repos.oci.manifests import (
+    MAX_DESCRIPTOR_SIZE,
+    ImageIndex,
+    ImageManifest as ParsedImageManifest,
+    ManifestError,
+    parse_manifest,
+)
 from repos.storage import get_blob_store
 
 MAX_CONFIG_BYTES = 8 * 1024 * 1024
@@ -211,17 +217,19 @@ def _resolve_references(prepared: _Prepared, *, repository: Repository, image: I
     found = Blob.objects.filter(digest__in=wanted, repository_links__repository=repository)
     prepared.blobs = {b.digest: b for b in found}
     prepared.linked_blob_ids = {b.pk for b in found}
+    # Only a layer may be foreign (absent from the registry); the config must always be here.
     missing = sorted(
         d.digest
-        for d in descriptors
-        if d.digest not in prepared.blobs and not any(m in d.media_type for m in NON_DISTRIBUTABLE_MARKERS)
+        for position, d in enumerate(descriptors)
+        if d.digest not in prepared.blobs and not (position and _is_non_distributable(d.media_type))
     )
     if missing:
         raise errors.ManifestBlobUnknown(detail={"blobs": missing})
+    _check_declared_sizes(descriptors, prepared.blobs)
     for d in parsed.layers:
         if d.digest not in prepared.blobs:
             # A foreign layer that is not stored: keep a row so the layer list stays complete.
-            prepared.blobs[d.digest] = _blob_placeholder(d.digest, d.size)
+            prepared.blobs[d.digest] = _blob_placeholder(d.digest)
     if parsed.config.size <= MAX_CONFIG_BYTES and parsed.config.media_type in (
         media_types.DOCKER_CONFIG,
         media_types.OCI_CONFIG,
@@ -230,8 +238,28 @@ def _resolve_references(prepared: _Prepared, *, repository: Repository, image: I
             prepared.config = parse_image_config(handle.read(MAX_CONFIG_BYTES))
 
 
-def _blob_placeholder(digest: str, size: int) -> Blob:
-    blob, _ = Blob.objects.get_or_create(digest=digest, defaults={"size": size})
+def _is_non_distributable(media_type: str) -> bool:
+    return any(marker in media_type for marker in NON_DISTRIBUTABLE_MARKERS)
+
+
+def _check_declared_sizes(descriptors, blobs: dict[str, Blob]) -> None:
+    """A descriptor of bytes this registry holds must state their real size (clients verify it on pull)."""
+    for d in descriptors:
+        blob = blobs.get(d.digest)
+        if blob is not None and blob.size is not None and blob.size != d.size:
+            raise errors.ManifestInvalid(
+                f"descriptor {d.digest} declares {d.size} bytes, the blob has {blob.size}",
+                detail={"digest": d.digest, "declared": d.size, "actual": blob.size},
+            )
+    total = sum(d.size for d in descriptors)
+    if total > MAX_DESCRIPTOR_SIZE:
+        raise errors.ManifestInvalid("the declared sizes add up to more than 2^63 - 1 bytes")
+
+
+def _blob_placeholder(digest: str) -> Blob:
+    """The row of a foreign layer's digest. Its size stays unknown (null) until real bytes arrive:
+    what a manifest declares about bytes nobody uploaded must never be served as their size."""
+    blob, _ = Blob.objects.get_or_create(digest=digest, defaults={"size": None})
     return blob
 
 
@@ -261,7 +289,7 @@ def _manifest_create(prepared: _Prepared, *, raw: bytes) -> Manifest:
         # What the referrers API reports and filters on (image spec: artifactType, else the config's type).
         manifest.artifact_type = parsed.effective_artifact_type or ""
     if isinstance(parsed, ImageIndex):
-        manifest.content_size = sum(c.content_size for c in prepared.children.values())
+        manifest.content_size = min(sum(c.content_size for c in prepared.children.values()), MAX_DESCRIPTOR_SIZE)
         manifest.save()
         ManifestListEntry.objects.bulk_create(
             ManifestListEntry(

@@ -224,15 +224,21 @@ def _commit_staged(*, repository: Repository, staged_id: str, digest: str, size:
 
 
 def _blob_get_or_create(*, digest: str, size: int) -> Blob:
+    """The row of bytes just verified; `size` is what was received, so it wins over whatever the row says
+    (a foreign layer's row has no size, a row written by an older version may hold a declared one)."""
     blob = Blob.objects.filter(digest=digest).first()
-    if blob is not None:
-        return blob
-    try:
-        with transaction.atomic():
-            return Blob.objects.create(digest=digest, size=size)
-    except IntegrityError:
-        # Another push of the same bytes won the race; its row is as good as ours.
-        return Blob.objects.get(digest=digest)
+    if blob is None:
+        try:
+            with transaction.atomic():
+                return Blob.objects.create(digest=digest, size=size)
+        except IntegrityError:
+            # Another push of the same bytes (or a foreign layer's row) got there first.
+            blob = Blob.objects.get(digest=digest)
+    if blob.size != size:
+        Blob.objects.filter(pk=blob.pk).update(size=size)
+        logger.warning("blob %s: stored size %s corrected to the %d bytes received", digest, blob.size, size)
+        blob.size = size
+    return blob
 
 
 def _progress_headers(session: UploadSession, offset: int) -> dict:
