@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('repos', '0002_promotion'),
+        ('repos', '0003_provenance_and_pinned_plans'),
     ]
 
     operations = [
