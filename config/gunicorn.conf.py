@@ -1,7 +1,8 @@
 """Gunicorn settings for `make run` and the benchmarks (override with GUNICORN_CMD_ARGS)."""
 import os
 
-bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+# WEB_BIND (e.g. unix:var/run/web.sock) when the stack's front proxy faces the clients.
+bind = os.environ.get("WEB_BIND") or f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_WORKERS", "2"))
 # Threads keep a slow upload or pull from blocking other clients; hashing and file I/O release the GIL.
 worker_class = "gthread"

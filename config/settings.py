@@ -179,6 +179,11 @@ else:
         "store_processed": False,
     }
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
+# Prefork on Redis. On the filesystem transport prefork children read one shared pipe under one lock:
+# a child killed while holding it wedged the whole pool. The threads pool has no such lock; a dead worker
+# process is restarted by the stack runner, and its lost message is re-sent by the job reconcilers.
+CELERY_WORKER_POOL = env.str("WORKER_POOL", default="prefork" if REDIS_URL else "threads")
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ACKS_LATE = False

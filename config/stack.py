@@ -1,6 +1,11 @@
-"""Run the whole stack in the foreground: web server, Celery worker and Celery beat.
+"""Run the whole stack in the foreground and keep it running: web server, Celery worker, Celery beat.
 
-Ctrl-C (or SIGTERM) stops all three; if one exits, the others are stopped too.
+A process that dies is started again after a backoff (1 s, doubling to 30 s while it keeps dying
+within a minute of starting); the others keep serving. The worker is also watched for being alive
+but stuck: it writes a heartbeat file, and a ping task is sent through the broker every
+WORKER_PING_SECONDS. A worker whose ping waits WORKER_STALL_SECONDS while a slot is free and no job
+was taken meanwhile (or whose heartbeat stops) is killed and started again. Only Ctrl-C (SIGINT) or
+SIGTERM stops everything.
 """
 from __future__ import annotations
 
@@ -9,32 +14,134 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from config.liveness import pong_path, read_json
+
 BIN = Path(sys.executable).parent
+BACKOFF_FIRST, BACKOFF_MAX, STABLE_AFTER = 1.0, 30.0, 60.0
 
 
-def _commands(data_dir: str) -> dict[str, list[str]]:
-    return {
-        "web": [str(BIN / "gunicorn"), "-c", "config/gunicorn.conf.py", "config.wsgi:application"],
-        "worker": [
+def log(message: str) -> None:
+    print(f"stack: {message}", flush=True)
+
+
+@dataclass
+class Service:
+    name: str
+    command: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen | None = None
+    started: float = 0.0
+    quick_deaths: int = 0
+    restart_at: float | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(self.command, start_new_session=True, env={**os.environ, **self.env})
+        self.started = time.monotonic()
+        self.restart_at = None
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def kill(self) -> None:
+        if self.process is not None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)  # the whole group: pool children too
+            except ProcessLookupError:
+                pass
+            self.process.wait()
+
+    def schedule_restart(self, now: float) -> float:
+        """Back off while the process keeps dying soon after starting; returns the delay."""
+        self.quick_deaths = self.quick_deaths + 1 if now - self.started < STABLE_AFTER else 0
+        delay = min(BACKOFF_FIRST * 2 ** self.quick_deaths, BACKOFF_MAX) if self.quick_deaths else BACKOFF_FIRST
+        self.restart_at = now + delay
+        return delay
+
+
+class WorkerWatch:
+    """Decides whether the worker stopped taking jobs, from its heartbeat file and ping answers."""
+
+    def __init__(self, liveness_file: Path, *, ping_every: float, stall_after: float):
+        self.path, self.ping_every, self.stall_after = liveness_file, ping_every, stall_after
+        self.reset()
+
+    def reset(self) -> None:
+        self.nonce: str | None = None
+        self.ping_sent = 0.0
+        self.accepted_at_ping = -1
+        self.last_ping = 0.0
+
+    def _send_ping(self, now: float, heartbeat: dict) -> None:
+        from config.celery_app import app
+
+        nonce = uuid.uuid4().hex
+        try:
+            app.send_task("stack.ping", kwargs={"nonce": nonce})
+        except Exception as exc:  # noqa: BLE001 - a broker outage is not the worker's fault
+            log(f"could not send the worker ping ({type(exc).__name__}: {exc}); trying again later")
+            self.last_ping = now
+            return
+        self.nonce, self.ping_sent, self.last_ping = nonce, now, now
+        self.accepted_at_ping = heartbeat.get("accepted", 0)
+
+    def stuck(self, service: Service, now: float) -> str | None:
+        """A reason to restart the worker, or None."""
+        heartbeat = read_json(self.path)
+        if not heartbeat or heartbeat.get("pid") != service.process.pid:
+            if now - service.started > max(self.stall_after, 120.0):
+                return "it never wrote its heartbeat"
+            return None  # still starting
+        if time.time() - heartbeat["time"] > self.stall_after:
+            return f"its heartbeat stopped {time.time() - heartbeat['time']:.0f} s ago"
+        if self.nonce is None:
+            if now - self.last_ping >= self.ping_every:
+                self._send_ping(now, heartbeat)
+            return None
+        pong = read_json(pong_path(self.path))
+        if pong and pong.get("nonce") == self.nonce:
+            self.nonce = None
+            return None
+        if now - self.ping_sent < self.stall_after:
+            return None
+        busy = heartbeat.get("active", 0) >= heartbeat.get("concurrency", 1)
+        progressed = heartbeat.get("accepted", 0) > self.accepted_at_ping
+        if busy or progressed:  # every slot on a job, or jobs still flow: the ping is just queued
+            self.ping_sent, self.accepted_at_ping = now, heartbeat.get("accepted", 0)
+            return None
+        return f"a ping waited {now - self.ping_sent:.0f} s with a free slot and no job taken"
+
+
+def _services(data_dir: Path) -> list[Service]:
+    return [
+        Service("web", [str(BIN / "gunicorn"), "-c", "config/gunicorn.conf.py", "config.wsgi:application"]),
+        Service("worker", [
             str(BIN / "celery"), "-A", "config", "worker", "--loglevel", "INFO",
             "--concurrency", os.environ.get("WORKER_CONCURRENCY", "2"), "--hostname", "worker@%h",
-        ],
-        "beat": [
+        ], env={"WORKER_LIVENESS_FILE": str(data_dir / "run" / "worker.json")}),
+        Service("beat", [
             str(BIN / "celery"), "-A", "config", "beat", "--loglevel", "INFO",
-            "--schedule", os.path.join(data_dir, "celerybeat-schedule"),
-        ],
-    }
+            "--schedule", str(data_dir / "celerybeat-schedule"),
+        ]),
+    ]
 
 
 def main() -> int:
-    data_dir = os.environ.get("DATA_DIR", "var")
-    processes = {
-        name: subprocess.Popen(command, start_new_session=True)
-        for name, command in _commands(data_dir).items()
-    }
-    print(f"serving on http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}/", flush=True)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    data_dir = Path(os.environ.get("DATA_DIR", "var")).resolve()
+    (data_dir / "run").mkdir(parents=True, exist_ok=True)
+    services = {service.name: service for service in _services(data_dir)}
+    watch = WorkerWatch(
+        Path(services["worker"].env["WORKER_LIVENESS_FILE"]),
+        ping_every=float(os.environ.get("WORKER_PING_SECONDS", "15")),
+        stall_after=float(os.environ.get("WORKER_STALL_SECONDS", "90")),
+    )
+    for service in services.values():
+        service.start()
+    log(f"serving on http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}/")
     stopping = False
 
     def stop(*_):
@@ -43,24 +150,40 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    exit_code = 0
     while not stopping:
-        for name, process in processes.items():
-            if process.poll() is not None:
-                print(f"{name} exited with {process.returncode}; stopping the stack", flush=True)
-                exit_code = process.returncode or 1
-                stopping = True
+        now = time.monotonic()
+        for service in services.values():
+            if service.restart_at is not None:
+                if now >= service.restart_at:
+                    log(f"starting {service.name} again")
+                    service.start()
+                    if service.name == "worker":
+                        watch.reset()
+                continue
+            if not service.running():
+                delay = service.schedule_restart(now)
+                log(f"{service.name} exited with {service.process.returncode}; restarting in {delay:.0f} s")
+            elif service.name == "worker":
+                reason = watch.stuck(service, now)
+                if reason:
+                    log(f"the worker stopped taking jobs ({reason}); killing and restarting it")
+                    service.kill()
+                    service.schedule_restart(now)
         time.sleep(0.5)
-    for process in processes.values():
-        if process.poll() is None:
-            process.terminate()  # each main process stops its own children gracefully
+    _stop_all(services.values())
+    return 0
+
+
+def _stop_all(services) -> None:
+    running = [service for service in services if service.running()]
+    for service in running:
+        service.process.terminate()  # each main process stops its own children gracefully
     deadline = time.monotonic() + 15
-    for process in processes.values():
+    for service in running:
         try:
-            process.wait(timeout=max(deadline - time.monotonic(), 0.1))
+            service.process.wait(timeout=max(deadline - time.monotonic(), 0.1))
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-    return exit_code
+            service.kill()
 
 
 if __name__ == "__main__":

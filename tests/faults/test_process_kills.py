@@ -1,0 +1,62 @@
+"""kill -9 of every process of the stack, one at a time, under the stack runner (`make run`): the web server
+keeps answering, what died is started again, and every promotion asked for ends succeeded (none lost,
+none stuck queued or running). Default broker (filesystem transport, threads pool) here; the Redis broker
+with a prefork pool in test_redis_faults.py."""
+import signal
+import time
+
+import pytest
+
+from conftest import require_tool
+from tests.faults.harness import running_stack
+
+pytestmark = pytest.mark.e2e
+
+
+def _replaced(stack, role: str, old: int):
+    return lambda: (pids := stack.roles()[role]) and old not in pids and pids
+
+
+def test_each_process_killed_then_jobs_still_run(tmp_path):
+    require_tool("skopeo")
+    with running_stack(tmp_path) as stack:
+        roles = stack.wait_ready()
+        stack.push_image()
+        jobs = {"before": stack.promote("before")}
+        assert stack.follow(jobs["before"])["status"] == "succeeded"
+        for role in ("worker", "beat", "web-worker", "web"):
+            victim = stack.roles()[role][0]
+            stack.kill(victim)
+            stack.wait_for(_replaced(stack, role, victim), f"a new {role} process")
+            assert stack.web_up() or stack.wait_for(stack.web_up, "the web server")
+            stack.wait_ready()
+            jobs[f"after-{role}"] = stack.promote(f"after-{role}")
+        # A worker alive but taking no jobs (stopped): found by its heartbeat, killed and started again.
+        stalled = stack.roles()["worker"][0]
+        stack.kill(stalled, signal.SIGSTOP)
+        jobs["during-stall"] = stack.promote("during-stall")
+        stack.wait_for(_replaced(stack, "worker", stalled), "the stalled worker to be replaced", timeout=120)
+        assert "the worker stopped taking jobs" in stack.log()
+        for tag, url in jobs.items():
+            job = stack.follow(url, timeout=180)
+            assert job["status"] == "succeeded", (tag, job)
+            assert stack.target_tag_exists(tag)
+        assert roles["worker"][0] not in stack.roles()["worker"]
+        assert stack.process.poll() is None  # the runner never gave up
+
+
+def test_busy_worker_killed_mid_promotion(tmp_path):
+    require_tool("skopeo")
+    # Every promotion holds its transaction open 3 s, so the kill lands while it runs.
+    with running_stack(tmp_path, extra_env={"PROMOTION_FAULT_PAUSE_SECONDS": "3"}) as stack:
+        stack.wait_ready()
+        stack.push_image()
+        url = stack.promote("busy")
+        stack.wait_for(lambda: stack.job(url)["status"] == "running", "the promotion to run")
+        time.sleep(0.5)
+        victim = stack.roles()["worker"][0]
+        stack.kill(victim)
+        stack.wait_for(_replaced(stack, "worker", victim), "a new worker")
+        job = stack.follow(url, timeout=180)
+        assert job["status"] == "succeeded" and job["attempts"] >= 2, job
+        assert stack.target_tag_exists("busy")
