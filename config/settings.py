@@ -132,6 +132,16 @@ REGISTRY_CATALOG_MAX_PAGE = 1000
 REGISTRY_MAX_OPEN_UPLOADS = env.int("REGISTRY_MAX_OPEN_UPLOADS", default=10000)
 SEED_REPOSITORIES = ["docker-local", "docker-target"]
 
+# Remote repositories (pull-through caches), see docs/repositories.md. Upstreams on loopback or
+# private addresses are refused unless UPSTREAM_ALLOW_PRIVATE=1. Upstream passwords are encrypted
+# with UPSTREAM_CREDENTIALS_KEY (a Fernet key), else with a key generated at first use in $DATA_DIR.
+UPSTREAM_ALLOW_PRIVATE = env.bool("UPSTREAM_ALLOW_PRIVATE", default=False)
+UPSTREAM_CREDENTIALS_KEY = env.str("UPSTREAM_CREDENTIALS_KEY", default="")
+UPSTREAM_CREDENTIALS_KEY_PATH = env.str("UPSTREAM_CREDENTIALS_KEY_PATH", default=str(DATA_DIR / "upstream_credentials_key"))
+UPSTREAM_TIMEOUT_SECONDS = env.float("UPSTREAM_TIMEOUT_SECONDS", default=30.0)
+# A blob fetch whose leader has not written for this long is taken over by the next pull.
+UPSTREAM_FETCH_STALE_SECONDS = env.float("UPSTREAM_FETCH_STALE_SECONDS", default=60.0)
+
 # Registry token auth (the Docker token flow). The ES256 signing key is made at first run in
 # $DATA_DIR (or REGISTRY_TOKEN_KEY_PATH); the realm defaults to <request host>/v2/token.
 REGISTRY_TOKEN_SERVICE = env.str("REGISTRY_TOKEN_SERVICE", default="multiarch-registry")

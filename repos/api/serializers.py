@@ -16,11 +16,35 @@ class RepositorySerializer(serializers.ModelSerializer):
     storage_bytes = serializers.IntegerField(source="storage", read_only=True,
                                              help_text="Bytes of the distinct blobs the repository holds.")
     required_platforms = serializers.ListField(child=serializers.CharField())
+    remote = serializers.SerializerMethodField(help_text="Remote repositories: upstream settings and last status "
+                                                         "(the password is never shown).")
+    members = serializers.SerializerMethodField(help_text="Virtual repositories: member keys in resolution order.")
+    default_deployment = serializers.CharField(source="default_deployment.key", default=None, read_only=True)
 
     class Meta:
         model = Repository
-        fields = ["key", "description", "stage", "stage_order", "is_public", "tag_immutability",
-                  "required_platforms", "image_count", "tag_count", "storage_bytes", "created"]
+        fields = ["key", "kind", "description", "stage", "stage_order", "is_public", "tag_immutability",
+                  "required_platforms", "remote", "members", "default_deployment", "image_count", "tag_count",
+                  "storage_bytes", "created"]
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_remote(self, repository):
+        if repository.kind != Repository.Kind.REMOTE:
+            return None
+        remote = getattr(repository, "remote", None)
+        if remote is None:
+            return None
+        return {"upstream_url": remote.upstream_url, "username": remote.username,
+                "has_password": remote.has_password, "library_prefix": remote.library_prefix,
+                "tag_cache_seconds": remote.tag_cache_seconds, "last_status": remote.last_status or None,
+                "last_error": remote.last_error or None,
+                "last_contact": _iso(remote.last_contact)}
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_members(self, repository):
+        if repository.kind != Repository.Kind.VIRTUAL:
+            return None
+        return [m.member.key for m in repository.members.all()]
 
 
 class _PageAwareList(serializers.ListSerializer):

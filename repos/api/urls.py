@@ -3,10 +3,11 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from repos.api import views
+from repos.api.repositories import RepositoryViewSet
 from repos.api.docs import RedocView, SwaggerView
 
 router = DefaultRouter()
-router.register("repositories", views.RepositoryViewSet, basename="api-repository")
+router.register("repositories", RepositoryViewSet, basename="api-repository")
 router.register("images", views.ImageViewSet, basename="api-image")
 router.register("tags", views.TagViewSet, basename="api-tag")
 router.register("manifests", views.ManifestViewSet, basename="api-manifest")

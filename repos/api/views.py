@@ -13,7 +13,6 @@ from repos.api import filters, serializers
 from repos.api.pagination import StandardPagination
 from repos.models import Image, ImageManifest, Manifest, ManifestLayer, ManifestListEntry, Tag
 from repos.selectors_dashboard.coverage import coverage_matrix
-from repos.selectors_dashboard.home import repositories_with_stats
 from repos.selectors_dashboard.platforms import manifests_light
 
 DIGEST_RE = r"[a-z0-9]+:[a-f0-9]{32,128}"
@@ -25,18 +24,6 @@ class _ReadOnly(viewsets.ReadOnlyModelViewSet):
 
     def readable(self):
         return readable_repositories(self.request.user)
-
-
-class RepositoryViewSet(_ReadOnly):
-    """Repositories you may read, with image and tag counts and storage used."""
-
-    serializer_class = serializers.RepositorySerializer
-    filterset_class = filters.RepositoryFilter
-    lookup_field = "key"
-    lookup_value_regex = r"[a-z0-9]+(?:[._-][a-z0-9]+)*"
-
-    def get_queryset(self):
-        return repositories_with_stats(repositories=self.readable())
 
 
 class ImageViewSet(_ReadOnly):

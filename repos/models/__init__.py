@@ -1,5 +1,6 @@
 from repos.models.content import Blob, Manifest, ManifestLayer, ManifestListEntry, RepositoryBlob
 from repos.models.promotion import PromotedDigest, PromotionJob
+from repos.models.remote import RemoteBlobFetch, RemoteSettings, RemoteTagCheck, VirtualMember
 from repos.models.repository import Image, ImageManifest, Repository, Tag
 from repos.models.uploads import UploadSession
 
@@ -12,8 +13,12 @@ __all__ = [
     "ManifestListEntry",
     "PromotedDigest",
     "PromotionJob",
+    "RemoteBlobFetch",
+    "RemoteSettings",
+    "RemoteTagCheck",
     "Repository",
     "RepositoryBlob",
     "Tag",
     "UploadSession",
+    "VirtualMember",
 ]

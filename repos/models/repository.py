@@ -10,15 +10,31 @@ repository_key_validator = RegexValidator(
 
 
 class Repository(models.Model):
-    """A local repository: the first path segment of every client name (`docker-local/app`)."""
+    """A repository: the first path segment of every client name (`docker-local/app`).
+
+    Local repositories are pushed into; a remote is a pull-through cache of an upstream registry
+    (its settings in `RemoteSettings`, its cached content in ordinary rows like a local's); a
+    virtual is one name over an ordered list of members (`VirtualMember`) and deploys pushes to
+    its `default_deployment` local.
+    """
+
+    class Kind(models.TextChoices):
+        LOCAL = "local"
+        REMOTE = "remote"
+        VIRTUAL = "virtual"
 
     key = models.CharField(max_length=64, unique=True, validators=[repository_key_validator])
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.LOCAL)
     description = models.TextField(blank=True)
     stage = models.CharField(max_length=32, blank=True, help_text="Pipeline label, e.g. dev, test, prod.")
     stage_order = models.PositiveSmallIntegerField(default=0)
     is_public = models.BooleanField(default=False)
     tag_immutability = models.BooleanField(default=False)
     required_platforms = models.JSONField(default=list, blank=True)
+    # Virtual repositories only: the local that pushes into the virtual land in.
+    default_deployment = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="deployed_by"
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -27,6 +43,18 @@ class Repository(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+    @property
+    def is_local(self) -> bool:
+        return self.kind == self.Kind.LOCAL
+
+    @property
+    def is_remote(self) -> bool:
+        return self.kind == self.Kind.REMOTE
+
+    @property
+    def is_virtual(self) -> bool:
+        return self.kind == self.Kind.VIRTUAL
 
 
 class Image(models.Model):
