@@ -50,13 +50,33 @@ class PromotionCreateSerializer(serializers.Serializer):
                                        help_text="Only answer what would change, and which rules refuse it.")
     wait = serializers.BooleanField(required=False, default=False,
                                     help_text="Wait for the job to finish (up to PROMOTION_WAIT_SECONDS).")
+    expected_digest = serializers.CharField(
+        max_length=140, required=False, allow_blank=True, default="",
+        help_text="The source tag's digest as you checked it (`source_digest` of a dry run). If the tag holds "
+                  "another digest when the promotion is asked for or runs, it is refused: 409, rule "
+                  "`source-changed`, nothing changed. Needs `source_tag`.")
+    expected_digests = serializers.DictField(
+        child=serializers.CharField(max_length=140), required=False, default=None, allow_null=True, allow_empty=True,
+        help_text="Without `source_tag`: every source tag (index tags) and its digest, as a dry run's "
+                  "`source_digests` lists them. Refused (409, `source-changed`) if the source tags differ.")
+
+    def validate(self, data):
+        if data["expected_digest"] and not data["source_tag"]:
+            raise serializers.ValidationError({"expected_digest": "needs source_tag (use expected_digests for "
+                                                                  "every tag)"})
+        if data["expected_digest"] and data["expected_digests"] is not None:
+            raise serializers.ValidationError({"expected_digests": "give expected_digest or expected_digests"})
+        return data
 
     def to_request(self) -> PromotionRequest:
         data = self.validated_data
+        expected = data["expected_digests"]
+        if data["expected_digest"]:
+            expected = {data["source_tag"]: data["expected_digest"]}
         return PromotionRequest(
             source_key=data["source_repository"], source_image=data["image"], target_key=data["target_repository"],
             target_image=data["target_image"], source_tag=data["source_tag"], target_tag=data["target_tag"],
-            copy=data["copy"],
+            copy=data["copy"], expected_digests=expected,
         )
 
 
@@ -72,7 +92,7 @@ class PromotionJobSerializer(serializers.ModelSerializer):
         fields = [
             "id", "url", "status", "mode", "source", "target", "source_key", "source_image", "source_tag",
             "target_key", "target_image", "target_tag", "copy", "requested_by", "created", "started", "finished",
-            "attempts", "error_code", "error", "result",
+            "attempts", "expected_digests", "error_code", "error", "result",
         ]
 
     def get_url(self, job) -> str:

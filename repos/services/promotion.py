@@ -24,6 +24,7 @@ from repos.services.promotion_plan import (
     PromotionRequest,
     plan_build,
     promotion_plan,
+    raise_if_pinned,
     repositories_resolve,
 )
 
@@ -57,6 +58,7 @@ def promotion_execute(*, request: PromotionRequest, user, job: PromotionJob | No
             _lock_running_job(job)
         source_image = Image.objects.filter(repository=source, name=request.source_image).first()
         if source_image is None:
+            raise_if_pinned(request)
             raise PromotionNotFound(
                 f"image {request.source_image!r} not found in {source.key}", detail={"image": request.source_image}
             )

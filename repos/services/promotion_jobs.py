@@ -19,7 +19,7 @@ from accounts.permissions import acting_token
 from repos import errors
 from repos.models import PromotionJob
 from repos.services.promotion import JobNotRunning, PromotionRequest, promotion_execute
-from repos.services.promotion_plan import repositories_resolve
+from repos.services.promotion_plan import repositories_resolve, source_unchanged_check
 
 logger = logging.getLogger(__name__)
 Status = PromotionJob.Status
@@ -29,6 +29,7 @@ def promotion_job_create(*, request: PromotionRequest, user, enqueue: bool = Tru
     """Record the request as a queued job; the worker is told after the row is committed."""
     request.validate()
     source, target = repositories_resolve(request, user=user)
+    source_unchanged_check(request, source)  # refused at once; the run checks again under its locks
     job = PromotionJob.objects.create(
         requested_by=user if user is not None and user.is_authenticated else None,
         requested_by_name=getattr(user, "username", "") or "",
@@ -42,6 +43,7 @@ def promotion_job_create(*, request: PromotionRequest, user, enqueue: bool = Tru
         source_tag=request.source_tag,
         target_tag=request.target_tag,
         copy=request.copy,
+        expected_digests=request.expected_digests,
         enqueued=timezone.now() if enqueue else None,
     )
     if enqueue:
@@ -53,6 +55,7 @@ def promotion_job_request(job: PromotionJob) -> PromotionRequest:
     return PromotionRequest(
         source_key=job.source_key, source_image=job.source_image, target_key=job.target_key,
         target_image=job.target_image, source_tag=job.source_tag, target_tag=job.target_tag, copy=job.copy,
+        expected_digests=job.expected_digests,
     )
 
 

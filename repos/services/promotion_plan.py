@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from accounts.permissions import DELETE, PROMOTE, READ, user_can
 from repos import errors
 from repos.models import Image, Manifest, ManifestLayer, ManifestListEntry, Repository, RepositoryBlob, Tag
-from repos.oci import media_types, names
+from repos.oci import digests, media_types, names
 
 
 class PromotionInvalid(errors.RegistryError):
@@ -42,6 +42,7 @@ RULE_PERMISSION = "permission"
 RULE_IMMUTABLE = "tag-immutability"
 RULE_OVERWRITE = "overwrite-permission"
 RULE_PLATFORMS = "required-platforms"
+RULE_SOURCE_CHANGED = "source-changed"
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,9 @@ class PromotionRequest:
     source_tag: str = ""
     target_tag: str = ""
     copy: bool = False
+    # Source tag -> digest the requester saw (a preview, or `expected_digest`). None: take the source
+    # as it is when the job runs. Otherwise a source that no longer matches is refused (source-changed).
+    expected_digests: dict[str, str] | None = field(default=None, compare=False, hash=False)
 
     @property
     def target_image_name(self) -> str:
@@ -67,6 +71,13 @@ class PromotionRequest:
                 raise PromotionInvalid(f"invalid {label} {value[:130]!r}", detail={"tag": value[:300]})
         if self.target_tag and not self.source_tag:
             raise PromotionInvalid("a target tag needs a source tag (which tag should be renamed?)")
+        for tag, digest in (self.expected_digests or {}).items():
+            if not names.is_valid_tag(tag) or not digests.is_valid_digest(digest):
+                raise PromotionInvalid(f"invalid expected digest {str(digest)[:100]!r} for tag {str(tag)[:130]!r}",
+                                       detail={"tag": str(tag)[:300], "digest": str(digest)[:300]})
+        if self.expected_digests is not None and self.source_tag and set(self.expected_digests) != {self.source_tag}:
+            raise PromotionInvalid("the expected digest must be the one of the source tag",
+                                   detail={"source_tag": self.source_tag, "expected": sorted(self.expected_digests)})
         same_image = self.source_key == self.target_key and self.source_image == self.target_image_name
         if same_image and (self.target_tag or self.source_tag) == self.source_tag:
             raise PromotionInvalid("source and target are the same; give another repository, image or tag")
@@ -111,6 +122,7 @@ class PromotionPlan:
     manifests: dict[str, str] = field(default_factory=dict)  # digest -> role (index, manifest, referrer)
     blobs: list[str] = field(default_factory=list)
     refusals: list[Refusal] = field(default_factory=list)
+    source_digests: dict[str, str] = field(default_factory=dict)  # source tag -> digest it holds now
     # Rows the execution needs; not part of the preview.
     source_repository: Repository | None = None
     target_repository: Repository | None = None
@@ -138,6 +150,9 @@ class PromotionPlan:
             "target": {"repository": r.target_key, "image": r.target_image_name, "tag": r.target_tag},
             "copy": r.copy,
             "allowed": self.allowed,
+            # What `expected_digest` (or `expected_digests` for every tag) pins for the real run.
+            "source_digest": self.source_digests.get(r.source_tag) if r.source_tag else None,
+            "source_digests": self.source_digests,
             "tags": [vars(change).copy() for change in self.tags],
             "tags_created": [c.target_tag for c in self.changes("create")],
             "tags_overwritten": [c.target_tag for c in self.changes("overwrite")],
@@ -179,6 +194,7 @@ def plan_build(
     source_image: Image | None, target_image: Image | None,
 ) -> PromotionPlan:
     if source_image is None:
+        raise_if_pinned(request)
         raise PromotionNotFound(
             f"image {request.source_image!r} not found in {source.key}", detail={"image": request.source_image}
         )
@@ -186,7 +202,12 @@ def plan_build(
         request=request, source_repository=source, target_repository=target,
         source_image_row=source_image, target_image_row=target_image,
     )
-    selected = _selected_source_tags(request, source_image)
+    try:
+        selected = _selected_source_tags(request, source_image)
+    except PromotionNotFound:
+        raise_if_pinned(request)
+        raise
+    plan.source_digests = {tag.name: tag.manifest.digest for tag in selected}
     for tag in selected:
         plan.primaries.append((request.target_tag or tag.name, tag.manifest))
     _plan_target_tags(plan, selected, target_image)
@@ -317,6 +338,9 @@ def _plan_source_removal(plan: PromotionPlan, selected: list[Tag], image: Image,
 def _refusals(plan: PromotionPlan, *, user) -> list[Refusal]:
     request, source, target = plan.request, plan.source_repository, plan.target_repository
     refusals = []
+    changed = source_changes(request, plan.source_digests)
+    if changed:
+        refusals.append(source_changed_refusal(request, changed))
     for side, repository in (("source", source), ("target", target)):
         if not user_can(user, repository, PROMOTE):
             refusals.append(Refusal(
@@ -378,3 +402,63 @@ def missing_platforms(required: list[str], manifest: Manifest) -> list[str]:
         if not any(p[0] == os_ and p[1] == arch and (not variant or p[2] == variant) for p in present):
             missing.append(requirement)
     return missing
+
+
+class SourceChanged(PromotionRefused):
+    """The source is not what the requester saw: refused before anything is queued or changed."""
+
+    def __init__(self, request: PromotionRequest, changed: list[dict]):
+        refusal = source_changed_refusal(request, changed)
+        errors.RegistryError.__init__(self, refusal.message, detail={"refusals": [refusal.as_dict()]})
+        self.status = 409
+        self.plan = PromotionPlan(request=request, refusals=[refusal])
+
+
+def source_changes(request: PromotionRequest, current: dict[str, str]) -> list[dict]:
+    """Each source tag whose digest differs from the expected one (`current` "" when the tag is gone)."""
+    if request.expected_digests is None:
+        return []
+    expected = request.expected_digests
+    return [
+        {"tag": tag, "previewed": expected.get(tag, ""), "current": current.get(tag, "")}
+        for tag in sorted(set(expected) | set(current))
+        if expected.get(tag, "") != current.get(tag, "")
+    ]
+
+
+def source_changed_refusal(request: PromotionRequest, changed: list[dict]) -> Refusal:
+    ref = f"{request.source_key}/{request.source_image}"
+    parts = []
+    for change in changed:
+        previewed, current = change["previewed"] or "absent", change["current"] or "absent"
+        parts.append(f"{ref}:{change['tag']} was {previewed} when previewed and is now {current}")
+    return Refusal(
+        RULE_SOURCE_CHANGED,
+        "the source changed since the preview: " + "; ".join(parts) + " (preview again)",
+        {"repository": request.source_key, "image": request.source_image, "changed": changed},
+    )
+
+
+def source_digests_current(request: PromotionRequest, source: Repository) -> dict[str, str]:
+    """What the source tags of the request hold now (the tags a promotion of every tag would take)."""
+    tags = Tag.objects.filter(image__repository=source, image__name=request.source_image)
+    if request.source_tag:
+        tags = tags.filter(name=request.source_tag)
+    else:
+        tags = tags.filter(derived_from__isnull=True)
+    return dict(tags.values_list("name", "manifest__digest"))
+
+
+def raise_if_pinned(request: PromotionRequest) -> None:
+    """The pinned source tags are gone: that is a changed source (409), not an unknown one."""
+    if request.expected_digests:
+        raise SourceChanged(request, source_changes(request, {}))
+
+
+def source_unchanged_check(request: PromotionRequest, source: Repository) -> None:
+    """Raise SourceChanged (409) when the request pins digests the source no longer holds."""
+    if request.expected_digests is None:
+        return
+    changed = source_changes(request, source_digests_current(request, source))
+    if changed:
+        raise SourceChanged(request, changed)
