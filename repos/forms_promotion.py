@@ -5,6 +5,10 @@ from django import forms
 
 from repos.services.promotion import PromotionRequest
 
+# GET parameters that prefill the form (links from tag pages, builds, the stage view): param -> field.
+PREFILL = {"repository": "source_repository", "image": "image", "tag": "source_tag", "target": "target_repository",
+           "target_tag": "target_tag", "target_image": "target_image", "mode": "mode"}
+
 
 class PromotionForm(forms.Form):
     source_repository = forms.ChoiceField(label="From repository")
@@ -16,15 +20,15 @@ class PromotionForm(forms.Form):
                                  help_text="Renames the tag in the target; per-platform tags follow.")
     target_image = forms.CharField(max_length=255, required=False, label="New image name",
                                    help_text="Leave empty to keep the name.")
-    mode = forms.ChoiceField(choices=[("move", "Move (the source loses the tags)"),
-                                      ("copy", "Copy (the source keeps them)")],
-                             initial="move", widget=forms.RadioSelect)
+    # Copy first and by default: a move takes the tags away from the source.
+    mode = forms.ChoiceField(choices=[("copy", "Copy"), ("move", "Move")], initial="copy", widget=forms.RadioSelect)
+    pinned = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, repository_keys: list[str], **kwargs):
         super().__init__(*args, **kwargs)
         choices = [(key, key) for key in repository_keys]
         self.fields["source_repository"].choices = choices
-        self.fields["target_repository"].choices = choices
+        self.fields["target_repository"].choices = [("", "Choose a repository…"), *choices]
 
     def promotion_request(self) -> PromotionRequest:
         data = self.cleaned_data

@@ -9,37 +9,66 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.permissions import PROMOTE, readable_repositories, request_can
 from repos import errors
-from repos.forms_promotion import PromotionForm
+from repos.forms_promotion import PREFILL, PromotionForm
 from repos.models import PromotionJob
+from repos.selectors_dashboard.stages import in_stage_order, next_stage_key
 from repos.selectors_promotion import promoted_digests, promotion_job_find, promotion_jobs_visible
 from repos.services.promotion import promotion_plan
 from repos.services.promotion_jobs import promotion_job_create
+from repos.services.promotion_pins import plan_pin, plan_unpin
 from repos.views.common import paginate
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def promotion_new(request):
-    """GET: the form. POST `preview`: what would happen. POST `confirm`: queue the job."""
+    """GET: the form (prefilled from the query). POST `preview`: what would happen, pinned for Confirm.
+    POST `confirm`: queue exactly the pinned plan, or refuse when the form or the source changed since."""
     readable = list(readable_repositories(request.user))
-    keys = [r.key for r in readable]
+    keys = [r.key for r in in_stage_order(readable)]
     if request.method == "GET":
-        initial = {k: request.GET.get(p, "") for k, p in
-                   (("source_repository", "repository"), ("image", "image"), ("source_tag", "tag"))}
-        form = PromotionForm(initial=initial, repository_keys=keys)
-        return render(request, "promotions/form.html", {"form": form})
+        form = PromotionForm(initial=_prefill(request, readable, keys), repository_keys=keys)
+        return _render(request, {"form": form}, keys)
     form = PromotionForm(request.POST, repository_keys=keys)
     context = {"form": form}
     if form.is_valid():
         try:
             if "confirm" in request.POST:
                 _require_promote(request, readable, form)
-                job = promotion_job_create(request=form.promotion_request(), user=request.user)
+                pinned = plan_unpin(form.cleaned_data["pinned"], current=form.promotion_request())
+                job = promotion_job_create(request=pinned, user=request.user)
                 return redirect("promotion-detail", pk=job.pk)
-            context["plan"] = promotion_plan(request=form.promotion_request(), user=request.user)
+            plan = promotion_plan(request=form.promotion_request(), user=request.user)
+            context["plan"] = plan
+            if plan.allowed:
+                context["pinned"] = plan_pin(plan)
         except errors.RegistryError as exc:
             context["error"] = exc
-    return render(request, "promotions/form.html", context, status=400 if context.get("error") else 200)
+    return _render(request, context, keys, status=_error_status(context.get("error")))
+
+
+def _prefill(request, readable, keys: list[str]) -> dict:
+    """Initial values from the query (tag pages, builds, the stage view); the target defaults to the
+    next stage after the source, and Copy is the mode unless the link asks for a move."""
+    initial = {field: request.GET.get(param, "").strip() for param, field in PREFILL.items() if request.GET.get(param)}
+    source = initial.get("source_repository") or (keys[0] if keys else "")
+    initial.setdefault("target_repository", next_stage_key(readable, source))
+    if initial["target_repository"] == source:
+        initial["target_repository"] = ""
+    if initial.get("mode") not in ("copy", "move"):
+        initial["mode"] = "copy"
+    return initial
+
+
+def _render(request, context: dict, keys: list[str], status: int = 200):
+    context["stage_order"] = keys
+    return render(request, "promotions/form.html", context, status=status)
+
+
+def _error_status(error) -> int:
+    if error is None:
+        return 200
+    return error.status if error.status in (403, 404, 409) else 400
 
 
 def _require_promote(request, readable, form) -> None:

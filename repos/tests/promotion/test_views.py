@@ -17,6 +17,19 @@ def form(**kwargs) -> dict:
     return data
 
 
+def pinned_token(response) -> str:
+    found = re.search(r'name="pinned" value="([^"]+)"', response.content.decode())
+    assert found, "the preview pins no plan"
+    return found.group(1)
+
+
+def confirm(client, **fields):
+    """Preview, then confirm what the preview pinned (as the browser does)."""
+    preview = client.post("/promotions/new/", form(preview="1", **fields))
+    assert preview.status_code == 200, preview.content
+    return client.post("/promotions/new/", form(confirm="1", pinned=pinned_token(preview), **fields))
+
+
 def text(response) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
 
@@ -42,7 +55,7 @@ def test_preview_lists_every_change_and_changes_nothing(signed_in, source, targe
     page = text(response)
     assert "latest-new-linux-amd64 created latest-linux-amd64 (renamed) linux/amd64" in page
     assert "latest-new-linux-arm64 created latest-linux-arm64 (renamed) linux/arm64" in page
-    assert "Tags removed from the source latest latest-linux-amd64 latest-linux-arm64" in page
+    assert "Tags removed from docker-local (move) latest latest-linux-amd64 latest-linux-arm64" in page
     assert 'name="confirm"' in response.content.decode()
     assert not PromotionJob.objects.exists()
     assert not Tag.objects.filter(image__repository=target).exists()
@@ -62,13 +75,13 @@ def test_preview_shows_the_rules_that_refuse_it_and_offers_no_confirm(signed_in,
 def test_preview_of_an_unknown_tag_says_so(signed_in, source, target):
     push_index(source, IMAGE, "latest")
     response = signed_in.post("/promotions/new/", form(source_tag="nope", preview="1"))
-    assert response.status_code == 400
+    assert response.status_code == 404
     assert "tag &#x27;nope&#x27; not found" in response.content.decode()
 
 
 def test_confirm_queues_the_job_and_its_page_shows_the_result(signed_in, source, target):
     pushed = push_index(source, IMAGE, "latest")
-    response = signed_in.post("/promotions/new/", form(mode="copy", confirm="1"))
+    response = confirm(signed_in, mode="copy")
     job = PromotionJob.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/promotions/{job.pk}/"
     assert job.copy and job.status == "queued"
@@ -127,7 +140,7 @@ def test_promote_button_and_recent_promotions_for_other_pages(rf, source, target
 
 def test_dashboard_pages_lead_to_the_form_and_show_recent_promotions(signed_in, source, target, admin):
     push_index(source, "app", "1.0")
-    signed_in.post("/promotions/new/", form(image="app", source_tag="1.0", mode="copy", confirm="1"))
+    confirm(signed_in, image="app", source_tag="1.0", mode="copy")
     job = PromotionJob.objects.get()
     run_promotion(job_id=job.pk)
 
