@@ -90,6 +90,29 @@ def token_bound(token, repository: Repository) -> frozenset[str]:
     return expand(token.permissions)
 
 
+def token_allows(user, repository: Repository | None, permission: str) -> bool:
+    """Whether the caller's token scope (if it acts through one) allows `permission` on the repository.
+
+    For rights that come from being the owner of something (a build one started) rather than from a
+    grant: the token still bounds them. Without a repository only a caller without a token passes.
+    """
+    token = acting_token(user)
+    if token is None:
+        return True
+    return repository is not None and permission in token_bound(token, repository)
+
+
+def token_scoped_repositories(user, permission: str) -> QuerySet[Repository] | None:
+    """The repositories the caller's token scope allows `permission` on; None when there is no token."""
+    token = acting_token(user)
+    if token is None:
+        return None
+    if not token.is_active or permission not in expand(token.permissions):
+        return Repository.objects.none()
+    ids = token_repository_ids(token)
+    return Repository.objects.all() if ids is None else Repository.objects.filter(pk__in=ids)
+
+
 def effective_permissions(user, repository: Repository) -> frozenset[str]:
     """What the caller may do now: grants, bounded by the acting token; public read always."""
     granted = granted_permissions(user, repository)

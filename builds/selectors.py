@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
-from accounts.permissions import WRITE, is_site_admin, readable_repositories, user_can
+from accounts.permissions import READ, WRITE, is_site_admin, readable_repositories, token_scoped_repositories, user_can
 from builds.logstore import get_log_store
 from builds.models import BuildJob, BuildLog
 from repos.models import Repository
@@ -14,13 +14,18 @@ MAX_PAGE_LINES = 5000
 
 
 def builds_visible(user) -> QuerySet[BuildJob]:
-    """Builds into repositories the user can read, and the user's own."""
+    """Builds into repositories the user can read, and the user's own; through an API token, only
+    those in repositories its scope lets it read (a token never sees more than it may read)."""
     jobs = BuildJob.objects.select_related("repository")
     if is_site_admin(user):
         return jobs
     condition = Q(repository__in=readable_repositories(user))
     if user is not None and user.is_authenticated:
-        condition |= Q(requested_by=user)
+        own = Q(requested_by=user)
+        scoped = token_scoped_repositories(user, READ)
+        if scoped is not None:
+            own &= Q(repository__in=scoped)
+        condition |= own
     return jobs.filter(condition)
 
 

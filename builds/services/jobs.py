@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.permissions import READ, WRITE, is_site_admin, user_can
+from accounts.permissions import READ, WRITE, is_site_admin, token_allows, user_can
 from builds.archives import archive_scan
 from builds.builders import BUILDER_NAMES
 from builds.errors import ArchiveRefused, BuildConflict, BuildDenied, BuildInvalid
@@ -166,9 +166,13 @@ def build_enqueue(*, job_id: int) -> None:
 
 
 def build_can_cancel(user, job: BuildJob) -> bool:
+    """The requester (within their token's write scope, if they act through one), a site admin, or
+    anyone who may write to the build's repository."""
     if user is None or not user.is_authenticated:
         return False
-    if job.requested_by_id == user.pk or is_site_admin(user):
+    if is_site_admin(user):
+        return True
+    if job.requested_by_id == user.pk and token_allows(user, job.repository, WRITE):
         return True
     return job.repository is not None and user_can(user, job.repository, WRITE)
 
