@@ -1,7 +1,7 @@
 """Repository permissions: the one API every part of the project asks.
 
-Permissions per repository: read (pull, browse), write (push, create tags), delete (delete,
-overwrite tags), promote (promote from/into), admin (manage the repository and its permissions).
+Permissions per repository: read (pull, browse), write (push, create and move tags), delete (delete
+manifests, tags, blobs), promote (promote from/into), admin (manage the repository and its permissions).
 A grant implies the weaker ones it needs: write and promote imply read, delete implies write,
 admin implies all. A public repository is readable by everyone, anonymous included; a superuser
 holds everything.

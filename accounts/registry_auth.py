@@ -25,8 +25,7 @@ from accounts.registry_scopes import access_by_repository, actions_for_permissio
 from accounts.services.credentials import authenticate_secret, authenticate_token, parse_basic
 from accounts.services.tokens import looks_like_token
 from repos import errors
-from repos.models import Repository, Tag
-from repos.oci import digests
+from repos.models import Repository
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 ACTION_ORDER = ["pull", "push", "delete"]
@@ -208,17 +207,3 @@ def screen_error(request, exc: errors.RegistryError) -> errors.RegistryError:
     except errors.RegistryError as screened:
         return screened
     return exc
-
-
-def require_tag_overwrite(request, repository: Repository, image_name: str, reference: str, raw: bytes) -> None:
-    """Moving an existing tag to other content needs the delete permission."""
-    if ":" in reference:
-        return
-    digest = digests.sha256_digest(raw)
-    moved = (
-        Tag.objects.filter(image__repository=repository, image__name=image_name, name=reference)
-        .exclude(manifest__digest=digest)
-        .exists()
-    )
-    if moved:
-        require_repository_access(request, repository, ("pull", "push", "delete"))

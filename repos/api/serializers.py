@@ -116,11 +116,13 @@ class TagSerializer(serializers.ModelSerializer):
     pushed_by = serializers.CharField(source="pushed_by.username", default=None, read_only=True)
     platforms = serializers.SerializerMethodField()
     derived_tags = serializers.SerializerMethodField()
+    warnings = serializers.SerializerMethodField(
+        help_text="Problems with what the tag points at, e.g. an index listing one platform twice.")
 
     class Meta:
         model = Tag
         fields = ["id", "repository", "image", "name", "digest", "media_type", "is_index", "size", "platforms",
-                  "derived_from", "derived_tags", "updated", "pushed_by"]
+                  "derived_from", "derived_tags", "warnings", "updated", "pushed_by"]
         list_serializer_class = _PageAwareList
 
     @staticmethod
@@ -139,6 +141,10 @@ class TagSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_derived_tags(self, tag):
         return [child.name for child in self._row(tag).derived]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_warnings(self, tag):
+        return [duplicate.message for duplicate in self._row(tag).platforms.duplicates]
 
 
 class EntrySerializer(serializers.Serializer):

@@ -30,13 +30,6 @@ def screen_error(request, exc):
     return screen(request, exc)
 
 
-def require_tag_overwrite(request, repository: Repository, image_name: str, reference: str, raw: bytes) -> None:
-    """Moving an existing tag to other content needs more than push."""
-    from accounts.registry_auth import require_tag_overwrite as check
-
-    check(request, repository, image_name, reference, raw)
-
-
 def require_base(request) -> None:
     """`GET /v2/`: tells a client whether (and how) to authenticate."""
     from accounts.registry_auth import require_base as check

@@ -39,6 +39,22 @@ class Child:
     manifest_id: int
 
 
+@dataclass(frozen=True)
+class DuplicatePlatform:
+    """A platform an index lists more than once: clients pull the first entry, the others never by platform."""
+
+    platform: str
+    pulled: str  # digest of the first entry
+    shadowed: tuple[str, ...]
+
+    @property
+    def message(self) -> str:
+        others = ", ".join(self.shadowed)
+        return (f"{self.platform} is listed {len(self.shadowed) + 1} times in this index: docker and containerd "
+                f"pull the first entry ({self.pulled}), which its per-platform tag names; {others} is never "
+                f"pulled for {self.platform}")
+
+
 @dataclass
 class ManifestPlatforms:
     children: list[Child] = field(default_factory=list)
@@ -47,6 +63,16 @@ class ManifestPlatforms:
     @property
     def labels(self) -> list[str]:
         return sorted({c.platform for c in self.children if c.platform}, key=platform_sort_key)
+
+    @property
+    def duplicates(self) -> list[DuplicatePlatform]:
+        """Platforms listed more than once, in index order (children are kept in index order)."""
+        by_platform: dict[str, list[str]] = defaultdict(list)
+        for child in self.children:
+            if child.platform:
+                by_platform[child.platform].append(child.digest)
+        return [DuplicatePlatform(label, found[0], tuple(found[1:]))
+                for label, found in by_platform.items() if len(found) > 1]
 
 
 def platforms_of(manifests: Iterable) -> dict[int, ManifestPlatforms]:

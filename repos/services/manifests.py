@@ -78,11 +78,12 @@ def manifest_put(
 
 def tag_set(*, image: Image, name: str, manifest: Manifest, user=None, promotion=None,
             build_id: int | None = None) -> Tag:
-    """Point a tag at a manifest; for an index, derive `<tag>-<os>-<arch>[-<variant>]` per platform.
+    """Point a tag at a manifest; for an index, derive `<tag>-<os>-<arch>[-<variant>]` per platform
+    (the first entry of a platform listed twice, the one clients pull).
 
-    Must be called inside a transaction. In a repository with immutable tags an existing tag
-    never moves to another manifest (DENIED). `promotion` (a PromotionJob) or `build_id` record
-    where the tag's value came from; neither means a client pushed it.
+    Must be called inside a transaction. Whoever may push may move a tag; in a repository with
+    immutable tags an existing tag never moves to another manifest (DENIED). `promotion` (a
+    PromotionJob) or `build_id` record where the tag's value came from; neither means a client pushed it.
     """
     provenance = {"pushed_by": user, "promotion": promotion, "build_id": build_id}
     immutable = image.repository.tag_immutability
@@ -93,10 +94,13 @@ def tag_set(*, image: Image, name: str, manifest: Manifest, user=None, promotion
     )
     kept: list[int] = []
     if manifest.is_index:
-        for entry in manifest.entries.select_related("manifest"):
+        derived_names: set[str] = set()
+        for entry in manifest.entries.select_related("manifest").order_by("position"):
             derived_name = names.platform_tag(name, entry.os, entry.architecture, entry.variant or None)
-            if not derived_name or derived_name == name:
+            if not derived_name or derived_name == name or derived_name in derived_names:
+                # A platform listed twice: docker and containerd pull the first match, so it names the first.
                 continue
+            derived_names.add(derived_name)
             if immutable:
                 _refuse_moving_tag(image=image, name=derived_name, manifest=entry.manifest)
             derived, _ = Tag.objects.update_or_create(
@@ -133,7 +137,7 @@ def manifest_delete(*, image: Image, digest: str) -> None:
                 f"index {parent} lists this manifest; delete the index first", detail={"index": parent}
             )
         if image.repository.tag_immutability and Tag.objects.filter(image=image, manifest=manifest).exists():
-            raise errors.Unsupported(f"tags of repository {image.repository.key} are immutable")
+            raise errors.Unsupported(_immutable_message(image.repository))
         _remove_from_image(image=image, manifest=manifest)
 
 
@@ -144,7 +148,7 @@ def tag_delete(*, image: Image, name: str) -> None:
         if tag is None:
             raise errors.ManifestUnknown(detail={"tag": name})
         if image.repository.tag_immutability:
-            raise errors.Unsupported(f"tags of repository {image.repository.key} are immutable")
+            raise errors.Unsupported(_immutable_message(image.repository))
         tag.delete()
 
 
@@ -165,11 +169,17 @@ def _listing_indexes(*, image: Image, manifest: Manifest):
     return Manifest.objects.filter(entries__manifest=manifest, memberships__image=image).distinct()
 
 
+def _immutable_message(repository: Repository) -> str:
+    return f"repository {repository.key} has immutable tags (setting \"Immutable tags\", tag_immutability)"
+
+
 def _refuse_moving_tag(*, image: Image, name: str, manifest: Manifest) -> None:
     current = Tag.objects.filter(image=image, name=name).values_list("manifest_id", flat=True).first()
     if current is not None and current != manifest.pk:
         raise errors.Denied(
-            f"tag {name} is immutable in repository {image.repository.key}", detail={"tag": name}
+            f"tag {name} already exists and repository {image.repository.key} has immutable tags "
+            f"(setting \"Immutable tags\", tag_immutability): push a new tag instead",
+            detail={"tag": name, "repository": image.repository.key, "setting": "tag_immutability"},
         )
 
 

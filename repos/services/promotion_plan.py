@@ -251,8 +251,9 @@ def _plan_target_tags(plan: PromotionPlan, selected: list[Tag], target_image: Im
             continue
         for entry in ManifestListEntry.objects.filter(index=manifest).select_related("manifest"):
             derived = names.platform_tag(target_name, entry.os, entry.architecture, entry.variant or None)
-            if not derived or derived == target_name:
-                continue
+            already = wanted.get(derived)
+            if not derived or derived == target_name or (already and already.derived_from == target_name):
+                continue  # a platform listed twice names the first entry, as in tag_set
             in_source = names.platform_tag(tag.name, entry.os, entry.architecture, entry.variant or None)
             wanted[derived] = TagChange(
                 target_tag=derived, digest=entry.manifest.digest, action="",

@@ -6,7 +6,7 @@ from django.shortcuts import render
 
 from repos.oci import digests
 from repos.selectors_dashboard import manifests as selectors
-from repos.selectors_dashboard.platforms import is_attestation
+from repos.selectors_dashboard.platforms import is_attestation, platforms_of
 from repos.views.common import image_or_404, paginate
 
 CHILDREN_PER_PAGE = 100
@@ -56,6 +56,7 @@ def _render_index(request, context):
         attestations=selectors.index_attestations(index=index),
         referrers=selectors.referrers(image=image, digests=[index.digest, *(e.manifest.digest for e in children)]),
         platform_of={e.manifest.digest: e.platform for e in children},
+        duplicate_platforms=platforms_of([index])[index.id].duplicates,
     )
     return render(request, "repos/manifest_list.html", context)
 

@@ -60,7 +60,6 @@ class ManifestView(RegistryView):
         repository, image_name = selectors.repository_resolve(name=name)
         access.require(request, repository, access.PULL, access.PUSH)
         raw = _read_manifest_body(request)
-        access.require_tag_overwrite(request, repository, image_name, reference, raw)
         manifest = manifest_services.manifest_put(
             repository=repository,
             image_name=image_name,
