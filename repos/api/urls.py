@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 
 from repos.api import views
 from repos.api.repositories import RepositoryViewSet
+from repos.api.stages import StageGridView
 from repos.api.docs import RedocView, SwaggerView
 
 router = DefaultRouter()
@@ -14,6 +15,7 @@ router.register("manifests", views.ManifestViewSet, basename="api-manifest")
 
 urlpatterns = [
     path("coverage/", views.CoverageView.as_view(), name="api-coverage"),
+    path("stages/", StageGridView.as_view(), name="api-stages"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's init script as its own file, so the CSP needs no inline script.
     path("docs/", SwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -29,9 +29,14 @@ def in_stage_order(repositories: Iterable[Repository]) -> list[Repository]:
     return sorted(repositories, key=lambda r: (r.stage_order, r.key))
 
 
+def stages(repositories: Iterable[Repository]) -> list[Repository]:
+    """The pipeline: local repositories in stage order (remotes are caches and virtuals views, not stages)."""
+    return in_stage_order(r for r in repositories if r.kind == Repository.Kind.LOCAL)
+
+
 def next_stage_key(repositories: Iterable[Repository], source_key: str) -> str:
-    """The repository after `source_key` in stage order; "" when it is the last (never the source itself)."""
-    keys = [r.key for r in in_stage_order(repositories)]
+    """The stage after `source_key`; "" when it is the last or no stage (never the source itself)."""
+    keys = [r.key for r in stages(repositories)]
     if source_key not in keys:
         return ""
     position = keys.index(source_key)
@@ -71,8 +76,9 @@ class StageGrid:
 
 def stage_grid(*, repositories: QuerySet[Repository], image: str, page_number=None,
                per_page: int = ROWS_PER_PAGE) -> StageGrid | None:
-    """The grid of one image name over `repositories` (those the caller may read); None if none holds it."""
-    columns = in_stage_order(repositories)
+    """The grid of one image name over the stages among `repositories` (those the caller may read);
+    None if no stage holds the image."""
+    columns = stages(repositories)
     tags = Tag.objects.filter(image__repository__in=[r.pk for r in columns], image__name=image,
                               derived_from__isnull=True)
     names = tags.order_by("name").values_list("name", flat=True).distinct()
