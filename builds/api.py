@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from builds.errors import BuildConflict, BuildDenied, BuildInvalid
 from builds.models import BuildJob
+from builds.policy import build_arg_items_parse
 from builds.progress import percent
 from builds.selectors import build_get_visible, build_log_read, builds_visible
 from builds.services.jobs import BuildRequest, build_cancel, build_create
@@ -35,7 +36,8 @@ class FlexibleListField(serializers.ListField):
 
 
 class BuildArgsField(serializers.Field):
-    """A JSON object, or KEY=VALUE items given like a list field."""
+    """A JSON object (a platform key holds that platform's own arguments), or KEY=VALUE and
+    PLATFORM:KEY=VALUE items given like a list field."""
 
     def get_value(self, dictionary):
         if hasattr(dictionary, "getlist") and self.field_name in dictionary:
@@ -60,10 +62,11 @@ class BuildArgsField(serializers.Field):
             if isinstance(item, str) and item.strip().startswith("{"):
                 result.update(self.to_internal_value(item))
                 continue
-            key, sep, value = str(item).partition("=")
-            if not sep:
-                raise serializers.ValidationError(f"expected KEY=VALUE, got {str(item)[:80]!r}")
-            result[key.strip()] = value
+            try:
+                for key, value in build_arg_items_parse([item]).items():
+                    result[key] = {**result[key], **value} if isinstance(result.get(key), dict) else value
+            except BuildInvalid as exc:
+                raise serializers.ValidationError(exc.message) from None
         return result
 
     def to_representation(self, value):

@@ -5,6 +5,8 @@ from django import forms
 from django.conf import settings
 
 from builds.builders import BUILDER_NAMES
+from builds.errors import BuildInvalid
+from builds.policy import build_arg_items_parse
 from builds.services.jobs import BuildRequest
 
 
@@ -23,7 +25,7 @@ class BuildForm(forms.Form):
     context_dir = forms.CharField(label="Sub-directory", required=False, max_length=1024)
     dockerfile = forms.CharField(label="Dockerfile", initial="Dockerfile", max_length=1024)
     platforms = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple)
-    build_args = forms.CharField(label="Build arguments (KEY=VALUE, one per line)", required=False,
+    build_args = forms.CharField(label="Build arguments (KEY=VALUE, or PLATFORM:KEY=VALUE for one platform; one per line)", required=False,
                                  widget=forms.Textarea(attrs={"rows": 3}))
     target = forms.CharField(label="Target stage", required=False, max_length=128)
     repository = forms.ChoiceField()
@@ -38,15 +40,10 @@ class BuildForm(forms.Form):
         self.fields["platforms"].initial = [p for p in ("linux/amd64", "linux/arm64") if p in settings.BUILD_PLATFORMS]
 
     def clean_build_args(self) -> dict:
-        result = {}
-        for line in self.cleaned_data["build_args"].splitlines():
-            if not line.strip():
-                continue
-            key, sep, value = line.partition("=")
-            if not sep:
-                raise forms.ValidationError(f"expected KEY=VALUE, got {line[:80]!r}")
-            result[key.strip()] = value
-        return result
+        try:
+            return build_arg_items_parse(line for line in self.cleaned_data["build_args"].splitlines() if line.strip())
+        except BuildInvalid as exc:
+            raise forms.ValidationError(exc.message) from None
 
     def clean(self):
         data = super().clean()

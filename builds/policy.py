@@ -110,18 +110,55 @@ def relative_path_check(field: str, value: str, *, default: str = "") -> str:
     return "" if normalized == "." else normalized
 
 
-def build_args_check(args: dict) -> dict[str, str]:
-    checked = {}
+def build_args_check(args: dict, platforms: list[str] | None = None) -> dict:
+    """KEY -> value for every platform; a platform of the build -> {KEY: value} for that platform only
+    (the classic `ARG ARCH=` / `FROM ${ARCH}base` needs a different value per platform)."""
+    checked: dict = {}
+    count = 0
     for key, value in (args or {}).items():
+        if isinstance(value, dict):
+            if platforms is None or key not in platforms:
+                raise BuildInvalid("build_args", f"{str(key)[:80]!r} is not a platform of this build "
+                                                 f"({', '.join(platforms or [])})")
+            checked[key] = _build_args_plain(value)
+            count += len(checked[key])
+        else:
+            checked.update(_build_args_plain({key: value}))
+            count += 1
+    if count > 100:
+        raise BuildInvalid("build_args", "at most 100 build arguments")
+    return checked
+
+
+def _build_args_plain(args: dict) -> dict[str, str]:
+    checked = {}
+    for key, value in args.items():
         if not isinstance(key, str) or not BUILD_ARG_RE.fullmatch(key):
             raise BuildInvalid("build_args", f"invalid build argument name {str(key)[:80]!r}")
+        if isinstance(value, (dict, list)):
+            raise BuildInvalid("build_args", f"the value of {key} must be a string")
         value = "" if value is None else str(value)
         if len(value) > 8192 or "\x00" in value:
             raise BuildInvalid("build_args", f"value of {key} is too long or has a NUL byte")
         checked[key] = value
-    if len(checked) > 100:
-        raise BuildInvalid("build_args", "at most 100 build arguments")
     return checked
+
+
+def build_arg_item_parse(item: str) -> tuple[str | None, str, str]:
+    """`KEY=VALUE`, or `PLATFORM:KEY=VALUE` for one platform (`linux/arm64:ARCH=arm64v8/`)."""
+    head, sep, value = item.partition("=")
+    if not sep:
+        raise BuildInvalid("build_args", f"expected KEY=VALUE or PLATFORM:KEY=VALUE, got {item[:80]!r}")
+    platform, colon, key = head.strip().rpartition(":")
+    return (platform.strip() if colon else None), key.strip(), value
+
+
+def build_arg_items_parse(items) -> dict:
+    result: dict = {}
+    for item in items:
+        platform, key, value = build_arg_item_parse(str(item))
+        (result.setdefault(platform, {}) if platform else result)[key] = value
+    return result
 
 
 def target_stage_check(target: str) -> str:

@@ -104,9 +104,10 @@ class BuildahParser:
     LINE = re.compile(r"^(?:\[(?P<platform>[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?)\] )?"
                       r"(?:\[(?P<stage>\d+)/\d+\] )?(?P<what>STEP (?P<k>\d+)/(?P<m>\d+): |COMMIT)")
 
-    def __init__(self, progress: Progress):
+    def __init__(self, progress: Progress, platform: str | None = None):
         self.progress = progress
-        self.single = progress.platforms[0] if len(progress.platforms) == 1 else None
+        # One platform per run (build arguments that differ by platform): its lines carry no prefix.
+        self.single = platform or (progress.platforms[0] if len(progress.platforms) == 1 else None)
 
     def feed(self, line: str) -> None:
         match = self.LINE.match(line)

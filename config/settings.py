@@ -150,7 +150,7 @@ REGISTRY_TOKEN_REALM = env.str("REGISTRY_TOKEN_REALM", default="")
 REGISTRY_TOKEN_KEY_PATH = env.str("REGISTRY_TOKEN_KEY_PATH", default="")
 REGISTRY_TOKEN_LIFETIME_SECONDS = env.int("REGISTRY_TOKEN_LIFETIME_SECONDS", default=300)
 
-# Builds (builds/): see docs/builds.md. BUILD_BUILDER empty = the first of buildx, docker, buildah available.
+# Builds (builds/): see docs/builds.md. BUILD_BUILDER empty = the first of buildah, buildx, docker available.
 BUILD_BUILDER = env.str("BUILD_BUILDER", default="")
 BUILD_PLATFORMS = env.list("BUILD_PLATFORMS", default=["linux/amd64", "linux/arm64", "linux/arm/v7"])
 BUILD_TIME_LIMIT_SECONDS = env.int("BUILD_TIME_LIMIT_SECONDS", default=3600)

@@ -1,5 +1,5 @@
 """Builder backends. A worker uses the one the build asks for, else BUILD_BUILDER, else the first
-available of buildx, docker, buildah."""
+available of buildah, buildx, docker (see AUTO_ORDER)."""
 from __future__ import annotations
 
 from django.conf import settings
@@ -16,8 +16,12 @@ BUILDERS: dict[str, type[Builder]] = {
     "buildah": BuildahBuilder,
 }
 BUILDER_NAMES = tuple(BUILDERS)
+# buildah first: it builds every multi-arch Dockerfile pattern right (FROM scratch + ARG TARGETARCH,
+# multi-arch FROM images, $BUILDPLATFORM stages, RUN under emulation) without a daemon. The legacy
+# `docker build` gets the first two wrong, so it comes last.
+AUTO_ORDER = ("buildah", "buildx", "docker")
 
-__all__ = ["BUILDERS", "BUILDER_NAMES", "BUILDING", "PUSHING", "BuildSpec", "Builder", "Command", "builder_choose"]
+__all__ = ["AUTO_ORDER", "BUILDERS", "BUILDER_NAMES", "BUILDING", "PUSHING", "BuildSpec", "Builder", "Command", "builder_choose"]
 
 
 def builder_choose(requested: str = "") -> Builder:
@@ -31,8 +35,8 @@ def builder_choose(requested: str = "") -> Builder:
             raise BuildError(f"builder {wanted} is not available on this worker: {reason}")
         return builder
     reasons = []
-    for name, cls in BUILDERS.items():
-        builder = cls()
+    for name in AUTO_ORDER:
+        builder = BUILDERS[name]()
         ok, reason = builder.available()
         if ok:
             return builder
@@ -41,4 +45,4 @@ def builder_choose(requested: str = "") -> Builder:
 
 
 def builders_available() -> list[str]:
-    return [name for name, cls in BUILDERS.items() if cls().available()[0]]
+    return [name for name in AUTO_ORDER if BUILDERS[name]().available()[0]]

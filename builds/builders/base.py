@@ -1,6 +1,7 @@
 """What every builder backend gets and gives: a spec in, a list of commands out."""
 from __future__ import annotations
 
+import platform as host
 import re
 import subprocess
 from dataclasses import dataclass, field
@@ -21,7 +22,8 @@ class BuildSpec:
     platforms: list[str]
     destination: str  # HOST/repository/image:staging-tag, the builder pushes here
     workdir: Path  # private to this build: builder state, credentials, metadata
-    build_args: dict[str, str] = field(default_factory=dict)
+    # KEY -> value for every platform; a platform key ("linux/arm64") -> {KEY: value} for that one only.
+    build_args: dict = field(default_factory=dict)
     target: str = ""
     labels: dict[str, str] = field(default_factory=dict)
     network: str = ""
@@ -44,9 +46,23 @@ class BuildSpec:
     def staging_tag(self) -> str:
         return self.destination.rsplit(":", 1)[1]
 
-    def common_build_flags(self, *, network: bool = True) -> list[str]:
+    @property
+    def registry_host(self) -> str:
+        return self.destination.split("/", 1)[0]
+
+    def args_for(self, platform: str | None) -> dict[str, str]:
+        """The build arguments of one platform (its own values win over the common ones)."""
+        return build_args_for(self.build_args, platform)
+
+    @property
+    def args_differ_by_platform(self) -> bool:
+        return len({tuple(sorted(self.args_for(p).items())) for p in self.platforms}) > 1
+
+    def common_build_flags(self, *, network: bool = True, platform: str | None = None) -> list[str]:
+        """`platform`: the one this command builds; None for a command building every platform, whose
+        arguments are then the same for all (callers split the build when they differ)."""
         flags = ["--file", str(self.dockerfile)]
-        for key, value in self.build_args.items():
+        for key, value in self.args_for(platform or (self.platforms[0] if self.platforms else None)).items():
             flags += ["--build-arg", f"{key}={value}"]
         for key, value in self.labels.items():
             flags += ["--label", f"{key}={value}"]
@@ -55,6 +71,12 @@ class BuildSpec:
         if network and self.network:
             flags += ["--network", self.network]
         return flags
+
+
+def build_args_for(build_args: dict, platform: str | None) -> dict[str, str]:
+    common = {k: v for k, v in build_args.items() if not isinstance(v, dict)}
+    own = build_args.get(platform) if platform else None
+    return {**common, **own} if isinstance(own, dict) else common
 
 
 @dataclass
@@ -97,6 +119,16 @@ class DigestCapture:
         match = self.LINE.match(line.strip())
         if match:
             self.digest = match.group(1)
+
+
+MACHINE_PLATFORMS = {"x86_64": "linux/amd64", "amd64": "linux/amd64", "aarch64": "linux/arm64",
+                     "arm64": "linux/arm64", "armv7l": "linux/arm/v7", "armv6l": "linux/arm/v6",
+                     "i686": "linux/386", "ppc64le": "linux/ppc64le", "s390x": "linux/s390x", "riscv64": "linux/riscv64"}
+
+
+def build_platform() -> str:
+    """The platform the worker itself runs (what `$BUILDPLATFORM` means in a Dockerfile)."""
+    return MACHINE_PLATFORMS.get(host.machine().lower(), "linux/amd64")
 
 
 @lru_cache(maxsize=16)

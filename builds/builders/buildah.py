@@ -1,12 +1,23 @@
-"""`buildah` builder, daemonless (no Docker socket needed): `buildah build --platform a,b --manifest L`
-then `buildah manifest push --all L docker://DEST`. Each build has its own storage root (vfs,
-chroot isolation), so builds never share state and the directory goes with the build."""
+"""`buildah` builder, the default: daemonless (no Docker socket needed), and it builds the multi-arch
+Dockerfiles people write correctly (`FROM scratch` + `ARG TARGETARCH`, `FROM --platform=$BUILDPLATFORM`,
+multi-arch `FROM` images resolved per platform, `RUN` under binfmt emulation).
+
+`buildah build --platform a,b --manifest L` (one run per platform when the build arguments differ by
+platform, all adding to the same list L), then `buildah manifest push --all L docker://DEST`. Each
+build has its own storage root (vfs, chroot isolation), so builds never share state and the
+directory goes with the build. `FROM` images are pulled with the build's credential (`--authfile`);
+when this registry is plain HTTP, a per-build registries.conf marks that one host insecure (TLS
+stays verified for every other registry).
+"""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Iterator
 
-from builds.builders.base import BUILDING, PUSHING, Builder, BuildSpec, Command, probe
+from builds.builders.base import BUILDING, PUSHING, Builder, BuildSpec, Command, build_platform, probe
 from builds.progress import BUILT, PUSHED, PUSHING as STATE_PUSHING, BuildahParser, Progress
+
+SYSTEM_REGISTRIES_CONF = Path("/etc/containers/registries.conf")
 
 
 class BuildahBuilder(Builder):
@@ -24,15 +35,46 @@ class BuildahBuilder(Builder):
     def list_name(spec: BuildSpec) -> str:
         return f"localhost/build-{spec.build_id}"
 
+    def pull_settings(self, spec: BuildSpec) -> tuple[list[str], dict[str, str]]:
+        """Flags and environment for pulling `FROM` images: this registry's credential, and plain
+        HTTP to this registry only."""
+        flags = ["--authfile", str(spec.auth_file)]
+        if not spec.insecure:
+            return flags, {}
+        system = SYSTEM_REGISTRIES_CONF.read_text() if SYSTEM_REGISTRIES_CONF.is_file() else ""
+        if "[registries." in system:
+            # A version-1 system file cannot take a [[registry]] table: fall back to the flag.
+            return [*flags, "--tls-verify=false"], {}
+        conf = spec.workdir / "registries.conf"
+        conf.parent.mkdir(parents=True, exist_ok=True)
+        conf.write_text(f'{system}\n[[registry]]\nlocation = "{spec.registry_host}"\ninsecure = true\n')
+        return flags, {"CONTAINERS_REGISTRIES_CONF": str(conf)}
+
+    @staticmethod
+    def build_platform_args(spec: BuildSpec) -> list[str]:
+        """`FROM --platform=$BUILDPLATFORM` stages run natively only when BUILDPLATFORM is given
+        explicitly: buildah 1.28 leaves it empty there and would run the stage under emulation."""
+        os_, arch, *variant = build_platform().split("/")
+        values = {"BUILDPLATFORM": build_platform(), "BUILDOS": os_, "BUILDARCH": arch, "BUILDVARIANT": "".join(variant)}
+        given = spec.args_for(None)
+        return [flag for key, value in values.items() if key not in given for flag in ("--build-arg", f"{key}={value}")]
+
     def commands(self, spec: BuildSpec, progress: Progress) -> Iterator[Command]:
-        yield Command(
-            [*self.base(spec), "build", "--isolation", "chroot", "--platform", ",".join(spec.platforms),
-             # chroot isolation runs RUN steps in the host's network: --network does not apply.
-             "--manifest", self.list_name(spec), *spec.common_build_flags(network=False), str(spec.context)],
-            BUILDING,
-            parser=BuildahParser(progress),
-            on_success=lambda: progress.all(BUILT),
-        )
+        pull_flags, env = self.pull_settings(spec)
+        # Build arguments that differ by platform (ARG ARCH= / FROM ${ARCH}base) need one run per platform.
+        runs = [[p] for p in spec.platforms] if spec.args_differ_by_platform else [spec.platforms]
+        for platforms in runs:
+            yield Command(
+                [*self.base(spec), "build", "--isolation", "chroot", "--platform", ",".join(platforms), *pull_flags,
+                 # chroot isolation runs RUN steps in the host's network: --network does not apply.
+                 "--manifest", self.list_name(spec),
+                 *spec.common_build_flags(network=False, platform=platforms[0] if len(platforms) == 1 else None),
+                 *self.build_platform_args(spec), str(spec.context)],
+                BUILDING,
+                parser=BuildahParser(progress, platforms[0] if len(platforms) == 1 else None),
+                env=env or None,
+                on_success=lambda platforms=platforms: [progress.state(p, BUILT) for p in platforms],
+            )
         yield Command(
             [*self.base(spec), "manifest", "push", "--all", f"--tls-verify={'false' if spec.insecure else 'true'}",
              "--authfile", str(spec.auth_file), "--digestfile", str(spec.workdir / "index-digest"),

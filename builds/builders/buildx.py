@@ -16,6 +16,7 @@ from typing import Iterator
 from django.conf import settings
 
 from builds.builders.base import BUILDING, Builder, BuildSpec, Command, probe
+from builds.errors import BuildError
 from builds.progress import PUSHED, BuildxParser, Progress
 
 
@@ -51,6 +52,9 @@ class BuildxBuilder(Builder):
         return {"BUILDX_CONFIG": os.environ.get("BUILDX_CONFIG") or str(user_dir / "buildx"), "DOCKER_BUILDKIT": "1"}
 
     def commands(self, spec: BuildSpec, progress: Progress) -> Iterator[Command]:
+        if spec.args_differ_by_platform:
+            raise BuildError("buildx builds every platform in one run, so its build arguments cannot differ "
+                             "by platform; use the buildah or docker builder")
         yield Command(
             self.argv(spec), BUILDING, parser=BuildxParser(progress), env=self.env(spec),
             on_success=lambda: progress.all(PUSHED),

@@ -31,7 +31,7 @@ class DockerBuilder(Builder):
             yield Command(
                 # --no-cache: the legacy cache does not tell platforms apart for FROM scratch stages
                 # (an arm64 build would reuse the amd64 layers and config).
-                [*docker, "build", "--no-cache", "--platform", platform, *spec.common_build_flags(), "--tag", ref,
+                [*docker, "build", "--no-cache", "--platform", platform, *spec.common_build_flags(platform=platform), "--tag", ref,
                  str(spec.context)],
                 BUILDING,
                 parser=parser,

@@ -133,7 +133,7 @@ def build_create(*, user, request: BuildRequest, archive=None, enqueue: bool = T
         repository_key=repository.key, image_name=image, tags=tags, platforms=platforms,
         context_dir=relative_path_check("context_dir", request.context_dir),
         dockerfile=relative_path_check("dockerfile", request.dockerfile, default="Dockerfile"),
-        build_args=build_args_check(request.build_args), target_stage=target_stage_check(request.target),
+        build_args=build_args_check(request.build_args, platforms), target_stage=target_stage_check(request.target),
         requested_builder=request.builder or "", time_limit=_time_limit(request.time_limit),
     )
     if bool(request.git_url) == bool(archive):

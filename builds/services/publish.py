@@ -1,7 +1,7 @@
 """Turning what the builder pushed (under the build's staging tag) into the requested tags.
 
 The builder pushes the index and its children under `tmp-build-<id>`; publishing then checks that
-every requested platform is there and, in one transaction that also re-checks the job was not
+every requested platform is there and is that platform (builds/services/verify.py) and, in one transaction that also re-checks the job was not
 cancelled meanwhile, points every requested tag (with its per-platform tags) at the index and
 drops the staging tags. So a cancelled or failed build never leaves a partial tag behind.
 """
@@ -17,7 +17,8 @@ from builds.errors import BuildError, BuildStopped
 from builds.models import BuildJob
 from repos.errors import RegistryError
 from repos.models import Image, Manifest, Tag
-from repos.oci.names import UNKNOWN_PLATFORM, platform_tag
+from builds.services.verify import pushed_platforms_verify
+from repos.oci.names import platform_tag
 from repos.services.manifests import tag_set
 
 Status = BuildJob.Status
@@ -27,17 +28,7 @@ Status = BuildJob.Status
 class Published:
     index_digest: str
     platform_digests: dict[str, str]
-
-
-def _pushed(manifest: Manifest, platforms: list[str]) -> dict[str, str]:
-    if not manifest.is_index:
-        return {manifest.platform or platforms[0]: manifest.digest}
-    found = {}
-    for entry in manifest.entries.select_related("manifest"):
-        if UNKNOWN_PLATFORM in (entry.os, entry.architecture):
-            continue  # an attestation, not a platform
-        found.setdefault(entry.platform, entry.manifest.digest)
-    return found
+    checks: list[str]  # one line per platform: what its config and its programs say
 
 
 def build_publish(*, job: BuildJob, staging: str, progress: dict, reported_digest: str = "") -> Published:
@@ -48,10 +39,8 @@ def build_publish(*, job: BuildJob, staging: str, progress: dict, reported_diges
     manifest = staged.manifest
     if reported_digest and reported_digest != manifest.digest:
         raise BuildError(f"the builder pushed {reported_digest} but {staging} holds {manifest.digest}")
-    digests = _pushed(manifest, job.platforms)
-    missing = [p for p in job.platforms if p not in digests]
-    if missing:
-        raise BuildError(f"the pushed image lacks platform(s) {', '.join(missing)}")
+    # Every platform image must be the platform asked (config and programs inside), before any tag moves.
+    digests, checks = pushed_platforms_verify(manifest=manifest, platforms=job.platforms)
     user = job.requested_by
     if user is None or job.repository is None or not user_can(user, job.repository, WRITE):
         raise BuildError(f"{job.requested_by_name or 'the requester'} may no longer push to {job.repository_key}")
@@ -71,7 +60,7 @@ def build_publish(*, job: BuildJob, staging: str, progress: dict, reported_diges
             )
     except RegistryError as exc:
         raise BuildError(f"setting the tags failed: {exc.message}") from None
-    return Published(index_digest=manifest.digest, platform_digests=digests)
+    return Published(index_digest=manifest.digest, platform_digests=digests, checks=checks)
 
 
 def staging_tag_names(staging: str, platforms: list[str]) -> list[str]:

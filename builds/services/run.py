@@ -152,6 +152,8 @@ def build_run(*, job_id: int, worker: str = "", echo=None) -> BuildJob | None:
         published = build_publish(job=job, staging=staging, progress=run.progress.snapshot(),
                                   reported_digest=builder.reported_digest(spec))
         outcome = Status.SUCCEEDED
+        for check in published.checks:
+            run.log.line(f"checked {check}")
         run.log.line(f"pushed {settings.BUILD_REGISTRY_HOST}/{job.image_ref}:{', '.join(job.tags)} "
                      f"as {published.index_digest}")
         for platform, digest in published.platform_digests.items():

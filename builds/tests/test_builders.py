@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from builds.builders import BUILDERS, BuildSpec, builder_choose
+from builds.builders import AUTO_ORDER, BUILDERS, BuildSpec, builder_choose
 from builds.builders.buildah import BuildahBuilder
 from builds.builders.buildx import BuildxBuilder
 from builds.builders.docker import DockerBuilder
@@ -82,24 +82,65 @@ def test_docker_builder_variant_tags(tmp_path):
     assert build.argv[build.argv.index("--tag") + 1].endswith(":tmp-build-7-linux-arm-v7")
 
 
-def test_buildah_builder_commands(tmp_path):
+def test_buildah_builder_commands(tmp_path, monkeypatch):
+    system_conf = tmp_path / "registries.conf"
+    system_conf.write_text('unqualified-search-registries = ["docker.io"]\n')
+    monkeypatch.setattr("builds.builders.buildah.SYSTEM_REGISTRIES_CONF", system_conf)
     spec = make_spec(tmp_path, build_args={}, labels={}, target="")
+    monkeypatch.setattr("builds.builders.buildah.build_platform", lambda: "linux/amd64")
     base = ["buildah", "--root", str(tmp_path / "work/buildah/root"), "--runroot", str(tmp_path / "work/buildah/run"),
             "--storage-driver", "vfs"]
     build, push = list(BuildahBuilder().commands(spec, Progress(spec.platforms)))
-    # chroot isolation shares the host network: no --network.
+    # chroot isolation shares the host network: no --network. FROM images are pulled with the credential.
     assert build.argv == [*base, "build", "--isolation", "chroot", "--platform", "linux/amd64,linux/arm64",
-                          "--manifest", "localhost/build-7", "--file", str(spec.dockerfile), str(spec.context)]
+                          "--authfile", str(tmp_path / "work/docker/config.json"),
+                          "--manifest", "localhost/build-7", "--file", str(spec.dockerfile),
+                          # FROM --platform=$BUILDPLATFORM stages run natively (buildah leaves it empty otherwise).
+                          "--build-arg", "BUILDPLATFORM=linux/amd64", "--build-arg", "BUILDOS=linux",
+                          "--build-arg", "BUILDARCH=amd64", "--build-arg", "BUILDVARIANT=", str(spec.context)]
+    # Plain HTTP to this registry only: the system file plus one insecure [[registry]] for its host.
+    conf = Path(build.env["CONTAINERS_REGISTRIES_CONF"])
+    assert conf.read_text() == ('unqualified-search-registries = ["docker.io"]\n\n'
+                                '[[registry]]\nlocation = "reg.example:5000"\ninsecure = true\n')
     assert push.argv == [*base, "manifest", "push", "--all", "--tls-verify=false", "--authfile",
                          str(tmp_path / "work/docker/config.json"), "--digestfile", str(tmp_path / "work/index-digest"),
                          "localhost/build-7", f"docker://{DEST}"]
+    secure = list(BuildahBuilder().commands(make_spec(tmp_path, insecure=False), Progress(spec.platforms)))[0]
+    assert secure.env is None and "--tls-verify=false" not in secure.argv
+    system_conf.write_text('[registries.insecure]\nregistries = []\n')  # version 1: no [[registry]] tables
+    old_style = list(BuildahBuilder().commands(spec, Progress(spec.platforms)))[0]
+    assert old_style.env is None and "--tls-verify=false" in old_style.argv
+
+
+def test_buildah_runs_once_per_platform_when_build_args_differ(tmp_path):
+    spec = make_spec(tmp_path, platforms=["linux/amd64", "linux/arm64", "linux/arm/v7"], labels={}, target="",
+                     build_args={"VERSION": "1", "linux/arm64": {"ARCH": "h/arm64v8/"}, "linux/arm/v7": {"ARCH": "h/arm32v7/"}})
+    progress = Progress(spec.platforms)
+    *builds, push = list(BuildahBuilder().commands(spec, progress))
+    assert [b.argv[b.argv.index("--platform") + 1] for b in builds] == spec.platforms
+    args = [[b.argv[i + 1] for i, a in enumerate(b.argv) if a == "--build-arg"] for b in builds]
+    args = [[a for a in run if not a.startswith("BUILD")] for run in args]
+    assert args == [["VERSION=1"], ["VERSION=1", "ARCH=h/arm64v8/"], ["VERSION=1", "ARCH=h/arm32v7/"]]
+    assert all(b.argv[b.argv.index("--manifest") + 1] == "localhost/build-7" for b in builds)  # one index
+    builds[1].parser.feed("STEP 2/3: COPY x /")  # a single-platform run's lines carry no platform prefix
+    assert progress.snapshot()["linux/arm64"]["done"] == 1 and progress.snapshot()["linux/amd64"]["done"] == 0
+    builds[1].on_success()
+    assert progress.snapshot()["linux/arm64"]["state"] == "built"
+    same = make_spec(tmp_path, build_args={"linux/amd64": {"ARCH": "h/amd64/"}, "linux/arm64": {"ARCH": "h/amd64/"}})
+    [single, _] = list(BuildahBuilder().commands(same, Progress(same.platforms)))  # the same for both: one run
+    assert "ARCH=h/amd64/" in single.argv and "linux/amd64,linux/arm64" in single.argv
+    with pytest.raises(BuildError, match="cannot differ by platform"):
+        list(BuildxBuilder().commands(spec, progress))
+    docker_args = [c.argv for c in DockerBuilder().commands(spec, progress) if "build" in c.argv]
+    assert "ARCH=h/arm32v7/" in docker_args[2] and "ARCH=h/arm64v8/" not in docker_args[0]
 
 
 def test_builder_choice(settings):
     settings.BUILD_BUILDER = ""
     chosen = builder_choose()
     assert chosen.available()[0]
-    earlier = list(BUILDERS)[: list(BUILDERS).index(chosen.name)]
+    earlier = AUTO_ORDER[: AUTO_ORDER.index(chosen.name)]
+    assert AUTO_ORDER[0] == "buildah"  # the default where installed: it builds every pattern right
     assert not any(BUILDERS[name]().available()[0] for name in earlier)
     with pytest.raises(BuildError, match="unknown builder"):
         builder_choose("kaniko")

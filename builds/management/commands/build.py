@@ -18,7 +18,8 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from builds.errors import BuildConflict, BuildError
+from builds.errors import BuildConflict, BuildError, BuildInvalid
+from builds.policy import build_arg_items_parse
 from builds.models import BuildJob
 from builds.selectors import build_log_read
 from builds.services.jobs import BuildRequest, build_cancel, build_create
@@ -40,7 +41,7 @@ class Command(BaseCommand):
         parser.add_argument("--context-dir", default="", help="Sub-directory of the source used as the context.")
         parser.add_argument("--dockerfile", "-f", default="Dockerfile", help="Relative to the context.")
         parser.add_argument("--platform", action="append", help="Repeat or comma-separate, e.g. linux/amd64,linux/arm64.")
-        parser.add_argument("--build-arg", action="append", default=[], help="KEY=VALUE (repeat).")
+        parser.add_argument("--build-arg", action="append", default=[], help="KEY=VALUE, or PLATFORM:KEY=VALUE for one platform (repeat).")
         parser.add_argument("--target", default="", help="Target stage.")
         parser.add_argument("--repository", required=True, help="Target repository key, e.g. docker-local.")
         parser.add_argument("--image", required=True, help="Image name inside the repository.")
@@ -55,12 +56,10 @@ class Command(BaseCommand):
         user = get_user_model().objects.filter(username=options["user"], is_active=True).first()
         if user is None:
             raise CommandError(f"no active user {options['user']!r}")
-        build_args = {}
-        for item in options["build_arg"]:
-            key, sep, value = item.partition("=")
-            if not sep:
-                raise CommandError(f"--build-arg wants KEY=VALUE, got {item!r}")
-            build_args[key] = value
+        try:
+            build_args = build_arg_items_parse(options["build_arg"])
+        except BuildInvalid as exc:
+            raise CommandError(f"--build-arg: {exc.message}") from None
         request = BuildRequest(
             repository=options["repository"], image=options["image"], tags=_many(options["tag"]),
             platforms=_many(options["platform"]), git_url=options["git_url"] or "", git_ref=options["git_ref"],

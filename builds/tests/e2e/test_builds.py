@@ -98,7 +98,8 @@ def test_build_from_uploaded_archive(world, builder):
         assert any("build --no-cache --platform linux/arm64" in c for c in job["commands"])
         assert any(" manifest push --insecure --purge " in c for c in job["commands"])
     else:
-        assert any("--platform linux/amd64,linux/arm64 --manifest" in c for c in job["commands"])
+        assert any("--platform linux/amd64,linux/arm64 --authfile " in c and " --manifest " in c
+                   for c in job["commands"])
     log = full_log(world.api, world.server, job["id"])
     assert log[-1].startswith("  linux/") and any("pushed " in line for line in log)
 
