@@ -59,6 +59,22 @@ def test_multipart_with_repeated_and_comma_separated_fields(api, build_dirs):
     assert [p.name for p in stored.iterdir()] == [job.archive_path.rsplit("/", 1)[1]]
 
 
+def test_build_args_keyed_by_platform(api):
+    response = api.post("/api/builds/", {
+        "repository": "docker-local", "image": "app", "platforms": ["linux/amd64", "linux/arm64"],
+        "git_url": ALLOWED_GIT, "build_args": ["V=1", "linux/arm64:ARCH=h:5000/docker-local/arm64v8/",
+                                               "linux/amd64:ARCH=h:5000/docker-local/amd64/"],
+    }, format="multipart")
+    assert response.status_code == 201, response.content
+    assert response.json()["build_args"] == {"V": "1", "linux/arm64": {"ARCH": "h:5000/docker-local/arm64v8/"},
+                                             "linux/amd64": {"ARCH": "h:5000/docker-local/amd64/"}}
+    as_json = {"V": "1", "linux/arm64": {"ARCH": "arm64v8/"}}
+    response = api.post("/api/builds/", {"repository": "docker-local", "image": "app", "git_url": ALLOWED_GIT,
+                                         "platforms": ["linux/amd64", "linux/arm64"], "build_args": as_json},
+                        format="json")
+    assert response.status_code == 201 and response.json()["build_args"] == as_json
+
+
 def test_json_comma_string_is_accepted_too(api):
     response = api.post("/api/builds/", {"repository": "docker-local", "image": "app", "platforms": "linux/arm64, linux/amd64",
                                          "git_url": ALLOWED_GIT}, format="json")
@@ -78,6 +94,9 @@ def test_json_comma_string_is_accepted_too(api):
     ({"dockerfile": "../Dockerfile"}, "dockerfile"),
     ({"context_dir": "/etc"}, "context_dir"),
     ({"build_args": {"1BAD": "x"}}, "build_args"),
+    ({"build_args": {"linux/arm64": {"ARCH": "x"}}}, "build_args"),  # not a platform of this build
+    ({"build_args": {"linux/amd64": {"ARCH": {"deep": "x"}}}}, "build_args"),
+    ({"build_args": ["linux/amd64:1BAD=x"]}, "build_args"),
     ({"builder": "kaniko"}, "builder"),
     ({"repository": "nope"}, "repository"),
     ({"git_url": ""}, "context"),
