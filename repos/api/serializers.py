@@ -8,6 +8,7 @@ from rest_framework import serializers
 from repos.models import Image, Manifest, Repository, Tag
 from repos.selectors_dashboard.images import image_summaries, tag_rows
 from repos.selectors_dashboard.platforms import is_attestation, platform_label
+from repos.selectors_dashboard.provenance import tag_provenance
 
 
 class RepositorySerializer(serializers.ModelSerializer):
@@ -103,6 +104,15 @@ class ChildSerializer(serializers.Serializer):
     size = serializers.IntegerField()
 
 
+class ProvenanceSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["pushed", "built", "promoted"])
+    by = serializers.CharField(allow_null=True, help_text="Who pushed, asked for the build, or promoted.")
+    at = serializers.DateTimeField(allow_null=True)
+    build = serializers.IntegerField(allow_null=True, help_text="Build job id (kind built).")
+    promotion = serializers.IntegerField(allow_null=True, help_text="Promotion job id (kind promoted).")
+    promoted_from = serializers.CharField(allow_null=True, help_text="repository/image:tag it was promoted from.")
+
+
 class TagSerializer(serializers.ModelSerializer):
     prepared_key = "tag_rows"
     repository = serializers.CharField(source="image.repository.key", read_only=True)
@@ -118,11 +128,14 @@ class TagSerializer(serializers.ModelSerializer):
     derived_tags = serializers.SerializerMethodField()
     warnings = serializers.SerializerMethodField(
         help_text="Problems with what the tag points at, e.g. an index listing one platform twice.")
+    provenance = serializers.SerializerMethodField(
+        help_text="Where the tag's current value came from: pushed by a client, built by a build, or promoted "
+                  "from another repository (by whom, when, which job).")
 
     class Meta:
         model = Tag
         fields = ["id", "repository", "image", "name", "digest", "media_type", "is_index", "size", "platforms",
-                  "derived_from", "derived_tags", "warnings", "updated", "pushed_by"]
+                  "derived_from", "derived_tags", "warnings", "updated", "pushed_by", "provenance"]
         list_serializer_class = _PageAwareList
 
     @staticmethod
@@ -145,6 +158,10 @@ class TagSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_warnings(self, tag):
         return [duplicate.message for duplicate in self._row(tag).platforms.duplicates]
+
+    @extend_schema_field(ProvenanceSerializer)
+    def get_provenance(self, tag):
+        return ProvenanceSerializer(tag_provenance(tag).as_dict()).data
 
 
 class EntrySerializer(serializers.Serializer):

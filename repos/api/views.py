@@ -53,7 +53,7 @@ class TagViewSet(_ReadOnly):
             .prefetch_related(
                 Prefetch("image", queryset=Image.objects.select_related("repository")),
                 Prefetch("manifest", queryset=manifests_light()),
-                "pushed_by", "derived_from",
+                "pushed_by", "derived_from", "promotion",
             )
             .order_by("-updated", "-id")
         )

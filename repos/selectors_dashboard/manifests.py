@@ -21,7 +21,8 @@ def image_find(*, repositories: QuerySet[Repository], key: str, name: str) -> Im
 
 
 def tag_find(*, image: Image, name: str) -> Tag | None:
-    return Tag.objects.select_related("manifest", "pushed_by", "derived_from").filter(image=image, name=name).first()
+    return (Tag.objects.select_related("manifest", "pushed_by", "derived_from", "promotion")
+            .filter(image=image, name=name).first())
 
 
 def manifest_find(*, image: Image, digest: str) -> Manifest | None:

@@ -7,6 +7,7 @@ from django.shortcuts import render
 from repos.oci import digests
 from repos.selectors_dashboard import manifests as selectors
 from repos.selectors_dashboard.platforms import is_attestation, platforms_of
+from repos.selectors_dashboard.provenance import tag_provenance
 from repos.views.common import image_or_404, paginate
 
 CHILDREN_PER_PAGE = 100
@@ -36,6 +37,7 @@ def _render_manifest(request, *, image, manifest, tag):
         "manifest": manifest,
         "tag": tag,
         "membership": selectors.membership(image=image, manifest=manifest),
+        "provenance": tag_provenance(tag) if tag is not None else None,
         "host": request.get_host(),
     }
     if manifest.is_index:

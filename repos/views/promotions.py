@@ -12,7 +12,12 @@ from repos import errors
 from repos.forms_promotion import PREFILL, PromotionForm
 from repos.models import PromotionJob
 from repos.selectors_dashboard.stages import in_stage_order, next_stage_key
-from repos.selectors_promotion import promoted_digests, promotion_job_find, promotion_jobs_visible
+from repos.selectors_promotion import (
+    promotion_job_find,
+    promotion_jobs_visible,
+    promotion_linked_content,
+    promotion_resulting_tags,
+)
 from repos.services.promotion import promotion_plan
 from repos.services.promotion_jobs import promotion_job_create
 from repos.services.promotion_pins import plan_pin, plan_unpin
@@ -85,7 +90,8 @@ def promotion_detail(request, pk: int):
     if job is None:
         raise Http404("No such promotion")
     return render(request, "promotions/detail.html", {
-        "job": job, "digests": promoted_digests(job=job), "result": job.result or {},
+        "job": job, "linked": promotion_linked_content(job=job), "result": job.result or {},
+        "resulting_tags": promotion_resulting_tags(job=job), "host": request.get_host(),
         "refresh": job.status in (PromotionJob.Status.QUEUED, PromotionJob.Status.RUNNING),
     })
 
