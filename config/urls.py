@@ -15,3 +15,7 @@ urlpatterns = [
     path("", include("builds.urls")),
     path("", include("repos.urls")),
 ]
+
+handler403 = "config.error_views.permission_denied"
+handler404 = "config.error_views.page_not_found"
+handler500 = "config.error_views.server_error"

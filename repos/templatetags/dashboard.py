@@ -7,8 +7,7 @@ from datetime import timezone as dt_timezone
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
-from django.utils.timesince import timesince
+from django.utils.timesince import timesince, timeuntil
 
 register = template.Library()
 
@@ -30,19 +29,47 @@ def human_bytes(value) -> str:
     return f"{size:.1f} {_UNITS[unit]}" if size < 100 else f"{size:.0f} {_UNITS[unit]}"
 
 
+def absolute_utc(value: datetime) -> str:
+    return value.astimezone(dt_timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 @register.simple_tag
-def when(value: datetime | None):
-    """Relative time with the absolute UTC time on hover, e.g. '3 minutes ago'."""
+def when(value: datetime | None, empty: str = "never"):
+    """Relative time with the absolute UTC time on hover: '3 minutes ago', 'in 29 days'."""
     if value is None:
-        return mark_safe('<span class="muted">never</span>')
+        return format_html('<span class="muted">{}</span>', empty)
     now = timezone.now()
-    absolute = value.astimezone(dt_timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     if value > now:
-        relative = "just now"
+        relative = timeuntil(value, now, depth=1)
+        relative = "just now" if relative.startswith("0\xa0") else f"in {relative}"
     else:
         relative = timesince(value, now, depth=1)
         relative = "just now" if relative.startswith("0\xa0") else f"{relative} ago"
-    return format_html('<time datetime="{}" title="{}">{}</time>', value.isoformat(), absolute, relative)
+    return format_html('<time datetime="{}" title="{}">{}</time>', value.isoformat(), absolute_utc(value), relative)
+
+
+@register.simple_tag
+def utc(value: datetime | None, empty: str = "—"):
+    """An absolute UTC time, marked up as a <time> (for started/finished columns and the like)."""
+    if value is None:
+        return format_html('<span class="muted">{}</span>', empty)
+    return format_html('<time datetime="{}">{}</time>', value.isoformat(), absolute_utc(value))
+
+
+# url_name prefixes -> the navigation section they belong to (for aria-current).
+_NAV_SECTIONS = (
+    ("coverage", "coverage"), ("build", "builds"), ("promotion", "promotions"), ("accounts-token", "tokens"),
+    ("accounts-audit", "audit"), ("repositor", "repositories"), ("home", "repositories"), ("image", "repositories"),
+    ("tag", "repositories"), ("manifest", "repositories"),
+)
+
+
+@register.simple_tag(takes_context=True)
+def nav_section(context) -> str:
+    request = context.get("request")
+    match = getattr(request, "resolver_match", None)
+    name = (match.url_name or "") if match else ""
+    return next((section for prefix, section in _NAV_SECTIONS if name.startswith(prefix)), "")
 
 
 @register.filter

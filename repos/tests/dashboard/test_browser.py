@@ -100,7 +100,7 @@ def test_manifest_list_page(page, server, pushed):
         assert row.locator("td").nth(2).inner_text() == platform.split("/")[1]
         assert row.locator("td").nth(4).inner_text() == digest[7:19]
         assert re.fullmatch(r"\d+(\.\d)? (B|KiB)", row.locator("td").nth(5).inner_text())
-        assert row.locator("input.pull").input_value() == f"docker pull {server.host}/docker-local/{IMAGE}@{digest}"
+        assert row.locator("code.pull").inner_text() == f"docker pull {server.host}/docker-local/{IMAGE}@{digest}"
     attestations = page.locator("section", has=page.locator("h2", has_text="Attestations"))
     assert "attestation-manifest" in attestations.inner_text() and "linux/amd64" in attestations.inner_text()
     referrers = page.locator("section", has=page.locator("h2", has_text="referrers"))
