@@ -3,16 +3,16 @@
 Defaults give a self-contained dev stack under $DATA_DIR: SQLite, filesystem blobs and a
 filesystem Celery broker. DATABASE_URL, REDIS_URL and S3_* switch to PostgreSQL, Redis and S3.
 """
-from pathlib import Path
-
 import environ
 
+from config.paths import PROJECT_ROOT, data_dir, sqlite_path
 from config.secrets import load_or_create_secret_key
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = PROJECT_ROOT
 env = environ.Env()
 
-DATA_DIR = Path(env.str("DATA_DIR", default=str(BASE_DIR / "var"))).resolve()
+# A relative DATA_DIR is taken from the project root, whatever the working directory.
+DATA_DIR = data_dir(env.str("DATA_DIR", default=""))
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 SECRET_KEY = env.str("SECRET_KEY", default="") or load_or_create_secret_key(DATA_DIR)
@@ -76,7 +76,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": str(DATA_DIR / "db.sqlite3"),
+            "NAME": str(sqlite_path(DATA_DIR)),
             # Opening a connection (and its PRAGMAs) costs more than a registry read; keep it per thread.
             "CONN_MAX_AGE": 600,
             "OPTIONS": {

@@ -18,6 +18,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from config import paths
 from config.liveness import pong_path, read_json
 
 BIN = Path(sys.executable).parent
@@ -131,7 +132,7 @@ def _services(data_dir: Path) -> list[Service]:
 
 def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    data_dir = Path(os.environ.get("DATA_DIR", "var")).resolve()
+    data_dir = paths.data_dir()
     (data_dir / "run").mkdir(parents=True, exist_ok=True)
     services = {service.name: service for service in _services(data_dir)}
     watch = WorkerWatch(
