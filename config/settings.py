@@ -142,6 +142,14 @@ UPSTREAM_TIMEOUT_SECONDS = env.float("UPSTREAM_TIMEOUT_SECONDS", default=30.0)
 # A blob fetch whose leader has not written for this long is taken over by the next pull.
 UPSTREAM_FETCH_STALE_SECONDS = env.float("UPSTREAM_FETCH_STALE_SECONDS", default=60.0)
 
+# Garbage collection (docs/operations.md): content unreferenced for longer than the grace window goes;
+# untagged manifests go once older than the untagged age. A HEAD, mount or push re-touches a blob at
+# most every REGISTRY_GC_TOUCH_SECONDS, so keep the grace well above it (and above your longest push).
+REGISTRY_GC_GRACE_SECONDS = env.int("REGISTRY_GC_GRACE_SECONDS", default=3600)
+REGISTRY_GC_UNTAGGED_AGE_SECONDS = env.int("REGISTRY_GC_UNTAGGED_AGE_SECONDS", default=7 * 24 * 3600)
+REGISTRY_GC_TOUCH_SECONDS = env.int("REGISTRY_GC_TOUCH_SECONDS", default=60)
+REGISTRY_GC_INTERVAL_SECONDS = env.float("REGISTRY_GC_INTERVAL_SECONDS", default=24 * 3600.0)
+
 # Registry token auth (the Docker token flow). The ES256 signing key is made at first run in
 # $DATA_DIR (or REGISTRY_TOKEN_KEY_PATH); the realm defaults to <request host>/v2/token.
 REGISTRY_TOKEN_SERVICE = env.str("REGISTRY_TOKEN_SERVICE", default="multiarch-registry")
@@ -211,6 +219,7 @@ CELERY_BEAT_SCHEDULE = {
     "expire-stale-uploads": {"task": "repos.expire_stale_uploads", "schedule": 3600.0},
     "reconcile-promotions": {"task": "repos.reconcile_promotions", "schedule": PROMOTION_RECONCILE_SECONDS},
     "reconcile-builds": {"task": "builds.reconcile", "schedule": BUILD_RECONCILE_SECONDS},
+    "garbage-collect": {"task": "repos.garbage_collect", "schedule": REGISTRY_GC_INTERVAL_SECONDS},
 }
 
 REST_FRAMEWORK = {

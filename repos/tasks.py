@@ -12,3 +12,13 @@ def expire_stale_uploads() -> int:
 
 # Promotion tasks live in their own module; importing it here lets autodiscovery register them.
 from repos.tasks_promotion import reconcile_promotions, run_promotion  # noqa: E402,F401
+
+
+@shared_task(name="repos.garbage_collect")
+def garbage_collect(dry_run: bool = False, trigger: str = "schedule") -> int | None:
+    from repos.services.gc import GcAlreadyRunning, gc_run
+
+    try:
+        return gc_run(dry_run=dry_run, trigger=trigger).pk
+    except GcAlreadyRunning:
+        return None

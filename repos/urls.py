@@ -1,7 +1,7 @@
 """Dashboard pages and the REST API. Image names hold slashes; `/-/` separates them from what follows."""
 from django.urls import include, path, re_path
 
-from repos.views import coverage, home, images, manifests, repositories, search, stages
+from repos.views import coverage, home, images, manifests, operations, repositories, search, stages
 
 KEY = r"(?P<key>[a-z0-9]+(?:[._-][a-z0-9]+)*)"
 # A path component never is a lone "-", so "/-/" cannot be part of a name.
@@ -15,6 +15,8 @@ urlpatterns = [
     path("repositories/", repositories.repository_list, name="repositories"),
     path("repositories/-/new/", repositories.repository_create, name="repository-create"),
     re_path(rf"^stages/{NAME}/$", stages.image_stages, name="image-stages"),
+    path("operations/", operations.operations, name="operations"),
+    path("operations/gc/", operations.gc_start, name="gc-start"),
     re_path(rf"^repositories/{KEY}/$", repositories.repository_detail, name="repository"),
     re_path(rf"^repositories/{KEY}/-/settings/$", repositories.repository_settings, name="repository-settings"),
     re_path(rf"^repositories/{KEY}/-/delete/$", repositories.repository_delete, name="repository-delete"),

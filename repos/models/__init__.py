@@ -1,4 +1,5 @@
 from repos.models.content import Blob, Manifest, ManifestLayer, ManifestListEntry, RepositoryBlob
+from repos.models.operations import GcRun
 from repos.models.promotion import PromotedDigest, PromotionJob
 from repos.models.remote import RemoteBlobFetch, RemoteSettings, RemoteTagCheck, VirtualMember
 from repos.models.repository import Image, ImageManifest, Repository, Tag
@@ -6,6 +7,7 @@ from repos.models.uploads import UploadSession
 
 __all__ = [
     "Blob",
+    "GcRun",
     "Image",
     "ImageManifest",
     "Manifest",

@@ -1,5 +1,6 @@
 """Content-addressed rows: blobs and manifests are stored once and shared across repositories."""
 from django.db import models
+from django.utils import timezone
 
 from repos.oci import media_types
 
@@ -10,6 +11,9 @@ class Blob(models.Model):
     # manifest merely declares is kept on its ManifestLayer, never here).
     size = models.BigIntegerField(null=True)
     created = models.DateTimeField(auto_now_add=True)
+    # Last time a push, mount, HEAD or promotion was about to rely on this blob: garbage collection
+    # leaves blobs touched within its grace window alone (see repos/services/gc).
+    touched = models.DateTimeField(default=timezone.now, db_index=True)
 
     def __str__(self) -> str:
         return self.digest

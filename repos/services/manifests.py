@@ -33,6 +33,7 @@ from repos.oci.manifests import (
     ManifestError,
     parse_manifest,
 )
+from repos.services import blob_guard
 from repos.storage import get_blob_store
 
 MAX_CONFIG_BYTES = 8 * 1024 * 1024
@@ -69,11 +70,19 @@ def manifest_put(
         image.repository = repository
         _lock_references(prepared, repository=repository, image=image)
         manifest = _manifest_get_or_create(prepared, raw=raw)
-        ImageManifest.objects.get_or_create(image=image, manifest=manifest, defaults={"pushed_by": user})
+        _membership_refresh(image=image, manifest=manifest, user=user)
         if tag_name:
             tag_set(image=image, name=tag_name, manifest=manifest, user=user)
         Image.objects.filter(pk=image.pk).update(last_pushed=timezone.now())
     return manifest
+
+
+def _membership_refresh(*, image: Image, manifest: Manifest, user) -> None:
+    """Add the manifest to the image, or mark it pushed again now. The UPDATE takes the row lock
+    garbage collection takes before removing an untagged manifest, so the two never cross."""
+    refreshed = ImageManifest.objects.filter(image=image, manifest=manifest).update(pushed_at=timezone.now())
+    if not refreshed:
+        ImageManifest.objects.get_or_create(image=image, manifest=manifest, defaults={"pushed_by": user})
 
 
 def tag_set(*, image: Image, name: str, manifest: Manifest, user=None, promotion=None,
@@ -224,6 +233,7 @@ def _resolve_references(prepared: _Prepared, *, repository: Repository, image: I
         return
     descriptors = [parsed.config, *parsed.layers]
     wanted = {d.digest for d in descriptors}
+    blob_guard.blobs_touch(digests=wanted)  # before the look-up, see repos/services/blob_guard.py
     found = Blob.objects.filter(digest__in=wanted, repository_links__repository=repository)
     prepared.blobs = {b.digest: b for b in found}
     prepared.linked_blob_ids = {b.pk for b in found}
@@ -274,7 +284,8 @@ def _blob_placeholder(digest: str) -> Blob:
 
 
 def _manifest_get_or_create(prepared: _Prepared, *, raw: bytes) -> Manifest:
-    existing = Manifest.objects.filter(digest=prepared.digest).first()
+    # Locked: garbage collection deletes an unused manifest row under the same lock.
+    existing = Manifest.objects.select_for_update().filter(digest=prepared.digest).first()
     if existing is not None:
         return existing
     try:

@@ -1,7 +1,7 @@
 """Blob uploads: stream to a staged file while hashing, verify, then commit content-addressed.
 
-No database transaction is open while bytes move; rows are written only after the blob is in
-place, so a half-written upload is never visible. One request at a time writes to an upload
+No database transaction is open while bytes move; the repository link that makes a blob visible
+is written only after the blob is in place, so a half-written upload is never visible. One request at a time writes to an upload
 (an exclusive lock on its staged file), so the bytes hashed are exactly the bytes stored.
 """
 from __future__ import annotations
@@ -14,13 +14,12 @@ from datetime import timedelta
 from typing import BinaryIO, Iterator
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from repos import errors
 from repos.models import Blob, Repository, RepositoryBlob, UploadSession
 from repos.oci import digests
-from repos.services import hashers
+from repos.services import blob_guard, hashers
 from repos.storage import get_blob_store, get_upload_staging
 
 logger = logging.getLogger(__name__)
@@ -121,6 +120,7 @@ def blob_push_monolithic(
 
 def blob_mount(*, repository: Repository, digest: str, source: Repository) -> Blob | None:
     """Link a blob that `source` already has; None when it has not (the caller falls back to an upload)."""
+    blob_guard.blobs_touch(digests=[digest])  # before the look-up: a GC racing us either kept it or took it
     blob = Blob.objects.filter(digest=digest, repository_links__repository=source).first()
     if blob is None:
         return None
@@ -216,28 +216,12 @@ def _written_since(staging, upload_id: str, timestamp: float) -> bool:
 
 def _commit_staged(*, repository: Repository, staged_id: str, digest: str, size: int) -> Blob:
     staging = get_upload_staging()
+    # The row first (touched now), then the bytes: garbage collection can then never delete bytes
+    # this upload found already stored and is about to link (see repos/services/blob_guard.py).
+    blob = blob_guard.blob_reserve(digest=digest, size=size)
     get_blob_store().commit(staged_path=staging.path(staged_id), digest=digest)
     hashers.forget(staged_id, staging=staging)
-    blob = _blob_get_or_create(digest=digest, size=size)
     blob_link(repository=repository, blob=blob)
-    return blob
-
-
-def _blob_get_or_create(*, digest: str, size: int) -> Blob:
-    """The row of bytes just verified; `size` is what was received, so it wins over whatever the row says
-    (a foreign layer's row has no size, a row written by an older version may hold a declared one)."""
-    blob = Blob.objects.filter(digest=digest).first()
-    if blob is None:
-        try:
-            with transaction.atomic():
-                return Blob.objects.create(digest=digest, size=size)
-        except IntegrityError:
-            # Another push of the same bytes (or a foreign layer's row) got there first.
-            blob = Blob.objects.get(digest=digest)
-    if blob.size != size:
-        Blob.objects.filter(pk=blob.pk).update(size=size)
-        logger.warning("blob %s: stored size %s corrected to the %d bytes received", digest, blob.size, size)
-        blob.size = size
     return blob
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 
-from .base import BlobNotFound, BlobStore
+from .base import BlobNotFound, BlobStore, StoredBlob
 from .staging import UploadStaging
 
 __all__ = [

@@ -7,11 +7,19 @@ from __future__ import annotations
 
 import abc
 import re
-from typing import BinaryIO, Iterator
+from dataclasses import dataclass
+from typing import BinaryIO, Iterable, Iterator
 
 ALGORITHM = "sha256"
 _DIGEST_RE = re.compile(r"sha256:[0-9a-f]{64}")
 _HEX_RE = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class StoredBlob:
+    digest: str
+    size: int
+    modified: float  # POSIX timestamp of the last write
 
 
 class BlobNotFound(Exception):
@@ -81,3 +89,14 @@ class BlobStore(abc.ABC):
     @abc.abstractmethod
     def iter_digests(self) -> Iterator[str]:
         """Yield the digest of every stored blob (order unspecified)."""
+
+    def iter_entries(self) -> Iterator[StoredBlob]:
+        """Every stored blob with its size and last write time (one listing, no per-blob calls)."""
+        for digest in self.iter_digests():
+            size = self.size(digest)
+            if size is not None:
+                yield StoredBlob(digest, size, 0.0)
+
+    def delete_many(self, digests: Iterable[str]) -> None:
+        for digest in digests:
+            self.delete(digest)

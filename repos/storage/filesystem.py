@@ -7,7 +7,7 @@ import shutil
 import tempfile
 from typing import BinaryIO, Iterator
 
-from .base import ALGORITHM, BlobNotFound, BlobStore, digest_from_parts, relative_key
+from .base import ALGORITHM, BlobNotFound, BlobStore, StoredBlob, digest_from_parts, relative_key
 
 FILE_MODE = 0o644
 
@@ -69,6 +69,14 @@ class FilesystemBlobStore(BlobStore):
                 digest = digest_from_parts(shard, entry.name)
                 if digest is not None and entry.is_file():
                     yield digest
+
+    def iter_entries(self) -> Iterator[StoredBlob]:
+        for digest in self.iter_digests():
+            try:
+                st = os.stat(self._path(digest))
+            except FileNotFoundError:
+                continue
+            yield StoredBlob(digest, st.st_size, st.st_mtime)
 
     # -- writing ----------------------------------------------------------
     def commit(self, *, staged_path: str, digest: str) -> bool:

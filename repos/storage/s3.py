@@ -9,7 +9,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from .base import ALGORITHM, BlobNotFound, BlobStore, digest_from_parts, relative_key
+from .base import ALGORITHM, BlobNotFound, BlobStore, StoredBlob, digest_from_parts, relative_key
 
 # HEAD errors have no body, so botocore reports the bare status as the code.
 # NoSuchBucket is deliberately not "missing": a misconfigured bucket must fail.
@@ -124,6 +124,17 @@ class S3BlobStore(BlobStore):
                     if digest is not None:
                         yield digest
 
+    def iter_entries(self) -> Iterator[StoredBlob]:
+        base = self.prefix + ALGORITHM + "/"
+        paginator = self.client.get_paginator("list_objects_v2")
+        paging = {"PageSize": self.list_page_size} if self.list_page_size else {}
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=base, PaginationConfig=paging):
+            for obj in page.get("Contents", ()):
+                parts = obj["Key"][len(base):].split("/")
+                digest = digest_from_parts(*parts) if len(parts) == 2 else None
+                if digest is not None:
+                    yield StoredBlob(digest, int(obj["Size"]), obj["LastModified"].timestamp())
+
     # -- writing ----------------------------------------------------------
     def commit(self, *, staged_path: str, digest: str) -> bool:
         """Upload the staged file unless the object exists, then remove it.
@@ -149,6 +160,14 @@ class S3BlobStore(BlobStore):
 
     def delete(self, digest: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self.key(digest))
+
+    def delete_many(self, digests) -> None:
+        keys = [self.key(d) for d in digests]
+        for start in range(0, len(keys), 1000):  # DeleteObjects takes at most 1000 keys
+            batch = [{"Key": key} for key in keys[start:start + 1000]]
+            response = self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+            if response.get("Errors"):
+                raise RuntimeError(f"S3 refused to delete {len(response['Errors'])} blob(s): {response['Errors'][:3]}")
 
 
 def _unlink_quietly(path: str) -> None:

@@ -59,7 +59,7 @@ def utc(value: datetime | None, empty: str = "—"):
 # url_name prefixes -> the navigation section they belong to (for aria-current).
 _NAV_SECTIONS = (
     ("coverage", "coverage"), ("build", "builds"), ("promotion", "promotions"), ("accounts-token", "tokens"),
-    ("accounts-audit", "audit"), ("repositor", "repositories"), ("home", "repositories"), ("image", "repositories"),
+    ("accounts-audit", "audit"), ("operations", "operations"), ("gc-", "operations"), ("repositor", "repositories"), ("home", "repositories"), ("image", "repositories"),
     ("tag", "repositories"), ("manifest", "repositories"),
 )
 

@@ -6,7 +6,7 @@ from django.http import FileResponse, HttpResponse, HttpResponseRedirect, Stream
 from repos import errors, selectors
 from repos.registry import access
 from repos.registry.views.base import RegistryView
-from repos.services import blobs as blob_services
+from repos.services import blob_guard, blobs as blob_services
 from repos.storage import BlobNotFound, get_blob_store
 
 STREAM_CHUNK = 1024 * 1024
@@ -17,6 +17,8 @@ class BlobView(RegistryView):
         repository, _ = selectors.repository_resolve(name=name)
         access.require(request, repository, access.PULL)
         blob = selectors.blob_get_in_repository(repository=repository, digest=digest)
+        # Clients skip uploading what HEAD finds and reference it next: keep GC off it meanwhile.
+        blob_guard.blobs_touch(blob_ids=[blob.pk])
         response = HttpResponse(status=200, content_type="application/octet-stream")
         response.headers["Content-Length"] = str(blob.size)
         response.headers["Docker-Content-Digest"] = blob.digest
