@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.template import loader
 
@@ -49,3 +50,22 @@ def server_error(request):
     except Exception:  # the layout itself failed (database down, ...): a page that needs nothing
         logger.exception("the 500 page could not be rendered in the site's layout")
         return HttpResponse(loader.render_to_string("errors/500_plain.html"), status=500)
+
+
+def bad_request(request, exception=None):
+    """A body over DATA_UPLOAD_MAX_MEMORY_SIZE (413) or another request Django refuses before any view (400):
+    JSON for API clients, the spec's envelope under /v2/, Django's page for people."""
+    from django.core.exceptions import RequestDataTooBig
+    from django.views import defaults
+
+    if not _is_api(request):
+        return defaults.bad_request(request, exception)
+    status, message, code = 400, "Bad request.", "UNSUPPORTED"
+    if isinstance(exception, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        status, message, code = 413, f"The request body is larger than the limit of {limit} bytes.", "SIZE_INVALID"
+    if request.path.startswith("/v2/"):
+        response = JsonResponse({"errors": [{"code": code, "message": message, "detail": {}}]}, status=status)
+        response.headers["Docker-Distribution-Api-Version"] = "registry/2.0"
+        return response
+    return JsonResponse({"detail": message}, status=status)
