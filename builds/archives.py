@@ -1,7 +1,9 @@
 """Build-context archives (.tar, .tar.gz, .zip), checked and extracted without trusting them.
 
-Refused: names with `..` or an absolute path, links (symbolic or hard) that point outside the
-context, device files and FIFOs, encrypted or sparse entries, more than `max_entries` entries and
+Refused: names with `..` or an absolute path, paths the file system could not create, links
+(symbolic or hard) that point outside the context, hard links to anything but a file of the
+archive, one name used as a file and as a directory, truncated or corrupt archives, device files
+and FIFOs, encrypted or sparse entries, more than `max_entries` entries and
 more than `max_bytes` of content (counted on the bytes actually written, so headers that lie do
 not help a decompression bomb). Links are created after every file, and each one's real path is
 checked, so no file is ever written through a link.
@@ -27,6 +29,8 @@ from builds.errors import ArchiveRefused
 CHUNK = 1024 * 1024
 DATA_ERRORS = (tarfile.TarError, zipfile.BadZipFile, zlib.error, EOFError, gzip.BadGzipFile)
 MAX_LINK_TARGET = 4096
+MAX_PATH_BYTES = 4000  # under Linux's PATH_MAX (4096) once the extraction directory is prefixed
+MAX_NAME_BYTES = 255
 
 
 @dataclass
@@ -69,7 +73,13 @@ def normalize_name(name: str) -> str:
     parts = [part for part in unified.split("/") if part not in ("", ".")]
     if ".." in parts:
         raise ArchiveRefused(f"entry {name[:200]!r}: path with `..` leaves the context")
-    return "/".join(parts)
+    normalized = "/".join(parts)
+    # Beyond these the file system refuses the name (ENAMETOOLONG): say so up front.
+    if len(normalized.encode("utf-8", "surrogateescape")) > MAX_PATH_BYTES:
+        raise ArchiveRefused(f"entry {name[:100]!r}…: path longer than {MAX_PATH_BYTES} bytes")
+    if any(len(part.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES for part in parts):
+        raise ArchiveRefused(f"entry {name[:100]!r}…: a path component is longer than {MAX_NAME_BYTES} bytes")
+    return normalized
 
 
 def _symlink_inside(entry_name: str, target: str) -> bool:
@@ -138,6 +148,10 @@ def _tar_entries(path: Path, compressed: bool, limit: int) -> Iterator[tuple[_En
                     raise ArchiveRefused(f"entry {member.name[:200]!r}: device files and FIFOs are not allowed")
                 else:
                     raise ArchiveRefused(f"entry {member.name[:200]!r}: unsupported entry type")
+            # tarfile stops at the end-of-archive blocks; read the stream out so that a truncated
+            # or corrupt gzip (its end marker and CRC come last) is noticed here.
+            while reader.read(CHUNK):
+                pass
 
 
 def _zip_entries(path: Path) -> Iterator[tuple[_Entry, IO[bytes] | None]]:
@@ -207,22 +221,59 @@ def _resolves_inside(links: dict[str, str], name: str) -> bool:
     return True
 
 
+class _Shape:
+    """What each name is in the archive, so the scan refuses what extraction could not lay out: one name
+    used as a file (or link) and as a directory, a hard link to something that is not a file of the archive."""
+
+    def __init__(self):
+        self.kinds: dict[str, str] = {}
+        self.hardlinks: list[_Entry] = []
+
+    def add(self, entry: _Entry) -> None:
+        if not entry.name:
+            return
+        parts = entry.name.split("/")
+        for depth in range(1, len(parts)):
+            self._claim("/".join(parts[:depth]), "dir", entry.name)
+        self._claim(entry.name, "dir" if entry.kind == "dir" else "file" if entry.kind == "file" else "link",
+                    entry.name)
+        if entry.kind == "hardlink":
+            self.hardlinks.append(entry)
+
+    def _claim(self, name: str, kind: str, by: str) -> None:
+        seen = self.kinds.setdefault(name, kind)
+        if (seen == "dir") != (kind == "dir"):
+            raise ArchiveRefused(f"entry {by[:200]!r}: a file and a directory share the name {name[:200]!r}")
+        if kind != "dir":
+            self.kinds[name] = kind
+
+    def check_links(self) -> None:
+        for entry in self.hardlinks:
+            if self.kinds.get(entry.link) != "file":
+                raise ArchiveRefused(
+                    f"entry {entry.name[:200]!r}: hard link to {entry.link[:200]!r}, not a file of the archive"
+                )
+
+
 def archive_scan(path: str | Path, *, max_bytes: int, max_entries: int) -> ArchiveSummary:
     """Check every entry without writing anything (link chains included)."""
     path = Path(path)
     summary = ArchiveSummary(format=detect_format(path))
     limits = _Limits(max_bytes=max_bytes, max_entries=max_entries, summary=summary)
     links: dict[str, str] = {}
+    shape = _Shape()
     stream = _entries(path, summary.format, max_bytes=max_bytes, max_entries=max_entries)
     try:
         for entry, data in _guarded(stream, summary.format):
             limits.entry(entry)
+            shape.add(entry)
             if entry.kind == "symlink":
                 links[entry.name] = entry.link
             elif entry.kind == "file":
                 _copy(data, None, entry, limits)  # read through: checksums and real sizes are checked
     except DATA_ERRORS as exc:
         raise ArchiveRefused(f"invalid {summary.format} archive: {exc}") from None
+    shape.check_links()
     for name in links:
         if not _resolves_inside(links, name):
             raise ArchiveRefused(f"entry {name[:200]!r}: symbolic link resolves outside the context")
@@ -244,10 +295,12 @@ def _extract(path: Path, dest: Path, *, max_bytes: int, max_entries: int) -> Arc
     summary = ArchiveSummary(format=detect_format(path))
     limits = _Limits(max_bytes=max_bytes, max_entries=max_entries, summary=summary)
     links: list[_Entry] = []
+    shape = _Shape()
     stream = _entries(path, summary.format, max_bytes=max_bytes, max_entries=max_entries)
     try:
         for entry, data in _guarded(stream, summary.format):
             limits.entry(entry)
+            shape.add(entry)
             if not entry.name:
                 continue
             target = dest / entry.name
@@ -261,6 +314,7 @@ def _extract(path: Path, dest: Path, *, max_bytes: int, max_entries: int) -> Arc
                 links.append(entry)
     except DATA_ERRORS as exc:  # raised while reading an entry's bytes (bad CRC, truncated stream)
         raise ArchiveRefused(f"invalid {summary.format} archive: {exc}") from None
+    shape.check_links()
     # Hard links first (they name files written above), then symbolic links.
     for entry in sorted(links, key=lambda e: e.kind != "hardlink"):
         _make_link(dest, entry)
@@ -292,6 +346,8 @@ def _copy(data: IO[bytes] | None, out: IO[bytes] | None, entry: _Entry, limits: 
             declared = written
         if out is not None:
             out.write(chunk)
+    if data is not None and written < entry.size:
+        raise ArchiveRefused(f"entry {entry.name[:200]!r}: truncated ({written} of {entry.size} bytes)")
 
 
 def _inside(root_real: str, path: str) -> bool:

@@ -1,6 +1,7 @@
 """Build-context archives, good and malicious, written as real .tar, .tar.gz and .zip bytes."""
 from __future__ import annotations
 
+import gzip
 import io
 import stat
 import tarfile
@@ -114,4 +115,20 @@ def malicious_archives() -> dict[str, tuple[str, bytes]]:
         "zip bomb": ("bomb.zip", zip_bytes([*good_context(), ("zeros.bin", bytes(BOMB_SIZE))])),
         "zip bomb (lying header)": ("bomb.zip", zip_bomb_lying(BOMB_SIZE)),
         "not an archive": ("notes.txt", b"just some text, not an archive at all\n" * 20),
+        # Issue 12, defect 10: each of these passed the upload check before.
+        "hardlink to missing tar": ("evil.tar", tar_bytes([*good_context(), tar_entry("h", tarfile.LNKTYPE, linkname="missing.txt")])),
+        "hardlink to dir tar": ("evil.tar", tar_bytes([*good_context(), tar_entry("d", tarfile.DIRTYPE), tar_entry("h", tarfile.LNKTYPE, linkname="d")])),
+        "file then dir tar": ("evil.tar", tar_bytes([*good_context(), ("same", b"x"), tar_entry("same", tarfile.DIRTYPE)])),
+        "dir then file tar": ("evil.tar", tar_bytes([*good_context(), tar_entry("same", tarfile.DIRTYPE), ("same", b"x")])),
+        "file under a file tar.gz": ("evil.tar.gz", tar_bytes([*good_context(), ("same", b"x"), ("same/inner", b"y")], gz=True)),
+        "file under a file zip": ("evil.zip", zip_bytes([*good_context(), ("same", b"x"), ("same/inner", b"y")])),
+        "truncated gzip trailer": ("cut.tar.gz", tar_bytes(good_context(), gz=True)[:-4]),
+        "truncated gzip stream": ("cut.tar.gz", tar_bytes([*good_context(), ("big.bin", bytes(range(256)) * 400)], gz=True)[:-200]),
+        # The tar ends (zero blocks) long before the gzip stream does, so a reader that stops at the tar's end
+        # never reaches the cut.
+        "truncated gzip after the tar's end": ("cut.tar.gz", gzip.compress(tar_bytes(good_context()) + bytes(4 << 20))[:-10]),
+        "truncated tar": ("cut.tar", tar_bytes([*good_context(), ("big.bin", b"z" * 20000)])[:-12000]),
+        "6000-character path tar": ("long.tar", tar_bytes([*good_context(), ("/".join(["d" * 99] * 60), b"x")])),
+        "300-character name tar.gz": ("long.tar.gz", tar_bytes([*good_context(), ("n" * 300, b"x")], gz=True)),
+        "6000-character path zip": ("long.zip", zip_bytes([*good_context(), ("/".join(["d" * 99] * 60), b"x")])),
     }

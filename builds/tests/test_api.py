@@ -116,7 +116,10 @@ def test_both_sources_at_once_are_refused(api):
 
 
 @pytest.mark.parametrize("case", ["dotdot tar", "symlink out tar", "char device tar", "gzip bomb", "symlink chain tar",
-                                  "zip bomb (lying header)", "not an archive"])
+                                  "zip bomb (lying header)", "not an archive",
+                                  # issue 12, defect 10: refused at upload, not when the build runs
+                                  "hardlink to missing tar", "file then dir tar", "file under a file zip",
+                                  "truncated gzip after the tar's end", "6000-character path tar"])
 def test_malicious_archives_are_refused_at_upload(api, build_dirs, case):
     filename, data = malicious_archives()[case]
     response = api.post("/api/builds/", {"repository": "docker-local", "image": "app", "platforms": "linux/amd64",
