@@ -12,6 +12,5 @@ urlpatterns = [
     path("builds/new/", views.build_new, name="build-new"),
     path("builds/<int:pk>/", views.build_detail, name="build-detail"),
     path("builds/<int:pk>/status/", views.build_status_fragment, name="build-status"),
-    path("builds/<int:pk>/log/", views.build_log_fragment, name="build-log"),
     path("builds/<int:pk>/cancel/", views.build_cancel_view, name="build-cancel"),
 ]

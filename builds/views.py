@@ -6,12 +6,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
+from accounts.permissions import PROMOTE, request_can
 from builds.errors import BuildConflict, BuildDenied, BuildInvalid
 from builds.forms import BuildForm
 from builds.progress import percent
-from builds.selectors import build_get_visible, build_log_read, builds_visible, repositories_writable
+from builds.selectors import build_get_visible, builds_visible, repositories_writable
 from builds.services.jobs import build_cancel, build_can_cancel, build_create
 
 # htmx stops polling an element when the answer has this status (and still swaps it in).
@@ -56,34 +59,35 @@ def build_new(request):
     return render(request, "builds/new.html", {"form": form, "repositories": repositories})
 
 
-def build_detail(request, pk: int):
-    job = _job_or_404(request, pk)
-    context = {
+def _status_context(request, job) -> dict:
+    succeeded = job.status == job.Status.SUCCEEDED and job.repository is not None
+    return {
         "job": job,
         "rows": _progress_rows(job),
         "can_cancel": not job.is_terminal and build_can_cancel(request.user, job),
+        # "Promote this build": the promotion form, prefilled through its query parameters.
+        "promote_links": promote_links(job) if succeeded and request_can(request, job.repository, PROMOTE) else [],
     }
-    return render(request, "builds/detail.html", context)
+
+
+def promote_links(job) -> list[tuple[str, str]]:
+    """(tag, URL of the promotion form prefilled with this build's image and that tag), first tag first."""
+    base = reverse("promotion-new")
+    return [(tag, f"{base}?{urlencode({'repository': job.repository_key, 'image': job.image_name, 'tag': tag})}")
+            for tag in job.tags]
+
+
+def build_detail(request, pk: int):
+    job = _job_or_404(request, pk)
+    return render(request, "builds/detail.html", _status_context(request, job))
 
 
 def build_status_fragment(request, pk: int):
     job = _job_or_404(request, pk)
-    context = {"job": job, "rows": _progress_rows(job),
-               "can_cancel": not job.is_terminal and build_can_cancel(request.user, job)}
-    response = render(request, "builds/partials/_status.html", context)
+    response = render(request, "builds/partials/_status.html", _status_context(request, job))
     if job.is_terminal:
         response.status_code = STOP_POLLING
     return response
-
-
-def build_log_fragment(request, pk: int):
-    job = _job_or_404(request, pk)
-    try:
-        start = max(int(request.GET.get("start", 0)), 0)
-    except ValueError:
-        start = 0
-    page = build_log_read(job=job, start=start)
-    return render(request, "builds/partials/_log_lines.html", {"job": job, "page": page})
 
 
 @login_required

@@ -70,14 +70,15 @@ def test_build_page_and_fragments(browser):
     page = browser.get(f"/builds/{job.pk}/").content.decode()
     no_inline_code(page)
     assert 'hx-get="/builds/%d/status/"' % job.pk in page and 'value="50"' in page
-    assert f'hx-get="/builds/{job.pk}/log/?start=0"' in page
+    assert f'data-log-url="/api/builds/{job.pk}/log"' in page  # builds.js polls it from a line index
     writer = LogWriter(job.pk)
-    writer.line("<script>alert(1)</script>")
+    writer.line("<script>alert(1)</script>")  # the page sets it as text, never as HTML
+    writer.line("")
     writer.flush()
-    fragment = browser.get(f"/builds/{job.pk}/log/?start=0")
-    text = fragment.content.decode()
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text and "<script>" not in text
-    assert f"?start=1" in text  # the next poll asks for the following lines
+    first = browser.get(f"/api/builds/{job.pk}/log", {"start": 0}).json()
+    assert first == {"start": 0, "next": 2, "complete": False, "status": "building",
+                     "lines": ["<script>alert(1)</script>", ""]}
+    assert browser.get(f"/api/builds/{job.pk}/log", {"start": 2}).json()["lines"] == []
     status = browser.get(f"/builds/{job.pk}/status/")
     assert status.status_code == 200 and "every 1s" in status.content.decode()
     BuildJob.objects.filter(pk=job.pk).update(status="failed", error="the Dockerfile is broken")
@@ -85,8 +86,8 @@ def test_build_page_and_fragments(browser):
     status = browser.get(f"/builds/{job.pk}/status/")
     assert status.status_code == 286 and "the Dockerfile is broken" in status.content.decode()
     assert "hx-trigger" not in status.content.decode()
-    final = browser.get(f"/builds/{job.pk}/log/?start=1").content.decode()
-    assert "log-poller" not in final  # complete: polling stops
+    final = browser.get(f"/api/builds/{job.pk}/log", {"start": 1}).json()
+    assert final["complete"] and final["lines"] == [""] and final["next"] == 2  # the archive: same lines, same index
     listing = browser.get("/builds/").content.decode()
     assert f"/builds/{job.pk}/" in listing and "Failed" in listing
 
@@ -100,3 +101,31 @@ def test_cancel_button(browser):
     response = browser.post(f"/builds/{job.pk}/cancel/")
     assert response.status_code == 302
     assert BuildJob.objects.get(pk=job.pk).status == "cancelled"
+
+
+def test_a_finished_build_offers_promote_this_build_and_home_lists_builds(browser, people):
+    browser.post("/builds/new/", {
+        "source": "git", "git_url": "git://127.0.0.1:9/app.git", "dockerfile": "Dockerfile",
+        "platforms": ["linux/amd64"], "repository": "docker-local", "image": "team/app", "tags": "1.0, latest",
+    })
+    job = BuildJob.objects.get()
+    admin = Client()
+    admin.force_login(people.admin)
+    assert "Promote this build" not in admin.get(f"/builds/{job.pk}/").content.decode()  # not finished yet
+    BuildJob.objects.filter(pk=job.pk).update(status="succeeded", index_digest="sha256:" + "a" * 64)
+    page = admin.get(f"/builds/{job.pk}/").content.decode()
+    no_inline_code(page)
+    assert 'href="/promotions/new/?repository=docker-local&amp;image=team%2Fapp&amp;tag=1.0">Promote this build' in page
+    assert 'href="/promotions/new/?repository=docker-local&amp;image=team%2Fapp&amp;tag=latest">latest' in page
+    form = admin.get("/promotions/new/?repository=docker-local&image=team%2Fapp&tag=1.0").content.decode()
+    assert 'value="team/app"' in form and 'value="1.0"' in form  # the promotion form, filled in
+    status = admin.get(f"/builds/{job.pk}/status/").content.decode()
+    assert "Promote this build" in status  # the polled status panel gains it when the build ends
+    # Write access alone does not offer a promotion (the form would refuse it).
+    assert "Promote this build" not in browser.get(f"/builds/{job.pk}/").content.decode()
+    home = browser.get("/").content.decode()
+    assert f'href="/builds/{job.pk}/"' in home and "docker-local/team/app:1.0, latest" in home
+    assert "Succeeded" in home
+    outsider = Client()
+    outsider.force_login(people.outsider)
+    assert f'href="/builds/{job.pk}/"' not in outsider.get("/").content.decode()  # builds they cannot see

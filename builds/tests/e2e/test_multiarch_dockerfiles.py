@@ -247,3 +247,71 @@ def json_arg(value: dict) -> str:
     import json
 
     return json.dumps(value)
+
+
+LOUD_DOCKERFILE = """\
+FROM {host}/docker-local/base:1
+RUN i=1; while [ $i -le {count} ]; do echo "log line $i of {count}"; \\
+    if [ $((i % 300)) -eq 0 ]; then sleep 1; fi; i=$((i+1)); done
+"""
+
+
+def test_live_log_of_thousands_of_lines_in_a_browser(world, base):
+    """Chromium follows a build printing 2,400 lines: every line once and in order, no blank lines,
+    the last line in view while it runs and at the end; the finished build offers its promotion."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from conftest import require_tool
+    from repos.tests.e2e.server import PROJECT_ROOT
+
+    chromium = require_tool("chromium")
+    artifacts = PROJECT_ROOT / "test-artifacts" / "builds"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    count = 2400
+    job = start(world, dockerfile=LOUD_DOCKERFILE.format(host=world.server.host, count=count), files={},
+                image=f"loud-{uuid.uuid4().hex[:6]}", tags=["1", "latest"], platforms=["linux/amd64"])
+    url = world.server.url
+    last_in_view = """log => { const lines = log.querySelectorAll('.line'); if (!lines.length) return false;
+        const box = log.getBoundingClientRect(), last = lines[lines.length - 1].getBoundingClientRect();
+        return last.bottom <= box.bottom + 1 && last.top >= box.top - 1; }"""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 1000})
+            page.goto(f"{url}/accounts/login/?next=/builds/{job['id']}/")
+            page.fill("#id_username", "admin")
+            page.fill("#id_password", world.server.admin_password)
+            page.click("button[type=submit]")
+            page.wait_for_url(f"**/builds/{job['id']}/")
+            log = page.locator("#build-log")
+            # While it runs: lines keep coming and "follow" keeps the newest one in view.
+            page.locator("#build-log .line", has_text=f"log line 600 of {count}").wait_for(timeout=BUILD_TIMEOUT * 1000)
+            assert log.get_attribute("data-complete") is None
+            assert log.evaluate(last_in_view)
+            page.screenshot(path=str(artifacts / "build-log-following.png"))
+            page.locator("#build-status[data-status=succeeded]").wait_for(timeout=BUILD_TIMEOUT * 1000)
+            page.locator("#build-log[data-complete=true]").wait_for(timeout=60000)
+            shown = log.locator(".line").all_text_contents()
+            assert shown == full_log(world.api, world.server, job["id"])  # every line once, in order
+            assert "" not in shown and log.evaluate("log => log.textContent.includes('\\n')") is False
+            printed = [line for line in shown if line.startswith("log line ")]
+            assert printed == [f"log line {i} of {count}" for i in range(1, count + 1)]
+            assert len(shown) > count and log.evaluate(last_in_view)
+            assert shown[-1] in page.locator("#build-log .line").last.inner_text()
+            page.screenshot(path=str(artifacts / "build-log-finished-1440.png"), full_page=True)
+            # Scrolling up stops following; the log stays where the reader put it.
+            log.evaluate("log => log.scrollTop = 0")
+            expect(page.locator("#log-follow")).not_to_be_checked()
+            # The finished build offers its promotion, the form filled in with the built tag.
+            page.set_viewport_size({"width": 390, "height": 900})
+            page.screenshot(path=str(artifacts / "build-log-finished-390.png"), full_page=True)
+            page.click("text=Promote this build")
+            page.wait_for_url("**/promotions/new/?*")
+            assert page.input_value("#id_image") == job["image"] and page.input_value("#id_source_tag") == "1"
+            page.goto(f"{url}/")
+            expect(page.locator(f"a[href='/builds/{job['id']}/']").first).to_be_visible()
+            page.set_viewport_size({"width": 1440, "height": 1000})
+            page.screenshot(path=str(artifacts / "home-recent-builds.png"), full_page=True)
+        finally:
+            browser.close()
