@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.http import Http404
 from django.shortcuts import render
 
-from repos.selectors_dashboard.stages import ABSENT, DIFFERENT, NEW, PRESENT, SAME, stage_grid
+from repos.selectors_dashboard.stages import ABSENT, DIFFERENT, NEW, SAME, stage_grid
 from repos.views.common import readable
 
 LEGEND = [
@@ -12,7 +12,6 @@ LEGEND = [
     (DIFFERENT, "another digest than the previous stage"),
     (NEW, "not in the previous stage"),
     (ABSENT, "not in this stage"),
-    (PRESENT, "first stage"),
 ]
 
 

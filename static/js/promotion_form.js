@@ -33,6 +33,8 @@
       if (note) note.hidden = false;
       var preview = document.getElementById("preview");
       if (preview) preview.classList.add("stale");
+      var previewButton = form.querySelector("button[name=preview]");
+      if (previewButton) previewButton.classList.add("primary");
     }
 
     target.addEventListener("change", function () { targetChosen = true; });
