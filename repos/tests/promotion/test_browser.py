@@ -173,9 +173,10 @@ def test_switching_the_mode_after_a_preview_disables_confirm_until_the_next_prev
     expect(page.locator("h1")).to_contain_text("Succeeded", timeout=60_000)  # the page refreshes itself
     assert tags_in(registry, server, "docker-target")["1.1"] == digest
     assert tags_in(registry, server, "docker-local")["1.1"] == digest  # a copy: the source keeps it
-    expect(page.locator(".resulting-tags input.pull").first).to_have_value(
+    expect(page.locator(".resulting-tags .pull").first).to_have_text(
         f"docker pull {server.host}/docker-target/{IMAGE}:1.1")
-    expect(page.locator(".linked-content tr[data-role=blob]").first).to_contain_text("linux/")
+    for platform in ("linux/amd64", "linux/arm64", "attestation"):
+        expect(page.locator(".linked-content tr[data-role=blob]", has_text=platform).first).to_be_visible()
     shots(page, "job")
 
     page.click(".resulting-tags a.tagchip >> text='1.1'")

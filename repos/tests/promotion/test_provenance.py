@@ -94,7 +94,7 @@ def test_the_job_page_links_the_resulting_tags_and_lists_what_it_linked(signed_i
 
     for name in ("1.0", "1.0-linux-amd64", "1.0-linux-arm64"):
         assert f'href="/repositories/docker-target/{IMAGE}/-/tags/{name}/">{name}</a>' in html
-        assert f'value="docker pull testserver/docker-target/{IMAGE}:{name}"' in html
+        assert f'>docker pull testserver/docker-target/{IMAGE}:{name}</code>' in html
     linked = _linked_rows(html)
     assert linked[pushed.digest][:2] == ["index", "every"]
     assert linked[pushed.children["linux/arm64"]][:2] == ["manifest", "linux/arm64"]
