@@ -24,6 +24,8 @@ class Command(BaseCommand):
         parser.add_argument("--source-tag", default="", help="promote only this tag")
         parser.add_argument("--target-tag", default="", help="the tag's name in the target (needs --source-tag)")
         parser.add_argument("--target-image", default="", help="the image's name in the target")
+        parser.add_argument("--expected-digest", default="",
+                            help="refuse (source-changed) unless --source-tag holds this digest")
         parser.add_argument("--user", default="admin", help="act as this user (default: admin)")
         parser.add_argument("--dry-run", action="store_true", help="only print what would change")
         parser.add_argument("--queue", action="store_true", help="let a Celery worker run it, and wait")
@@ -38,6 +40,7 @@ class Command(BaseCommand):
             source_key=options["source_repo"], source_image=options["image"], target_key=options["target_repo"],
             target_image=options["target_image"], source_tag=options["source_tag"],
             target_tag=options["target_tag"], copy=options["copy"],
+            expected_digests={options["source_tag"]: options["expected_digest"]} if options["expected_digest"] else None,
         )
         try:
             if options["dry_run"]:

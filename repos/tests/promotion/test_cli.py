@@ -65,3 +65,14 @@ def test_unknown_user_or_repository(source, target, admin):
         call_command("promote", IMAGE, "docker-local", "docker-target", "--user", "nobody")
     with pytest.raises(CommandError, match="NOT_FOUND"):
         promote(IMAGE, "docker-local", "nowhere")
+
+
+def test_expected_digest_refuses_a_moved_source(source, target, admin):
+    old = push_index(source, IMAGE, "latest").digest
+    new = push_index(source, IMAGE, "latest", payload=b"again").digest
+    with pytest.raises(CommandError, match=f"source-changed|{old}") as refused:
+        promote(IMAGE, "docker-local", "docker-target", "--copy", "--source-tag", "latest", "--expected-digest", old)
+    assert old in str(refused.value) and new in str(refused.value)
+    assert not PromotionJob.objects.exists() and tags(target) == set()
+    out = promote(IMAGE, "docker-local", "docker-target", "--copy", "--source-tag", "latest", "--expected-digest", new)
+    assert "succeeded" in out and "latest" in tags(target)
