@@ -11,3 +11,21 @@ timeout = 120
 graceful_timeout = 10
 keepalive = 5
 accesslog = os.environ.get("ACCESS_LOG", "-") or None
+
+# Prometheus multiprocess mode: each worker writes its metrics under this folder and /metrics sums
+# them (config/metrics.py). Emptied when the server starts; a dead worker's live gauges are dropped.
+_data_dir = os.environ.get("DATA_DIR") or os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "var")
+_metrics_dir = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", os.path.join(_data_dir, "prometheus"))
+
+
+def on_starting(server):
+    import shutil
+
+    shutil.rmtree(_metrics_dir, ignore_errors=True)
+    os.makedirs(_metrics_dir, exist_ok=True)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

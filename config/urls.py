@@ -2,8 +2,12 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts.views.token_endpoint import RegistryTokenView
+from config import health
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", health.metrics, name="metrics"),
     path("v2/token", RegistryTokenView.as_view(), name="registry-token"),  # before the /v2/ catch-all
     path("", include("repos.registry.urls")),
     path("admin/", admin.site.urls),

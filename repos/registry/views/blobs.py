@@ -34,6 +34,7 @@ class BlobView(RegistryView):
         byte_range = _parse_range(request.headers.get("Range", ""), blob.size)
         url = store.presigned_url(blob.digest)
         if url and byte_range is None:
+            request._registry_bytes_out = blob.size  # the client fetches them from storage
             response = HttpResponseRedirect(url, status=307)
             response.status_code = 307
             response.headers["Docker-Content-Digest"] = blob.digest

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from django.http import HttpResponse
+from django.utils import timezone
 
+from config import metrics
 from repos import errors, selectors
 from repos.registry import access
 from repos.registry.streams import parse_content_range, request_body
@@ -52,9 +54,12 @@ class UploadStartView(RegistryView):
         digest = request.GET.get("digest", "")
         if digest:
             stream, length = request_body(request)
+            stream = metrics.CountingStream(stream, request)
+            started = timezone.now()
             blob = upload_services.blob_push_monolithic(
                 repository=repository, image_name=image_name, digest=digest, stream=stream, length=length
             )
+            metrics.upload_finished(started)
             return _blob_created(name, blob.digest)
         session = upload_services.upload_start(repository=repository, image_name=image_name)
         return _upload_progress(session, 0, status=202)
@@ -90,6 +95,7 @@ class UploadView(RegistryView):
     def patch(self, request, name: str, upload_id: str):
         session = self._session(request, name, upload_id)
         stream, length = request_body(request)
+        stream = metrics.CountingStream(stream, request)
         offset = upload_services.upload_append(
             session=session, stream=stream, length=length, range_start=_chunk_start(request, length)
         )
@@ -101,9 +107,11 @@ class UploadView(RegistryView):
         if not digest:
             raise errors.DigestInvalid("the digest query parameter is required")
         stream, length = request_body(request)
+        stream = metrics.CountingStream(stream, request)
         blob = upload_services.upload_complete(
             session=session, digest=digest, stream=stream, length=length, range_start=_chunk_start(request, length)
         )
+        metrics.upload_finished(session.created)
         return _blob_created(name, blob.digest)
 
     def delete(self, request, name: str, upload_id: str):

@@ -76,21 +76,12 @@ def gc_run(
     finally:
         run.finished = timezone.now()
         run.save()
-        _observe(run)
     logger.info(
         "garbage collection #%s%s: %d untagged manifests, %d manifests, %d blobs, %d orphan files, %d bytes",
         run.pk, " (dry run)" if dry_run else "", run.memberships_removed, run.manifests_removed,
         run.blobs_removed, run.orphan_files_removed, run.bytes_reclaimed,
     )
     return run
-
-
-def _observe(run: GcRun) -> None:
-    try:
-        from config import metrics
-    except ImportError:  # metrics are optional for management commands in stripped-down setups
-        return
-    metrics.gc_run_observed(run)
 
 
 def _record_plan(run: GcRun, plan: GcPlan) -> None:
