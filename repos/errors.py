@@ -49,4 +49,6 @@ ParameterInvalid = _error(
     "ParameterInvalid", "UNSUPPORTED", 400, "the operation was unsupported due to an invalid set of parameters"
 )
 RangeInvalid = _error("RangeInvalid", "BLOB_UPLOAD_INVALID", 416, "requested range not satisfiable")
+# No spec code says "the upstream of a pull-through cache failed": UNKNOWN with 502, the detail says why.
+UpstreamUnavailable = _error("UpstreamUnavailable", "UNKNOWN", 502, "the upstream registry is unavailable")
 TooManyRequests = _error("TooManyRequests", "TOOMANYREQUESTS", 429, "too many requests")

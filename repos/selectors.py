@@ -111,6 +111,8 @@ def _pull_sql(by_digest: bool, vendor: str) -> str:
         f" JOIN {table(Repository)} r ON r.{quote('id')} = i.{quote('repository_id')}"
         f" JOIN {table(Manifest)} m ON m.{quote('id')} = x.{quote('manifest_id')}"
         f" WHERE {column('r', Repository, 'key')} = %s AND {column('i', Image, 'name')} = %s AND {reference} = %s"
+        # Remotes recheck tags and virtuals resolve through members: both take the long way.
+        f" AND {column('r', Repository, 'kind')} = '{Repository.Kind.LOCAL}'"
         f" LIMIT 1"
     )
 

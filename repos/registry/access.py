@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from repos import errors
 from repos.models import Repository
 
 PULL = "pull"
@@ -35,3 +36,16 @@ def require_base(request) -> None:
     from accounts.registry_auth import require_base as check
 
     check(request)
+
+
+def push_target(request, repository: Repository) -> Repository:
+    """Where a push addressed to `repository` lands: itself (a local), its default deployment (a
+    virtual: the caller must also be allowed to write there), or DENIED (a remote, a virtual
+    without a default deployment)."""
+    from accounts.permissions import WRITE, user_can
+    from repos.services.resolution import push_target as target_of
+
+    target = target_of(repository=repository)
+    if target.pk != repository.pk and not user_can(request.user, target, WRITE):
+        raise errors.Denied(f"a push into {repository.key} lands in {target.key}: it needs write permission there")
+    return target

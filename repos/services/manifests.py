@@ -52,8 +52,11 @@ class _Prepared:
 
 
 def manifest_put(
-    *, repository: Repository, image_name: str, reference: str, raw: bytes, content_type: str, user=None
+    *, repository: Repository, image_name: str, reference: str, raw: bytes, content_type: str, user=None,
+    layers_on_demand: bool = False,
 ) -> Manifest:
+    """Store a manifest and tag it. `layers_on_demand`: a remote caching what its upstream sent; its
+    layers are fetched on first pull, so they need not be here yet (the config must be)."""
     if len(raw) > settings.REGISTRY_MAX_MANIFEST_BYTES:
         raise errors.ManifestTooLarge(detail={"limit": settings.REGISTRY_MAX_MANIFEST_BYTES})
     tag_name = _check_reference(reference, raw)
@@ -63,7 +66,7 @@ def manifest_put(
         raise errors.ManifestInvalid(str(exc)) from None
     prepared = _Prepared(parsed=parsed, digest=digests.sha256_digest(raw))
     image = Image.objects.filter(repository=repository, name=image_name).first()
-    _resolve_references(prepared, repository=repository, image=image)
+    _resolve_references(prepared, repository=repository, image=image, layers_on_demand=layers_on_demand)
 
     with transaction.atomic():
         image, _ = Image.objects.get_or_create(repository=repository, name=image_name)
@@ -221,7 +224,8 @@ def _check_reference(reference: str, raw: bytes) -> str | None:
     return reference
 
 
-def _resolve_references(prepared: _Prepared, *, repository: Repository, image: Image | None) -> None:
+def _resolve_references(prepared: _Prepared, *, repository: Repository, image: Image | None,
+                        layers_on_demand: bool = False) -> None:
     parsed = prepared.parsed
     if isinstance(parsed, ImageIndex):
         wanted = {child.digest for child in parsed.manifests}
@@ -241,14 +245,15 @@ def _resolve_references(prepared: _Prepared, *, repository: Repository, image: I
     missing = sorted(
         d.digest
         for position, d in enumerate(descriptors)
-        if d.digest not in prepared.blobs and not (position and _is_non_distributable(d.media_type))
+        if d.digest not in prepared.blobs
+        and not (position and (layers_on_demand or _is_non_distributable(d.media_type)))
     )
     if missing:
         raise errors.ManifestBlobUnknown(detail={"blobs": missing})
     _check_declared_sizes(descriptors, prepared.blobs)
     for d in parsed.layers:
         if d.digest not in prepared.blobs:
-            # A foreign layer that is not stored: keep a row so the layer list stays complete.
+            # A foreign layer, or a remote's layer not fetched yet: keep a row so the layer list stays complete.
             prepared.blobs[d.digest] = _blob_placeholder(d.digest)
     if parsed.config.size <= MAX_CONFIG_BYTES and parsed.config.media_type in (
         media_types.DOCKER_CONFIG,

@@ -69,6 +69,7 @@ def promotion_job_run(*, job_id: int) -> PromotionJob | None:
         return None
     job = PromotionJob.objects.select_related("requested_by").get(pk=job_id)
     try:
+        _fill_remote_source(job)
         promotion_execute(request=promotion_job_request(job), user=_acting_user(job), job=job)
     except JobNotRunning:
         logger.warning("promotion job %s was taken back while running; its changes were rolled back", job_id)
@@ -83,6 +84,26 @@ def promotion_job_run(*, job_id: int) -> PromotionJob | None:
         logger.exception("promotion job %s failed", job_id)
         _finish(job, status=Status.FAILED, code="INTERNAL_ERROR", error=f"{type(exc).__name__}: {exc}"[:2000])
     return PromotionJob.objects.get(pk=job_id)
+
+
+def _fill_remote_source(job: PromotionJob) -> None:
+    """A remote caches layers on first pull; a promotion copies rows into a local that must hold the
+    bytes, so the worker fetches what the promoted tags still miss first (outside any transaction)."""
+    from repos.models import Image
+    from repos.services.promotion_plan import content_closure
+    from repos.services.remote import remote_fill
+
+    source = job.source_repository
+    if source is None or not source.is_remote:
+        return
+    image = Image.objects.filter(repository=source, name=job.source_image).first()
+    if image is None:
+        return
+    tags = image.tags.select_related("manifest")
+    if job.source_tag:
+        tags = tags.filter(name=job.source_tag)
+    closure = content_closure(image=image, roots=[tag.manifest for tag in tags])
+    remote_fill(repository=source, image_name=job.source_image, manifests=[m for m, _ in closure.values()])
 
 
 def _acting_user(job: PromotionJob):

@@ -43,6 +43,7 @@ RULE_IMMUTABLE = "tag-immutability"
 RULE_OVERWRITE = "overwrite-permission"
 RULE_PLATFORMS = "required-platforms"
 RULE_SOURCE_CHANGED = "source-changed"
+RULE_TARGET_KIND = "target-kind"
 
 
 @dataclass(frozen=True)
@@ -352,6 +353,17 @@ def _refusals(plan: PromotionPlan, *, user) -> list[Refusal]:
         refusals.append(Refusal(
             RULE_PERMISSION, f"a move removes tags from {source.key}, which needs the delete permission there",
             {"repository": source.key, "permission": DELETE, "side": "source"},
+        ))
+    if not target.is_local:
+        refusals.append(Refusal(
+            RULE_TARGET_KIND, f"{target.key} is a {target.kind} repository: promote into a local repository",
+            {"repository": target.key, "kind": target.kind, "side": "target"},
+        ))
+    if not request.copy and not source.is_local:
+        refusals.append(Refusal(
+            RULE_TARGET_KIND, f"{source.key} is a {source.kind} repository: copy from it (a move would remove "
+                              "from the cache, not from its upstream)",
+            {"repository": source.key, "kind": source.kind, "side": "source"},
         ))
     overwritten = [c.target_tag for c in plan.changes("overwrite")] + plan.removed_from_target
     if overwritten and target.tag_immutability:

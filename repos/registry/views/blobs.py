@@ -6,7 +6,8 @@ from django.http import FileResponse, HttpResponse, HttpResponseRedirect, Stream
 from repos import errors, selectors
 from repos.registry import access
 from repos.registry.views.base import RegistryView
-from repos.services import blob_guard, blobs as blob_services
+from repos.services import blob_guard, blobs as blob_services, resolution
+from repos.services.remote_blobs import BlobStream
 from repos.storage import BlobNotFound, get_blob_store
 
 STREAM_CHUNK = 1024 * 1024
@@ -14,22 +15,24 @@ STREAM_CHUNK = 1024 * 1024
 
 class BlobView(RegistryView):
     def head(self, request, name: str, digest: str):
-        repository, _ = selectors.repository_resolve(name=name)
+        repository, image_name = selectors.repository_resolve(name=name)
         access.require(request, repository, access.PULL)
-        blob = selectors.blob_get_in_repository(repository=repository, digest=digest)
+        digest, size = resolution.blob_size_for_pull(repository=repository, image_name=image_name, digest=digest)
         # Clients skip uploading what HEAD finds and reference it next: keep GC off it meanwhile.
-        blob_guard.blobs_touch(blob_ids=[blob.pk])
+        blob_guard.blobs_touch(digests=[digest])
         response = HttpResponse(status=200, content_type="application/octet-stream")
-        response.headers["Content-Length"] = str(blob.size)
-        response.headers["Docker-Content-Digest"] = blob.digest
+        response.headers["Content-Length"] = str(size)
+        response.headers["Docker-Content-Digest"] = digest
         response.headers["Accept-Ranges"] = "bytes"
-        response.headers["ETag"] = f'"{blob.digest}"'
+        response.headers["ETag"] = f'"{digest}"'
         return response
 
     def get(self, request, name: str, digest: str):
-        repository, _ = selectors.repository_resolve(name=name)
+        repository, image_name = selectors.repository_resolve(name=name)
         access.require(request, repository, access.PULL)
-        blob = selectors.blob_get_in_repository(repository=repository, digest=digest)
+        blob = resolution.blob_for_pull(repository=repository, image_name=image_name, digest=digest)
+        if isinstance(blob, BlobStream):
+            return _upstream_stream_response(blob)
         store = get_blob_store()
         byte_range = _parse_range(request.headers.get("Range", ""), blob.size)
         url = store.presigned_url(blob.digest)
@@ -61,6 +64,15 @@ class BlobView(RegistryView):
         blob = selectors.blob_get_in_repository(repository=repository, digest=digest)
         blob_services.blob_unlink(repository=repository, blob=blob)
         return HttpResponse(status=202)
+
+
+def _upstream_stream_response(stream: BlobStream) -> StreamingHttpResponse:
+    """A blob a remote is fetching right now, streamed as it arrives (a Range is answered in full)."""
+    response = StreamingHttpResponse(stream.chunks, status=200, content_type="application/octet-stream")
+    response.headers["Content-Length"] = str(stream.size)
+    response.headers["Docker-Content-Digest"] = stream.digest
+    response.headers["ETag"] = f'"{stream.digest}"'
+    return response
 
 
 def _parse_range(value: str, size: int) -> tuple[int, int] | None:

@@ -11,6 +11,7 @@ from repos import errors, selectors
 from repos.oci import digests, media_types
 from repos.registry import access
 from repos.registry.views.base import RegistryView, json_response
+from repos.services import resolution
 
 
 def page_size(request) -> int:
@@ -48,9 +49,9 @@ class TagListView(RegistryView):
     def get(self, request, name: str):
         repository, image_name = selectors.repository_resolve(name=name)
         access.require(request, repository, access.PULL)
-        image = selectors.image_get(repository=repository, name=image_name)
         n = page_size(request)
-        tags = selectors.tag_names_page(image=image, limit=n, last=request.GET.get("last", ""))
+        tags = resolution.tag_names_page(repository=repository, image_name=image_name, limit=n,
+                                         last=request.GET.get("last", ""))
         headers = {"Link": _next_link(request.path, n, tags[-1])} if n and len(tags) == n else {}
         return json_response({"name": name, "tags": tags}, headers=headers)
 

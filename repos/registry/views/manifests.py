@@ -10,7 +10,7 @@ from repos.oci import media_types
 from repos.registry import access
 from repos.registry.streams import request_body
 from repos.registry.views.base import RegistryView
-from repos.services import manifests as manifest_services
+from repos.services import manifests as manifest_services, resolution
 
 
 def _manifest_headers(response: HttpResponse, manifest: Manifest) -> HttpResponse:
@@ -41,11 +41,10 @@ class ManifestView(RegistryView):
         if found is not None:
             repository, manifest = found
             access.require(request, repository, access.PULL)
-        else:  # the long way, to answer with the error that says what is missing
+        else:  # the long way: remotes and virtuals, and the error that says what is missing
             repository, image_name = selectors.repository_resolve(name=name)
             access.require(request, repository, access.PULL)
-            image = selectors.image_get(repository=repository, name=image_name)
-            manifest = selectors.manifest_get(image=image, reference=reference)
+            manifest = resolution.manifest_for_pull(repository=repository, image_name=image_name, reference=reference)
         return _negotiate(request, manifest)
 
     def head(self, request, name: str, reference: str):
@@ -57,9 +56,10 @@ class ManifestView(RegistryView):
         return _manifest_headers(HttpResponse(bytes(manifest.raw), status=200), manifest)
 
     def put(self, request, name: str, reference: str):
-        repository, image_name = selectors.repository_resolve(name=name)
-        access.require(request, repository, access.PULL, access.PUSH)
+        addressed, image_name = selectors.repository_resolve(name=name)
+        access.require(request, addressed, access.PULL, access.PUSH)
         raw = _read_manifest_body(request)
+        repository = access.push_target(request, addressed)
         manifest = manifest_services.manifest_put(
             repository=repository,
             image_name=image_name,

@@ -20,9 +20,10 @@ def _blob_created(name: str, digest: str) -> HttpResponse:
     return response
 
 
-def _upload_progress(session, offset: int, *, status: int) -> HttpResponse:
+def _upload_progress(session, offset: int, *, status: int, name: str) -> HttpResponse:
     response = HttpResponse(status=status)
-    response.headers["Location"] = upload_services.upload_location(session)
+    # The name the client used: a push into a virtual keeps talking to the virtual (its token's scope).
+    response.headers["Location"] = f"/v2/{name}/blobs/uploads/{session.id}"
     response.headers["Range"] = f"0-{max(offset - 1, 0)}"
     response.headers["Docker-Upload-UUID"] = str(session.id)
     response.headers["Content-Length"] = "0"
@@ -44,8 +45,9 @@ def _chunk_start(request, length: int | None) -> int | None:
 
 class UploadStartView(RegistryView):
     def post(self, request, name: str):
-        repository, image_name = selectors.repository_resolve(name=name)
-        access.require(request, repository, access.PULL, access.PUSH)
+        addressed, image_name = selectors.repository_resolve(name=name)
+        access.require(request, addressed, access.PULL, access.PUSH)
+        repository = access.push_target(request, addressed)
         mount = request.GET.get("mount", "")
         if mount:
             blob = self._try_mount(request, repository, mount, request.GET.get("from", ""))
@@ -62,7 +64,7 @@ class UploadStartView(RegistryView):
             metrics.upload_finished(started)
             return _blob_created(name, blob.digest)
         session = upload_services.upload_start(repository=repository, image_name=image_name)
-        return _upload_progress(session, 0, status=202)
+        return _upload_progress(session, 0, status=202, name=name)
 
     @staticmethod
     def _try_mount(request, repository, digest: str, source_name: str):
@@ -84,13 +86,14 @@ class UploadStartView(RegistryView):
 
 class UploadView(RegistryView):
     def _session(self, request, name: str, upload_id: str):
-        repository, image_name = selectors.repository_resolve(name=name)
-        access.require(request, repository, access.PULL, access.PUSH)
+        addressed, image_name = selectors.repository_resolve(name=name)
+        access.require(request, addressed, access.PULL, access.PUSH)
+        repository = access.push_target(request, addressed)
         return selectors.upload_get(repository=repository, image_name=image_name, upload_id=upload_id)
 
     def get(self, request, name: str, upload_id: str):
         session = self._session(request, name, upload_id)
-        return _upload_progress(session, upload_services.upload_offset(session=session), status=204)
+        return _upload_progress(session, upload_services.upload_offset(session=session), status=204, name=name)
 
     def patch(self, request, name: str, upload_id: str):
         session = self._session(request, name, upload_id)
@@ -99,7 +102,7 @@ class UploadView(RegistryView):
         offset = upload_services.upload_append(
             session=session, stream=stream, length=length, range_start=_chunk_start(request, length)
         )
-        return _upload_progress(session, offset, status=202)
+        return _upload_progress(session, offset, status=202, name=name)
 
     def put(self, request, name: str, upload_id: str):
         session = self._session(request, name, upload_id)

@@ -1,5 +1,6 @@
 """The CNCF reference registry (`docker-registry`, Debian package) on a free local port, for
-interoperability tests and the benchmark. No auth; a throw-away root directory."""
+interoperability tests, remote-repository tests (as the upstream) and the benchmark. No auth, or
+htpasswd (Basic) auth; optionally an access log (to count upstream requests); a throw-away root."""
 from __future__ import annotations
 
 import os
@@ -20,7 +21,7 @@ version: 0.1
 log:
   level: error
   accesslog:
-    disabled: true
+    disabled: {no_access_log}
 storage:
   filesystem:
     rootdirectory: {root}
@@ -32,6 +33,11 @@ http:
   addr: 127.0.0.1:{port}
   headers:
     X-Content-Type-Options: [nosniff]
+{auth}"""
+HTPASSWD_AUTH = """auth:
+  htpasswd:
+    realm: upstream
+    path: {path}
 """
 
 
@@ -40,6 +46,7 @@ class ReferenceRegistry:
     port: int
     root: Path
     process: subprocess.Popen
+    work_dir: Path | None = None
 
     @property
     def host(self) -> str:
@@ -49,9 +56,22 @@ class ReferenceRegistry:
     def url(self) -> str:
         return f"http://{self.host}"
 
+    def access_log(self) -> str:
+        return (self.work_dir / "registry.log").read_text(errors="replace") if self.work_dir else ""
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
 
 @contextmanager
-def reference_registry(work_dir: Path, *, binary: str | None = None):
+def reference_registry(work_dir: Path, *, binary: str | None = None, htpasswd: Path | None = None,
+                       access_log: bool = False):
     binary = binary or shutil.which("docker-registry")
     if binary is None:
         raise FileNotFoundError("docker-registry is not installed")
@@ -59,22 +79,17 @@ def reference_registry(work_dir: Path, *, binary: str | None = None):
     root = work_dir / "storage"
     port = free_port()
     config = work_dir / "config.yml"
-    config.write_text(CONFIG.format(root=root, port=port))
+    auth = HTPASSWD_AUTH.format(path=htpasswd) if htpasswd else ""
+    config.write_text(CONFIG.format(root=root, port=port, auth=auth, no_access_log=str(not access_log).lower()))
     log = open(work_dir / "registry.log", "ab")
     process = subprocess.Popen([binary, "serve", str(config)], stdout=log, stderr=subprocess.STDOUT,
                                start_new_session=True)
-    registry = ReferenceRegistry(port=port, root=root, process=process)
+    registry = ReferenceRegistry(port=port, root=root, process=process, work_dir=work_dir)
     try:
         _wait_until_up(registry, work_dir)
         yield registry
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        registry.stop()
         log.close()
 
 
@@ -84,7 +99,7 @@ def _wait_until_up(registry: ReferenceRegistry, work_dir: Path) -> None:
         if registry.process.poll() is not None:
             raise RuntimeError(f"docker-registry exited: {(work_dir / 'registry.log').read_text()[-2000:]}")
         try:
-            if requests.get(f"{registry.url}/v2/", timeout=2).status_code == 200:
+            if requests.get(f"{registry.url}/v2/", timeout=2).status_code in (200, 401):
                 return
         except requests.RequestException:
             time.sleep(0.1)

@@ -1,0 +1,105 @@
+"""What a `/v2/` name means for each kind of repository.
+
+- local: its own rows;
+- remote: its cache, filled from the upstream on demand (repos.services.remote);
+- virtual: its members in order, the first that has the tag, digest or blob wins; `tags/list`
+  merges them; pushes go to its default deployment local (Artifactory's rule), or are refused.
+
+A member that cannot answer (upstream down, name unknown there) is skipped, so one broken remote
+does not break the virtual's other members.
+"""
+from __future__ import annotations
+
+from repos import errors, selectors
+from repos.models import Blob, Manifest, Repository
+from repos.selectors_virtual import virtual_members
+from repos.services import remote as remote_services
+from repos.services.remote_blobs import BlobStream
+
+_MISSES = (errors.ManifestUnknown, errors.NameUnknown, errors.BlobUnknown, errors.UpstreamUnavailable)
+
+
+def manifest_for_pull(*, repository: Repository, image_name: str, reference: str) -> Manifest:
+    if repository.is_remote:
+        return remote_services.remote_manifest(repository=repository, image_name=image_name, reference=reference)
+    if repository.is_virtual:
+        for member in virtual_members(repository=repository):
+            try:
+                return manifest_for_pull(repository=member, image_name=image_name, reference=reference)
+            except _MISSES:
+                continue
+        raise errors.ManifestUnknown(detail={"reference": reference, "virtual": repository.key})
+    image = selectors.image_get(repository=repository, name=image_name)
+    return selectors.manifest_get(image=image, reference=reference)
+
+
+def blob_for_pull(*, repository: Repository, image_name: str, digest: str) -> Blob | BlobStream:
+    if repository.is_remote:
+        return remote_services.remote_blob(repository=repository, image_name=image_name, digest=digest)
+    if repository.is_virtual:
+        for member in virtual_members(repository=repository):
+            try:
+                return blob_for_pull(repository=member, image_name=image_name, digest=digest)
+            except _MISSES:
+                continue
+        raise errors.BlobUnknown(detail={"digest": digest})
+    return selectors.blob_get_in_repository(repository=repository, digest=digest)
+
+
+def blob_size_for_pull(*, repository: Repository, image_name: str, digest: str) -> tuple[str, int]:
+    """(digest, size) for a HEAD request."""
+    if repository.is_remote:
+        return digest, remote_services.remote_blob_size(repository=repository, image_name=image_name, digest=digest)
+    if repository.is_virtual:
+        for member in virtual_members(repository=repository):
+            try:
+                return blob_size_for_pull(repository=member, image_name=image_name, digest=digest)
+            except _MISSES:
+                continue
+        raise errors.BlobUnknown(detail={"digest": digest})
+    blob = selectors.blob_get_in_repository(repository=repository, digest=digest)
+    return blob.digest, blob.size
+
+
+def tag_names_page(*, repository: Repository, image_name: str, limit: int, last: str = "") -> list[str]:
+    if repository.is_local:
+        image = selectors.image_get(repository=repository, name=image_name)
+        return selectors.tag_names_page(image=image, limit=limit, last=last)
+    names = sorted(_all_tag_names(repository, image_name), key=lambda n: n.encode())
+    return [n for n in names if not last or n.encode() > last.encode()][:limit]
+
+
+def _all_tag_names(repository: Repository, image_name: str) -> set[str]:
+    if repository.is_remote:
+        return set(remote_services.remote_tag_names(repository=repository, image_name=image_name))
+    if repository.is_virtual:
+        found: set[str] = set()
+        known = False
+        for member in virtual_members(repository=repository):
+            try:
+                found |= _all_tag_names(member, image_name)
+                known = True
+            except _MISSES:
+                continue
+        if not known:
+            raise errors.NameUnknown(detail={"name": f"{repository.key}/{image_name}"})
+        return found
+    image = selectors.image_get(repository=repository, name=image_name)
+    return set(image.tags.values_list("name", flat=True))
+
+
+def push_target(*, repository: Repository) -> Repository:
+    """Where a push addressed to `repository` lands, or DENIED with the reason."""
+    if repository.is_remote:
+        raise errors.Denied(
+            f"{repository.key} is a remote repository (a read-only cache of its upstream); "
+            "push to a local repository instead", detail={"repository": repository.key, "kind": "remote"})
+    if repository.is_virtual:
+        target = repository.default_deployment
+        if target is None:
+            raise errors.Denied(
+                f"virtual repository {repository.key} has no default deployment repository; "
+                "push to one of its local members, or ask an admin to set one",
+                detail={"repository": repository.key, "kind": "virtual"})
+        return target
+    return repository
