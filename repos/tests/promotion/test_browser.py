@@ -213,3 +213,15 @@ def test_a_source_moved_after_the_preview_is_refused_with_both_digests(page, ser
     assert tags_in(registry, server, "docker-target") == target_before
     assert tags_in(registry, server, "docker-local") == source_before and source_before["2.0"] == current
     assert [p for p in page.problems if "/promotions/new/" not in p] == []
+
+
+def test_home_reads_left_to_right_from_the_first_run(page, server):
+    """A freshly bootstrapped server: docker-local (dev) first, docker-target (release) next."""
+    page.goto(f"{server.url}/")
+    columns = page.locator(".pipeline .stagecol")
+    expect(columns).to_have_count(2)
+    assert [columns.nth(i).locator(".stagename").inner_text().lower() for i in range(2)] == ["dev", "release"]
+    assert [columns.nth(i).locator(".repocard .key").inner_text() for i in range(2)] == ["docker-local",
+                                                                                         "docker-target"]
+    shots(page, "home")
+    assert page.problems == []
