@@ -1,8 +1,13 @@
-"""The registry credential a build pushes with: a short-lived API token of the user who asked.
+"""The registry credentials of a build: short-lived API tokens of the user who asked.
 
-Minted when the build starts (write on the target repository only, expiring with the build's time
-limit), written into the build's private Docker config (also buildah's --authfile), revoked when
-the build ends. It never carries more than its owner holds, and never the admin's rights.
+Two are minted when the build starts, both expiring with the build's time limit and revoked when
+it ends: the *push* credential (write on the target repository only), and the *pull* credential
+(read-only, on every repository its owner can read), with which the builder pulls `FROM` images
+of this registry — a private base image, or one in a virtual or remote repository — where the
+builder's steps allow (buildah and the legacy docker builder pull in their build command and push
+in another; buildx does both in one run and uses the push credential for both). Each is written
+into its own private Docker config (also buildah's --authfile). They never carry more than their
+owner holds, and never the admin's rights.
 """
 from __future__ import annotations
 
@@ -17,7 +22,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from accounts.models import ApiToken
-from accounts.permissions import WRITE
+from accounts.permissions import READ, WRITE
 from accounts.services.tokens import token_create, token_revoke
 from builds.errors import BuildError
 from builds.models import BuildJob
@@ -46,6 +51,18 @@ def build_credential_issue(*, job: BuildJob) -> RegistryCredential | None:
     return RegistryCredential(username=user.get_username(), secret=secret, token=token)
 
 
+def build_pull_credential_issue(*, job: BuildJob) -> RegistryCredential | None:
+    """Read-only, every repository the requester can read (token repositories left empty)."""
+    user = job.requested_by
+    if user is None or not user.is_active:
+        return None
+    token, secret = token_create(
+        creator=user, name=_token_name(job, "pulls"), permissions=[READ], repositories=[],
+        expires_at=timezone.now() + timedelta(seconds=job.time_limit) + MARGIN,
+    )
+    return RegistryCredential(username=user.get_username(), secret=secret, token=token)
+
+
 def build_credential_revoke(*, credential: RegistryCredential | None) -> None:
     if credential is not None and credential.token is not None:
         owner = get_user_model().objects.get(pk=credential.token.user_id)  # a fresh object: acting as itself
@@ -56,14 +73,15 @@ def build_credentials_revoke_all(*, job: BuildJob) -> int:
     """Revoke what a build minted when its worker could not (the reconciler calls this)."""
     if job.requested_by is None:
         return 0
-    tokens = ApiToken.objects.filter(user=job.requested_by, name=_token_name(job), revoked_at__isnull=True)
+    names = [_token_name(job), _token_name(job, "pulls")]
+    tokens = ApiToken.objects.filter(user=job.requested_by, name__in=names, revoked_at__isnull=True)
     for token in tokens:
         build_credential_revoke(credential=RegistryCredential(username="", secret="", token=token))
     return len(tokens)
 
 
-def _token_name(job: BuildJob) -> str:
-    return f"build #{job.pk} (minted for its push)"
+def _token_name(job: BuildJob, purpose: str = "push") -> str:
+    return f"build #{job.pk} (minted for its {purpose})"
 
 
 def auth_file_write(path: Path, *, registry_host: str, credential: RegistryCredential | None) -> None:

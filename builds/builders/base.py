@@ -39,6 +39,15 @@ class BuildSpec:
         return self.docker_config / "config.json"
 
     @property
+    def pull_docker_config(self) -> Path:
+        """A DOCKER_CONFIG directory holding the read-only credential for pulling FROM images."""
+        return self.workdir / "docker-pull"
+
+    @property
+    def pull_auth_file(self) -> Path:
+        return self.pull_docker_config / "config.json"
+
+    @property
     def repository_ref(self) -> str:
         return self.destination.rsplit(":", 1)[0]
 

@@ -5,7 +5,7 @@ multi-arch `FROM` images resolved per platform, `RUN` under binfmt emulation).
 `buildah build --platform a,b --manifest L` (one run per platform when the build arguments differ by
 platform, all adding to the same list L), then `buildah manifest push --all L docker://DEST`. Each
 build has its own storage root (vfs, chroot isolation), so builds never share state and the
-directory goes with the build. `FROM` images are pulled with the build's credential (`--authfile`);
+directory goes with the build. `FROM` images are pulled with the build's read-only credential;
 when this registry is plain HTTP, a per-build registries.conf marks that one host insecure (TLS
 stays verified for every other registry).
 """
@@ -36,9 +36,9 @@ class BuildahBuilder(Builder):
         return f"localhost/build-{spec.build_id}"
 
     def pull_settings(self, spec: BuildSpec) -> tuple[list[str], dict[str, str]]:
-        """Flags and environment for pulling `FROM` images: this registry's credential, and plain
-        HTTP to this registry only."""
-        flags = ["--authfile", str(spec.auth_file)]
+        """Flags and environment for pulling `FROM` images: the build's read-only credential, and
+        plain HTTP to this registry only."""
+        flags = ["--authfile", str(spec.pull_auth_file)]
         if not spec.insecure:
             return flags, {}
         system = SYSTEM_REGISTRIES_CONF.read_text() if SYSTEM_REGISTRIES_CONF.is_file() else ""

@@ -16,7 +16,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from builds.builders import PUSHING, BuildSpec, builder_choose
-from builds.credentials import auth_file_write, build_credential_issue, build_credential_revoke
+from builds.credentials import (
+    auth_file_write,
+    build_credential_issue,
+    build_credential_revoke,
+    build_pull_credential_issue,
+)
 from builds.errors import BuildError, BuildStopped
 from builds.models import BuildJob
 from builds.procs import run_command
@@ -124,7 +129,7 @@ def build_run(*, job_id: int, worker: str = "", echo=None) -> BuildJob | None:
     workdir = Path(tempfile.mkdtemp(prefix=f"build-{job.pk}-", dir=work_root))
     staging = staging_tag(job.pk)
     outcome, error = Status.FAILED, ""
-    builder = spec = credential = None
+    builder = spec = credential = pull_credential = None
     try:
         run.log.line(f"build #{job.pk} on {worker or 'this host'}: {job.target} for {', '.join(job.platforms)}")
         source = source_prepare(job=job, workdir=workdir, run=run.run, log=run.log.line)
@@ -135,8 +140,10 @@ def build_run(*, job_id: int, worker: str = "", echo=None) -> BuildJob | None:
         BuildJob.objects.filter(pk=job.pk).update(builder=builder.name)
         run.log.line(f"builder: {builder.name}")
         credential = build_credential_issue(job=job)
+        pull_credential = build_pull_credential_issue(job=job)
         spec = _spec(job, source, workdir, staging)
         auth_file_write(spec.auth_file, registry_host=settings.BUILD_REGISTRY_HOST, credential=credential)
+        auth_file_write(spec.pull_auth_file, registry_host=settings.BUILD_REGISTRY_HOST, credential=pull_credential)
         run.advance(Status.BUILDING)
         for command in builder.commands(spec, run.progress):
             if command.phase == PUSHING and job.status != Status.PUSHING:
@@ -167,7 +174,8 @@ def build_run(*, job_id: int, worker: str = "", echo=None) -> BuildJob | None:
         logger.exception("build %s crashed", job.pk)
         error = f"internal error: {exc.__class__.__name__}: {exc}"
     finally:
-        _clean_up(run, job, builder, spec, credential, workdir, staging, succeeded=outcome == Status.SUCCEEDED)
+        _clean_up(run, job, builder, spec, [credential, pull_credential], workdir, staging,
+                  succeeded=outcome == Status.SUCCEEDED)
     if outcome != Status.SUCCEEDED:
         run.log.line(f"build {outcome}: {error}")
         _finish(run, job, outcome, error)
@@ -189,7 +197,8 @@ def _spec(job: BuildJob, source, workdir: Path, staging: str) -> BuildSpec:
     )
 
 
-def _clean_up(run: _Run, job, builder, spec, credential, workdir: Path, staging: str, *, succeeded: bool) -> None:
+def _clean_up(run: _Run, job, builder, spec, credentials: list, workdir: Path, staging: str, *,
+              succeeded: bool) -> None:
     """Whatever happened: no staging tag, no credential, no files left behind."""
     steps = []
     if builder is not None and spec is not None:
@@ -198,8 +207,8 @@ def _clean_up(run: _Run, job, builder, spec, credential, workdir: Path, staging:
                                                          env=command_environment(None)))
     if not succeeded:
         steps.append(lambda: build_staging_drop(job=job, staging=staging))
+    steps += [lambda credential=credential: build_credential_revoke(credential=credential) for credential in credentials]
     steps += [
-        lambda: build_credential_revoke(credential=credential),
         lambda: workdir_remove(workdir),
         lambda: build_files_drop(job=job),
     ]

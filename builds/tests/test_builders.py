@@ -59,12 +59,13 @@ def test_buildx_keeps_the_users_plugins_and_builder_instances(tmp_path, monkeypa
 def test_docker_builder_commands(tmp_path):
     spec = make_spec(tmp_path, build_args={}, labels={}, target="")
     docker = ["docker", "--config", str(tmp_path / "work/docker")]
+    pulling = ["docker", "--config", str(tmp_path / "work/docker-pull")]  # FROM pulls: the read-only credential
     commands = list(DockerBuilder().commands(spec, Progress(spec.platforms)))
     amd, arm = (f"reg.example:5000/docker-local/app:tmp-build-7-linux-{a}" for a in ("amd64", "arm64"))
     assert [c.argv for c in commands] == [
-        [*docker, "build", "--no-cache", "--platform", "linux/amd64", "--file", str(spec.dockerfile),
+        [*pulling, "build", "--no-cache", "--platform", "linux/amd64", "--file", str(spec.dockerfile),
          "--network", "none", "--tag", amd, str(spec.context)],
-        [*docker, "build", "--no-cache", "--platform", "linux/arm64", "--file", str(spec.dockerfile),
+        [*pulling, "build", "--no-cache", "--platform", "linux/arm64", "--file", str(spec.dockerfile),
          "--network", "none", "--tag", arm, str(spec.context)],
         [*docker, "push", amd],
         [*docker, "push", arm],
@@ -91,9 +92,10 @@ def test_buildah_builder_commands(tmp_path, monkeypatch):
     base = ["buildah", "--root", str(tmp_path / "work/buildah/root"), "--runroot", str(tmp_path / "work/buildah/run"),
             "--storage-driver", "vfs"]
     build, push = list(BuildahBuilder().commands(spec, Progress(spec.platforms)))
-    # chroot isolation shares the host network: no --network. FROM images are pulled with the credential.
+    # chroot isolation shares the host network: no --network. FROM images are pulled with the
+    # read-only credential, the push uses the write one.
     assert build.argv == [*base, "build", "--isolation", "chroot", "--platform", "linux/amd64,linux/arm64",
-                          "--authfile", str(tmp_path / "work/docker/config.json"),
+                          "--authfile", str(tmp_path / "work/docker-pull/config.json"),
                           "--manifest", "localhost/build-7", "--file", str(spec.dockerfile),
                           # FROM --platform=$BUILDPLATFORM stages run natively (buildah leaves it empty otherwise).
                           "--build-arg", "BUILDPLATFORM=linux/amd64", "--build-arg", "BUILDOS=linux",

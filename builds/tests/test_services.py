@@ -11,7 +11,13 @@ from django.utils import timezone
 
 from accounts.models import ApiToken, RepositoryGrant
 from accounts.permissions import READ, WRITE, user_can
-from builds.credentials import auth_file_write, build_credential_issue, build_credential_revoke
+from builds.credentials import (
+    auth_file_write,
+    build_credential_issue,
+    build_credential_revoke,
+    build_credentials_revoke_all,
+    build_pull_credential_issue,
+)
 from builds.logstore import FileLogStore, RedisLogStore
 from builds.models import BuildJob, BuildLog
 from builds.services.cleanup import workdirs_sweep
@@ -80,6 +86,22 @@ def test_credential_is_the_requesters_scoped_and_revocable(job, people, reposito
     assert oct(os.stat(path).st_mode & 0o777) == "0o600"
     build_credential_revoke(credential=credential)
     assert not ApiToken.objects.get(pk=token.pk).is_active
+
+
+def test_pull_credential_reads_whatever_its_owner_reads_and_writes_nothing(job, people, repositories):
+    local, target = repositories
+    RepositoryGrant.objects.create(repository=target, user=people.writer, permission="read")
+    credential = build_pull_credential_issue(job=job)
+    token = ApiToken.objects.get(pk=credential.token.pk)
+    assert token.user == people.writer and token.permissions == [READ] and not token.repositories.exists()
+    acting = type(people.writer).objects.get(pk=people.writer.pk)
+    acting.acting_token = token
+    assert user_can(acting, local, READ) and user_can(acting, target, READ)  # a FROM image in any of them
+    assert not user_can(acting, local, WRITE)
+    # The reconciler revokes both of a lost build's tokens.
+    push = build_credential_issue(job=job)
+    assert build_credentials_revoke_all(job=job) == 2
+    assert not ApiToken.objects.filter(pk__in=[token.pk, push.token.pk], revoked_at__isnull=True).exists()
 
 
 def test_file_log_store(tmp_path):

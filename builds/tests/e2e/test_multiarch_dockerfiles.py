@@ -89,7 +89,7 @@ def build(world, **kwargs) -> dict:
 
 def configs(world, job: dict) -> dict[str, dict]:
     """platform -> the pushed image's config, read back through /v2/."""
-    name = f"docker-local/{job['image']}"
+    name = f"{job['repository']}/{job['image']}"
     result = {}
     for platform, digest in job["platform_digests"].items():
         manifest, _, _ = registry_manifest(world.server, name, digest, session=world.api)
@@ -103,7 +103,8 @@ def assert_configs_match(world, job: dict, *, arm_variant_in_config: bool = True
     With a `FROM --platform=$BUILDPLATFORM` stage, buildah 1.28 writes `arm` without `v7` into the
     final stage's config (the index entry keeps `v7`); docker and containerd read a bare `arm` as
     arm/v7, and so does the build's own check. `arm_variant_in_config=False` allows exactly that."""
-    index, digest, _ = registry_manifest(world.server, f"docker-local/{job['image']}", job["tags"][0], session=world.api)
+    index, digest, _ = registry_manifest(world.server, f"{job['repository']}/{job['image']}", job["tags"][0],
+                                         session=world.api)
     assert digest == job["index_digest"]
     declared = {m["digest"]: "/".join(filter(None, (m["platform"]["os"], m["platform"]["architecture"],
                                                      m["platform"].get("variant")))) for m in index["manifests"]}
@@ -131,7 +132,7 @@ def run_each_platform(world, docker, job: dict, command: str) -> dict[str, str]:
     env, pulled = docker
     outputs = {}
     for platform, digest in job["platform_digests"].items():
-        ref = f"{world.server.host}/docker-local/{job['image']}@{digest}"
+        ref = f"{world.server.host}/{job['repository']}/{job['image']}@{digest}"
         run("docker", "pull", "--quiet", "--platform", platform, ref, env=env)
         pulled.append(ref)
         result = subprocess.run(["docker", "run", "--rm", "--network", "none", "--platform", platform, ref,
@@ -211,6 +212,23 @@ def test_from_a_private_multiarch_image_with_run_under_emulation(world, base, do
     outputs = run_each_platform(world, docker, job, "uname -m; cat /built-on.txt")
     # The RUN step itself ran on each platform (qemu for arm64 and arm/v7) on that platform's base.
     assert outputs == {p: f"{UNAME[p]}\n{UNAME[p]}\nran on {GOARCH[p]}" for p in PLATFORMS}
+
+
+def test_from_an_image_of_another_private_repository(world, base, docker):
+    """The build pushes into docker-target and pulls its FROM image from docker-local: the pull
+    credential reads what its owner reads, the push credential writes the target only."""
+    admin = requests.Session()
+    admin.auth = ("admin", world.server.admin_password)
+    granted = admin.post(f"{world.server.url}/api/repositories/docker-target/grants/",
+                         json={"user": "dev", "permission": "write"})
+    assert granted.status_code == 201, granted.text
+    job = build(world, dockerfile=f"FROM {world.server.host}/docker-local/base:1\nCOPY hello.txt /\n",
+                files={"hello.txt": b"hello\n"}, image=f"elsewhere-{uuid.uuid4().hex[:6]}", tags=["1"],
+                platforms=["linux/amd64", "linux/arm64"], repository="docker-target")
+    assert job["repository"] == "docker-target"
+    assert_configs_match(world, job)
+    outputs = run_each_platform(world, docker, job, "uname -m; cat /arch.txt /hello.txt")
+    assert outputs == {p: f"{UNAME[p]}\n{GOARCH[p]}\nhello" for p in ("linux/amd64", "linux/arm64")}
 
 
 def test_another_architecture_fails_the_build_and_sets_no_tag(world, per_arch_bases):
