@@ -155,6 +155,7 @@ REGISTRY_GC_GRACE_SECONDS = env.int("REGISTRY_GC_GRACE_SECONDS", default=3600)
 REGISTRY_GC_UNTAGGED_AGE_SECONDS = env.int("REGISTRY_GC_UNTAGGED_AGE_SECONDS", default=7 * 24 * 3600)
 REGISTRY_GC_TOUCH_SECONDS = env.int("REGISTRY_GC_TOUCH_SECONDS", default=60)
 REGISTRY_GC_INTERVAL_SECONDS = env.float("REGISTRY_GC_INTERVAL_SECONDS", default=24 * 3600.0)
+REGISTRY_RETENTION_INTERVAL_SECONDS = env.float("REGISTRY_RETENTION_INTERVAL_SECONDS", default=24 * 3600.0)
 
 # Registry token auth (the Docker token flow). The ES256 signing key is made at first run in
 # $DATA_DIR (or REGISTRY_TOKEN_KEY_PATH); the realm defaults to <request host>/v2/token.
@@ -226,6 +227,7 @@ CELERY_BEAT_SCHEDULE = {
     "reconcile-promotions": {"task": "repos.reconcile_promotions", "schedule": PROMOTION_RECONCILE_SECONDS},
     "reconcile-builds": {"task": "builds.reconcile", "schedule": BUILD_RECONCILE_SECONDS},
     "garbage-collect": {"task": "repos.garbage_collect", "schedule": REGISTRY_GC_INTERVAL_SECONDS},
+    "apply-retention": {"task": "repos.apply_retention", "schedule": REGISTRY_RETENTION_INTERVAL_SECONDS},
 }
 
 REST_FRAMEWORK = {

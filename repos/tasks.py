@@ -22,3 +22,10 @@ def garbage_collect(dry_run: bool = False, trigger: str = "schedule") -> int | N
         return gc_run(dry_run=dry_run, trigger=trigger).pk
     except GcAlreadyRunning:
         return None
+
+
+@shared_task(name="repos.apply_retention")
+def apply_retention() -> int:
+    from repos.services.retention import retention_apply_all
+
+    return retention_apply_all()

@@ -1,7 +1,9 @@
 """Dashboard pages and the REST API. Image names hold slashes; `/-/` separates them from what follows."""
 from django.urls import include, path, re_path
 
-from repos.views import coverage, home, images, manifests, operations, repositories, search, stages
+from repos.views import (
+    coverage, home, images, manifests, operations, repositories, repository_storage, search, stages,
+)
 
 KEY = r"(?P<key>[a-z0-9]+(?:[._-][a-z0-9]+)*)"
 # A path component never is a lone "-", so "/-/" cannot be part of a name.
@@ -18,6 +20,8 @@ urlpatterns = [
     path("operations/", operations.operations, name="operations"),
     path("operations/gc/", operations.gc_start, name="gc-start"),
     re_path(rf"^repositories/{KEY}/$", repositories.repository_detail, name="repository"),
+    re_path(rf"^repositories/{KEY}/-/storage/$", repository_storage.repository_storage_page, name="repository-storage"),
+    re_path(rf"^repositories/{KEY}/-/retention/$", repository_storage.retention_run, name="retention-run"),
     re_path(rf"^repositories/{KEY}/-/settings/$", repositories.repository_settings, name="repository-settings"),
     re_path(rf"^repositories/{KEY}/-/delete/$", repositories.repository_delete, name="repository-delete"),
     re_path(rf"^repositories/{KEY}/{NAME}/-/tags/(?P<tag>[A-Za-z0-9_][A-Za-z0-9._-]{{0,127}})/$",

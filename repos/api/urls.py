@@ -2,7 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
-from repos.api import views
+from repos.api import operations, views
 from repos.api.repositories import RepositoryViewSet
 from repos.api.stages import StageGridView
 from repos.api.docs import RedocView, SwaggerView
@@ -13,7 +13,13 @@ router.register("images", views.ImageViewSet, basename="api-image")
 router.register("tags", views.TagViewSet, basename="api-tag")
 router.register("manifests", views.ManifestViewSet, basename="api-manifest")
 
+KEY = "<str:key>"
 urlpatterns = [
+    path(f"repositories/{KEY}/storage/", operations.RepositoryStorageView.as_view(), name="api-repository-storage"),
+    path(f"repositories/{KEY}/policy/", operations.RepositoryPolicyView.as_view(), name="api-repository-policy"),
+    path(f"repositories/{KEY}/retention/preview/", operations.RetentionPreviewView.as_view(),
+         name="api-retention-preview"),
+    path(f"repositories/{KEY}/retention/run/", operations.RetentionRunView.as_view(), name="api-retention-run"),
     path("coverage/", views.CoverageView.as_view(), name="api-coverage"),
     path("stages/", StageGridView.as_view(), name="api-stages"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

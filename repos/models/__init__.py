@@ -1,5 +1,5 @@
 from repos.models.content import Blob, Manifest, ManifestLayer, ManifestListEntry, RepositoryBlob
-from repos.models.operations import GcRun
+from repos.models.operations import GcRun, RepositoryPolicy, RetentionRun
 from repos.models.promotion import PromotedDigest, PromotionJob
 from repos.models.remote import RemoteBlobFetch, RemoteSettings, RemoteTagCheck, VirtualMember
 from repos.models.repository import Image, ImageManifest, Repository, Tag
@@ -19,6 +19,8 @@ __all__ = [
     "RemoteSettings",
     "RemoteTagCheck",
     "Repository",
+    "RepositoryPolicy",
+    "RetentionRun",
     "RepositoryBlob",
     "Tag",
     "UploadSession",

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet, Sum
+from django.db.models import QuerySet
 
-from repos.models import Blob, GcRun, Manifest, ManifestLayer, Repository, RepositoryBlob
+from repos.models import Blob, GcRun, Manifest, ManifestLayer, Repository
+from repos.services import quotas
 
 
 @dataclass(frozen=True)
@@ -29,11 +30,6 @@ class RepositoryStorage:
         return min(100, round(100 * self.held / self.quota))
 
 
-def repository_held_bytes(*, repository: Repository) -> int:
-    blob_ids = RepositoryBlob.objects.filter(repository=repository).values("blob_id")
-    return Blob.objects.filter(pk__in=blob_ids).aggregate(total=Sum("size"))["total"] or 0
-
-
 def _referenced_blob_ids(manifests: QuerySet[Manifest]) -> set[int]:
     ids = set(manifests.exclude(config_blob=None).values_list("config_blob_id", flat=True))
     ids |= set(ManifestLayer.objects.filter(manifest__in=manifests).values_list("blob_id", flat=True))
@@ -48,10 +44,10 @@ def repository_storage(*, repository: Repository) -> RepositoryStorage:
     sizes = {pk: size or 0 for pk, size in Blob.objects.filter(pk__in=referenced).values_list("pk", "size")}
     return RepositoryStorage(
         repository=repository,
-        held=repository_held_bytes(repository=repository),
+        held=quotas.repository_held_bytes(repository=repository),
         referenced=sum(sizes.values()),
         exclusive=sum(sizes[pk] for pk in exclusive),
-        quota=getattr(repository, "quota_bytes", None),
+        quota=quotas.repository_quota(repository=repository),
     )
 
 

@@ -17,9 +17,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from repos import errors
-from repos.models import Blob, Repository, RepositoryBlob, UploadSession
+from repos.models import Blob, Repository, UploadSession
 from repos.oci import digests
-from repos.services import blob_guard, hashers
+from repos.services import blob_guard, hashers, quotas
 from repos.storage import get_blob_store, get_upload_staging
 
 logger = logging.getLogger(__name__)
@@ -99,6 +99,11 @@ def upload_complete(
         if actual != digest:
             upload_cancel(session=session)
             raise errors.DigestInvalid(detail={"expected": digest, "actual": actual})
+        try:
+            quotas.quota_check(repository=session.repository, digest=digest, size=offset)
+        except errors.Denied:
+            upload_cancel(session=session)
+            raise
         blob = _commit_staged(repository=session.repository, staged_id=upload_id, digest=digest, size=offset)
     UploadSession.objects.filter(pk=session.pk).delete()
     return blob
@@ -129,7 +134,7 @@ def blob_mount(*, repository: Repository, digest: str, source: Repository) -> Bl
 
 
 def blob_link(*, repository: Repository, blob: Blob) -> None:
-    RepositoryBlob.objects.get_or_create(repository=repository, blob=blob)
+    quotas.blob_link_within_quota(repository=repository, blob=blob)
 
 
 def upload_location(session: UploadSession) -> str:
