@@ -1,4 +1,5 @@
-"""Run the whole stack in the foreground and keep it running: web server, Celery worker, Celery beat.
+"""Run the whole stack in the foreground and keep it running: the front proxy (config/front.py) and the
+web server behind it, the Celery worker and Celery beat.
 
 A process that dies is started again after a backoff (1 s, doubling to 30 s while it keeps dying
 within a minute of starting); the others keep serving. The worker is also watched for being alive
@@ -71,23 +72,22 @@ class WorkerWatch:
         self.reset()
 
     def reset(self) -> None:
-        self.nonce: str | None = None
-        self.ping_sent = 0.0
-        self.accepted_at_ping = -1
+        self.nonces: set[str] = set()  # pings sent and not answered yet
+        self.waiting_since = 0.0
+        self.accepted_then = -1
         self.last_ping = 0.0
 
-    def _send_ping(self, now: float, heartbeat: dict) -> None:
+    def _send_ping(self, now: float) -> None:
         from config.celery_app import app
 
+        self.last_ping = now
         nonce = uuid.uuid4().hex
         try:
             app.send_task("stack.ping", kwargs={"nonce": nonce})
         except Exception as exc:  # noqa: BLE001 - a broker outage is not the worker's fault
             log(f"could not send the worker ping ({type(exc).__name__}: {exc}); trying again later")
-            self.last_ping = now
             return
-        self.nonce, self.ping_sent, self.last_ping = nonce, now, now
-        self.accepted_at_ping = heartbeat.get("accepted", 0)
+        self.nonces.add(nonce)
 
     def stuck(self, service: Service, now: float) -> str | None:
         """A reason to restart the worker, or None."""
@@ -98,27 +98,38 @@ class WorkerWatch:
             return None  # still starting
         if time.time() - heartbeat["time"] > self.stall_after:
             return f"its heartbeat stopped {time.time() - heartbeat['time']:.0f} s ago"
-        if self.nonce is None:
-            if now - self.last_ping >= self.ping_every:
-                self._send_ping(now, heartbeat)
-            return None
         pong = read_json(pong_path(self.path))
-        if pong and pong.get("nonce") == self.nonce:
-            self.nonce = None
+        if pong and pong.get("nonce") in self.nonces:
+            self.nonces.clear()
+        accepted = heartbeat.get("accepted", 0)
+        if not self.nonces:
+            if now - self.last_ping >= self.ping_every:
+                self.waiting_since, self.accepted_then = now, accepted
+                self._send_ping(now)
             return None
-        if now - self.ping_sent < self.stall_after:
+        if heartbeat.get("active", 0) >= heartbeat.get("concurrency", 1) or accepted > self.accepted_then:
+            # Every slot on a job, or jobs still flow: the ping is only queued behind them.
+            self.waiting_since, self.accepted_then = now, accepted
             return None
-        busy = heartbeat.get("active", 0) >= heartbeat.get("concurrency", 1)
-        progressed = heartbeat.get("accepted", 0) > self.accepted_at_ping
-        if busy or progressed:  # every slot on a job, or jobs still flow: the ping is just queued
-            self.ping_sent, self.accepted_at_ping = now, heartbeat.get("accepted", 0)
-            return None
-        return f"a ping waited {now - self.ping_sent:.0f} s with a free slot and no job taken"
+        if now - self.last_ping >= self.ping_every:
+            self._send_ping(now)  # in case a ping was lost with the broker (Redis restarted without persistence)
+        if now - self.waiting_since >= self.stall_after:
+            return f"a ping waited {now - self.waiting_since:.0f} s with a free slot and no job taken"
+        return None
 
 
 def _services(data_dir: Path) -> list[Service]:
+    gunicorn = [str(BIN / "gunicorn"), "-c", "config/gunicorn.conf.py", "config.wsgi:application"]
+    if os.environ.get("FRONT", "1") == "0":  # gunicorn faces the clients itself (e.g. behind nginx)
+        web = [Service("web", gunicorn)]
+    else:  # the asyncio front faces the clients; gunicorn listens on a private unix socket
+        socket = f"unix:{data_dir / 'run' / 'web.sock'}"
+        web = [
+            Service("front", [sys.executable, "-m", "config.front"], env={"FRONT_UPSTREAM": socket}),
+            Service("web", gunicorn, env={"WEB_BIND": socket, "WEB_BEHIND_FRONT": "1"}),
+        ]
     return [
-        Service("web", [str(BIN / "gunicorn"), "-c", "config/gunicorn.conf.py", "config.wsgi:application"]),
+        *web,
         Service("worker", [
             str(BIN / "celery"), "-A", "config", "worker", "--loglevel", "INFO",
             "--concurrency", os.environ.get("WORKER_CONCURRENCY", "2"), "--hostname", "worker@%h",

@@ -162,7 +162,8 @@ def build_enqueue(*, job_id: int) -> None:
     from builds.tasks import run_build
 
     options = {"queue": settings.BUILD_QUEUE} if settings.BUILD_QUEUE else {}
-    run_build.apply_async_on_commit(kwargs={"build_id": job_id}, **options)
+    # robust: a broker that is down is logged, not raised; the reconciler sends the queued build again.
+    transaction.on_commit(lambda: run_build.apply_async(kwargs={"build_id": job_id}, **options), robust=True)
 
 
 def build_can_cancel(user, job: BuildJob) -> bool:

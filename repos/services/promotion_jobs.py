@@ -180,6 +180,8 @@ def promotion_job_wait(*, job: PromotionJob, timeout: float, interval: float = 0
 
 
 def _send(job_id: int) -> None:
+    """Tell a worker once the row is committed. A broker that is down is logged, not raised: the job is
+    queued in the database, and the reconciler sends it again once the broker is back."""
     from repos.tasks_promotion import run_promotion
 
-    run_promotion.delay_on_commit(job_id=job_id)
+    transaction.on_commit(lambda: run_promotion.delay(job_id=job_id), robust=True)

@@ -106,7 +106,8 @@ class Stack:
     def wait_ready(self, timeout: float = 120.0) -> dict[str, list[int]]:
         def ready():
             roles = self.roles()
-            pool_ok = self.env.get("WORKER_POOL", "threads") != "prefork" or roles["pool"]
+            slots = int(self.env.get("WORKER_CONCURRENCY", "2"))
+            pool_ok = self.env.get("WORKER_POOL", "threads") != "prefork" or len(roles["pool"]) >= slots
             return (self.web_up() and roles["web-worker"] and roles["beat"] and pool_ok
                     and self.worker_ready() and roles)
         return self.wait_for(ready, "the whole stack to be up", timeout)
