@@ -410,7 +410,9 @@ async def serve(*, host: str, port: int, upstream: str, spool_dir: Path, limits:
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     _raise_file_limit()
-    data_dir = Path(os.environ.get("DATA_DIR", "var")).resolve()
+    from config import paths
+
+    data_dir = paths.data_dir()
     asyncio.run(serve(
         host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "8000")),
         upstream=os.environ.get("FRONT_UPSTREAM", f"unix:{data_dir / 'run' / 'web.sock'}"),
