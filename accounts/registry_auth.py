@@ -24,6 +24,7 @@ from accounts.permissions import effective_permissions, readable_repositories as
 from accounts.registry_scopes import access_by_repository, actions_for_permissions, repository_key_of
 from accounts.services.credentials import authenticate_secret, authenticate_token, parse_basic
 from accounts.services.tokens import looks_like_token
+from config.public_url import public_url
 from repos import errors
 from repos.models import Repository
 
@@ -44,7 +45,7 @@ class Caller:
 
 
 def realm(request) -> str:
-    return settings.REGISTRY_TOKEN_REALM or request.build_absolute_uri("/v2/token")
+    return settings.REGISTRY_TOKEN_REALM or public_url(request, "/v2/token")
 
 
 def challenge(request, *, scope: str = "", error: str = "", message: str = "authentication required",

@@ -3,7 +3,10 @@
 Defaults give a self-contained dev stack under $DATA_DIR: SQLite, filesystem blobs and a
 filesystem Celery broker. DATABASE_URL, REDIS_URL and S3_* switch to PostgreSQL, Redis and S3.
 """
+from urllib.parse import urlsplit
+
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 from config.paths import PROJECT_ROOT, data_dir, sqlite_path
 from config.secrets import load_or_create_secret_key
@@ -17,8 +20,31 @@ DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 SECRET_KEY = env.str("SECRET_KEY", default="") or load_or_create_secret_key(DATA_DIR)
 DEBUG = env.bool("DEBUG", default=False)
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["*"])
+
+# The address users reach the server at (`https://registry.example.com`): token realm, password-reset
+# links and pull commands use it. Requests for any other Host than ALLOWED_HOSTS (whose default suits
+# `make run` on this machine) and PUBLIC_URL's host are refused (400). See docs/operations.md.
+PUBLIC_URL = env.str("PUBLIC_URL", default="").strip().rstrip("/")
+if PUBLIC_URL and urlsplit(PUBLIC_URL).scheme not in ("http", "https"):
+    raise ImproperlyConfigured("PUBLIC_URL must be an http:// or https:// URL, e.g. https://registry.example.com")
+_LOCAL_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
+_served_host = env.str("HOST", default="")
+if _served_host and _served_host not in ("0.0.0.0", "::"):
+    _LOCAL_HOSTS.append(f"[{_served_host}]" if ":" in _served_host else _served_host)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=_LOCAL_HOSTS)
+if PUBLIC_URL and urlsplit(PUBLIC_URL).hostname not in ALLOWED_HOSTS:
+    ALLOWED_HOSTS.append(urlsplit(PUBLIC_URL).hostname)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+if PUBLIC_URL:
+    CSRF_TRUSTED_ORIGINS.append(PUBLIC_URL)
+
+# HTTPS deployments: secure cookies, HSTS, and the scheme from a TLS-terminating proxy. Off by default so
+# the plain-HTTP dev stack (`make run`) keeps working.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
+SECURE_HSTS_SECONDS = env.int("HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("HSTS_INCLUDE_SUBDOMAINS", default=False)
+if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -63,6 +89,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "config.public_url.context",
             ],
         },
     },
@@ -158,7 +185,8 @@ REGISTRY_GC_INTERVAL_SECONDS = env.float("REGISTRY_GC_INTERVAL_SECONDS", default
 REGISTRY_RETENTION_INTERVAL_SECONDS = env.float("REGISTRY_RETENTION_INTERVAL_SECONDS", default=24 * 3600.0)
 
 # Registry token auth (the Docker token flow). The ES256 signing key is made at first run in
-# $DATA_DIR (or REGISTRY_TOKEN_KEY_PATH); the realm defaults to <request host>/v2/token.
+# $DATA_DIR (or REGISTRY_TOKEN_KEY_PATH); the realm defaults to PUBLIC_URL (else the checked request host)
+# + /v2/token.
 REGISTRY_TOKEN_SERVICE = env.str("REGISTRY_TOKEN_SERVICE", default="multiarch-registry")
 REGISTRY_TOKEN_ISSUER = env.str("REGISTRY_TOKEN_ISSUER", default="multiarch-registry-token-issuer")
 REGISTRY_TOKEN_REALM = env.str("REGISTRY_TOKEN_REALM", default="")

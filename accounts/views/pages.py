@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import PasswordResetView
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -18,6 +19,7 @@ from accounts.models import AuditEvent
 from accounts.permissions import is_site_admin
 from accounts.selectors import audit_events, tokens_visible_to
 from accounts.services import tokens as token_services
+from config.public_url import public_base_url
 
 
 @login_required
@@ -66,3 +68,13 @@ def audit_log(request):
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     context = {"page": page, "action": action, "actions": AuditEvent.Action.choices}
     return render(request, "accounts/audit.html", context)
+
+
+class PublicPasswordResetView(PasswordResetView):
+    """The reset link in the e-mail points at PUBLIC_URL (else the checked request host), never at
+    whatever Host header the requester sent."""
+
+    def form_valid(self, form):
+        scheme, _, domain = public_base_url(self.request).partition("://")
+        self.extra_email_context = {**(self.extra_email_context or {}), "protocol": scheme, "domain": domain}
+        return super().form_valid(form)

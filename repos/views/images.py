@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from repos.selectors_dashboard.images import image_tags, tag_rows
 from repos.views.common import image_or_404, paginate, render_with_partial
+from config.public_url import public_host
 
 
 def image_detail(request, key: str, name: str):
@@ -15,6 +16,6 @@ def image_detail(request, key: str, name: str):
         "query": query,
         "page": page,
         "rows": tag_rows(list(page.object_list)),
-        "host": request.get_host(),
+        "host": public_host(request),
     }
     return render_with_partial(request, "repos/image.html", "partials/_tags_table.html", context)

@@ -9,6 +9,7 @@ from repos.selectors_dashboard import manifests as selectors
 from repos.selectors_dashboard.platforms import is_attestation, platforms_of
 from repos.selectors_dashboard.provenance import tag_provenance
 from repos.views.common import image_or_404, paginate
+from config.public_url import public_host
 
 CHILDREN_PER_PAGE = 100
 LAYER_ROWS_PER_PAGE = 200
@@ -38,7 +39,7 @@ def _render_manifest(request, *, image, manifest, tag):
         "tag": tag,
         "membership": selectors.membership(image=image, manifest=manifest),
         "provenance": tag_provenance(tag) if tag is not None else None,
-        "host": request.get_host(),
+        "host": public_host(request),
     }
     if manifest.is_index:
         return _render_index(request, context)

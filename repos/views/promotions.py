@@ -22,6 +22,7 @@ from repos.services.promotion import promotion_plan
 from repos.services.promotion_jobs import promotion_job_create
 from repos.services.promotion_pins import plan_pin, plan_unpin
 from repos.views.common import paginate
+from config.public_url import public_host
 
 
 @login_required
@@ -91,7 +92,7 @@ def promotion_detail(request, pk: int):
         raise Http404("No such promotion")
     return render(request, "promotions/detail.html", {
         "job": job, "linked": promotion_linked_content(job=job), "result": job.result or {},
-        "resulting_tags": promotion_resulting_tags(job=job), "host": request.get_host(),
+        "resulting_tags": promotion_resulting_tags(job=job), "host": public_host(request),
         "refresh": job.status in (PromotionJob.Status.QUEUED, PromotionJob.Status.RUNNING),
     })
 

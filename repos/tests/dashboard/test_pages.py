@@ -43,9 +43,10 @@ def test_image_page_groups_derived_tags_under_index_tag(admin_client, pushed):
     assert "multi-arch" in page
 
 
-def test_manifest_list_page_shows_platforms_attestation_referrers_and_pull_commands(admin_client, pushed):
+def test_manifest_list_page_shows_platforms_attestation_referrers_and_pull_commands(admin_client, pushed, settings):
     content = pushed.content
-    page = html(admin_client.get(f"{pushed.base}/-/tags/1.0/", HTTP_HOST="registry.example:5000"))
+    settings.PUBLIC_URL = "http://registry.example:5000"  # pull commands name the public address
+    page = html(admin_client.get(f"{pushed.base}/-/tags/1.0/"))
     platforms_table = page.split("<h2>Platform images</h2>")[1].split("<h2>Attestations</h2>")[0]
     for platform, (_, digest) in content.children.items():
         assert platform in platforms_table
