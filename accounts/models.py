@@ -73,6 +73,9 @@ class ApiToken(models.Model):
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used = models.DateTimeField(null=True, blank=True)
+    # Tokens a build minted for its own push are the user's too, but not theirs to manage: kept out of their list.
+    purpose = models.CharField(max_length=8, choices=[("user", "created by the user"), ("build", "minted by a build")],
+                               default="user")
 
     class Meta:
         ordering = ["-created", "-id"]

@@ -46,7 +46,7 @@ def build_credential_issue(*, job: BuildJob) -> RegistryCredential | None:
         raise BuildError(f"user {user.get_username()} is disabled")
     token, secret = token_create(
         creator=user, name=_token_name(job), permissions=[WRITE], repositories=[job.repository],
-        expires_at=timezone.now() + timedelta(seconds=job.time_limit) + MARGIN,
+        expires_at=timezone.now() + timedelta(seconds=job.time_limit) + MARGIN, purpose="build",
     )
     return RegistryCredential(username=user.get_username(), secret=secret, token=token)
 

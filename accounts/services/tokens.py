@@ -29,7 +29,7 @@ def _hash(secret: str) -> str:
 
 
 def token_create(*, creator, name: str, permissions: list[str], repositories: list[Repository],
-                 expires_at: datetime, request=None) -> tuple[ApiToken, str]:
+                 expires_at: datetime, request=None, purpose: str = "user") -> tuple[ApiToken, str]:
     """A new token and its secret (the only time the secret exists outside the caller's hands)."""
     if acting_token(creator) is not None:
         raise errors.Forbidden("an API token cannot create tokens; sign in with your password")
@@ -58,7 +58,7 @@ def token_create(*, creator, name: str, permissions: list[str], repositories: li
     with transaction.atomic():
         token = ApiToken.objects.create(
             user=creator, name=name, prefix=prefix, secret_hash=_hash(secret),
-            permissions=sorted(wanted), expires_at=expires_at,
+            permissions=sorted(wanted), expires_at=expires_at, purpose=purpose,
         )
         token.repositories.set(repositories)
         audit_record(action=AuditEvent.Action.TOKEN_CREATED, actor=creator, request=request,

@@ -40,8 +40,13 @@ def tokens(request):
             form.add_error(None, exc.message)
         else:
             form = TokenForm(user=request.user)
-    mine = tokens_visible_to(request.user).filter(user=request.user)
-    response = render(request, "accounts/tokens.html", {"form": form, "tokens": mine, "new_secret": new_secret})
+    own = tokens_visible_to(request.user).filter(user=request.user)
+    context = {
+        "form": form, "tokens": own.filter(purpose="user"), "new_secret": new_secret,
+        "build_tokens_active": own.filter(purpose="build", revoked_at__isnull=True,
+                                          expires_at__gt=timezone.now()).count(),
+    }
+    response = render(request, "accounts/tokens.html", context)
     response.headers["Cache-Control"] = "no-store"  # the page may show a secret once
     return response
 

@@ -10,6 +10,9 @@ class Blob(models.Model):
     # The size of the bytes received; null for a foreign layer's row whose bytes never came (a size a
     # manifest merely declares is kept on its ManifestLayer, never here).
     size = models.BigIntegerField(null=True)
+    # A layer's size once decompressed, read from its bytes when first shown (gzip trailer, or the size of
+    # a plain tar); -1 when the bytes cannot tell (zstd, remote storage, bytes absent), null until looked at.
+    uncompressed_size = models.BigIntegerField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     # Last time a push, mount, HEAD or promotion was about to rely on this blob: garbage collection
     # leaves blobs touched within its grace window alone (see repos/services/gc).

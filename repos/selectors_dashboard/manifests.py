@@ -187,3 +187,4 @@ def layer_rows(*, manifest: Manifest, shared_blobs: dict[int, list[str]]) -> lis
     for layer in pending:
         rows.append(LayerRow(layer.position, layer, layer.created_by, False, shared_blobs.get(layer.blob_id, [])))
     return rows
+

@@ -73,6 +73,25 @@ def nav_section(context) -> str:
 
 
 @register.filter
+def as_fields(detail) -> list[tuple[str, str]]:
+    """A JSON detail (audit events, ...) as readable (label, value) pairs: lists joined, nested dicts flattened."""
+    if not isinstance(detail, dict):
+        return [("value", str(detail))] if detail not in (None, "", [], {}) else []
+    pairs = []
+    for key, value in detail.items():
+        label = str(key).replace("_", " ")
+        if isinstance(value, dict):
+            pairs.extend((f"{label} {inner}", text) for inner, text in as_fields(value))
+        elif isinstance(value, (list, tuple)):
+            pairs.append((label, ", ".join(str(v) for v in value) or "none"))
+        elif isinstance(value, bool):
+            pairs.append((label, "yes" if value else "no"))
+        else:
+            pairs.append((label, "—" if value in (None, "") else str(value)))
+    return pairs
+
+
+@register.filter
 def short_digest(digest: str | None) -> str:
     """'sha256:0123456789ab…' -> '0123456789ab' (12 hex characters, like docker)."""
     if not digest:
@@ -123,3 +142,9 @@ def pull_command(host: str, key: str, name: str, reference: str) -> str:
     """`docker pull HOST/key/name:tag`, or `@digest` when the reference is a digest."""
     separator = "@" if ":" in reference else ":"
     return f"docker pull {host}/{key}/{name}{separator}{reference}"
+
+
+@register.simple_tag
+def platform_pull_command(host: str, key: str, name: str, reference: str, platform: str) -> str:
+    """`docker pull --platform linux/arm64 HOST/key/name:tag`: one platform of an index, by its tag or digest."""
+    return pull_command(host, key, name, reference).replace("docker pull ", f"docker pull --platform {platform} ", 1)

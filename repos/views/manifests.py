@@ -8,6 +8,7 @@ from repos.oci import digests
 from repos.selectors_dashboard import manifests as selectors
 from repos.selectors_dashboard.platforms import is_attestation, platforms_of
 from repos.selectors_dashboard.provenance import tag_provenance
+from repos.services.layer_sizes import manifests_uncompressed_size
 from repos.views.common import image_or_404, paginate
 from config.public_url import public_host
 
@@ -52,9 +53,10 @@ def _render_index(request, context):
     children = list(page.object_list)
     child_ids = [entry.manifest_id for entry in children]
     tags = selectors.tags_pointing_at(image=image, manifest_ids=[index.id, *child_ids])
+    uncompressed = manifests_uncompressed_size(manifest_ids=child_ids)
     context.update(
         page=page,
-        children=[(entry, tags.get(entry.manifest_id, [])) for entry in children],
+        children=[(entry, tags.get(entry.manifest_id, []), uncompressed.get(entry.manifest_id)) for entry in children],
         index_tags=tags.get(index.id, []),
         attestations=selectors.index_attestations(index=index),
         referrers=selectors.referrers(image=image, digests=[index.digest, *(e.manifest.digest for e in children)]),

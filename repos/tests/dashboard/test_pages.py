@@ -50,7 +50,10 @@ def test_manifest_list_page_shows_platforms_attestation_referrers_and_pull_comma
     platforms_table = page.split("<h2>Platform images</h2>")[1].split("<h2>Attestations</h2>")[0]
     for platform, (_, digest) in content.children.items():
         assert platform in platforms_table
-        assert f"docker pull registry.example:5000/docker-local/team/app@{digest}" in platforms_table
+        assert f"docker pull --platform {platform} registry.example:5000/docker-local/team/app:1.0" in platforms_table
+    # compressed and uncompressed sizes (the uncompressed one read from the gzip layers' trailers)
+    assert re.search(r'data-label="Compressed" class="num">\d', platforms_table)
+    assert re.search(r'data-label="Uncompressed" class="num">\d', platforms_table)
     assert content.attestation[1] not in platforms_table
     attestations = page.split("<h2>Attestations</h2>")[1].split("referrers</h2>")[0]
     assert content.attestation[1][7:19] in attestations
@@ -58,9 +61,10 @@ def test_manifest_list_page_shows_platforms_attestation_referrers_and_pull_comma
     assert SIGNATURE_TYPE in page
     assert "docker pull registry.example:5000/docker-local/team/app:1.0" in page
     assert f"docker pull registry.example:5000/docker-local/team/app@{content.index_digest}" in page
-    # the same page by digest
-    by_digest = html(admin_client.get(f"{pushed.base}/-/manifests/{content.index_digest}/"))
+    # the same page by digest: the per-platform pull commands name the index by digest
+    by_digest = html(admin_client.get(f"{pushed.base}/-/manifests/{content.index_digest}/", HTTP_HOST="r.example"))
     assert "Platform images" in by_digest
+    assert f"docker pull --platform linux/arm64 r.example/docker-local/team/app@{content.index_digest}" in by_digest
 
 
 def test_platform_page_shows_config_layers_history_and_shared_layers(admin_client, pushed):
