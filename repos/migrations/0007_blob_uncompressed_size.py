@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('repos', '0005_repository_kinds'),
+        ('repos', '0006_gc'),
     ]
 
     operations = [
