@@ -206,16 +206,17 @@ def _fetch_request(repository: Repository, image_name: str, digest: str) -> Fetc
     remote = remote_settings(repository)
     return FetchRequest(repository=repository, client=_client(repository, remote),
                         upstream_name=upstream_name(remote, image_name), digest=digest,
-                        declared_size=_declared_size(repository, digest))
+                        declared_size=_declared_size(repository, image_name, digest))
 
 
-def _declared_size(repository: Repository, digest: str) -> int | None:
-    """The size a manifest cached in this repository gives the blob (layers and configs)."""
-    layer = ManifestLayer.objects.filter(blob__digest=digest, manifest__memberships__image__repository=repository
+def _declared_size(repository: Repository, image_name: str, digest: str) -> int | None:
+    """The size a manifest cached for this image gives the blob (layers and configs)."""
+    held = {"memberships__image__repository": repository, "memberships__image__name": image_name}
+    layer = ManifestLayer.objects.filter(blob__digest=digest, **{f"manifest__{k}": v for k, v in held.items()}
                                          ).values_list("size", flat=True).first()
     if layer is not None:
         return layer
-    config = Manifest.objects.filter(config_blob__digest=digest, memberships__image__repository=repository).first()
+    config = Manifest.objects.filter(config_blob__digest=digest, **held).first()
     if config is not None:
         try:
             return parse_manifest(bytes(config.raw), config.media_type).config.size

@@ -11,10 +11,12 @@ does not break the virtual's other members.
 from __future__ import annotations
 
 from repos import errors, selectors
-from repos.models import Blob, Manifest, Repository
+from repos.models import Blob, Manifest, Repository, RepositoryBlob
+from repos.oci.manifests import ImageIndex, ManifestError, parse_manifest
 from repos.selectors_virtual import virtual_members
 from repos.services import remote as remote_services
 from repos.services.remote_blobs import BlobStream
+from repos.services.uploads import blob_link
 
 _MISSES = (errors.ManifestUnknown, errors.NameUnknown, errors.BlobUnknown, errors.UpstreamUnavailable)
 
@@ -103,3 +105,27 @@ def push_target(*, repository: Repository) -> Repository:
                 detail={"repository": repository.key, "kind": "virtual"})
         return target
     return repository
+
+
+def deployment_link_blobs(*, virtual: Repository, target: Repository, raw: bytes, content_type: str) -> int:
+    """A manifest pushed through a virtual may reference blobs the client found through the virtual
+    (docker HEADs each layer and skips those that exist, e.g. the base image's layers a build pulled
+    through a remote member). Those a member holds are linked into the target, as a mount would;
+    anything else is left to the usual MANIFEST_BLOB_UNKNOWN. Returns how many were linked."""
+    try:
+        parsed = parse_manifest(raw, content_type)
+    except ManifestError:
+        return 0
+    if isinstance(parsed, ImageIndex):
+        return 0
+    wanted = {d.digest for d in (parsed.config, *parsed.layers)}
+    present = set(RepositoryBlob.objects.filter(repository=target, blob__digest__in=wanted)
+                  .values_list("blob__digest", flat=True))
+    members = [m for m in virtual_members(repository=virtual) if m.pk != target.pk]
+    linked = 0
+    for digest in sorted(wanted - present):
+        held = RepositoryBlob.objects.filter(repository__in=members, blob__digest=digest).select_related("blob").first()
+        if held is not None:
+            blob_link(repository=target, blob=held.blob)
+            linked += 1
+    return linked

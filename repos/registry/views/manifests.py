@@ -60,6 +60,9 @@ class ManifestView(RegistryView):
         access.require(request, addressed, access.PULL, access.PUSH)
         raw = _read_manifest_body(request)
         repository = access.push_target(request, addressed)
+        if repository.pk != addressed.pk:
+            resolution.deployment_link_blobs(virtual=addressed, target=repository, raw=raw,
+                                             content_type=request.headers.get("Content-Type", ""))
         manifest = manifest_services.manifest_put(
             repository=repository,
             image_name=image_name,

@@ -265,3 +265,25 @@ def test_another_instance_as_upstream_with_token_auth(server, tmp_path):
     assert "peer" not in log or True  # the upstream saw ordinary token-authenticated pulls
     _, digest, _ = registry_manifest(server, "peer/docker-local/team/app", "3.0")
     assert digest == content.digest
+
+
+def test_bring_it_in_from_the_remote_then_promote_it(server, upstream, tmp_path):
+    """Only the index and manifests are cached by the first look; the promotion's worker fetches the
+    layers before it copies the rows into the local, so the promoted image pulls in full."""
+    require_tool("skopeo")
+    content = multiarch("promote-from-remote")
+    push(requests.Session(), upstream.url, "team/app", "4.0", content)
+    create_remote(server, "hub-promo", upstream.url)
+    assert registry_manifest(server, "hub-promo/team/app", "4.0")[1] == content.digest
+    worker = server.start_worker()
+    try:
+        response = admin_session(server).post(f"{server.url}/api/docker/hub-promo/v2/promote", json={
+            "targetRepo": "docker-target", "dockerRepository": "team/app", "tag": "4.0", "copy": True})
+        assert response.status_code == 200, response.text
+        # Promoting into a remote is refused, with the reason.
+        refused = admin_session(server).post(f"{server.url}/api/docker/docker-target/v2/promote", json={
+            "targetRepo": "hub-promo", "dockerRepository": "team/app", "tag": "4.0", "copy": True})
+        assert refused.status_code in (400, 403, 409) and "promote into a local" in refused.text, refused.text
+    finally:
+        server.stop_worker(worker)
+    assert skopeo_copy_all(server, "docker-target/team/app:4.0", tmp_path / "layout") == content.digest
