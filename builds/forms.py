@@ -4,7 +4,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 
-from builds.builders import BUILDER_NAMES
+from builds.builders import AUTO_ORDER
 from builds.errors import BuildInvalid
 from builds.policy import build_arg_items_parse
 from builds.services.jobs import BuildRequest
@@ -31,7 +31,7 @@ class BuildForm(forms.Form):
     repository = forms.ChoiceField()
     image = forms.CharField(max_length=255, widget=forms.TextInput(attrs={"placeholder": "multiarch-image"}))
     tags = forms.CharField(initial="latest", max_length=2000, help_text="Separated by spaces or commas.")
-    builder = forms.ChoiceField(required=False, choices=[("", "worker's choice"), *[(b, b) for b in BUILDER_NAMES]])
+    builder = forms.ChoiceField(required=False, choices=[("", "worker's default (buildah where installed)"), *[(b, b) for b in AUTO_ORDER]])
 
     def __init__(self, *args, repositories=(), **kwargs):
         super().__init__(*args, **kwargs)
