@@ -143,7 +143,12 @@ STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 
 # Blob storage: filesystem by default, S3 when S3_BUCKET is set.
-UPLOAD_STAGING_ROOT = str(DATA_DIR / "uploads")
+# Uploads in progress: with S3 blob storage they stage in the bucket (multipart upload, state in the
+# database) so any web node continues any upload; otherwise in UPLOAD_STAGING_ROOT, which several web
+# nodes must share (NFS or similar). UPLOAD_STAGING=filesystem keeps S3 deployments on the directory.
+UPLOAD_STAGING_ROOT = env.str("UPLOAD_STAGING_ROOT", default=str(DATA_DIR / "uploads"))
+UPLOAD_STAGING = env.str("UPLOAD_STAGING", default="auto")
+UPLOAD_PART_SIZE = env.int("UPLOAD_PART_SIZE", default=8 * 1024 * 1024)  # S3 multipart part size, >= 5 MiB
 if env.str("S3_BUCKET", default=""):
     BLOB_STORAGE = {
         "BACKEND": "s3",

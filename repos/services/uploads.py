@@ -19,8 +19,8 @@ from django.utils import timezone
 from repos import errors
 from repos.models import Blob, Repository, UploadSession
 from repos.oci import digests
-from repos.services import blob_guard, hashers, quotas
-from repos.storage import get_blob_store, get_upload_staging
+from repos.services import blob_guard, hashers, quotas, uploads_bucket
+from repos.storage import get_blob_store, get_bucket_staging, get_upload_staging
 
 logger = logging.getLogger(__name__)
 
@@ -32,11 +32,20 @@ def upload_start(*, repository: Repository, image_name: str) -> UploadSession:
             "too many uploads in progress in this repository", detail={"limit": limit}, headers={"Retry-After": "60"}
         )
     session = UploadSession.objects.create(repository=repository, image_name=image_name)
-    get_upload_staging().create(session.id.hex)
+    if get_bucket_staging() is not None:
+        uploads_bucket.start(session)
+    else:
+        get_upload_staging().create(session.id.hex)
     return session
 
 
+def _in_bucket(session: UploadSession) -> bool:
+    return session.staging == UploadSession.Staging.BUCKET
+
+
 def upload_offset(*, session: UploadSession) -> int:
+    if _in_bucket(session):
+        return uploads_bucket.offset(session)
     try:
         return get_upload_staging().size(session.id.hex)
     except FileNotFoundError:
@@ -47,6 +56,9 @@ def upload_append(
     *, session: UploadSession, stream: BinaryIO, length: int | None, range_start: int | None = None
 ) -> int:
     """Append a chunk; returns the new offset. `range_start` comes from Content-Range."""
+    if _in_bucket(session):
+        return uploads_bucket.append(session=session, stream=stream, length=length, range_start=range_start,
+                                     progress_headers=lambda offset: _progress_headers(session, offset))
     upload_id = session.id.hex
     staging = get_upload_staging()
     with _exclusive(session):
@@ -80,6 +92,10 @@ def upload_complete(
     if not digests.is_valid_digest(digest):
         upload_cancel(session=session)
         raise errors.DigestInvalid("invalid digest", detail={"digest": digest})
+    if _in_bucket(session):
+        return uploads_bucket.complete(session=session, digest=digest, stream=stream, length=length,
+                                       range_start=range_start,
+                                       progress_headers=lambda offset: _progress_headers(session, offset))
     upload_id = session.id.hex
     staging = get_upload_staging()
     with _exclusive(session):
@@ -110,6 +126,9 @@ def upload_complete(
 
 
 def upload_cancel(*, session: UploadSession) -> None:
+    if _in_bucket(session):
+        uploads_bucket.cancel(session=session)
+        return
     staging = get_upload_staging()
     hashers.forget(session.id.hex, staging=staging)
     staging.remove(session.id.hex)
@@ -149,8 +168,9 @@ def uploads_expire_stale(*, older_than_seconds: float) -> int:
     """
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     staging = get_upload_staging()
-    expired = 0
-    for session in UploadSession.objects.filter(updated__lt=cutoff).select_related("repository").iterator():
+    expired = uploads_bucket.expire_stale(cutoff=cutoff)
+    local = UploadSession.objects.filter(updated__lt=cutoff, staging=UploadSession.Staging.LOCAL)
+    for session in local.select_related("repository").iterator():
         try:
             with _exclusive(session):
                 if _written_since(staging, session.id.hex, cutoff.timestamp()):

@@ -16,6 +16,7 @@ __all__ = [
     "UploadStaging",
     "build_blob_store",
     "get_blob_store",
+    "get_bucket_staging",
     "get_upload_staging",
     "reset_storage_cache",
 ]
@@ -64,3 +65,17 @@ def reset_storage_cache() -> None:
     """Forget the cached instances (for tests / settings overrides)."""
     get_blob_store.cache_clear()
     get_upload_staging.cache_clear()
+    get_bucket_staging.cache_clear()
+
+
+@functools.lru_cache(maxsize=None)
+def get_bucket_staging():
+    """Upload staging in the S3 bucket, or None when uploads stage on the filesystem."""
+    from django.conf import settings
+
+    store = get_blob_store()
+    if getattr(settings, "UPLOAD_STAGING", "auto") == "filesystem" or not hasattr(store, "bucket"):
+        return None
+    from .s3_staging import BucketUploadStaging
+
+    return BucketUploadStaging(store, part_size=settings.UPLOAD_PART_SIZE)
