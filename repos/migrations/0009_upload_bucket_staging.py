@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('repos', '0007_repository_policy'),
+        ('repos', '0008_blob_uncompressed_size'),
     ]
 
     operations = [
