@@ -8,6 +8,7 @@ from __future__ import annotations
 from rest_framework import authentication, exceptions
 
 from accounts.services.credentials import authenticate_secret, authenticate_token, parse_basic
+from accounts.services.login_throttle import LoginThrottled
 
 INVALID = "Invalid credentials."
 
@@ -33,7 +34,11 @@ class BasicCredentialsAuthentication(authentication.BaseAuthentication):
         if header.partition(" ")[0].lower() != "basic":
             return None
         parsed = parse_basic(header)
-        user = parsed and authenticate_secret(request._request, username=parsed[0], secret=parsed[1], channel="api")
+        try:
+            user = parsed and authenticate_secret(request._request, username=parsed[0], secret=parsed[1],
+                                                  channel="api")
+        except LoginThrottled as exc:
+            raise exceptions.Throttled(wait=exc.retry_after, detail="Too many failed logins.") from None
         if not user:
             raise exceptions.AuthenticationFailed(INVALID)
         return user, getattr(user, "acting_token", None)

@@ -23,6 +23,7 @@ from accounts import registry_tokens
 from accounts.permissions import effective_permissions, readable_repositories as readable_for_user
 from accounts.registry_scopes import access_by_repository, actions_for_permissions, repository_key_of
 from accounts.services.credentials import authenticate_secret, authenticate_token, parse_basic
+from accounts.services.login_throttle import LoginThrottled
 from accounts.services.tokens import looks_like_token
 from config.public_url import public_url
 from repos import errors
@@ -76,7 +77,11 @@ def _identify(request) -> Caller:
         value = value.strip()
         if scheme.lower() == "basic":
             parsed = parse_basic(header)
-            user = parsed and authenticate_secret(request, username=parsed[0], secret=parsed[1], channel="registry")
+            try:
+                user = parsed and authenticate_secret(request, username=parsed[0], secret=parsed[1],
+                                                      channel="registry")
+            except LoginThrottled as exc:
+                raise errors.TooManyRequests(str(exc), headers={"Retry-After": str(exc.retry_after)}) from None
             if not user:
                 raise challenge(request, message="invalid credentials")
             return Caller(user=user, via="api_token" if getattr(user, "acting_token", None) else "basic")

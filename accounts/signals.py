@@ -1,4 +1,4 @@
-"""Browser and password logins reach the audit log through Django's auth signals."""
+"""Browser and password logins reach the audit log (and failures the login throttle) through Django's auth signals."""
 from __future__ import annotations
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
@@ -6,6 +6,7 @@ from django.dispatch import receiver
 
 from accounts.models import AuditEvent
 from accounts.services.audit import audit_record
+from accounts.services.login_throttle import login_failure_record
 
 
 @receiver(user_logged_in, dispatch_uid="accounts-audit-login")
@@ -23,5 +24,6 @@ def _logged_out(sender, request, user, **kwargs):
 def _login_failed(sender, credentials, request=None, **kwargs):
     # Django has already masked the password in `credentials`; keep only the attempted name.
     attempted = str(credentials.get("username", ""))[:150]
+    login_failure_record(request=request, username=attempted)
     audit_record(action=AuditEvent.Action.LOGIN_FAILED, request=request, target=f"user:{attempted}",
                  detail={"channel": credentials.get("channel", "web")})

@@ -162,6 +162,20 @@ if env.str("S3_BUCKET", default=""):
 else:
     BLOB_STORAGE = {"BACKEND": "filesystem", "ROOT": str(DATA_DIR / "blobs")}
 
+# The cache is shared by every web process (login throttling counts failures across them): Redis when
+# REDIS_URL is set, otherwise files under $DATA_DIR.
+if env.str("REDIS_URL", default=""):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": env.str("REDIS_URL"), "KEY_PREFIX": "registry"}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                          "LOCATION": str(DATA_DIR / "cache"), "OPTIONS": {"MAX_ENTRIES": 20000}}}
+# Password guessing (docs/auth.md): failed password logins allowed per account and per client address in
+# each window, on the login page, Basic auth and /v2/token; past them 429 with Retry-After. 0 = no limit.
+LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=10)
+LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=50)
+LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=300)
+
 # Registry behaviour
 REGISTRY_MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 REGISTRY_UPLOAD_EXPIRY_SECONDS = env.int("REGISTRY_UPLOAD_EXPIRY_SECONDS", default=24 * 3600)

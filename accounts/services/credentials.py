@@ -18,6 +18,7 @@ from django.core.cache import cache
 
 from accounts.models import AuditEvent
 from accounts.services.audit import audit_record
+from accounts.services.login_throttle import login_throttle_check
 from accounts.services.tokens import looks_like_token, token_authenticate
 
 CACHE_SECONDS = 60
@@ -74,9 +75,11 @@ def authenticate_token(request, secret: str, *, username: str | None = None, cha
 
 
 def authenticate_secret(request, *, username: str, secret: str, channel: str):
-    """The user for a username and a password or API token, or None. Failures are audited."""
+    """The user for a username and a password or API token, or None. Failures are audited and counted;
+    a password attempt past the failure limits raises LoginThrottled before anything is checked."""
     if looks_like_token(secret):
         return authenticate_token(request, secret, username=username, channel=channel)
+    login_throttle_check(request=request, username=username)
     key = _cache_key(username, secret)
     user = _from_cache(key)
     if user is not None:

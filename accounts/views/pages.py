@@ -5,9 +5,10 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import PasswordResetView
+from django.contrib.auth.views import LoginView, PasswordResetView
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.forms.utils import ErrorDict
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -19,6 +20,7 @@ from accounts.models import AuditEvent
 from accounts.permissions import is_site_admin
 from accounts.selectors import audit_events, tokens_visible_to
 from accounts.services import tokens as token_services
+from accounts.services.login_throttle import LoginThrottled, login_throttle_check
 from config.public_url import public_base_url
 
 
@@ -83,3 +85,19 @@ class PublicPasswordResetView(PasswordResetView):
         scheme, _, domain = public_base_url(self.request).partition("://")
         self.extra_email_context = {**(self.extra_email_context or {}), "protocol": scheme, "domain": domain}
         return super().form_valid(form)
+
+
+class ThrottledLoginView(LoginView):
+    """Django's login page, refusing (429, Retry-After) once the account or the address has failed too often."""
+
+    def post(self, request, *args, **kwargs):
+        try:
+            login_throttle_check(request=request, username=request.POST.get("username", ""))
+        except LoginThrottled as exc:
+            form = self.get_form()
+            form._errors, form.cleaned_data = ErrorDict(), {}  # never validated: that would check the password
+            form.add_error(None, f"Too many failed sign-ins. Try again in {exc.retry_after} seconds.")
+            response = self.render_to_response(self.get_context_data(form=form), status=429)
+            response.headers["Retry-After"] = str(exc.retry_after)
+            return response
+        return super().post(request, *args, **kwargs)

@@ -18,6 +18,7 @@ from accounts.models import AuditEvent
 from accounts.registry_scopes import granted_access, parse_scopes
 from accounts.services.audit import audit_record
 from accounts.services.credentials import authenticate_secret, parse_basic
+from accounts.services.login_throttle import LoginThrottled
 
 
 def _error(status: int, code: str, message: str) -> JsonResponse:
@@ -49,7 +50,13 @@ class RegistryTokenView(View):
             return _error(400, "UNSUPPORTED", "unknown service")
         user = None
         if credentials is not None:
-            user = authenticate_secret(request, username=credentials[0], secret=credentials[1], channel="registry")
+            try:
+                user = authenticate_secret(request, username=credentials[0], secret=credentials[1],
+                                           channel="registry")
+            except LoginThrottled as exc:
+                response = _error(429, "TOOMANYREQUESTS", str(exc))
+                response.headers["Retry-After"] = str(exc.retry_after)
+                return response
             if not user:
                 return _error(401, "UNAUTHORIZED", "invalid credentials")
         scopes = parse_scopes(scope_values)
