@@ -82,6 +82,7 @@ def pages(site) -> list[tuple[str, str, str]]:
         ("coverage", "/coverage/", "admin"),
         ("coverage-missing", "/coverage/?platform=linux/arm64&missing=1", "admin"),
         ("search", "/search/?q=linux/arm64", "admin"),
+        ("stages", f"/stages/{IMAGE}/", "admin"),
         ("promotions", "/promotions/", "admin"),
         ("promotion-new", "/promotions/new/", "admin"),
         ("promotion", f"/promotions/{extra['promotion']}/", "admin"),

@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 from conftest import require_tool
 from repos.oci import media_types
 from repos.services.seed_content import sha256
+from repos.tests.dashboard.browser import AXE, sideways_overflow
 from repos.tests.dashboard.content import MultiArch, multiarch
 from repos.tests.e2e.server import PROJECT_ROOT, running_server
 
@@ -98,12 +99,26 @@ def page(browser, server):
     context.close()
 
 
-def shots(page, name: str) -> None:
-    """The page as it is, at desktop and phone width."""
+def shots(page, name: str, *, axe: bool = True) -> None:
+    """The page as it is, at desktop and phone width; it must fit the width and pass axe-core (serious/critical)."""
     for label, width in WIDTHS.items():
         page.set_viewport_size({"width": width, "height": 1000})
         page.screenshot(path=str(ARTIFACTS / f"{name}-{width}.png"), full_page=True)
+        assert sideways_overflow(page) is None, (name, width, sideways_overflow(page))
+        assert not axe or accessibility_violations(page) == [], (name, width)
     page.set_viewport_size({"width": WIDTHS["desktop"], "height": 1000})
+
+
+def accessibility_violations(page) -> list[str]:
+    # Evaluated through the DevTools protocol, so the page's Content-Security-Policy stays on for the test.
+    if not page.evaluate("() => typeof axe !== 'undefined'"):
+        page.evaluate(AXE.read_text())
+    result = page.evaluate(
+        "() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', "
+        "'best-practice']}})"
+    )
+    return [f"{v['impact']} {v['id']}: {v['help']} — {[n['target'] for n in v['nodes'][:4]]}"
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]
 
 
 def open_form(page, server, tag: str) -> None:
@@ -223,5 +238,5 @@ def test_home_reads_left_to_right_from_the_first_run(page, server):
     assert [columns.nth(i).locator(".stagename").inner_text().lower() for i in range(2)] == ["dev", "release"]
     assert [columns.nth(i).locator(".repocard .key").inner_text() for i in range(2)] == ["docker-local",
                                                                                          "docker-target"]
-    shots(page, "home")
+    shots(page, "home", axe=False)  # the home page's own styles are checked by the every-page test
     assert page.problems == []
