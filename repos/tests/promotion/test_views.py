@@ -86,12 +86,12 @@ def test_confirm_queues_the_job_and_its_page_shows_the_result(signed_in, source,
     assert response.status_code == 302 and response["Location"] == f"/promotions/{job.pk}/"
     assert job.copy and job.status == "queued"
     waiting = signed_in.get(response["Location"])
-    assert 'http-equiv="refresh"' in waiting.content.decode()
+    assert 'data-refresh-seconds="2"' in waiting.content.decode() and "promotion_job.js" in waiting.content.decode()
 
     run_promotion(job_id=job.pk)
 
     done = signed_in.get(response["Location"])
-    assert "http-equiv" not in done.content.decode()
+    assert "data-refresh-seconds" not in done.content.decode()
     page = text(done)
     assert "Succeeded" in page and "latest, latest-linux-amd64, latest-linux-arm64" in page
     assert pushed.digest in page
