@@ -40,6 +40,7 @@ class Command(BaseCommand):
         self.stdout.write(f"  blobs: {run.blobs_removed}")
         self.stdout.write(f"  files without a blob row: {run.orphan_files_removed}")
         self.stdout.write(f"  bytes reclaimed: {run.bytes_reclaimed}")
+        self.stdout.write(f"  took: {run.duration_seconds:.2f} s")
         if run.skipped:
             self.stdout.write(f"  kept because in use meanwhile: {run.skipped}")
         for kind, digests in run.removed.items():
