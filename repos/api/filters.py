@@ -23,10 +23,11 @@ class RepositoryFilter(filters.FilterSet):
     key = CharInFilter(field_name="key", help_text="Repository keys, comma-separated.")
     stage = filters.CharFilter(field_name="stage")
     is_public = filters.BooleanFilter(field_name="is_public")
+    kind = filters.ChoiceFilter(field_name="kind", choices=Repository.Kind.choices)
 
     class Meta:
         model = Repository
-        fields = ["key", "stage", "is_public"]
+        fields = ["key", "stage", "is_public", "kind"]
 
 
 class ImageFilter(filters.FilterSet):

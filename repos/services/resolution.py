@@ -6,28 +6,35 @@
   merges them; pushes go to its default deployment local (Artifactory's rule), or are refused.
 
 A member that cannot answer (upstream down, name unknown there) is skipped, so one broken remote
-does not break the virtual's other members.
+does not break the virtual's other members. So is a member the caller may not read: a virtual never
+shows anyone more than its members would (making a virtual public exposes only public members).
 """
 from __future__ import annotations
 
 from repos import errors, selectors
 from repos.models import Blob, Manifest, Repository, RepositoryBlob
 from repos.oci.manifests import ImageIndex, ManifestError, parse_manifest
-from repos.selectors_virtual import virtual_members
+from repos.selectors_virtual import virtual_members as _all_members
 from repos.services import remote as remote_services
 from repos.services.remote_blobs import BlobStream
 from repos.services.uploads import blob_link
 
+def virtual_members(*, repository: Repository, user) -> list[Repository]:
+    from accounts.permissions import READ, user_can
+
+    return [m for m in _all_members(repository=repository) if user_can(user, m, READ)]
+
+
 _MISSES = (errors.ManifestUnknown, errors.NameUnknown, errors.BlobUnknown, errors.UpstreamUnavailable)
 
 
-def manifest_for_pull(*, repository: Repository, image_name: str, reference: str) -> Manifest:
+def manifest_for_pull(*, repository: Repository, user, image_name: str, reference: str) -> Manifest:
     if repository.is_remote:
         return remote_services.remote_manifest(repository=repository, image_name=image_name, reference=reference)
     if repository.is_virtual:
-        for member in virtual_members(repository=repository):
+        for member in virtual_members(repository=repository, user=user):
             try:
-                return manifest_for_pull(repository=member, image_name=image_name, reference=reference)
+                return manifest_for_pull(repository=member, user=user, image_name=image_name, reference=reference)
             except _MISSES:
                 continue
         raise errors.ManifestUnknown(detail={"reference": reference, "virtual": repository.key})
@@ -35,27 +42,27 @@ def manifest_for_pull(*, repository: Repository, image_name: str, reference: str
     return selectors.manifest_get(image=image, reference=reference)
 
 
-def blob_for_pull(*, repository: Repository, image_name: str, digest: str) -> Blob | BlobStream:
+def blob_for_pull(*, repository: Repository, user, image_name: str, digest: str) -> Blob | BlobStream:
     if repository.is_remote:
         return remote_services.remote_blob(repository=repository, image_name=image_name, digest=digest)
     if repository.is_virtual:
-        for member in virtual_members(repository=repository):
+        for member in virtual_members(repository=repository, user=user):
             try:
-                return blob_for_pull(repository=member, image_name=image_name, digest=digest)
+                return blob_for_pull(repository=member, user=user, image_name=image_name, digest=digest)
             except _MISSES:
                 continue
         raise errors.BlobUnknown(detail={"digest": digest})
     return selectors.blob_get_in_repository(repository=repository, digest=digest)
 
 
-def blob_size_for_pull(*, repository: Repository, image_name: str, digest: str) -> tuple[str, int]:
+def blob_size_for_pull(*, repository: Repository, user, image_name: str, digest: str) -> tuple[str, int]:
     """(digest, size) for a HEAD request."""
     if repository.is_remote:
         return digest, remote_services.remote_blob_size(repository=repository, image_name=image_name, digest=digest)
     if repository.is_virtual:
-        for member in virtual_members(repository=repository):
+        for member in virtual_members(repository=repository, user=user):
             try:
-                return blob_size_for_pull(repository=member, image_name=image_name, digest=digest)
+                return blob_size_for_pull(repository=member, user=user, image_name=image_name, digest=digest)
             except _MISSES:
                 continue
         raise errors.BlobUnknown(detail={"digest": digest})
@@ -63,23 +70,23 @@ def blob_size_for_pull(*, repository: Repository, image_name: str, digest: str) 
     return blob.digest, blob.size
 
 
-def tag_names_page(*, repository: Repository, image_name: str, limit: int, last: str = "") -> list[str]:
+def tag_names_page(*, repository: Repository, user, image_name: str, limit: int, last: str = "") -> list[str]:
     if repository.is_local:
         image = selectors.image_get(repository=repository, name=image_name)
         return selectors.tag_names_page(image=image, limit=limit, last=last)
-    names = sorted(_all_tag_names(repository, image_name), key=lambda n: n.encode())
+    names = sorted(_all_tag_names(repository, image_name, user), key=lambda n: n.encode())
     return [n for n in names if not last or n.encode() > last.encode()][:limit]
 
 
-def _all_tag_names(repository: Repository, image_name: str) -> set[str]:
+def _all_tag_names(repository: Repository, image_name: str, user) -> set[str]:
     if repository.is_remote:
         return set(remote_services.remote_tag_names(repository=repository, image_name=image_name))
     if repository.is_virtual:
         found: set[str] = set()
         known = False
-        for member in virtual_members(repository=repository):
+        for member in virtual_members(repository=repository, user=user):
             try:
-                found |= _all_tag_names(member, image_name)
+                found |= _all_tag_names(member, image_name, user)
                 known = True
             except _MISSES:
                 continue
@@ -107,7 +114,7 @@ def push_target(*, repository: Repository) -> Repository:
     return repository
 
 
-def deployment_link_blobs(*, virtual: Repository, target: Repository, raw: bytes, content_type: str) -> int:
+def deployment_link_blobs(*, virtual: Repository, target: Repository, user, raw: bytes, content_type: str) -> int:
     """A manifest pushed through a virtual may reference blobs the client found through the virtual
     (docker HEADs each layer and skips those that exist, e.g. the base image's layers a build pulled
     through a remote member). Those a member holds are linked into the target, as a mount would;
@@ -121,7 +128,7 @@ def deployment_link_blobs(*, virtual: Repository, target: Repository, raw: bytes
     wanted = {d.digest for d in (parsed.config, *parsed.layers)}
     present = set(RepositoryBlob.objects.filter(repository=target, blob__digest__in=wanted)
                   .values_list("blob__digest", flat=True))
-    members = [m for m in virtual_members(repository=virtual) if m.pk != target.pk]
+    members = [m for m in virtual_members(repository=virtual, user=user) if m.pk != target.pk]
     linked = 0
     for digest in sorted(wanted - present):
         held = RepositoryBlob.objects.filter(repository__in=members, blob__digest=digest).select_related("blob").first()

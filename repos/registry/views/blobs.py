@@ -17,7 +17,7 @@ class BlobView(RegistryView):
     def head(self, request, name: str, digest: str):
         repository, image_name = selectors.repository_resolve(name=name)
         access.require(request, repository, access.PULL)
-        digest, size = resolution.blob_size_for_pull(repository=repository, image_name=image_name, digest=digest)
+        digest, size = resolution.blob_size_for_pull(repository=repository, user=request.user, image_name=image_name, digest=digest)
         # Clients skip uploading what HEAD finds and reference it next: keep GC off it meanwhile.
         blob_guard.blobs_touch(digests=[digest])
         response = HttpResponse(status=200, content_type="application/octet-stream")
@@ -30,7 +30,7 @@ class BlobView(RegistryView):
     def get(self, request, name: str, digest: str):
         repository, image_name = selectors.repository_resolve(name=name)
         access.require(request, repository, access.PULL)
-        blob = resolution.blob_for_pull(repository=repository, image_name=image_name, digest=digest)
+        blob = resolution.blob_for_pull(repository=repository, user=request.user, image_name=image_name, digest=digest)
         if isinstance(blob, BlobStream):
             return _upstream_stream_response(blob)
         store = get_blob_store()

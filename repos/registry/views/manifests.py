@@ -44,7 +44,7 @@ class ManifestView(RegistryView):
         else:  # the long way: remotes and virtuals, and the error that says what is missing
             repository, image_name = selectors.repository_resolve(name=name)
             access.require(request, repository, access.PULL)
-            manifest = resolution.manifest_for_pull(repository=repository, image_name=image_name, reference=reference)
+            manifest = resolution.manifest_for_pull(repository=repository, user=request.user, image_name=image_name, reference=reference)
         return _negotiate(request, manifest)
 
     def head(self, request, name: str, reference: str):
@@ -61,7 +61,7 @@ class ManifestView(RegistryView):
         raw = _read_manifest_body(request)
         repository = access.push_target(request, addressed)
         if repository.pk != addressed.pk:
-            resolution.deployment_link_blobs(virtual=addressed, target=repository, raw=raw,
+            resolution.deployment_link_blobs(virtual=addressed, target=repository, user=request.user, raw=raw,
                                              content_type=request.headers.get("Content-Type", ""))
         manifest = manifest_services.manifest_put(
             repository=repository,
