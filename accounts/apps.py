@@ -6,4 +6,4 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and permissions"
 
     def ready(self):
-        from accounts import signals  # noqa: F401  (connects the audit receivers)
+        from accounts import schema, signals  # noqa: F401  (OpenAPI security schemes; the audit receivers)

@@ -20,7 +20,8 @@ class RepositorySerializer(serializers.ModelSerializer):
     remote = serializers.SerializerMethodField(help_text="Remote repositories: upstream settings and last status "
                                                          "(the password is never shown).")
     members = serializers.SerializerMethodField(help_text="Virtual repositories: member keys in resolution order.")
-    default_deployment = serializers.CharField(source="default_deployment.key", default=None, read_only=True)
+    default_deployment = serializers.CharField(source="default_deployment.key", default=None, read_only=True,
+                                               allow_null=True)
 
     class Meta:
         model = Repository
@@ -28,7 +29,7 @@ class RepositorySerializer(serializers.ModelSerializer):
                   "required_platforms", "remote", "members", "default_deployment", "image_count", "tag_count",
                   "storage_bytes", "created"]
 
-    @extend_schema_field(OpenApiTypes.OBJECT)
+    @extend_schema_field({"type": "object", "additionalProperties": True, "nullable": True})
     def get_remote(self, repository):
         if repository.kind != Repository.Kind.REMOTE:
             return None
@@ -41,7 +42,7 @@ class RepositorySerializer(serializers.ModelSerializer):
                 "last_error": remote.last_error or None,
                 "last_contact": _iso(remote.last_contact)}
 
-    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    @extend_schema_field(serializers.ListField(child=serializers.CharField(), allow_null=True))
     def get_members(self, repository):
         if repository.kind != Repository.Kind.VIRTUAL:
             return None

@@ -69,7 +69,7 @@ def manifest_put(
     _resolve_references(prepared, repository=repository, image=image, layers_on_demand=layers_on_demand)
 
     with transaction.atomic():
-        image, _ = Image.objects.get_or_create(repository=repository, name=image_name)
+        image = _image_locked(repository=repository, name=image_name)
         image.repository = repository
         _lock_references(prepared, repository=repository, image=image)
         manifest = _manifest_get_or_create(prepared, raw=raw)
@@ -86,6 +86,24 @@ def _membership_refresh(*, image: Image, manifest: Manifest, user) -> None:
     refreshed = ImageManifest.objects.filter(image=image, manifest=manifest).update(pushed_at=timezone.now())
     if not refreshed:
         ImageManifest.objects.get_or_create(image=image, manifest=manifest, defaults={"pushed_by": user})
+
+
+def _image_locked(*, repository: Repository, name: str) -> Image:
+    """The image row, made if needed and locked until the transaction ends.
+
+    A promotion that moves an image's last tag away deletes the row (holding the same lock). Without the
+    lock a push could add its manifest to the row being deleted and fail at commit (a foreign-key error on
+    PostgreSQL). With it, either the move commits first — the row is gone and is made again here — or the
+    move waits for this push and then sees its new tag, so it keeps the image.
+    """
+    for _ in range(3):
+        image, _ = Image.objects.get_or_create(repository=repository, name=name)
+        locked = Image.objects.select_for_update().filter(pk=image.pk).first()
+        if locked is not None:
+            return locked
+    raise errors.TooManyRequests(
+        f"image {name} is being changed by another request; retry", headers={"Retry-After": "1"}
+    )
 
 
 def tag_set(*, image: Image, name: str, manifest: Manifest, user=None, promotion=None,
