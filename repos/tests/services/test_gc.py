@@ -231,3 +231,16 @@ def test_registry_check_reports_what_gc_would_free(local, capsys):
     call_command("registry_check")
     out = capsys.readouterr().out
     assert "unreferenced blobs: 1" in out and digest in out and "bytes garbage collection would free: 321" in out
+
+
+def test_beat_runs_gc_and_retention_and_the_task_records_a_run(local, settings):
+    from repos.tasks import apply_retention, garbage_collect
+
+    schedule = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {"repos.garbage_collect", "repos.apply_retention"} <= schedule
+    push_blob(local, "app", b"scheduled garbage")
+    Blob.objects.update(touched="2000-01-01T00:00:00Z")
+    run_id = garbage_collect.run()
+    run = GcRun.objects.get(pk=run_id)
+    assert run.trigger == "schedule" and run.blobs_removed == 1
+    assert apply_retention.run() == 0
