@@ -25,13 +25,15 @@ class BuildForm(forms.Form):
     context_dir = forms.CharField(label="Sub-directory", required=False, max_length=1024)
     dockerfile = forms.CharField(label="Dockerfile", initial="Dockerfile", max_length=1024)
     platforms = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple)
-    build_args = forms.CharField(label="Build arguments (KEY=VALUE, or PLATFORM:KEY=VALUE for one platform; one per line)", required=False,
-                                 widget=forms.Textarea(attrs={"rows": 3}))
+    build_args = forms.CharField(label="Build arguments", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+                                 help_text="KEY=VALUE, one per line; PLATFORM:KEY=VALUE for one platform only "
+                                           "(linux/arm64:ARCH=arm64v8/).")
     target = forms.CharField(label="Target stage", required=False, max_length=128)
     repository = forms.ChoiceField()
     image = forms.CharField(max_length=255, widget=forms.TextInput(attrs={"placeholder": "multiarch-image"}))
     tags = forms.CharField(initial="latest", max_length=2000, help_text="Separated by spaces or commas.")
-    builder = forms.ChoiceField(required=False, choices=[("", "worker's default (buildah where installed)"), *[(b, b) for b in AUTO_ORDER]])
+    builder = forms.ChoiceField(required=False, choices=[("", "worker's default (buildah where installed)"),
+                                                         *[(b, b) for b in AUTO_ORDER]])
 
     def __init__(self, *args, repositories=(), **kwargs):
         super().__init__(*args, **kwargs)

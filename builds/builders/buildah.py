@@ -56,7 +56,7 @@ class BuildahBuilder(Builder):
         explicitly: buildah 1.28 leaves it empty there and would run the stage under emulation."""
         os_, arch, *variant = build_platform().split("/")
         values = {"BUILDPLATFORM": build_platform(), "BUILDOS": os_, "BUILDARCH": arch, "BUILDVARIANT": "".join(variant)}
-        given = spec.args_for(None)
+        given = {key for platform in spec.platforms for key in spec.args_for(platform)}
         return [flag for key, value in values.items() if key not in given for flag in ("--build-arg", f"{key}={value}")]
 
     def commands(self, spec: BuildSpec, progress: Progress) -> Iterator[Command]:

@@ -32,8 +32,8 @@ class DockerBuilder(Builder):
                 # --no-cache: the legacy cache does not tell platforms apart for FROM scratch stages
                 # (an arm64 build would reuse the amd64 layers and config). It pulls FROM images with
                 # the read-only credential; pushes use the write one.
-                ["docker", "--config", str(spec.pull_docker_config), "build", "--no-cache", "--platform", platform, *spec.common_build_flags(platform=platform), "--tag", ref,
-                 str(spec.context)],
+                ["docker", "--config", str(spec.pull_docker_config), "build", "--no-cache", "--platform", platform,
+                 *spec.common_build_flags(platform=platform), "--tag", ref, str(spec.context)],
                 BUILDING,
                 parser=parser,
                 env={"DOCKER_BUILDKIT": "0"},

@@ -1,9 +1,9 @@
 """Turning what the builder pushed (under the build's staging tag) into the requested tags.
 
 The builder pushes the index and its children under `tmp-build-<id>`; publishing then checks that
-every requested platform is there and is that platform (builds/services/verify.py) and, in one transaction that also re-checks the job was not
-cancelled meanwhile, points every requested tag (with its per-platform tags) at the index and
-drops the staging tags. So a cancelled or failed build never leaves a partial tag behind.
+every requested platform is there and is that platform (builds/services/verify.py) and, in one
+transaction that also re-checks the job was not cancelled meanwhile, points every requested tag
+(with its per-platform tags) at the index and drops the staging tags. So a cancelled or failed build never leaves a partial tag behind.
 """
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from django.utils import timezone
 from accounts.permissions import WRITE, user_can
 from builds.errors import BuildError, BuildStopped
 from builds.models import BuildJob
-from repos.errors import RegistryError
-from repos.models import Image, Manifest, Tag
 from builds.services.verify import pushed_platforms_verify
+from repos.errors import RegistryError
+from repos.models import Image, Tag
 from repos.oci.names import platform_tag
 from repos.services.manifests import tag_set
 

@@ -13,6 +13,7 @@ A builder/Dockerfile combination that yields another architecture fails the buil
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import tarfile
 import uuid
@@ -262,8 +263,6 @@ def registry_tags_or_none(world, image: str) -> set[str]:
 
 
 def json_arg(value: dict) -> str:
-    import json
-
     return json.dumps(value)
 
 
