@@ -79,6 +79,8 @@ def pages(site) -> list[tuple[str, str, str]]:
         ("tag", f"{base}/-/tags/1.0/", "admin"),
         ("per-arch", f"{base}/-/manifests/{extra['child']}/?index={extra['index']}", "admin"),
         ("settings", "/repositories/docker-local/-/settings/", "admin"),
+        ("repository-new", "/repositories/-/new/", "admin"),
+        ("repository-delete", "/repositories/docker-local/-/delete/", "admin"),
         ("coverage", "/coverage/", "admin"),
         ("coverage-missing", "/coverage/?platform=linux/arm64&missing=1", "admin"),
         ("search", "/search/?q=linux/arm64", "admin"),
