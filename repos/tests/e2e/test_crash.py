@@ -71,7 +71,12 @@ def test_kill_9_during_pushes_leaves_a_consistent_registry(tmp_path):
         for _ in range(5):
             pusher = Pusher(server.url, auth)
             pusher.start()
-            time.sleep(random.uniform(0.5, 2.0))
+            # Kill at a random point of a push, but only once this server has completed one, so
+            # a slow (loaded) machine still leaves tags to check afterwards.
+            deadline = time.monotonic() + 120
+            while pusher.completed == 0 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(random.uniform(0.0, 1.0))
             server.stop(kill=True)
             pusher.stop_event.set()
             pusher.join(timeout=30)
