@@ -12,6 +12,9 @@ creator loses.
 """
 from __future__ import annotations
 
+import functools
+
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from repos.models import Repository
@@ -60,14 +63,40 @@ def _user_grants_filter(user) -> Q:
 
 def granted_permissions(user, repository: Repository) -> frozenset[str]:
     """What the user holds on the repository through grants, teams, public access or superuser."""
-    from accounts.models import RepositoryGrant
-
     if not _is_person(user):
         return _public(repository)
     if user.is_superuser:
         return frozenset(ALL_PERMISSIONS)
-    rows = RepositoryGrant.objects.filter(_user_grants_filter(user), repository=repository)
-    return expand(rows.values_list("permission", flat=True)) | _public(repository)
+    with connection.cursor() as cursor:
+        cursor.execute(_grants_sql(connection.vendor), [repository.pk, user.pk, user.pk])
+        rows = [row[0] for row in cursor.fetchall()]
+    return expand(rows) | _public(repository)
+
+
+@functools.lru_cache(maxsize=4)
+def _grants_sql(vendor: str) -> str:
+    """The permissions a user holds on a repository, directly or through a team.
+
+    Asked on every registry request, so written as one raw query: building the equivalent ORM
+    query (an OR across the team join, plus the model's default ordering) cost more than
+    running it."""
+    from django.contrib.auth import get_user_model
+
+    from accounts.models import RepositoryGrant
+
+    quote = connection.ops.quote_name
+    grant = RepositoryGrant._meta
+    membership = get_user_model()._meta.get_field("groups").remote_field.through._meta
+
+    def column(meta, name):
+        return quote(meta.get_field(name).column)
+
+    return (
+        f"SELECT {column(grant, 'permission')} FROM {quote(grant.db_table)} "
+        f"WHERE {column(grant, 'repository')} = %s AND ({column(grant, 'user')} = %s OR {column(grant, 'team')} IN "
+        f"(SELECT {column(membership, 'group')} FROM {quote(membership.db_table)} "
+        f"WHERE {column(membership, 'user')} = %s))"
+    )
 
 
 def token_repository_ids(token) -> set[int] | None:

@@ -22,6 +22,7 @@ from django.middleware.csrf import CsrfViewMiddleware
 from accounts import registry_tokens
 from accounts.permissions import effective_permissions, readable_repositories as readable_for_user
 from accounts.registry_scopes import access_by_repository, actions_for_permissions, repository_key_of
+from accounts.registry_subjects import subject_user
 from accounts.services.credentials import authenticate_secret, authenticate_token, parse_basic
 from accounts.services.login_throttle import LoginThrottled
 from accounts.services.tokens import looks_like_token
@@ -102,24 +103,17 @@ def _identify(request) -> Caller:
 
 
 def _bearer_caller(request, raw: str) -> Caller:
-    from django.contrib.auth import get_user_model
-
-    from accounts.models import ApiToken
-
     try:
         claims = registry_tokens.token_verify(raw)
     except registry_tokens.InvalidRegistryToken:
         raise challenge(request, error="invalid_token", message="invalid token") from None
     user = AnonymousUser()
     if claims["sub"]:
-        user = get_user_model().objects.filter(username=claims["sub"], is_active=True).first()
+        # Checked against the database on every request: a deactivated user or a revoked API token
+        # is refused at once, in every process.
+        user = subject_user(claims["sub"], claims.get("tok"))
         if user is None:
             raise challenge(request, error="invalid_token", message="invalid token")
-        if "tok" in claims:
-            token = ApiToken.objects.filter(pk=claims["tok"], user=user).first()
-            if token is None or not token.is_active:
-                raise challenge(request, error="invalid_token", message="invalid token")
-            user.acting_token = token
     return Caller(user=user, via="bearer", access=access_by_repository(claims.get("access", [])))
 
 

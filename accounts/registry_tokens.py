@@ -3,6 +3,12 @@
 The private key lives in $DATA_DIR (mode 0600), never in the repository. Verification accepts ES256
 only and refuses any header that carries or points at key material (`jwk`, `jku`, `x5c`, `x5u`),
 so a token cannot bring its own key (distribution CVE-2025-24976), nor use `none` or HS256.
+
+A client repeats one token on every request of a pull or push, so each process remembers the
+claims of the tokens it verified (a bounded LRU keyed by the exact token bytes, the audience,
+issuer and signing key): the ECDSA check and JSON parsing run once per token, and expiry is still
+checked on every use. What a token may do now (user active, API token not revoked) is not cached
+here: accounts.registry_subjects checks it against the database on every request.
 """
 from __future__ import annotations
 
@@ -10,8 +16,10 @@ import base64
 import functools
 import hashlib
 import os
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from pathlib import Path
 
 import jwt
@@ -23,6 +31,7 @@ ALGORITHM = "ES256"
 FORBIDDEN_HEADERS = ("jwk", "jku", "x5c", "x5u")
 MIN_LIFETIME = 60
 CLOCK_SKEW = 5
+VERIFIED_CACHE_SIZE = 4096
 
 
 class InvalidRegistryToken(Exception):
@@ -30,8 +39,7 @@ class InvalidRegistryToken(Exception):
 
 
 def key_path() -> Path:
-    configured = getattr(settings, "REGISTRY_TOKEN_KEY_PATH", "")
-    return Path(configured) if configured else Path(settings.DATA_DIR) / "registry_token_key.pem"
+    return Path(_key_path_of(getattr(settings, "REGISTRY_TOKEN_KEY_PATH", "") or "", str(settings.DATA_DIR)))
 
 
 def load_or_create_private_key(path: Path) -> ec.EllipticCurvePrivateKey:
@@ -66,8 +74,14 @@ def _keys(path: str) -> tuple[ec.EllipticCurvePrivateKey, ec.EllipticCurvePublic
     return private, public, kid
 
 
+@functools.lru_cache(maxsize=4)
+def _key_path_of(configured: str, data_dir: str) -> str:
+    return str(Path(configured) if configured else Path(data_dir) / "registry_token_key.pem")
+
+
 def signing_keys():
-    return _keys(str(key_path()))
+    # Called on every request: the path is computed once per (setting, DATA_DIR), not rebuilt each time.
+    return _keys(_key_path_of(getattr(settings, "REGISTRY_TOKEN_KEY_PATH", "") or "", str(settings.DATA_DIR)))
 
 
 def public_key_pem() -> bytes:
@@ -101,8 +115,61 @@ def token_issue(*, subject: str, access: list[dict], api_token_id: int | None = 
     return jwt.encode(claims, private, algorithm=ALGORITHM, headers={"kid": kid}), ttl, now
 
 
+class _VerifiedTokens:
+    """Claims of tokens whose signature and claims were checked, until they expire; thread-safe, bounded."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._claims: OrderedDict[tuple, dict] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> dict | None:
+        with self._lock:
+            claims = self._claims.get(key)
+            if claims is not None:
+                self._claims.move_to_end(key)
+            return claims
+
+    def put(self, key: tuple, claims: dict) -> None:
+        with self._lock:
+            self._claims[key] = claims
+            self._claims.move_to_end(key)
+            while len(self._claims) > self.size:
+                self._claims.popitem(last=False)
+
+    def discard(self, key: tuple) -> None:
+        with self._lock:
+            self._claims.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._claims.clear()
+
+
+_verified = _VerifiedTokens(VERIFIED_CACHE_SIZE)
+
+
+def _now() -> float:
+    return time.time()
+
+
 def token_verify(raw: str) -> dict:
-    """The claims of a token this registry issued and that is valid now; InvalidRegistryToken otherwise."""
+    """The claims of a token this registry issued and that is valid now; InvalidRegistryToken otherwise.
+
+    The returned dict is shared with the cache: read it, never change it."""
+    _, _, kid = signing_keys()
+    key = (raw, kid, service_name(), issuer())
+    claims = _verified.get(key)
+    if claims is None:
+        claims = _token_verify_signed(raw)
+        _verified.put(key, claims)
+    if _now() >= claims["exp"] + CLOCK_SKEW:  # the bound PyJWT applies with the leeway, on every use
+        _verified.discard(key)
+        raise InvalidRegistryToken("token expired")
+    return claims
+
+
+def _token_verify_signed(raw: str) -> dict:
     _, public, kid = signing_keys()
     try:
         header = jwt.get_unverified_header(raw)
