@@ -14,6 +14,8 @@ import pytest
 import schemathesis
 from django.core.cache import cache
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings as hypothesis_settings
 from schemathesis.checks import not_a_server_error
@@ -40,8 +42,16 @@ def identities(db, settings, blob_storage, django_user_model):
     _, secret = token_create(creator=admin, name="fuzz", permissions=["read", "write", "delete", "promote", "admin"],
                              repositories=[local], expires_at=timezone.now() + timedelta(days=1))
     basic = base64.b64encode(f"fuzz-admin:{PASSWORD}".encode()).decode()
-    return {"api_token": {"Authorization": f"Bearer {secret}"}, "basic": {"Authorization": f"Basic {basic}"},
-            "anonymous": {}}
+    # Requests go through the real WSGI handler, which closes the database connection after each request;
+    # the test's transaction must survive them (as Django's test client arranges for itself).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield {"api_token": {"Authorization": f"Bearer {secret}"}, "basic": {"Authorization": f"Basic {basic}"},
+               "anonymous": {}}
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 def test_openapi_schema_declares_token_and_basic_security(client, db):
