@@ -54,6 +54,7 @@ def _render_index(request, context):
     child_ids = [entry.manifest_id for entry in children]
     tags = selectors.tags_pointing_at(image=image, manifest_ids=[index.id, *child_ids])
     uncompressed = manifests_uncompressed_size(manifest_ids=child_ids)
+    duplicates = platforms_of([index])[index.id].duplicates
     context.update(
         page=page,
         children=[(entry, tags.get(entry.manifest_id, []), uncompressed.get(entry.manifest_id)) for entry in children],
@@ -61,7 +62,9 @@ def _render_index(request, context):
         attestations=selectors.index_attestations(index=index),
         referrers=selectors.referrers(image=image, digests=[index.digest, *(e.manifest.digest for e in children)]),
         platform_of={e.manifest.digest: e.platform for e in children},
-        duplicate_platforms=platforms_of([index])[index.id].duplicates,
+        duplicate_platforms=duplicates,
+        # Entries a `--platform` pull never reaches (another entry of their platform comes first).
+        shadowed={digest for d in duplicates for digest in d.shadowed} - {d.pulled for d in duplicates},
     )
     return render(request, "repos/manifest_list.html", context)
 

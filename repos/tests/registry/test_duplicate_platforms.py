@@ -87,3 +87,11 @@ def test_a_promotion_names_the_first_entry_too(registry, django_user_model):
                                                target_tag="2.0", copy=True), user=admin)
     promoted = Tag.objects.get(image__repository__key="docker-target", name="2.0-linux-amd64")
     assert promoted.manifest.digest == first
+
+
+def test_the_tag_page_marks_the_entry_a_platform_pull_never_reaches(registry, http):
+    first, second, _ = _push_duplicated_index(registry)
+    page = http.get("/repositories/docker-local/dup/-/tags/1.0/").content.decode()
+    assert page.count("duplicate: never pulled by platform") == 1
+    # Its pull command names it by digest; `--platform linux/amd64` would fetch the first entry.
+    assert f"docker-local/dup@{second}" in page
