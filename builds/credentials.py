@@ -22,7 +22,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from accounts.models import ApiToken
-from accounts.permissions import READ, WRITE
+from accounts.permissions import READ, WRITE, effective_permissions, expand, token_bound
 from accounts.services.tokens import token_create, token_revoke
 from builds.errors import BuildError
 from builds.models import BuildJob
@@ -37,6 +37,20 @@ class RegistryCredential:
     token: ApiToken | None = None
 
 
+def _originating_token(job: BuildJob) -> ApiToken | None:
+    """The API token the build was asked through (None if it was asked with a password or a session).
+
+    A build asked through a token never gets more than the token allows now: a revoked or expired token
+    stops it, and the credentials minted for it stay within the token's scope.
+    """
+    if job.token_id is None:
+        return None
+    token = ApiToken.objects.filter(pk=job.token_id, user_id=job.requested_by_id).first()
+    if token is None or not token.is_active:
+        raise BuildError("the API token this build was started with has been revoked or has expired")
+    return token
+
+
 def build_credential_issue(*, job: BuildJob) -> RegistryCredential | None:
     """None when the build has no owner any more (it then pushes anonymously and is refused if denied)."""
     user = job.requested_by
@@ -44,6 +58,9 @@ def build_credential_issue(*, job: BuildJob) -> RegistryCredential | None:
         return None
     if not user.is_active:
         raise BuildError(f"user {user.get_username()} is disabled")
+    token = _originating_token(job)
+    if token is not None and WRITE not in token_bound(token, job.repository):
+        raise BuildError(f"the API token this build was started with may not write to {job.repository.key}")
     token, secret = token_create(
         creator=user, name=_token_name(job), permissions=[WRITE], repositories=[job.repository],
         expires_at=timezone.now() + timedelta(seconds=job.time_limit) + MARGIN, purpose="build",
@@ -52,12 +69,21 @@ def build_credential_issue(*, job: BuildJob) -> RegistryCredential | None:
 
 
 def build_pull_credential_issue(*, job: BuildJob) -> RegistryCredential | None:
-    """Read-only, every repository the requester can read (token repositories left empty)."""
+    """Read-only, every repository the requester can read (token repositories left empty) — or, for a build
+    asked through an API token, only what that token may read."""
     user = job.requested_by
     if user is None or not user.is_active:
         return None
+    repositories = []
+    origin = _originating_token(job)
+    if origin is not None:
+        if READ not in expand(origin.permissions):
+            return None
+        repositories = [r for r in origin.repositories.all() if READ in effective_permissions(user, r)]
+        if origin.repositories.exists() and not repositories:
+            return None
     token, secret = token_create(
-        creator=user, name=_token_name(job, "pulls"), permissions=[READ], repositories=[],
+        creator=user, name=_token_name(job, "pulls"), permissions=[READ], repositories=repositories,
         expires_at=timezone.now() + timedelta(seconds=job.time_limit) + MARGIN,
     )
     return RegistryCredential(username=user.get_username(), secret=secret, token=token)

@@ -32,6 +32,8 @@ class BuildJob(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     requested_by_name = models.CharField(max_length=150, blank=True)
+    # The API token the build was asked through, if any: the build's own credentials stay within its scope.
+    token_id = models.PositiveBigIntegerField(null=True, blank=True)
 
     # Source
     source_type = models.CharField(max_length=8, choices=Source.choices)

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.permissions import READ, WRITE, is_site_admin, token_allows, user_can
+from accounts.permissions import READ, WRITE, acting_token, is_site_admin, token_allows, user_can
 from builds.archives import archive_scan
 from builds.builders import BUILDER_NAMES
 from builds.errors import ArchiveRefused, BuildConflict, BuildDenied, BuildInvalid
@@ -129,7 +129,8 @@ def build_create(*, user, request: BuildRequest, archive=None, enqueue: bool = T
     if request.builder and request.builder not in BUILDER_NAMES:
         raise BuildInvalid("builder", f"choose one of {', '.join(BUILDER_NAMES)} (or leave it empty)")
     fields = dict(
-        requested_by=user, requested_by_name=user.get_username(), repository=repository,
+        requested_by=user, requested_by_name=user.get_username(), token_id=getattr(acting_token(user), "pk", None),
+        repository=repository,
         repository_key=repository.key, image_name=image, tags=tags, platforms=platforms,
         context_dir=relative_path_check("context_dir", request.context_dir),
         dockerfile=relative_path_check("dockerfile", request.dockerfile, default="Dockerfile"),

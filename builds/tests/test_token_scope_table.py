@@ -109,3 +109,43 @@ def test_the_issue_scenario_a_read_token_on_target_cannot_reach_local_builds(sce
     assert listed == {builds["own-target"].pk}
     assert client.post(f"/api/builds/{builds['own-target'].pk}/cancel/").status_code == 403
     assert client.get(f"/api/builds/{builds['own-local'].pk}/log").status_code == 404
+
+
+# --- the build's own credentials stay within the token it was asked through ---------------------------------
+
+
+def _start_build(client_auth: str, settings) -> BuildJob:
+    settings.BUILD_GIT_ALLOWED_HOSTS = ["127.0.0.1"]
+    response = Client(HTTP_AUTHORIZATION=client_auth).post(
+        "/api/builds/", data={"repository": "docker-local", "image": "app", "platforms": ["linux/amd64"],
+                              "git_url": "git://127.0.0.1:9/team/app.git"}, content_type="application/json")
+    assert response.status_code == 201, response.content
+    return BuildJob.objects.get(pk=response.json()["id"])
+
+
+def test_a_build_asked_through_a_token_pulls_only_what_the_token_reads(scene, settings):
+    from builds.credentials import build_credential_issue, build_pull_credential_issue
+
+    _, auth = scene
+    job = _start_build(auth["tok_local_write"], settings)
+    assert job.token_id is not None
+    pull = build_pull_credential_issue(job=job)
+    assert [r.key for r in pull.token.repositories.all()] == ["docker-local"]
+    push = build_credential_issue(job=job)
+    assert [r.key for r in push.token.repositories.all()] == ["docker-local"]
+
+    with_password = _start_build(auth["password"], settings)
+    assert with_password.token_id is None
+    assert list(build_pull_credential_issue(job=with_password).token.repositories.all()) == []  # every readable one
+
+
+def test_a_revoked_token_stops_the_builds_it_started(scene, settings):
+    from builds.credentials import build_credential_issue, build_pull_credential_issue
+    from builds.errors import BuildError
+
+    _, auth = scene
+    job = _start_build(auth["tok_local_write"], settings)
+    ApiToken.objects.filter(pk=job.token_id).update(revoked_at=timezone.now())
+    for issue in (build_credential_issue, build_pull_credential_issue):
+        with pytest.raises(BuildError, match="revoked"):
+            issue(job=job)
