@@ -88,7 +88,13 @@ def blob_fetch_wait(request: FetchRequest) -> Blob:
         return source
     for _ in source.chunks:
         pass
-    blob = _stored(request)
+    # The stream ends once the bytes are verified; the fetch then stores and links them.
+    deadline = time.monotonic() + settings.UPSTREAM_TIMEOUT_SECONDS
+    while (blob := _stored(request)) is None and time.monotonic() < deadline:
+        if not RemoteBlobFetch.objects.filter(digest=request.digest).exists():
+            blob = _stored(request)
+            break
+        time.sleep(POLL_SECONDS)
     if blob is None:
         raise errors.UpstreamUnavailable("the blob fetch did not complete", detail={"digest": request.digest})
     return blob
@@ -193,6 +199,8 @@ def _fetch_run(fetch_id: int, staged_id: str, request: FetchRequest, response, s
             raise UpstreamError(f"the upstream sent {received} of {size} bytes")
         if actual != request.digest:
             raise UpstreamError(f"the upstream's bytes hash to {actual}, not {request.digest}: refused")
+        # Readers may send their last bytes now (they are the right ones); storing them (fsync) follows.
+        open(_verified_marker(path), "wb").close()
         _commit(request, path, size)
         ok = True
     except Exception as exc:  # the fetch thread has nobody to raise to: readers see the lock go without a blob
@@ -201,6 +209,7 @@ def _fetch_run(fetch_id: int, staged_id: str, request: FetchRequest, response, s
     finally:
         response.close()
         RemoteBlobFetch.objects.filter(pk=fetch_id).delete()
+        _unlink_quietly(_verified_marker(path))
         if not ok:
             _unlink_quietly(path)
         from repos.services.remote import remote_status_record
@@ -258,12 +267,21 @@ def _read_growing(fetch: RemoteBlobFetch, size: int) -> Iterator[bytes]:
         close_old_connections()
 
 
-def _wait_for_outcome(fetch: RemoteBlobFetch) -> None:
+def _wait_for_outcome(fetch: RemoteBlobFetch, *, stored: bool = False) -> None:
+    """Until the fetch has verified the bytes (`stored`: and stored them); raises when it failed."""
+    marker = _verified_marker(get_upload_staging().path(fetch.staged_id))
     while RemoteBlobFetch.objects.filter(pk=fetch.pk).exists():
+        if not stored and os.path.exists(marker):
+            return
         _check_alive(fetch)
         time.sleep(POLL_SECONDS)
     if not get_blob_store().exists(fetch.digest):
         raise _broken(fetch)
+
+
+def _verified_marker(staged_path: str) -> str:
+    """Beside the staged file while its bytes are verified and being stored (readers on this host look)."""
+    return staged_path + ".verified"
 
 
 def _check_alive(fetch: RemoteBlobFetch) -> None:
@@ -277,7 +295,7 @@ def _check_alive(fetch: RemoteBlobFetch) -> None:
 
 
 def _after_commit(fetch: RemoteBlobFetch, size: int) -> Iterator[bytes]:
-    _wait_for_outcome(fetch)
+    _wait_for_outcome(fetch, stored=True)
     with get_blob_store().open(fetch.digest) as handle:
         while data := handle.read(CHUNK):
             yield data
