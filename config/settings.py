@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "accounts",
     "repos",
     "builds",
+    "insights",
 ]
 
 MIDDLEWARE = [
@@ -190,6 +191,10 @@ SEED_REPOSITORIES = ["docker-local", "docker-target"]
 UPSTREAM_ALLOW_PRIVATE = env.bool("UPSTREAM_ALLOW_PRIVATE", default=False)
 UPSTREAM_CREDENTIALS_KEY = env.str("UPSTREAM_CREDENTIALS_KEY", default="")
 UPSTREAM_CREDENTIALS_KEY_PATH = env.str("UPSTREAM_CREDENTIALS_KEY_PATH", default=str(DATA_DIR / "upstream_credentials_key"))
+# Webhooks (docs/insights.md): URLs pass the same outbound policy as upstreams (UPSTREAM_ALLOW_PRIVATE).
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=6)
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=10.0)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 UPSTREAM_TIMEOUT_SECONDS = env.float("UPSTREAM_TIMEOUT_SECONDS", default=30.0)
 # A blob fetch whose leader has not written for this long is taken over by the next pull.
 UPSTREAM_FETCH_STALE_SECONDS = env.float("UPSTREAM_FETCH_STALE_SECONDS", default=60.0)

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("repos.api.promotion_urls")),
     path("", include("repos.urls_promotion")),
     path("", include("builds.urls")),
+    path("", include("insights.urls")),
     path("", include("repos.urls")),
 ]
 

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from repos import errors
+from repos import errors, signals
 from repos.models import (
     Blob,
     Image,
@@ -140,7 +140,17 @@ def tag_set(*, image: Image, name: str, manifest: Manifest, user=None, promotion
             )
             kept.append(derived.pk)
     tag.derived_tags.exclude(pk__in=kept).delete()
+    _announce_after_commit(tag=tag, user=user, promotion=promotion, build_id=build_id)
     return tag
+
+
+def _announce_after_commit(*, tag: Tag, user, promotion, build_id) -> None:
+    """Tell listeners (alerts, parity checks, webhooks) once the tag's value is committed."""
+    source = "promotion" if promotion is not None else "build" if build_id is not None else "push"
+    tag_id, actor_id = tag.pk, getattr(user, "pk", None)
+    transaction.on_commit(
+        lambda: signals.tag_written.send(sender=Tag, tag_id=tag_id, actor_id=actor_id, source=source)
+    )
 
 
 def manifest_delete(*, image: Image, digest: str) -> None:
@@ -171,7 +181,7 @@ def manifest_delete(*, image: Image, digest: str) -> None:
         _remove_from_image(image=image, manifest=manifest)
 
 
-def tag_delete(*, image: Image, name: str) -> None:
+def tag_delete(*, image: Image, name: str, user=None) -> None:
     """Delete one tag (the manifest stays); an index tag takes its per-platform tags along."""
     with transaction.atomic():
         tag = Tag.objects.select_for_update().filter(image=image, name=name).first()
@@ -179,7 +189,12 @@ def tag_delete(*, image: Image, name: str) -> None:
             raise errors.ManifestUnknown(detail={"tag": name})
         if image.repository.tag_immutability:
             raise errors.Unsupported(_immutable_message(image.repository))
+        manifest = tag.manifest
         tag.delete()
+        transaction.on_commit(lambda: signals.tag_deleted.send(
+            sender=Tag, image_id=image.pk, tag=name, digest=manifest.digest, media_type=manifest.media_type,
+            actor_id=getattr(user, "pk", None),
+        ))
 
 
 def _remove_from_image(*, image: Image, manifest: Manifest) -> None:

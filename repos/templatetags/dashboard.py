@@ -60,7 +60,7 @@ def utc(value: datetime | None, empty: str = "—"):
 _NAV_SECTIONS = (
     ("coverage", "coverage"), ("build", "builds"), ("promotion", "promotions"), ("accounts-token", "tokens"),
     ("accounts-audit", "audit"), ("operations", "operations"), ("gc-", "operations"), ("repositor", "repositories"), ("home", "repositories"), ("image", "repositories"),
-    ("tag", "repositories"), ("manifest", "repositories"),
+    ("tag", "repositories"), ("manifest", "repositories"), ("alert", "alerts"), ("webhook", "webhooks"),
 )
 
 

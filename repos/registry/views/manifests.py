@@ -87,7 +87,7 @@ class ManifestView(RegistryView):
             selectors.manifest_get(image=image, reference=reference)
             manifest_services.manifest_delete(image=image, digest=reference)
         else:
-            manifest_services.tag_delete(image=image, name=reference)
+            manifest_services.tag_delete(image=image, name=reference, user=request.user)
         return HttpResponse(status=202)
 
 

@@ -1,0 +1,44 @@
+"""Reads: alerts and webhooks the caller may see."""
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from accounts.permissions import is_site_admin, readable_repositories, user_can
+from insights.models import Alert, Webhook
+from repos.models import Repository
+
+
+def alerts_visible(user) -> QuerySet[Alert]:
+    return (
+        Alert.objects.filter(repository__in=readable_repositories(user))
+        .select_related("repository", "image", "acknowledged_by")
+    )
+
+
+def alerts_filtered(user, *, repository: str = "", image: str = "", tag: str = "", kind: str = "",
+                    state: str = "") -> QuerySet[Alert]:
+    alerts = alerts_visible(user)
+    if repository:
+        alerts = alerts.filter(repository__key=repository)
+    if image:
+        alerts = alerts.filter(image__name=image)
+    if tag:
+        alerts = alerts.filter(tag=tag)
+    if kind:
+        alerts = alerts.filter(kind=kind)
+    if state == "open":
+        alerts = alerts.filter(acknowledged_at__isnull=True)
+    elif state == "acknowledged":
+        alerts = alerts.filter(acknowledged_at__isnull=False)
+    return alerts
+
+
+def webhooks_manageable(user) -> QuerySet[Webhook]:
+    """Site admins see every webhook; repository admins those of the repositories they administer."""
+    hooks = Webhook.objects.select_related("repository")
+    if is_site_admin(user):
+        return hooks
+    if not getattr(user, "is_authenticated", False):
+        return hooks.none()
+    administered = [r.pk for r in Repository.objects.all() if user_can(user, r, "admin")]
+    return hooks.filter(repository__in=administered)

@@ -1,0 +1,19 @@
+"""Webhook deliveries as Celery jobs: the database row holds the state, the broker only "deliver row N"."""
+from celery import shared_task
+from django.conf import settings
+
+from insights.models import WebhookDelivery
+from insights.services.webhooks import delivery_attempt
+
+
+@shared_task(bind=True, name="insights.webhook_deliver", max_retries=None)
+def webhook_deliver(self, delivery_id: int) -> None:
+    delivery = WebhookDelivery.objects.select_related("webhook").filter(pk=delivery_id).first()
+    if delivery is None or delivery.status in (WebhookDelivery.Status.DELIVERED, WebhookDelivery.Status.FAILED):
+        return  # gone, or a redelivered broker message for a finished delivery
+    if delivery_attempt(delivery):
+        return
+    if delivery.status == WebhookDelivery.Status.RETRYING:
+        # Exponential backoff: base, 2×base, 4×base, … capped at an hour.
+        countdown = min(3600, settings.WEBHOOK_RETRY_BASE_SECONDS * 2 ** (delivery.attempts - 1))
+        raise self.retry(countdown=countdown)

@@ -1,0 +1,19 @@
+from django import template
+
+from insights import selectors
+
+register = template.Library()
+
+
+@register.inclusion_tag("insights/partials/_alerts.html", takes_context=True)
+def open_alerts(context, image=None, tag: str = "", limit: int = 20, heading: str = "Alerts"):
+    """Open alerts the viewer can see: of one image (and tag), or of every readable repository."""
+    request = context.get("request")
+    alerts = selectors.alerts_filtered(getattr(request, "user", None), state="open")
+    if image is not None:
+        alerts = alerts.filter(image=image)
+    if tag:
+        alerts = alerts.filter(tag=tag)
+    rows = list(alerts[: limit + 1])
+    return {"alerts": rows[:limit], "more": len(rows) > limit, "request": request, "heading": heading,
+            "image": image, "tag": tag, "user": getattr(request, "user", None)}
