@@ -192,6 +192,9 @@ UPSTREAM_ALLOW_PRIVATE = env.bool("UPSTREAM_ALLOW_PRIVATE", default=False)
 UPSTREAM_CREDENTIALS_KEY = env.str("UPSTREAM_CREDENTIALS_KEY", default="")
 UPSTREAM_CREDENTIALS_KEY_PATH = env.str("UPSTREAM_CREDENTIALS_KEY_PATH", default=str(DATA_DIR / "upstream_credentials_key"))
 # Webhooks (docs/insights.md): URLs pass the same outbound policy as upstreams (UPSTREAM_ALLOW_PRIVATE).
+# Per-arch parity (docs/insights.md): `created` labels further apart, platform images more times larger.
+PARITY_CREATED_TOLERANCE_SECONDS = env.float("PARITY_CREATED_TOLERANCE_SECONDS", default=3600.0)
+PARITY_SIZE_RATIO = env.float("PARITY_SIZE_RATIO", default=3.0)
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=6)
 WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=10.0)
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)

@@ -7,7 +7,7 @@ import logging
 from django.dispatch import receiver
 
 from insights import payloads
-from insights.services import regressions
+from insights.services import parity, regressions
 from insights.services.webhooks import event_dispatch
 from repos import signals
 from repos.models import Image, Tag
@@ -30,7 +30,7 @@ def on_tag_written(sender, *, tag_id: int, actor_id, source: str, **kwargs) -> N
 
 
 def tag_checks(tag: Tag) -> list:
-    alerts = [regressions.regression_check(tag)]
+    alerts = [regressions.regression_check(tag), parity.parity_check(tag)]
     return [alert for alert in alerts if alert is not None]
 
 

@@ -93,6 +93,8 @@ def pages(site) -> list[tuple[str, str, str]]:
         ("build", f"/builds/{extra['build']}/", "admin"),
         ("tokens", "/accounts/tokens/", "admin"),
         ("audit", "/accounts/audit/", "admin"),
+        ("alerts", "/alerts/?state=all", "admin"),
+        ("webhooks", "/webhooks/", "admin"),
         ("not-found", "/repositories/no-such-repository/", "admin"),
         ("forbidden", "/accounts/audit/", "viewer"),
         ("viewer-home", "/", "viewer"),
