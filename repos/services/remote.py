@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import NoReturn
 
 from django.conf import settings
 from django.utils import timezone
@@ -127,7 +128,7 @@ def _tag_checked(repository: Repository, image_name: str, tag: str, digest: str)
                                             defaults={"digest": digest, "checked": timezone.now()})
 
 
-def _refuse(repository: Repository, message: str):
+def _refuse(repository: Repository, message: str) -> NoReturn:
     remote_status_record(repository, error=message)
     raise errors.UpstreamUnavailable(f"refused: {message}")
 

@@ -27,10 +27,10 @@ from django.db import IntegrityError, close_old_connections, connection, transac
 from django.utils import timezone
 
 from repos import errors
-from repos.models import Blob, RemoteBlobFetch, Repository, RepositoryBlob
-from repos.services.upstream import UpstreamClient, UpstreamError, UpstreamNotFound
+from repos.models import Blob, RemoteBlobFetch, Repository
 from repos.services import blob_guard
 from repos.services.uploads import blob_link
+from repos.services.upstream import UpstreamClient, UpstreamError, UpstreamNotFound
 from repos.storage import get_blob_store, get_upload_staging
 
 logger = logging.getLogger(__name__)
@@ -133,14 +133,14 @@ def _lead(request: FetchRequest) -> RemoteBlobFetch | None:
                                                    heartbeat=timezone.now())
     except IntegrityError:
         return None
+    response = None
     try:
         response = request.client.blob(request.upstream_name, request.digest)
         size = _announced_size(request, response)
-        staging = get_upload_staging()
-        staging.create(staged_id)
+        get_upload_staging().create(staged_id)
     except BaseException as exc:
         RemoteBlobFetch.objects.filter(pk=fetch.pk).delete()
-        if "response" in locals():
+        if response is not None:
             response.close()
         _raise_for(exc, request)
         raise

@@ -10,6 +10,7 @@ redirect to another host.
 """
 from __future__ import annotations
 
+import base64
 import re
 import threading
 import time
@@ -125,7 +126,8 @@ class UpstreamClient:
                 return {"Authorization": f"Bearer {token.value}"}
             basic = self._basic
         if basic and self.username:
-            return {"Authorization": requests.auth._basic_auth_str(self.username, self.password)}
+            pair = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
+            return {"Authorization": f"Basic {pair}"}
         return {}
 
     def _answer(self, challenge: str, scope: str) -> bool:
