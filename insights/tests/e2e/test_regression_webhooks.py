@@ -125,3 +125,29 @@ def test_webhook_url_passes_the_outbound_policy(tmp_path_factory):
             response = admin.post(f"{strict.url}/api/webhooks/", json={"url": url, "events": ["push"],
                                                                       "secret": SECRET})
             assert response.status_code == 400 and "url" in response.json(), (url, response.text)
+
+
+def test_parity_flags_an_arm64_image_from_another_revision_only(server, tmp_path):
+    """Two per-arch builds with different revision labels in one list are flagged; one multi-arch build from
+    one Dockerfile is not."""
+    storage = tmp_path / "buildah"
+    context = write_context(tmp_path / "ctx", content=f"parity {uuid.uuid4().hex}\n")
+    revision = "org.opencontainers.image.revision"
+    mixed = f"localhost/mixed-{uuid.uuid4().hex[:6]}"
+    for arch, sha in (("amd64", "aaaa111"), ("arm64", "bbbb222")):
+        buildah(storage, "build", "--isolation", "chroot", "--platform", f"linux/{arch}", "--label",
+                f"{revision}={sha}", "--manifest", mixed, "-f", str(context / "Dockerfile"), str(context))
+    same = f"localhost/same-{uuid.uuid4().hex[:6]}"
+    buildah(storage, "build", "--isolation", "chroot", "--platform", "linux/amd64,linux/arm64", "--label",
+            f"{revision}=aaaa111", "--manifest", same, "-f", str(context / "Dockerfile"), str(context))
+    for list_name, tag in ((mixed, "mixed"), (same, "same")):
+        buildah(storage, "manifest", "push", "--all", "--tls-verify=false",
+                "--creds", f"admin:{server.admin_password}", list_name, f"docker://{server.host}/docker-local/parity:{tag}")
+
+    admin = admin_session(server)
+    flagged = admin.get(f"{server.url}/api/alerts/", params={"image": "parity", "kind": "parity"}).json()
+    assert [a["tag"] for a in flagged["results"]] == ["mixed"], flagged
+    findings = {f["check"]: f["detail"] for f in flagged["results"][0]["details"]["findings"]}
+    assert findings == {f"label {revision}": "linux/amd64: aaaa111; linux/arm64: bbbb222"}
+    page = signed_in(server).get(f"{server.url}/repositories/docker-local/parity/-/tags/mixed/").text
+    assert "linux/arm64: bbbb222" in page
