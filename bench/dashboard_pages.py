@@ -1,4 +1,4 @@
-"""Server time of every dashboard page and API list with 1,000 images / 10,000 tags seeded.
+"""Server time of every dashboard page and API list with 1,000 images / 10,000 tags seeded (or more).
 
 Starts the production server (gunicorn, 2 workers × 8 threads) with its own DATA_DIR and database,
 seeds it with `manage.py seed_dashboard` (1,000 images, 10,000 tags, blobs written), signs in as the
@@ -9,7 +9,8 @@ the CPU time the gunicorn processes spent per request (unaffected by other load 
 *load* column shows: the 1-minute load average after each page's batch, on 2 cores).
 
 Usage: .venv/bin/python bench/dashboard_pages.py [--requests 60] [--databases sqlite,postgres]
-                                                [--write-results]
+                                                [--images 1000 --tags 10000 [--metadata-only]] [--write-results]
+Ten times the scale: --images 10000 --tags 100000 --metadata-only (database rows only, no blob bytes).
 PostgreSQL uses a fresh database on $DATABASE_URL's server (default postgres://postgres@127.0.0.1:5432/registry).
 """
 from __future__ import annotations
@@ -17,7 +18,9 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -72,6 +75,7 @@ def pages(server, session) -> list[tuple[str, str]]:
     base = f"/repositories/seed-dev/{name}"
     return [
         ("home", "/"),
+        ("repositories", "/repositories/"),
         ("repository", "/repositories/seed-dev/"),
         ("repository, page 5", "/repositories/seed-dev/?page=5"),
         ("repository, name filter", "/repositories/seed-dev/?q=service-01"),
@@ -100,18 +104,27 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered) + 0.5) - 1))]
 
 
-def measure(database: str, requests_per_page: int) -> list[dict]:
+def measure(database: str, requests_per_page: int, seed_args: list[str], reuse: str = "") -> list[dict]:
+    """`reuse`: an already seeded SQLite file (copied) or PostgreSQL URL (used as is) instead of seeding."""
     previous = os.environ.pop("DATABASE_URL", None)
-    if database == "postgres":
+    if database == "postgres" and not reuse:
         os.environ["DATABASE_URL"] = POSTGRES_URL
     try:
         with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as tmp:
             access_log = Path(tmp) / "access.log"
             extra = {"ACCESS_LOG": str(access_log), "GUNICORN_CMD_ARGS": '--access-logformat "%(r)s|%(D)s"'}
-            with running_server(Path(tmp), extra_env=extra) as server:
+            if reuse and database == "sqlite":
+                (Path(tmp) / "data").mkdir()
+                shutil.copy(reuse, Path(tmp) / "data" / "db.sqlite3")
+            elif reuse:
+                extra["DATABASE_URL"] = reuse
+            with running_server(Path(tmp), extra_env=extra, sqlite=bool(reuse)) as server:
                 started = time.monotonic()
-                print(server.manage("seed_dashboard", "--images", "1000", "--tags", "10000").strip(), flush=True)
-                print(f"  seeding took {time.monotonic() - started:.0f} s", flush=True)
+                if reuse:
+                    server.manage("shell", "-c", _SET_ADMIN_PASSWORD.format(password=server.admin_password))
+                else:
+                    print(_seed(server, seed_args), flush=True)
+                    print(f"  seeding took {time.monotonic() - started:.0f} s", flush=True)
                 session = sign_in(server)
                 results = []
                 for name, path in pages(server, session):
@@ -136,6 +149,19 @@ def measure(database: str, requests_per_page: int) -> list[dict]:
         os.environ.pop("DATABASE_URL", None)
         if previous is not None:
             os.environ["DATABASE_URL"] = previous
+
+
+_SET_ADMIN_PASSWORD = (
+    "from django.contrib.auth import get_user_model; u = get_user_model().objects.get(username='admin'); "
+    "u.set_password('{password}'); u.save()"
+)
+
+
+def _seed(server, seed_args: list[str]) -> str:
+    # Ten times the scale takes minutes: no timeout here (server.manage has one).
+    result = subprocess.run([sys.executable, "manage.py", "seed_dashboard", *seed_args], cwd=ROOT, env=server.env,
+                            capture_output=True, text=True, check=True)
+    return result.stdout.strip()
 
 
 def _server_times(access_log: Path, offset: int, path: str) -> list[float]:
@@ -171,13 +197,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=60)
     parser.add_argument("--databases", default="sqlite,postgres")
+    parser.add_argument("--images", type=int, default=1000)
+    parser.add_argument("--tags", type=int, default=10000)
+    parser.add_argument("--metadata-only", action="store_true", help="seed database rows only, no blob bytes")
+    parser.add_argument("--reuse-sqlite", default="", help="an already seeded SQLite file to copy instead of seeding")
+    parser.add_argument("--reuse-postgres", default="", help="an already seeded PostgreSQL URL to use instead")
     parser.add_argument("--write-results", action="store_true", help="print the RESULTS.md section to paste")
     args = parser.parse_args()
+    seed_args = ["--images", str(args.images), "--tags", str(args.tags)] + (["--metadata-only"] if args.metadata_only else [])
     failed = False
     sections = []
     for database in args.databases.split(","):
         print(f"== {database}", flush=True)
-        results = measure(database, args.requests)
+        reuse = args.reuse_sqlite if database == "sqlite" else args.reuse_postgres
+        results = measure(database, args.requests, seed_args, reuse)
         text = table(results)
         print(text, flush=True)
         sections.append((database, text))

@@ -1,3 +1,4 @@
+from repos.models.aggregates import ImageCoverage, RepositoryStats, SiteStats
 from repos.models.content import Blob, Manifest, ManifestLayer, ManifestListEntry, RepositoryBlob
 from repos.models.operations import GcRun, RepositoryPolicy, RetentionRun
 from repos.models.promotion import PromotedDigest, PromotionJob
@@ -9,6 +10,7 @@ __all__ = [
     "Blob",
     "GcRun",
     "Image",
+    "ImageCoverage",
     "ImageManifest",
     "Manifest",
     "ManifestLayer",
@@ -22,6 +24,8 @@ __all__ = [
     "RepositoryPolicy",
     "RetentionRun",
     "RepositoryBlob",
+    "RepositoryStats",
+    "SiteStats",
     "Tag",
     "UploadSession",
     "VirtualMember",

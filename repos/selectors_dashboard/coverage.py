@@ -2,15 +2,15 @@
 
 An image's platforms are those of its current tag: `latest` when it exists, otherwise the top-level
 tag pushed last. A cell is present, missing, or missing-but-required (the repository's
-`required_platforms` lists it). Three queries whatever the number of images.
+`required_platforms` lists it). Read from the ImageCoverage aggregate (one row per image, kept current on writes).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
-from repos.models import Image, Repository, Tag
+from repos.models import Image, ImageCoverage, Repository, Tag
 from repos.selectors_dashboard.platforms import (
     INDEX_TYPES,
     current_tags,
@@ -35,6 +35,7 @@ class CoverageRow:
     present: set[str]
     required: list[str]
     cells: list[tuple[str, str]] = field(default_factory=list)
+    repository_id: int | None = None
 
     def state(self, platform: str) -> str:
         if platform in self.present:
@@ -87,26 +88,106 @@ def coverage_images(*, repositories: QuerySet[Repository], filters: CoverageFilt
 
 def coverage_matrix(*, images: QuerySet[Image], platforms: tuple[str, ...] = (), missing: bool = False,
                     missing_required: bool = False) -> CoverageMatrix:
-    """The matrix over `images`; `platforms` picks the columns (default: every platform seen or required)."""
-    rows = _rows(images)
-    columns = list(platforms) or sorted(
-        {p for row in rows for p in row.present} | {p for row in rows for p in row.required},
-        key=platform_sort_key,
-    )
-    complete = sum(1 for row in rows if not row.missing_required)
-    in_scope = len(rows)
+    """The matrix over `images`; `platforms` picks the columns (default: every platform seen or required).
+
+    Read from the ImageCoverage rows kept current on every write: a handful of SQL queries and only the
+    page shown turned into Python rows, whatever the number of images.
+    """
+    scope = ImageCoverage.objects.filter(image__in=images)
+    required = {
+        pk: [p for p in (value or []) if isinstance(p, str)]
+        for pk, value in Repository.objects.filter(pk__in=images.values("repository_id"))
+        .exclude(required_platforms=[]).values_list("pk", "required_platforms")
+    }
+    columns = list(platforms) or sorted(_platforms_seen(scope) | {p for ps in required.values() for p in ps},
+                                        key=platform_sort_key)
+    in_scope = scope.count()
+    complete = in_scope - (scope.filter(_missing_required_q(required)).count() if required else 0)
+    rows = scope
     if missing:
-        rows = [row for row in rows if any(p not in row.present for p in columns)]
+        rows = rows.filter(_any_of(~Q(platforms__contains=ImageCoverage.marker(p)) for p in columns))
     if missing_required:
-        considered = set(columns)
-        rows = [row for row in rows if any(p in considered for p in row.missing_required)]
-    counts = {platform: PlatformCount() for platform in columns}
-    for row in rows:
-        row.cells = [(platform, row.state(platform)) for platform in columns]
-        for platform, state in row.cells:
-            count = counts[platform]
-            setattr(count, state, getattr(count, state) + 1)
-    return CoverageMatrix(columns, rows, counts, in_scope, complete)
+        rows = rows.filter(_missing_required_q(required, among=set(columns)))
+    return CoverageMatrix(columns, CoverageRows(rows, columns, required), _counts(rows, columns, required),
+                          in_scope, complete)
+
+
+class CoverageRows:
+    """The matrix rows as a lazy sequence: len() is a COUNT, a slice (a page) one query."""
+
+    def __init__(self, queryset: QuerySet[ImageCoverage], columns: list[str], required: dict[int, list[str]]):
+        self.queryset = queryset.order_by("repository__stage_order", "repository__key", "image__name").values_list(
+            "image_id", "image__name", "repository_id", "repository__key", "repository__stage", "tag", "digest",
+            "platforms")
+        self.columns = columns
+        self.required = required
+        self._count: int | None = None
+
+    def count(self) -> int:
+        if self._count is None:
+            self._count = self.queryset.count()
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self._row(values) for values in self.queryset[index]]
+        return self._row(self.queryset[index])
+
+    def __iter__(self):
+        for values in self.queryset.iterator(chunk_size=2000):
+            yield self._row(values)
+
+    def _row(self, values) -> CoverageRow:
+        image_id, name, repository_id, key, stage, tag, digest, platforms = values
+        row = CoverageRow(image_id=image_id, repository=key, stage=stage, image=name, tag=tag or None,
+                          digest=digest or None, present={p for p in platforms.split(",") if p},
+                          required=self.required.get(repository_id, []), repository_id=repository_id)
+        row.cells = [(platform, row.state(platform)) for platform in self.columns]
+        return row
+
+
+def _platforms_seen(scope: QuerySet[ImageCoverage]) -> set[str]:
+    # Few distinct combinations exist (a handful of platform sets), whatever the number of images.
+    combos = scope.order_by().values_list("platforms", flat=True).distinct()
+    return {p for combo in combos for p in combo.split(",") if p}
+
+
+def _any_of(conditions) -> Q:
+    combined = Q(pk__in=[])
+    for condition in conditions:
+        combined |= condition
+    return combined
+
+
+def _missing_required_q(required: dict[int, list[str]], among: set[str] | None = None) -> Q:
+    """Rows whose repository requires a platform (of `among`, default any) the row does not offer."""
+    return _any_of(
+        Q(repository_id=pk) & _any_of(~Q(platforms__contains=ImageCoverage.marker(p)) for p in platforms
+                                      if among is None or p in among)
+        for pk, platforms in required.items()
+    )
+
+
+def _counts(rows: QuerySet[ImageCoverage], columns: list[str], required: dict[int, list[str]]) -> dict[str, PlatformCount]:
+    if not columns:
+        return {}
+    terms = {"total": Count("pk")}
+    for i, platform in enumerate(columns):
+        offers = Q(platforms__contains=ImageCoverage.marker(platform))
+        terms[f"p{i}"] = Count("pk", filter=offers)
+        requiring = [pk for pk, platforms in required.items() if platform in platforms]
+        if requiring:
+            terms[f"r{i}"] = Count("pk", filter=Q(repository_id__in=requiring) & ~offers)
+    found = rows.order_by().aggregate(**terms)
+    counts = {}
+    for i, platform in enumerate(columns):
+        present, needed = found[f"p{i}"], found.get(f"r{i}", 0)
+        counts[platform] = PlatformCount(present=present, missing=found["total"] - present - needed,
+                                         missing_required=needed)
+    return counts
 
 
 @dataclass
@@ -120,9 +201,12 @@ def coverage_summary(*, repositories: QuerySet[Repository], images: int) -> Cove
 
     Only repositories that require platforms need looking at: an image elsewhere is complete by definition.
     """
-    demanding = repositories.exclude(required_platforms=[])
-    rows = _rows(Image.objects.filter(repository__in=demanding))
-    return CoverageSummary(images=images, complete=images - sum(1 for row in rows if row.missing_required))
+    required = {
+        pk: [p for p in (value or []) if isinstance(p, str)]
+        for pk, value in repositories.exclude(required_platforms=[]).values_list("pk", "required_platforms")
+    }
+    incomplete = ImageCoverage.objects.filter(_missing_required_q(required)).count() if required else 0
+    return CoverageSummary(images=images, complete=images - incomplete)
 
 
 def coverage_for(*, repositories: QuerySet[Repository], filters: CoverageFilters) -> CoverageMatrix:
@@ -131,10 +215,16 @@ def coverage_for(*, repositories: QuerySet[Repository], filters: CoverageFilters
                            missing_required=filters.missing_required)
 
 
+def current_coverage(images: QuerySet[Image]) -> list[CoverageRow]:
+    """Computed from the tags (what ImageCoverage keeps): each image's current tag and its platforms."""
+    return _rows(images)
+
+
 def _rows(images: QuerySet[Image]) -> list[CoverageRow]:
     found = list(
         images.order_by("repository__stage_order", "repository__key", "name")
-        .values_list("id", "name", "repository__key", "repository__stage", "repository__required_platforms")
+        .values_list("id", "name", "repository__key", "repository__stage", "repository__required_platforms",
+                     "repository_id")
     )
     # The window runs over the tag table alone, in a subquery; only the ~one tag per image it keeps is
     # joined to its manifest (joining inside the window would join every tag).
@@ -145,7 +235,7 @@ def _rows(images: QuerySet[Image]) -> list[CoverageRow]:
     }
     by_index = index_platforms({c[1]: c[6] for c in current.values() if c[2] in INDEX_TYPES})
     rows = []
-    for image_id, name, key, stage, required in found:
+    for image_id, name, key, stage, required, repository_id in found:
         tag, manifest_id, media_type, os, arch, variant, digest = current.get(image_id, (None,) * 7)
         if media_type is None:
             present: set[str] = set()
@@ -156,6 +246,6 @@ def _rows(images: QuerySet[Image]) -> list[CoverageRow]:
             present = {label} if label else set()
         rows.append(CoverageRow(
             image_id=image_id, repository=key, stage=stage, image=name, tag=tag, digest=digest, present=present,
-            required=[p for p in (required or []) if isinstance(p, str)],
+            required=[p for p in (required or []) if isinstance(p, str)], repository_id=repository_id,
         ))
     return rows

@@ -1,15 +1,16 @@
 """The home page: repositories with counts and storage, recent pushes, pushes over time."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from datetime import timezone as dt_timezone
 
 from django.db import connection
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, Substr, TruncDate
 from django.utils import timezone
 
-from repos.models import Blob, Image, ImageManifest, Repository, RepositoryBlob, Tag
+from repos.models import Blob, Repository, RepositoryBlob, RepositoryStats, Tag
 
 
 def count_related(queryset: QuerySet, path: str) -> Subquery:
@@ -21,15 +22,18 @@ def count_related(queryset: QuerySet, path: str) -> Subquery:
 
 
 def repositories_with_stats(*, repositories: QuerySet[Repository]) -> QuerySet[Repository]:
-    """Repositories annotated with image_count, tag_count and storage (bytes of the distinct blobs they hold)."""
-    storage = (
-        RepositoryBlob.objects.filter(repository=OuterRef("pk")).order_by().values("repository")
-        .annotate(total=Sum("blob__size")).values("total")
-    )
+    """Repositories annotated with image_count, tag_count and storage (bytes of the distinct blobs they hold).
+
+    Read from RepositoryStats, made current first (a read-through cache: only rows flagged by a write since
+    the last read are recounted).
+    """
+    from repos.services.aggregates import repository_stats_refresh
+
+    repository_stats_refresh(repository_ids=repositories.values_list("pk", flat=True))
     return repositories.annotate(
-        image_count=count_related(Image.objects.all(), "repository"),
-        tag_count=count_related(Tag.objects.all(), "image__repository"),
-        storage=Coalesce(Subquery(storage), 0),
+        image_count=Coalesce(F("stats__image_count"), 0),
+        tag_count=Coalesce(F("stats__tag_count"), 0),
+        storage=Coalesce(F("stats__storage"), 0),
     ).order_by("stage_order", "key")
 
 
@@ -39,8 +43,13 @@ def images_and_tags_total(*, repositories: QuerySet[Repository]) -> tuple[int, i
     return totals["images"] or 0, totals["tags"] or 0
 
 
-def storage_total(*, repositories: QuerySet[Repository]) -> int:
-    """Bytes of the distinct blobs in these repositories (a blob shared by two counts once)."""
+def storage_total(*, repositories: QuerySet[Repository], site_storage: Callable[[], int] | None = None) -> int:
+    """Bytes of the distinct blobs in these repositories (a blob shared by two counts once).
+
+    `site_storage()`, the kept figure over every repository, answers when `repositories` is all of them.
+    """
+    if site_storage is not None and not Repository.objects.exclude(pk__in=repositories.values("pk")).exists():
+        return site_storage()
     blob_ids = RepositoryBlob.objects.filter(repository__in=repositories).values("blob_id")
     return Blob.objects.filter(pk__in=blob_ids).aggregate(total=Sum("size"))["total"] or 0
 
@@ -63,17 +72,18 @@ def recent_pushes(*, repositories: QuerySet[Repository], limit: int = 10) -> lis
 
 
 def pushes_per_day(*, repositories: QuerySet[Repository], days: int = 30) -> list[tuple[date, int]]:
-    """Manifests pushed per UTC day over the last `days` days, oldest first, zero-filled."""
+    """Manifests pushed per UTC day over the last `days` days, oldest first, zero-filled (from RepositoryStats)."""
     today = timezone.now().astimezone(dt_timezone.utc).date()
     since = today - timedelta(days=days - 1)
-    start = datetime.combine(since, time.min, tzinfo=dt_timezone.utc)
-    counted = (
-        ImageManifest.objects.filter(image__repository__in=repositories, pushed_at__gte=start)
-        .annotate(day=_utc_day("pushed_at")).order_by().values("day").annotate(n=Count("id"))
-        .values_list("day", "n")
-    )
-    per_day = {_as_date(day): n for day, n in counted}
-    return [(since + timedelta(days=i), per_day.get(since + timedelta(days=i), 0)) for i in range(days)]
+    per_day: dict[str, int] = {}
+    for histogram in RepositoryStats.objects.filter(repository__in=repositories).values_list("pushes_by_day", flat=True):
+        for day, n in (histogram or {}).items():
+            per_day[day] = per_day.get(day, 0) + n
+    return [(since + timedelta(days=i), per_day.get((since + timedelta(days=i)).isoformat(), 0)) for i in range(days)]
+
+
+def utc_day(field: str):
+    return _utc_day(field)
 
 
 def _utc_day(field: str):

@@ -31,6 +31,7 @@ from repos.models import (
 from repos.oci import media_types, names
 from repos.oci.image_config import layer_history, parse_image_config
 from repos.services import seed_content as content
+from repos.services.aggregates import image_coverage_refresh
 from repos.services.manifests import _config_summary  # the same summary a real push stores
 from repos.storage import get_blob_store
 
@@ -342,6 +343,7 @@ def _create_tags(batch: _Batch, image_ids: dict, manifest_ids: dict) -> int:
     for row in rows:
         row.updated = when.get((row.image_id, row.name), row.updated)
     Tag.objects.bulk_update(rows, ["updated"], batch_size=500)
+    image_coverage_refresh(image_ids=image_ids.values())  # bulk writes send no signals
     return len(batch.tags)
 
 

@@ -9,6 +9,7 @@ from django.urls import reverse
 from repos.selectors_dashboard import home as selectors
 from repos.selectors_dashboard.coverage import coverage_summary
 from repos.selectors_dashboard.platforms import platforms_of
+from repos.services.aggregates import site_storage_current
 from repos.templatetags.dashboard import human_bytes
 from repos.views.charts import day_columns, horizontal_bars
 from repos.views.common import paginate, readable
@@ -38,7 +39,7 @@ def home(request):
         "page": page,
         # Stages left to right, so repositories read as a promotion pipeline.
         "pipeline": [(stage, list(group)) for stage, group in groupby(page.object_list, key=lambda r: r.stage or "")],
-        "storage_total": selectors.storage_total(repositories=repositories),
+        "storage_total": selectors.storage_total(repositories=repositories, site_storage=site_storage_current),
         "storage_chart": storage_chart,
         "pushes_chart": day_columns(pushes),
         "pushes_total": sum(count for _, count in pushes),

@@ -2,7 +2,7 @@
 import pytest
 
 from repos.models import Image
-from repos.tests.dashboard.budget import assert_within_budget
+from repos.tests.dashboard.budget import BUDGET, DIRTY_READ_EXTRA, assert_within_budget
 from repos.tests.dashboard.fixtures import seed
 
 pytestmark = pytest.mark.django_db
@@ -20,4 +20,7 @@ def test_every_api_list_within_budget(admin_client, pushed, images, django_asser
         f"/api/manifests/{pushed.content.index_digest}/",
         "/api/coverage/", "/api/coverage/?missing_required=true&page_size=500",
     ]
+    # The seeding flagged the repository counters; their first reader recounts them (bounded separately below).
+    with django_assert_max_num_queries(BUDGET + DIRTY_READ_EXTRA):
+        assert admin_client.get("/").status_code == 200
     assert_within_budget(admin_client, urls, django_assert_max_num_queries)

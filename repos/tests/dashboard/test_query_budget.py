@@ -2,7 +2,7 @@
 import pytest
 
 from repos.models import Image, ManifestListEntry, Tag
-from repos.tests.dashboard.budget import assert_within_budget
+from repos.tests.dashboard.budget import BUDGET, DIRTY_READ_EXTRA, assert_within_budget
 from repos.tests.dashboard.fixtures import seed
 
 pytestmark = pytest.mark.django_db
@@ -36,4 +36,7 @@ def test_every_page_within_budget(admin_client, pushed, images, django_assert_ma
     seed(images)
     assert Image.objects.filter(repository__key__startswith="seed-").count() == images
     urls = page_urls(pushed)
+    # The seeding flagged the repository counters; their first reader recounts them (bounded separately below).
+    with django_assert_max_num_queries(BUDGET + DIRTY_READ_EXTRA):
+        assert admin_client.get("/").status_code == 200
     assert_within_budget(admin_client, urls, django_assert_max_num_queries)
