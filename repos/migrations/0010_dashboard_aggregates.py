@@ -15,7 +15,7 @@ def fill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('repos', '0008_blob_uncompressed_size'),
+        ('repos', '0009_upload_bucket_staging'),
     ]
 
     operations = [
