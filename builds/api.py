@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -35,6 +35,8 @@ class FlexibleListField(serializers.ListField):
         return super().to_internal_value([item for item in items if item != ""])
 
 
+@extend_schema_field({"type": "object", "additionalProperties": {},
+                      "description": "KEY: VALUE, or a platform (linux/arm64) holding that platform's own arguments."})
 class BuildArgsField(serializers.Field):
     """A JSON object (a platform key holds that platform's own arguments), or KEY=VALUE and
     PLATFORM:KEY=VALUE items given like a list field."""

@@ -306,6 +306,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Deep links put a link inside each operation's expand button (nested controls, unusable by keyboard).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": False, "persistAuthorization": True},
+    # One name per choice set shared by several serializers.
+    "ENUM_NAME_OVERRIDES": {
+        "RepositoryKindEnum": ["local", "remote", "virtual"],
+        "ProvenanceKindEnum": ["pushed", "built", "promoted"],
+        "PermissionEnum": ["read", "write", "delete", "promote", "admin"],
+    },
 }
 
 # LOG_FORMAT=json: one JSON object per line. Every line carries the request id (X-Request-ID) and

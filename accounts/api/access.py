@@ -6,10 +6,12 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import status
 from rest_framework.response import Response
 
 from accounts import errors
+from accounts.api import docs
 from accounts.api import serializers as s
 from accounts.api.base import AccountsApiView, NotThroughApiToken, SiteAdminOnly
 from accounts.selectors import audit_events, grants_of, repository_readable_get, tokens_visible_to
@@ -24,9 +26,12 @@ class GrantListView(AccountsApiView):
         grant_services.require_repository_admin(actor=request.user, repository=repository)
         return repository
 
+    @docs.listing(s.GrantOutput, "api_repository_grants", "permissions", "Grants on a repository (its admins)")
     def get(self, request, key: str):
         return self.paginated(grants_of(repository=self._repository(request, key)), s.GrantOutput)
 
+    @docs.creating(s.GrantInput, s.GrantOutput, "api_repository_grants", "permissions",
+                   "Grant a user or team a permission on a repository")
     def post(self, request, key: str):
         repository = self._repository(request, key)
         data = s.GrantInput(data=request.data)
@@ -46,6 +51,7 @@ class GrantListView(AccountsApiView):
 
 
 class GrantDetailView(AccountsApiView):
+    @docs.deleting("api_repository_grants", "permissions", "Remove a grant")
     def delete(self, request, key: str, pk: int):
         repository = repository_readable_get(actor=request.user, key=key)
         grant_services.require_repository_admin(actor=request.user, repository=repository)
@@ -57,10 +63,13 @@ class GrantDetailView(AccountsApiView):
 
 
 class VisibilityView(AccountsApiView):
+    @docs.reading(docs.VISIBILITY, "api_repository_visibility", "permissions", "Whether anonymous users may pull")
     def get(self, request, key: str):
         repository = repository_readable_get(actor=request.user, key=key)
         return Response({"repository": repository.key, "is_public": repository.is_public})
 
+    @docs.updating(s.VisibilityInput, docs.VISIBILITY, "api_repository_visibility", "permissions",
+                   "Make a repository public or private", method="update")
     def put(self, request, key: str):
         repository = repository_readable_get(actor=request.user, key=key)
         data = s.VisibilityInput(data=request.data)
@@ -73,9 +82,12 @@ class VisibilityView(AccountsApiView):
 class TokenListView(AccountsApiView):
     permission_classes = AccountsApiView.permission_classes + [NotThroughApiToken]
 
+    @docs.listing(s.TokenOutput, "api_tokens", "tokens", "The caller's API tokens (site admins: every token)")
     def get(self, request):
         return self.paginated(tokens_visible_to(request.user), s.TokenOutput)
 
+    @docs.creating(s.TokenCreateInput, docs.TokenCreated, "api_tokens", "tokens",
+                   "Create an API token; the answer carries its secret, this once")
     def post(self, request):
         data = s.TokenCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -103,9 +115,11 @@ class TokenDetailView(AccountsApiView):
             raise errors.NotFound("no such token")
         return token
 
+    @docs.reading(s.TokenOutput, "api_tokens", "tokens", "One API token")
     def get(self, request, pk: int):
         return Response(s.TokenOutput(self._token(request, pk)).data)
 
+    @docs.deleting("api_tokens", "tokens", "Revoke an API token")
     def delete(self, request, pk: int):
         token_services.token_revoke(actor=request.user, token=self._token(request, pk), request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -114,6 +128,8 @@ class TokenDetailView(AccountsApiView):
 class AuditEventListView(AccountsApiView):
     permission_classes = AccountsApiView.permission_classes + [SiteAdminOnly]
 
+    @docs.listing(s.AuditEventOutput, "api_audit_events", "audit", "Security events, newest first (site admins)",
+                  extra_parameters=[OpenApiParameter("action", str, description="Only events of this action.")])
     def get(self, request):
         events = audit_events()
         action = request.query_params.get("action")

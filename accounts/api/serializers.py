@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import ApiToken, AuditEvent, Permission, RepositoryGrant
@@ -32,11 +33,15 @@ class UserUpdateInput(serializers.Serializer):
 
 
 class TeamOutput(serializers.ModelSerializer):
-    members = serializers.SlugRelatedField(source="user_set", slug_field="username", many=True, read_only=True)
+    members = serializers.SerializerMethodField(help_text="Usernames of the members.")
 
     class Meta:
         model = Group
         fields = ["id", "name", "members"]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_members(self, team: Group) -> list[str]:
+        return [user.username for user in team.user_set.all()]
 
 
 class TeamInput(serializers.Serializer):

@@ -6,6 +6,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from accounts import errors
+from accounts.api import docs
 from accounts.api import serializers as s
 from accounts.api.base import AccountsApiView, NotThroughApiToken
 from accounts.selectors import teams_visible_to, users_visible_to
@@ -13,9 +14,11 @@ from accounts.services import users as user_services
 
 
 class UserListView(AccountsApiView):
+    @docs.listing(s.UserOutput, "api_users", "users", "Users the caller may see (site admins: everyone)")
     def get(self, request):
         return self.paginated(users_visible_to(request.user), s.UserOutput)
 
+    @docs.creating(s.UserCreateInput, s.UserOutput, "api_users", "users", "Create a user (site admins)")
     def post(self, request):
         data = s.UserCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -24,6 +27,7 @@ class UserListView(AccountsApiView):
 
 
 class UserMeView(AccountsApiView):
+    @docs.reading(s.UserOutput, "api_users_me", "users", "The caller")
     def get(self, request):
         return Response(s.UserOutput(request.user).data)
 
@@ -35,9 +39,11 @@ class UserDetailView(AccountsApiView):
             raise errors.NotFound("no such user")
         return user
 
+    @docs.reading(s.UserOutput, "api_users", "users", "One user")
     def get(self, request, pk: int):
         return Response(s.UserOutput(self._user(request, pk)).data)
 
+    @docs.updating(s.UserUpdateInput, s.UserOutput, "api_users", "users", "Change a user (site admins)")
     def patch(self, request, pk: int):
         user = self._user(request, pk)
         data = s.UserUpdateInput(data=request.data)
@@ -49,9 +55,11 @@ class UserDetailView(AccountsApiView):
 class TeamListView(AccountsApiView):
     permission_classes = AccountsApiView.permission_classes + [NotThroughApiToken]
 
+    @docs.listing(s.TeamOutput, "api_teams", "teams", "Teams the caller may see (site admins: every team)")
     def get(self, request):
         return self.paginated(teams_visible_to(request.user), s.TeamOutput)
 
+    @docs.creating(s.TeamInput, s.TeamOutput, "api_teams", "teams", "Create a team (site admins)")
     def post(self, request):
         data = s.TeamInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -70,9 +78,11 @@ class TeamDetailView(AccountsApiView):
             raise errors.NotFound("no such team")
         return team
 
+    @docs.reading(s.TeamOutput, "api_teams", "teams", "One team")
     def get(self, request, pk: int):
         return Response(s.TeamOutput(self._team(request, pk)).data)
 
+    @docs.updating(s.TeamInput, s.TeamOutput, "api_teams", "teams", "Rename a team or set its members (site admins)")
     def patch(self, request, pk: int):
         team = self._team(request, pk)
         data = s.TeamInput(data=request.data)
@@ -80,6 +90,7 @@ class TeamDetailView(AccountsApiView):
         team = user_services.team_update(actor=request.user, team=team, request=request, **data.validated_data)
         return Response(s.TeamOutput(team).data)
 
+    @docs.deleting("api_teams", "teams", "Delete a team (site admins)")
     def delete(self, request, pk: int):
         team = self._team(request, pk)
         user_services.team_delete(actor=request.user, team=team, request=request)

@@ -9,7 +9,7 @@ POST /api/repositories/{key}/retention/run/      remove them; with {"expected": 
 from __future__ import annotations
 
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
@@ -93,14 +93,25 @@ class RepositoryPolicyView(APIView):
         return Response(_policy_dict(repository_policy_update(repository=repository, **fields)))
 
 
+_RETENTION_PLAN = OpenApiResponse(description="What retention would remove and keep now (`as_dict` of the plan).")
+
+
 class RetentionPreviewView(APIView):
+    @extend_schema(responses={200: _RETENTION_PLAN, 404: OpenApiResponse(description="No such repository.")})
     def get(self, request, key: str):
         repository = _repository(request, key)
         return Response(retention_plan(repository=repository).as_dict())
 
 
 class RetentionRunView(APIView):
-    @extend_schema(request=RunSerializer)
+    @extend_schema(request=RunSerializer, responses={
+        200: inline_serializer("RetentionRunResult", {"id": serializers.IntegerField(),
+                                                      "removed": serializers.JSONField(),
+                                                      "protected": serializers.JSONField()}),
+        403: OpenApiResponse(description="Repository admins only."),
+        404: OpenApiResponse(description="No such repository."),
+        409: OpenApiResponse(description="The preview given as `expected` is outdated; the body carries the new one."),
+    })
     def post(self, request, key: str):
         repository = _repository(request, key)
         _require_admin(request, repository)

@@ -34,6 +34,20 @@
     if (event.target.matches("input.pull")) event.target.select();
   });
 
+  // A card whose table scrolls sideways (phones) must be reachable by keyboard to scroll it.
+  function focusableScrollers() {
+    document.querySelectorAll(".card").forEach(function (card) {
+      if (card.scrollWidth > card.clientWidth + 1) {
+        if (!card.hasAttribute("tabindex")) card.setAttribute("tabindex", "0");
+      } else if (card.getAttribute("tabindex") === "0" && !card.matches("a, button")) {
+        card.removeAttribute("tabindex");
+      }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", focusableScrollers);
+  window.addEventListener("resize", focusableScrollers);
+  document.addEventListener("htmx:afterSettle", focusableScrollers);
+
   // The navigation collapses behind "Menu" on narrow screens; Escape closes it and returns focus to the button.
   document.addEventListener("click", function (event) {
     var toggle = event.target.closest(".navtoggle");
