@@ -1,6 +1,7 @@
 """Operations page (site admins): garbage-collection runs and storage per repository."""
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -23,6 +24,7 @@ def operations(request):
         "current": "operations",
         "page": paginate(request, gc_runs(), per_page=20),
         "storage": repositories_storage(),
+        "gc_interval_hours": f"{settings.REGISTRY_GC_INTERVAL_SECONDS / 3600:g}",
     }
     return render(request, "repos/operations.html", context)
 
