@@ -225,6 +225,12 @@ def render(results: list[dict], slow: int, blob_mib: int) -> str:
         lines += ["", f"- with {slow} slow connections, project / docker-registry: push "
                       f"{project['push_slow'] / reference['push_slow']:.1f}×, pull "
                       f"{project['pull_slow'] / reference['pull_slow']:.1f}×"]
+    lines += [
+        "- \"opened\" counts the slow connections established (for keep-alive ones: after their first answer); "
+        "with gunicorn facing clients the keep-alive ones never got it, and the normal client timed out.",
+        "- The front costs a normal push something when alone: bodies pass through one more local hop "
+        "(spooled, or streamed after `FRONT_STREAM_AFTER`); with slow clients it is what keeps the push working.",
+    ]
     return "\n".join(lines) + "\n"
 
 

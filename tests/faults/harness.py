@@ -108,7 +108,8 @@ class Stack:
             roles = self.roles()
             slots = int(self.env.get("WORKER_CONCURRENCY", "2"))
             pool_ok = self.env.get("WORKER_POOL", "threads") != "prefork" or len(roles["pool"]) >= slots
-            return (self.web_up() and roles["web-worker"] and roles["beat"] and pool_ok
+            front_ok = self.env.get("FRONT") == "0" or roles["front"]
+            return (self.web_up() and roles["web-worker"] and roles["beat"] and pool_ok and front_ok
                     and self.worker_ready() and roles)
         return self.wait_for(ready, "the whole stack to be up", timeout)
 

@@ -24,7 +24,7 @@ def test_each_process_killed_then_jobs_still_run(tmp_path):
         stack.push_image()
         jobs = {"before": stack.promote("before")}
         assert stack.follow(jobs["before"])["status"] == "succeeded"
-        for role in ("worker", "beat", "web-worker", "web"):
+        for role in ("worker", "beat", "web-worker", "web", "front"):
             victim = stack.roles()[role][0]
             stack.kill(victim)
             stack.wait_for(_replaced(stack, role, victim), f"a new {role} process")
