@@ -77,11 +77,14 @@ def stack_try(pool: str, rng: random.Random) -> tuple[bool, bool]:
 
     with tempfile.TemporaryDirectory(prefix="stack-kill-") as tmp, \
             running_stack(Path(tmp), extra_env={"WORKER_POOL": pool}) as stack:
-        roles = stack.wait_ready()
+        stack.wait_ready()
         stack.push_image()
-        time.sleep(1)
-        victims = stack.roles()["pool"] or roles["worker"]
-        stack.kill(rng.choice(victims))
+        stack.wait_ready()
+        before = [line for line in stack.log().splitlines() if line.startswith("stack: ") and "serving" not in line]
+        if before:
+            print("unexpected before the kill:", before, flush=True)
+        roles = stack.roles()
+        stack.kill(rng.choice(roles["pool"] or roles["worker"]))
         time.sleep(2)
         url = stack.promote("after-kill")
         try:
@@ -95,14 +98,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tries", type=int, default=6)
     parser.add_argument("--redis-url", default=os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
+    parser.add_argument("--stack-only", action="store_true", help="only the tries under the stack runner")
     parser.add_argument("--write-results", action="store_true")
     args = parser.parse_args()
     os.environ.pop("DATABASE_URL", None)
     rng = random.Random(12)
     rows = []
-    for label, pool, redis_url in (("prefork, filesystem broker (old default)", "prefork", None),
-                                   ("threads, filesystem broker (new default)", "threads", None),
-                                   ("prefork, Redis broker", "prefork", args.redis_url)):
+    bare = () if args.stack_only else (("prefork, filesystem broker (old default)", "prefork", None),
+                                       ("threads, filesystem broker (new default)", "threads", None),
+                                       ("prefork, Redis broker", "prefork", args.redis_url))
+    for label, pool, redis_url in bare:
         wedged = sum(not bare_try(pool, redis_url, rng) for _ in range(args.tries))
         rows.append(f"| bare worker: {label} | {args.tries} | {wedged} wedged | – |")
         print(rows[-1], flush=True)
