@@ -51,7 +51,10 @@ def _fingerprint(user) -> str:
 
 
 def _from_cache(key: str):
-    remembered = cache.get(key)
+    try:
+        remembered = cache.get(key)
+    except Exception:  # noqa: BLE001 - the cache (Redis) is down: check the password instead
+        return None
     if not remembered:
         return None
     user_id, fingerprint = remembered
@@ -89,5 +92,8 @@ def authenticate_secret(request, *, username: str, secret: str, channel: str):
     user = authenticate(request, username=username, password=secret, channel=channel)
     if user is None:
         return None
-    cache.set(key, (user.pk, _fingerprint(user)), CACHE_SECONDS)
+    try:
+        cache.set(key, (user.pk, _fingerprint(user)), CACHE_SECONDS)
+    except Exception:  # noqa: BLE001 - the cache (Redis) is down: nothing remembered, the login still works
+        pass
     return user

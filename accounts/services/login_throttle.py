@@ -9,10 +9,13 @@ the window while a right guess is refused too. API tokens are never counted nor 
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 
 from django.conf import settings
 from django.core.cache import cache
+
+logger = logging.getLogger(__name__)
 
 
 class LoginThrottled(Exception):
@@ -45,12 +48,23 @@ def client_address(request) -> str | None:
 def login_throttle_check(*, request, username: str) -> None:
     """Raise LoginThrottled when the account or the address has used up its failures in this window."""
     keys = _keys(username, client_address(request))
-    counts = cache.get_many([key for key, _ in keys])
+    try:
+        counts = cache.get_many([key for key, _ in keys])
+    except Exception as exc:  # noqa: BLE001 - the cache (Redis) is down: log in unthrottled, not a 500
+        logger.warning("login throttle: cache unavailable (%s); not throttling", type(exc).__name__)
+        return
     if any(counts.get(key, 0) >= limit for key, limit in keys if limit > 0):
         raise LoginThrottled(_window()[1])
 
 
 def login_failure_record(*, request, username: str) -> None:
+    try:
+        _failure_count(request=request, username=username)
+    except Exception as exc:  # noqa: BLE001 - the cache (Redis) is down: the failure stays a 401, not a 500
+        logger.warning("login throttle: cache unavailable (%s); failure not counted", type(exc).__name__)
+
+
+def _failure_count(*, request, username: str) -> None:
     _, remaining = _window()
     for key, _ in _keys(username, client_address(request)):
         if not cache.add(key, 1, timeout=remaining + 1):

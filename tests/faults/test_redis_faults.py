@@ -102,7 +102,8 @@ def test_pool_processes_worker_and_redis_faults(tmp_path, private_redis):
         worker = stack.roles()["worker"][0]
         stack.kill(worker, signal.SIGSTOP)
         waiting = {f"redis-{n}": stack.promote(f"redis-{n}") for n in range(3)}
-        assert private_redis.queued(stack.env["CELERY_QUEUE"]) >= 3  # the messages are in Redis ...
+        # The messages wait in Redis (but one: a stopped worker's pending BRPOP may already have popped it) ...
+        assert private_redis.queued(stack.env["CELERY_QUEUE"]) >= 2
         private_redis.stop()
         private_redis.start()
         assert private_redis.queued(stack.env["CELERY_QUEUE"]) == 0  # ... and now they are gone
