@@ -57,3 +57,22 @@ def test_pushing_the_same_content_again_adds_no_second_alert(admin_client, stage
     push_index(admin_client, name="docker-local/webapp", tag="1.2", platforms=[AMD])
     push_index(admin_client, name="docker-local/webapp", tag="1.2", platforms=[AMD])
     assert Alert.objects.count() == 1
+
+
+def test_promotion_into_a_stage_whose_previous_release_had_more(admin_client, stages, push_index,
+                                                                django_capture_on_commit_callbacks,
+                                                                django_user_model):
+    """Promotion sets tags through the same tag service: the target's release history is compared too."""
+    from repos.services.promotion import promotion_execute
+    from repos.services.promotion_plan import PromotionRequest
+
+    push_index(admin_client, name="docker-target/webapp", tag="1.1", platforms=[AMD, ARM])
+    push_index(admin_client, name="docker-local/webapp", tag="1.2", platforms=[AMD])
+    assert not Alert.objects.exists()
+    admin = django_user_model.objects.get(username="dash-admin")
+    with django_capture_on_commit_callbacks(execute=True):
+        promotion_execute(request=PromotionRequest(source_key="docker-local", source_image="webapp",
+                                                   target_key="docker-target", source_tag="1.2", copy=True), user=admin)
+    alert = Alert.objects.get()
+    assert alert.repository.key == "docker-target" and alert.tag == "1.2"
+    assert alert.details["comparisons"][0]["compared_with"] == "docker-target/webapp:1.1"
