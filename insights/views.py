@@ -24,8 +24,11 @@ def alert_list(request):
         request.user, repository=request.GET.get("repository", ""), image=request.GET.get("image", ""),
         kind=request.GET.get("kind", ""), state=state if state in ("open", "acknowledged") else "",
     )
+    page = paginate(request, alerts, per_page=50)
+    repositories = {alert.repository_id: alert.repository for alert in page.object_list}
+    writable = {pk for pk, repository in repositories.items() if user_can(request.user, repository, "write")}
     return render(request, "insights/alerts.html", {
-        "current": "alerts", "page": paginate(request, alerts, per_page=50), "state": state,
+        "current": "alerts", "page": page, "state": state, "writable": writable,
     })
 
 

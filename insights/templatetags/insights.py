@@ -1,5 +1,6 @@
 from django import template
 
+from accounts.permissions import user_can
 from insights import selectors
 
 register = template.Library()
@@ -15,5 +16,9 @@ def open_alerts(context, image=None, tag: str = "", limit: int = 20, heading: st
     if tag:
         alerts = alerts.filter(tag=tag)
     rows = list(alerts[: limit + 1])
+    user = getattr(request, "user", None)
+    repositories = {alert.repository_id: alert.repository for alert in rows}
+    # Only writers may acknowledge: the form shows for them alone.
+    writable = {pk for pk, repository in repositories.items() if user_can(user, repository, "write")}
     return {"alerts": rows[:limit], "more": len(rows) > limit, "request": request, "heading": heading,
-            "image": image, "tag": tag, "user": getattr(request, "user", None)}
+            "image": image, "tag": tag, "user": user, "writable": writable}

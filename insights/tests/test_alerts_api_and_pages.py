@@ -73,3 +73,12 @@ def test_pages_show_open_alerts_and_acknowledge_from_the_browser(admin_client, r
     assert response.status_code == 302 and response["Location"] == "/repositories/docker-local/webapp/"
     assert message not in admin_client.get("/").content.decode()
     assert "known" in admin_client.get("/alerts/?state=acknowledged").content.decode()
+
+
+def test_readers_see_alerts_without_the_acknowledge_form(admin_client, regression, django_user_model, stages):
+    admin = django_user_model.objects.get(username="dash-admin")
+    reader = _client_for(django_user_model, "reader", repository=stages[0], permission="read", actor=admin)
+    for url in ["/repositories/docker-local/webapp/", "/alerts/"]:
+        page = reader.get(url).content.decode()
+        assert "webapp:1.2 lacks linux/arm64" in page and "Acknowledge</button>" not in page, url
+    assert "Acknowledge</button>" in admin_client.get("/alerts/").content.decode()
