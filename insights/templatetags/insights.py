@@ -22,3 +22,23 @@ def open_alerts(context, image=None, tag: str = "", limit: int = 20, heading: st
     writable = {pk for pk, repository in repositories.items() if user_can(user, repository, "write")}
     return {"alerts": rows[:limit], "more": len(rows) > limit, "request": request, "heading": heading,
             "image": image, "tag": tag, "user": user, "writable": writable}
+
+
+@register.simple_tag
+def open_alert_counts(rows) -> dict:
+    """(image id, tag) → open alerts, for the coverage rows of one page (one query)."""
+    from django.db.models import Count
+
+    from insights.models import Alert
+
+    image_ids = {row.image_id for row in rows}
+    if not image_ids:
+        return {}
+    counted = (Alert.objects.filter(image_id__in=image_ids, acknowledged_at__isnull=True)
+               .values_list("image_id", "tag").annotate(n=Count("id")))
+    return {(image_id, tag): n for image_id, tag, n in counted}
+
+
+@register.simple_tag
+def alert_count(counts: dict, image_id: int, tag) -> int:
+    return counts.get((image_id, tag), 0)

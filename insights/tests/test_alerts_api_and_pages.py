@@ -82,3 +82,8 @@ def test_readers_see_alerts_without_the_acknowledge_form(admin_client, regressio
         page = reader.get(url).content.decode()
         assert "webapp:1.2 lacks linux/arm64" in page and "Acknowledge</button>" not in page, url
     assert "Acknowledge</button>" in admin_client.get("/alerts/").content.decode()
+
+
+def test_coverage_matrix_marks_tags_with_open_alerts(admin_client, regression):
+    page = admin_client.get("/coverage/").content.decode()
+    assert "1 alert</a>" in page
