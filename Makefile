@@ -6,7 +6,7 @@ PORT ?= 8000
 DATA_DIR ?= ./var
 export PORT DATA_DIR
 
-.PHONY: run test install migrate bootstrap lint clean
+.PHONY: run test test-unit install migrate bootstrap lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,21 @@ run: bootstrap
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Everything but the end-to-end tests (no docker, buildah, browsers or servers started).
+test-unit: install
+	$(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS)
+
+# The gate CI runs first: lint, formatting, types (strict on repos/oci and repos/storage), migrations.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy --follow-imports=silent repos/oci repos/storage
+	$(BIN)/python manage.py makemigrations --check --dry-run --verbosity 0
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 clean:
 	rm -rf $(VENV) var

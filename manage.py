@@ -22,7 +22,7 @@ def _use_project_venv() -> None:
     if Path(sys.prefix).resolve() == VENV.resolve():
         return
     os.environ[REEXEC_MARK] = "1"  # never loops, even with an odd venv layout
-    os.execv(str(venv_python), [str(venv_python), str(Path(__file__).resolve()), *sys.argv[1:]])
+    os.execv(str(venv_python), [str(venv_python), str(Path(__file__).resolve()), *sys.argv[1:]])  # noqa: S606
 
 
 def main():

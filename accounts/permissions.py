@@ -92,7 +92,7 @@ def _grants_sql(vendor: str) -> str:
         return quote(meta.get_field(name).column)
 
     return (
-        f"SELECT {column(grant, 'permission')} FROM {quote(grant.db_table)} "
+        f"SELECT {column(grant, 'permission')} FROM {quote(grant.db_table)} "  # noqa: S608 - quoted identifiers only
         f"WHERE {column(grant, 'repository')} = %s AND ({column(grant, 'user')} = %s OR {column(grant, 'team')} IN "
         f"(SELECT {column(membership, 'group')} FROM {quote(membership.db_table)} "
         f"WHERE {column(membership, 'user')} = %s))"

@@ -20,7 +20,8 @@ from django.db.models import QuerySet
 from django.middleware.csrf import CsrfViewMiddleware
 
 from accounts import registry_tokens
-from accounts.permissions import effective_permissions, readable_repositories as readable_for_user
+from accounts.permissions import effective_permissions
+from accounts.permissions import readable_repositories as readable_for_user
 from accounts.registry_scopes import access_by_repository, actions_for_permissions, repository_key_of
 from accounts.registry_subjects import subject_user
 from accounts.services.credentials import authenticate_secret, authenticate_token, parse_basic

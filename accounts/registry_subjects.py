@@ -35,7 +35,7 @@ class _State:
     password: str  # with the token's secret hash: which row this is, even if an id was reused
     token_hash: str | None  # None: no usable API token by that id
 
-    def matches(self, subject: "_Subject") -> bool:
+    def matches(self, subject: _Subject) -> bool:
         user, token = subject.user, subject.token
         return (user.pk == self.user_id and user.is_superuser == self.is_superuser and user.password == self.password
                 and (token is None or token.secret_hash == self.token_hash))
@@ -61,7 +61,7 @@ def _state_sql(vendor: str) -> str:
         return quote(meta.get_field(name).column)
 
     return (
-        f"SELECT u.{column(user_meta, 'id')}, u.{column(user_meta, 'is_superuser')}, "
+        f"SELECT u.{column(user_meta, 'id')}, u.{column(user_meta, 'is_superuser')}, "  # noqa: S608 - quoted identifiers
         f"u.{column(user_meta, 'password')}, t.{column(token_meta, 'secret_hash')} "
         f"FROM {u_table} u LEFT JOIN {t_table} t ON t.{column(token_meta, 'id')} = %s "
         f"AND t.{column(token_meta, 'user')} = u.{column(user_meta, 'id')} "

@@ -142,7 +142,7 @@ def populate(content_path: str) -> None:
     Manifest.objects.bulk_create(rows, batch_size=2000)
     by_digest = dict(Manifest.objects.values_list("digest", "pk"))
     layer_rows, members, tags = [], [], []
-    for n, (raw_hex, config, layers) in enumerate(spec["manifests"]):
+    for n, (raw_hex, _config, layers) in enumerate(spec["manifests"]):
         manifest_id = by_digest["sha256:" + hashlib.sha256(bytes.fromhex(raw_hex)).hexdigest()]
         layer_rows += [ManifestLayer(manifest_id=manifest_id, blob_id=ids[d], position=i,
                                      media_type="application/vnd.docker.image.rootfs.diff.tar.gzip", size=1024)

@@ -191,7 +191,6 @@ def run_one(args, *, postgres: bool) -> str:
     try:
         from django.conf import settings
         from django.contrib.auth import get_user_model
-        from django.db import connection
 
         from repos.services.repositories import repositories_seed_defaults
 

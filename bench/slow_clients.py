@@ -55,7 +55,7 @@ class SlowCrowd:
     async def _hold(self, kind: str, index: int, stop: asyncio.Event) -> None:
         try:
             reader, writer = await asyncio.wait_for(asyncio.open_connection(self.host, self.port), 30)
-        except (OSError, asyncio.TimeoutError):
+        except (TimeoutError, OSError):
             self.failed += 1
             return
         host = f"Host: {self.host}:{self.port}\r\n".encode()
@@ -82,7 +82,7 @@ class SlowCrowd:
                     await writer.drain()
                 try:
                     data = await asyncio.wait_for(reader.read(1), self.interval)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     continue
                 if not data:  # the server closed it (a timeout answer, or plain close)
                     self.closed[kind] += 1
@@ -90,7 +90,7 @@ class SlowCrowd:
                 await reader.read(65536)
                 self.closed[kind] += 1  # answered early: it no longer holds anything
                 return
-        except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError):
+        except (TimeoutError, OSError, asyncio.IncompleteReadError):
             self.closed[kind] += 1
         finally:
             writer.close()

@@ -12,8 +12,8 @@ import os
 import signal
 import subprocess
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 KILL_GRACE_SECONDS = 3.0
 _PR_SET_PDEATHSIG = 1

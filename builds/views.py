@@ -15,7 +15,7 @@ from builds.errors import BuildConflict, BuildDenied, BuildInvalid
 from builds.forms import BuildForm
 from builds.progress import percent
 from builds.selectors import build_get_visible, builds_visible, repositories_writable
-from builds.services.jobs import build_cancel, build_can_cancel, build_create
+from builds.services.jobs import build_can_cancel, build_cancel, build_create
 
 # htmx stops polling an element when the answer has this status (and still swaps it in).
 STOP_POLLING = 286

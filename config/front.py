@@ -54,7 +54,7 @@ class Limits:
     max_connections: int = 5000
 
     @classmethod
-    def from_env(cls) -> "Limits":
+    def from_env(cls) -> Limits:
         threads = int(os.environ.get("WEB_WORKERS", "2")) * int(os.environ.get("WEB_THREADS", "8"))
         number = lambda name, default: float(os.environ.get(name, default))  # noqa: E731
         return cls(
@@ -197,7 +197,7 @@ class Front:
         wait = self.limits.header_timeout if first else self.limits.keepalive_timeout
         try:
             start = await asyncio.wait_for(reader.read(1), wait)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             if first:
                 await self._error(writer, 408, "no request within the header timeout", request=None)
             return None  # an idle keep-alive connection just closes
@@ -205,7 +205,7 @@ class Front:
             return None
         try:
             rest = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), self.limits.header_timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             await self._error(writer, 408, "the request head did not arrive within the header timeout", request=None)
             return None
         except asyncio.LimitOverrunError:
@@ -226,7 +226,7 @@ class Front:
         async def read(n: int) -> bytes:
             try:
                 data = await asyncio.wait_for(reader.read(n), idle)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise ClientError(408, f"no body data for {idle:.0f} s") from None
             if not data:
                 raise ClientGone()
@@ -235,7 +235,7 @@ class Front:
         async def read_line() -> bytes:
             try:
                 return await asyncio.wait_for(reader.readuntil(b"\r\n"), idle)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise ClientError(408, f"no body data for {idle:.0f} s") from None
             except (asyncio.IncompleteReadError, asyncio.LimitOverrunError):
                 raise ClientGone() from None
@@ -345,7 +345,7 @@ class Front:
         """Gunicorn's answer to the client as it comes; True when the client connection can be kept."""
         try:
             head = await asyncio.wait_for(up_reader.readuntil(b"\r\n\r\n"), self.limits.upstream_timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise ClientError(504, "the web server did not answer in time") from None
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
             raise ClientError(502, "the web server closed the connection without answering") from None
@@ -361,7 +361,7 @@ class Front:
         while True:
             try:
                 data = await asyncio.wait_for(up_reader.read(READ_SIZE), self.limits.upstream_timeout)
-            except (asyncio.TimeoutError, ConnectionError):
+            except (TimeoutError, ConnectionError):
                 return False
             if not data:
                 return keep
@@ -371,7 +371,7 @@ class Front:
         writer.write(data)
         try:
             await asyncio.wait_for(writer.drain(), self.limits.send_timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise ClientGone() from None
 
     async def _error(self, writer, status: int, message: str, *, request: Request | None) -> None:
@@ -384,7 +384,7 @@ class Front:
                      % (status, REASONS.get(status, "Error").encode(), len(body), body))
         try:
             await asyncio.wait_for(writer.drain(), 5)
-        except (asyncio.TimeoutError, ConnectionError):
+        except (TimeoutError, ConnectionError):
             pass
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-
 from repos.models import Blob, ImageManifest, Manifest, ManifestLayer, ManifestListEntry, RepositoryBlob, Tag
 from repos.storage import BlobNotFound, get_blob_store
 

@@ -2,7 +2,15 @@
 from django.urls import include, path, re_path
 
 from repos.views import (
-    coverage, home, images, manifests, operations, repositories, repository_storage, search, stages,
+    coverage,
+    home,
+    images,
+    manifests,
+    operations,
+    repositories,
+    repository_storage,
+    search,
+    stages,
 )
 
 KEY = r"(?P<key>[a-z0-9]+(?:[._-][a-z0-9]+)*)"

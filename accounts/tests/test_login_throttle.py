@@ -106,7 +106,7 @@ def test_api_tokens_are_never_locked_out(victim):
         assert _rest(f"Bearer {secret}", address).status_code == 200
     # Wrong token secrets are not password guesses: they do not count against the account either.
     cache.clear()
-    for i in range(LIMIT + 1):
+    for _ in range(LIMIT + 1):
         assert _v2(basic("victim", secret[:-4] + "AAAA")).status_code == 401
     assert _v2(basic("victim", PASSWORD)).status_code == 200
 

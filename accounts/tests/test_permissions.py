@@ -10,7 +10,15 @@ from django.utils import timezone
 from accounts import errors
 from accounts.models import ApiToken, AuditEvent, RepositoryGrant
 from accounts.permissions import (
-    ADMIN, ALL_PERMISSIONS, DELETE, PROMOTE, READ, WRITE, readable_repositories, request_can, user_can,
+    ADMIN,
+    ALL_PERMISSIONS,
+    DELETE,
+    PROMOTE,
+    READ,
+    WRITE,
+    readable_repositories,
+    request_can,
+    user_can,
 )
 from accounts.services.credentials import authenticate_secret
 from accounts.services.tokens import token_authenticate, token_create, token_revoke

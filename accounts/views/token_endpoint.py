@@ -6,7 +6,7 @@ may do (pull public repositories). The answer grants the intersection of asked a
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from django.http import JsonResponse
 from django.utils.decorators import method_decorator
@@ -71,7 +71,7 @@ class RegistryTokenView(View):
                                  **({"token": token.prefix} if token else {})})
         body = {
             "token": jwt, "access_token": jwt, "expires_in": expires_in,
-            "issued_at": datetime.fromtimestamp(issued_at, tz=timezone.utc).isoformat().replace("+00:00", "Z"),
+            "issued_at": datetime.fromtimestamp(issued_at, tz=UTC).isoformat().replace("+00:00", "Z"),
         }
         response = JsonResponse(body)
         response.headers["Cache-Control"] = "no-store"

@@ -4,10 +4,10 @@ from __future__ import annotations
 import platform as host
 import re
 import subprocess
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterator
 
 from builds.progress import Progress
 

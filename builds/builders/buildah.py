@@ -11,11 +11,12 @@ stays verified for every other registry).
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from builds.builders.base import BUILDING, PUSHING, Builder, BuildSpec, Command, build_platform, probe
-from builds.progress import BUILT, PUSHED, PUSHING as STATE_PUSHING, BuildahParser, Progress
+from builds.progress import BUILT, PUSHED, BuildahParser, Progress
+from builds.progress import PUSHING as STATE_PUSHING
 
 SYSTEM_REGISTRIES_CONF = Path("/etc/containers/registries.conf")
 

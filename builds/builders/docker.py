@@ -2,10 +2,11 @@
 a push of each, then `docker manifest create` + `docker manifest push` for the index."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from builds.builders.base import BUILDING, PUSHING, Builder, BuildSpec, Command, DigestCapture, probe
-from builds.progress import BUILT, PUSHED, PUSHING as STATE_PUSHING, DockerLegacyParser, Progress
+from builds.progress import BUILT, PUSHED, DockerLegacyParser, Progress
+from builds.progress import PUSHING as STATE_PUSHING
 from repos.oci import names
 
 

@@ -221,7 +221,7 @@ def _clean_up(run: _Run, job, builder, spec, credentials: list, workdir: Path, s
 
 def _finish(run: _Run, job: BuildJob, status: str, error: str) -> None:
     progress = run.progress.snapshot()
-    for platform, entry in progress.items():
+    for entry in progress.values():
         if entry["state"] not in (BUILT, PUSHED):
             entry["state"] = FAILED if status == Status.FAILED else status
     BuildJob.objects.filter(pk=job.pk, status__in=BuildJob.ACTIVE).update(

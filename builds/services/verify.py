@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import struct
 import tarfile
-from contextlib import closing
 from collections import Counter
+from contextlib import closing
 from dataclasses import dataclass, field
 
 from builds.errors import BuildError

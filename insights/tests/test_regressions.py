@@ -1,8 +1,6 @@
 """Platform regressions: against the previous release tag and the same tag in the previous stage."""
 from __future__ import annotations
 
-import pytest
-
 from insights.models import Alert
 from repos.models import Repository
 

@@ -3,9 +3,9 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from repos.api import operations, views
+from repos.api.docs import RedocView, SwaggerView
 from repos.api.repositories import RepositoryViewSet
 from repos.api.stages import StageGridView
-from repos.api.docs import RedocView, SwaggerView
 
 router = DefaultRouter()
 router.register("repositories", RepositoryViewSet, basename="api-repository")

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from . import media_types as mt
 from .digests import InvalidDigest, parse_digest
 from .names import UNKNOWN_PLATFORM
-
 
 # Sizes are int64 in the image spec (and in the database).
 MAX_DESCRIPTOR_SIZE = 2**63 - 1
@@ -133,7 +132,7 @@ class ImageIndex:
         return self.artifact_type
 
 
-ParsedManifest = Union[ImageManifest, ImageIndex]
+ParsedManifest = ImageManifest | ImageIndex
 
 
 # --- field helpers -----------------------------------------------------------

@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, timedelta
 
 from django.db import connection
 from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Sum
@@ -73,7 +72,7 @@ def recent_pushes(*, repositories: QuerySet[Repository], limit: int = 10) -> lis
 
 def pushes_per_day(*, repositories: QuerySet[Repository], days: int = 30) -> list[tuple[date, int]]:
     """Manifests pushed per UTC day over the last `days` days, oldest first, zero-filled (from RepositoryStats)."""
-    today = timezone.now().astimezone(dt_timezone.utc).date()
+    today = timezone.now().astimezone(UTC).date()
     since = today - timedelta(days=days - 1)
     per_day: dict[str, int] = {}
     for histogram in RepositoryStats.objects.filter(repository__in=repositories).values_list("pushes_by_day", flat=True):
@@ -91,7 +90,7 @@ def _utc_day(field: str):
     # Python function (TruncDate is one there). Elsewhere the database truncates natively.
     if connection.vendor == "sqlite":
         return Substr(field, 1, 10)
-    return TruncDate(field, tzinfo=dt_timezone.utc)
+    return TruncDate(field, tzinfo=UTC)
 
 
 def _as_date(value) -> date:

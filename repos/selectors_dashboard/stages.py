@@ -5,8 +5,8 @@ repositories, one page of tag names, the tags of that page, and the platforms of
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet

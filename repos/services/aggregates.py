@@ -7,7 +7,6 @@ builds, deletes, cascades); bulk writers (seeding) call `image_coverage_refresh`
 from __future__ import annotations
 
 from collections.abc import Iterable
-
 from datetime import timedelta
 
 from django.db.models import Count, Subquery, Sum
@@ -16,7 +15,15 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from repos.models import (
-    Blob, Image, ImageCoverage, ImageManifest, Repository, RepositoryBlob, RepositoryStats, SiteStats, Tag,
+    Blob,
+    Image,
+    ImageCoverage,
+    ImageManifest,
+    Repository,
+    RepositoryBlob,
+    RepositoryStats,
+    SiteStats,
+    Tag,
 )
 from repos.selectors_dashboard.home import utc_day
 

@@ -10,8 +10,8 @@ re-checks (GC keeps the blob) or finds the row gone (the caller uploads the byte
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import timedelta
-from typing import Iterable
 
 from django.conf import settings
 from django.db import IntegrityError, transaction

@@ -29,9 +29,11 @@ from repos.oci.image_config import ImageConfig, layer_history, parse_image_confi
 from repos.oci.manifests import (
     MAX_DESCRIPTOR_SIZE,
     ImageIndex,
-    ImageManifest as ParsedImageManifest,
     ManifestError,
     parse_manifest,
+)
+from repos.oci.manifests import (
+    ImageManifest as ParsedImageManifest,
 )
 from repos.services import blob_guard
 from repos.storage import get_blob_store

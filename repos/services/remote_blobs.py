@@ -18,9 +18,9 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Iterator
 
 from django.conf import settings
 from django.db import IntegrityError, close_old_connections, connection, transaction

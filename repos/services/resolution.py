@@ -19,6 +19,7 @@ from repos.services import remote as remote_services
 from repos.services.remote_blobs import BlobStream
 from repos.services.uploads import blob_link
 
+
 def virtual_members(*, repository: Repository, user) -> list[Repository]:
     from accounts.permissions import READ, user_can
 

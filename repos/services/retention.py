@@ -23,7 +23,7 @@ from repos.models import Image, Repository, RepositoryPolicy, RetentionRun, Tag
 class RetentionPreviewOutdated(Exception):
     """The tags to remove changed since the preview the caller confirmed."""
 
-    def __init__(self, plan: "RetentionPlan"):
+    def __init__(self, plan: RetentionPlan):
         super().__init__("the tags retention would remove changed since the preview; preview again")
         self.plan = plan
 

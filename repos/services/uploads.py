@@ -9,9 +9,10 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 from django.conf import settings
 from django.utils import timezone

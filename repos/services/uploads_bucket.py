@@ -10,9 +10,10 @@ resumes from GET's Range. No database transaction is open while bytes move.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 from django.db.models import Q
 from django.utils import timezone

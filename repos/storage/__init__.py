@@ -6,9 +6,13 @@ from Django settings (``BLOB_STORAGE`` and ``UPLOAD_STAGING_ROOT``).
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING, Any
 
-from .base import BlobNotFound, BlobStore, StoredBlob
+from .base import BlobNotFound, BlobStore, StoredBlob  # noqa: F401 - StoredBlob is part of this package's interface
 from .staging import UploadStaging
+
+if TYPE_CHECKING:
+    from .s3_staging import BucketUploadStaging
 
 __all__ = [
     "BlobNotFound",
@@ -22,7 +26,7 @@ __all__ = [
 ]
 
 
-def build_blob_store(config: dict) -> BlobStore:
+def build_blob_store(config: dict[str, Any]) -> BlobStore:
     """Build a backend from a ``BLOB_STORAGE``-style dict."""
     backend = str(config.get("BACKEND", "filesystem")).lower()
     if backend == "filesystem":
@@ -47,14 +51,14 @@ def build_blob_store(config: dict) -> BlobStore:
     raise ValueError(f"unknown BLOB_STORAGE backend: {backend!r}")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def get_blob_store() -> BlobStore:
     from django.conf import settings
 
     return build_blob_store(settings.BLOB_STORAGE)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def get_upload_staging() -> UploadStaging:
     from django.conf import settings
 
@@ -68,8 +72,8 @@ def reset_storage_cache() -> None:
     get_bucket_staging.cache_clear()
 
 
-@functools.lru_cache(maxsize=None)
-def get_bucket_staging():
+@functools.cache
+def get_bucket_staging() -> BucketUploadStaging | None:
     """Upload staging in the S3 bucket, or None when uploads stage on the filesystem."""
     from django.conf import settings
 
@@ -78,4 +82,4 @@ def get_bucket_staging():
         return None
     from .s3_staging import BucketUploadStaging
 
-    return BucketUploadStaging(store, part_size=settings.UPLOAD_PART_SIZE)
+    return BucketUploadStaging(store, part_size=settings.UPLOAD_PART_SIZE)  # type: ignore[arg-type]  # an S3 store here

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import abc
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO, Iterable, Iterator
+from typing import BinaryIO
 
 ALGORITHM = "sha256"
 _DIGEST_RE = re.compile(r"sha256:[0-9a-f]{64}")

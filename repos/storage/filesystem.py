@@ -5,7 +5,8 @@ import errno
 import os
 import shutil
 import tempfile
-from typing import BinaryIO, Iterator
+from collections.abc import Iterator
+from typing import BinaryIO
 
 from .base import ALGORITHM, BlobNotFound, BlobStore, StoredBlob, digest_from_parts, relative_key
 
@@ -21,7 +22,7 @@ class FilesystemBlobStore(BlobStore):
     file-then-link when the staged file is on another device (EXDEV).
     """
 
-    def __init__(self, root: str | os.PathLike, *, fsync: bool = True):
+    def __init__(self, root: str | os.PathLike[str], *, fsync: bool = True):
         self.root = os.path.abspath(os.fspath(root))
         self.fsync = fsync
 

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import os
-from typing import BinaryIO, Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any, BinaryIO
 
 import boto3
 from boto3.s3.transfer import TransferConfig
@@ -41,7 +42,7 @@ class S3BlobStore(BlobStore):
         secret_key: str | None = None,
         prefix: str = "",
         transfer_config: TransferConfig | None = None,
-        client=None,
+        client: Any = None,
     ):
         self.bucket = bucket
         prefix = (prefix or "").lstrip("/")
@@ -74,9 +75,10 @@ class S3BlobStore(BlobStore):
     def key(self, digest: str) -> str:
         return self.prefix + relative_key(digest)
 
-    def _head(self, digest: str) -> dict | None:
+    def _head(self, digest: str) -> dict[str, Any] | None:
         try:
-            return self.client.head_object(Bucket=self.bucket, Key=self.key(digest))
+            head: dict[str, Any] = self.client.head_object(Bucket=self.bucket, Key=self.key(digest))
+            return head
         except ClientError as exc:
             if _is_missing(exc):
                 return None
@@ -98,17 +100,20 @@ class S3BlobStore(BlobStore):
             if _is_missing(exc):
                 raise BlobNotFound(digest) from None
             raise
-        return resp["Body"]
+        body: BinaryIO = resp["Body"]
+        return body
 
     def local_path(self, digest: str) -> str | None:
         relative_key(digest)
         return None
 
     def presigned_url(self, digest: str, *, expires: int = 300) -> str | None:
-        return self.client.generate_presigned_url(
-            "get_object",
-            Params={"Bucket": self.bucket, "Key": self.key(digest)},
-            ExpiresIn=int(expires),
+        return str(
+            self.client.generate_presigned_url(
+                "get_object",
+                Params={"Bucket": self.bucket, "Key": self.key(digest)},
+                ExpiresIn=int(expires),
+            )
         )
 
     def iter_digests(self) -> Iterator[str]:
@@ -161,7 +166,7 @@ class S3BlobStore(BlobStore):
     def delete(self, digest: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self.key(digest))
 
-    def delete_many(self, digests) -> None:
+    def delete_many(self, digests: Iterable[str]) -> None:
         keys = [self.key(d) for d in digests]
         for start in range(0, len(keys), 1000):  # DeleteObjects takes at most 1000 keys
             batch = [{"Key": key} for key in keys[start:start + 1000]]

@@ -8,6 +8,8 @@ the multipart upload and copies the result to the blob's content address.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from botocore.exceptions import ClientError
 
 from .base import relative_key
@@ -33,13 +35,13 @@ class BucketUploadStaging:
         response = self.client.create_multipart_upload(
             Bucket=self.bucket, Key=self.key(upload_id, "data"), ContentType="application/octet-stream"
         )
-        return response["UploadId"]
+        return str(response["UploadId"])
 
     def upload_part(self, upload_id: str, multipart_id: str, number: int, data: bytes) -> str:
         response = self.client.upload_part(
             Bucket=self.bucket, Key=self.key(upload_id, "data"), UploadId=multipart_id, PartNumber=number, Body=data
         )
-        return response["ETag"]
+        return str(response["ETag"])
 
     def read_tail(self, upload_id: str, size: int) -> bytes:
         if size == 0:
@@ -51,12 +53,12 @@ class BucketUploadStaging:
             body.close()
         if len(data) < size:
             raise OSError(f"upload {upload_id}: tail has {len(data)} bytes, expected {size}")
-        return data[:size]
+        return bytes(data[:size])
 
     def write_tail(self, upload_id: str, data: bytes) -> None:
         self.client.put_object(Bucket=self.bucket, Key=self.key(upload_id, "tail"), Body=data)
 
-    def commit(self, *, upload_id: str, multipart_id: str, parts: list[dict], tail_size: int, digest: str) -> bool:
+    def commit(self, *, upload_id: str, multipart_id: str, parts: list[dict[str, Any]], tail_size: int, digest: str) -> bool:
         """Move the verified upload to the blob's address; False when the blob was already stored."""
         target = self.store.key(digest)
         if self.store.exists(digest):

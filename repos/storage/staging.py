@@ -5,7 +5,8 @@ import hashlib
 import os
 import re
 import time
-from typing import Iterator
+from collections.abc import Iterator
+from typing import Any, BinaryIO
 
 DEFAULT_CHUNK_SIZE = 1024 * 1024
 # A UUID as 32 hex digits or in the canonical dashed form; never path chars.
@@ -23,7 +24,7 @@ def validate_upload_id(upload_id: str) -> str:
 class UploadStaging:
     """Upload files live at ``root/<upload_id>``; ids are kept verbatim."""
 
-    def __init__(self, root: str | os.PathLike):
+    def __init__(self, root: str | os.PathLike[str]):
         self.root = os.path.abspath(os.fspath(root))
 
     def __repr__(self) -> str:
@@ -45,9 +46,9 @@ class UploadStaging:
     def append(
         self,
         upload_id: str,
-        stream,
+        stream: BinaryIO,
         *,
-        hasher=None,
+        hasher: Any = None,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         limit: int | None = None,
     ) -> int:
@@ -87,7 +88,7 @@ class UploadStaging:
             raise ValueError(f"cannot truncate upload {upload_id} to {size}")
         os.truncate(path, size)
 
-    def rehash(self, upload_id: str, *, chunk_size: int = DEFAULT_CHUNK_SIZE):
+    def rehash(self, upload_id: str, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Any:
         """A sha256 hasher fed with the whole staged file (can be continued)."""
         hasher = hashlib.sha256()
         with open(self.path(upload_id), "rb") as fh:
@@ -119,7 +120,7 @@ class UploadStaging:
                 yield entry.name
 
 
-def _write_all(fd: int, data) -> None:
+def _write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
     view = memoryview(data)
     while view:
         n = os.write(fd, view)

@@ -1,8 +1,7 @@
 """Formatting for dashboard pages: sizes, times, digests, platforms."""
 from __future__ import annotations
 
-from datetime import datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime
 
 from django import template
 from django.utils import timezone
@@ -30,7 +29,7 @@ def human_bytes(value) -> str:
 
 
 def absolute_utc(value: datetime) -> str:
-    return value.astimezone(dt_timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 @register.simple_tag

@@ -1,9 +1,9 @@
 """An image: its tags, index tags grouped with the per-arch tags derived from them."""
 from __future__ import annotations
 
+from config.public_url import public_host
 from repos.selectors_dashboard.images import image_tags, tag_rows
 from repos.views.common import image_or_404, paginate, render_with_partial
-from config.public_url import public_host
 
 
 def image_detail(request, key: str, name: str):

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts.permissions import PROMOTE, readable_repositories, request_can
+from config.public_url import public_host
 from repos import errors
 from repos.forms_promotion import PREFILL, PromotionForm
 from repos.models import PromotionJob
@@ -22,7 +23,6 @@ from repos.services.promotion import promotion_plan
 from repos.services.promotion_jobs import promotion_job_create
 from repos.services.promotion_pins import plan_pin, plan_unpin
 from repos.views.common import paginate
-from config.public_url import public_host
 
 
 @login_required

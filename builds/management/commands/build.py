@@ -19,8 +19,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from builds.errors import BuildConflict, BuildError, BuildInvalid
-from builds.policy import build_arg_items_parse
 from builds.models import BuildJob
+from builds.policy import build_arg_items_parse
 from builds.selectors import build_log_read
 from builds.services.jobs import BuildRequest, build_cancel, build_create
 from builds.services.run import build_run

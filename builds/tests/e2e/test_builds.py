@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from builds.tests.archive_samples import malicious_archives
+from builds.tests.e2e.conftest import DEV_PASSWORD
 from builds.tests.e2e.helpers import (
     PAUSE_DOCKERFILE,
     context_files,
@@ -22,7 +23,6 @@ from builds.tests.e2e.helpers import (
     wait_for,
     wait_until,
 )
-from builds.tests.e2e.conftest import DEV_PASSWORD
 from conftest import require_tool
 from repos.tests.e2e.server import BIN, PROJECT_ROOT
 from repos.tests.e2e.tools import registry_manifest, run

@@ -6,7 +6,8 @@ from django.http import FileResponse, HttpResponse, HttpResponseRedirect, Stream
 from repos import errors, selectors
 from repos.registry import access
 from repos.registry.views.base import RegistryView
-from repos.services import blob_guard, blobs as blob_services, resolution
+from repos.services import blob_guard, resolution
+from repos.services import blobs as blob_services
 from repos.services.remote_blobs import BlobStream
 from repos.storage import BlobNotFound, get_blob_store
 

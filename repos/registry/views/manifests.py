@@ -10,7 +10,8 @@ from repos.oci import media_types
 from repos.registry import access
 from repos.registry.streams import request_body
 from repos.registry.views.base import RegistryView
-from repos.services import manifests as manifest_services, resolution
+from repos.services import manifests as manifest_services
+from repos.services import resolution
 
 
 def _manifest_headers(response: HttpResponse, manifest: Manifest) -> HttpResponse:

@@ -9,7 +9,7 @@ already stored has reserved the row (blob_guard.blob_reserve) and GC then leaves
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
@@ -226,7 +226,7 @@ def _drop_orphan(store, digest: str):
     with transaction.atomic():
         try:
             with transaction.atomic():
-                Blob.objects.create(digest=digest, size=0, touched=datetime(1970, 1, 2, tzinfo=dt_timezone.utc))
+                Blob.objects.create(digest=digest, size=0, touched=datetime(1970, 1, 2, tzinfo=UTC))
         except IntegrityError:
             return [], 1
         store.delete(digest)

@@ -8,8 +8,8 @@ import re
 import uuid
 
 import pytest
-from playwright.sync_api import expect
 import requests
+from playwright.sync_api import expect
 
 from conftest import require_tool
 from repos.tests.dashboard.content import SIGNATURE_PAYLOAD, XSS, multiarch

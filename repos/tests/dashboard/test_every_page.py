@@ -14,7 +14,12 @@ import pytest
 import requests
 
 from repos.tests.dashboard.browser import (
-    ARTIFACTS, axe_violations, chromium, push_multiarch, sideways_overflow, signed_in_context,
+    ARTIFACTS,
+    axe_violations,
+    chromium,
+    push_multiarch,
+    sideways_overflow,
+    signed_in_context,
 )
 from repos.tests.e2e.server import running_server
 

@@ -5,7 +5,13 @@ import uuid
 import pytest
 
 from repos.tests.e2e.tools import (
-    docker_available, docker_env, docker_login, registry_manifest, registry_tags, run, write_context,
+    docker_available,
+    docker_env,
+    docker_login,
+    registry_manifest,
+    registry_tags,
+    run,
+    write_context,
 )
 
 pytestmark = pytest.mark.e2e

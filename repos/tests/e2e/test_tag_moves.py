@@ -20,7 +20,13 @@ import requests
 
 from repos.tests.e2e.server import running_server
 from repos.tests.e2e.tools import (
-    admin_session, docker_available, docker_env, docker_login, registry_manifest, registry_tags, run,
+    admin_session,
+    docker_available,
+    docker_env,
+    docker_login,
+    registry_manifest,
+    registry_tags,
+    run,
 )
 
 pytestmark = pytest.mark.e2e

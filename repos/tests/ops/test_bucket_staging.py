@@ -103,8 +103,9 @@ def test_wrong_order_wrong_digest_and_cancel_leave_nothing(http, bucket_storage)
 def test_a_second_writer_gets_416(http, bucket_storage):
     location = http.post("/v2/docker-local/app/blobs/uploads/").headers["Location"]
     session = UploadSession.objects.get()
-    from django.utils import timezone
     from datetime import timedelta
+
+    from django.utils import timezone
     UploadSession.objects.filter(pk=session.pk).update(locked_until=timezone.now() + timedelta(seconds=60))
     busy = http.patch(location, data=b"x", content_type="application/octet-stream")
     assert busy.status_code == 416

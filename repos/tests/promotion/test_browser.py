@@ -101,7 +101,7 @@ def page(browser, server):
 
 def shots(page, name: str, *, axe: bool = True) -> None:
     """The page as it is, at desktop and phone width; it must fit the width and pass axe-core (serious/critical)."""
-    for label, width in WIDTHS.items():
+    for width in WIDTHS.values():
         page.set_viewport_size({"width": width, "height": 1000})
         page.screenshot(path=str(ARTIFACTS / f"{name}-{width}.png"), full_page=True)
         assert sideways_overflow(page) is None, (name, width, sideways_overflow(page))

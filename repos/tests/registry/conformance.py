@@ -3,13 +3,9 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
-from repos.models import Blob, Image, ImageManifest, Manifest, RepositoryBlob, Tag, UploadSession
 from repos.oci import media_types
 from repos.tests import factories as f
-from repos.tests.factories import RepositoryFactory, digest_of
-from repos.tests.registry.client import error_code
+from repos.tests.factories import digest_of
 
 NAME = "docker-local/conformance"
 OCTET = "application/octet-stream"

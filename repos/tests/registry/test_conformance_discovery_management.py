@@ -2,29 +2,26 @@
 code of the spec's table reachable from a request."""
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from repos.models import Blob, Image, ImageManifest, Manifest, RepositoryBlob, Tag, UploadSession
+from repos.models import Image, ImageManifest, Manifest, Tag
 from repos.oci import media_types
 from repos.tests import factories as f
 from repos.tests.factories import RepositoryFactory, digest_of
 from repos.tests.registry.client import error_code
 from repos.tests.registry.conformance import (  # noqa: F401
-    NAME,
-    OCTET,
-    EMPTY_CONFIG,
     ALL_TYPES,
     AMD64,
     ARM64,
+    EMPTY_CONFIG,
+    NAME,
+    OCTET,
+    next_link,
+    push_artifact,
     push_image,
     push_index,
-    push_artifact,
-    next_link,
     same_headers,
 )
-
 
 # --- content discovery --------------------------------------------------------------------------
 
@@ -199,7 +196,7 @@ def test_deletes_leave_other_images_alone(registry, http):
     raw, digest, layer = push_image(registry, tag="v1")
     push_image(registry, tag="v1", name="docker-local/twin")
     assert http.delete(f"/v2/{NAME}/manifests/{digest}").status_code == 202
-    assert http.get(f"/v2/docker-local/twin/manifests/v1").content == raw
+    assert http.get("/v2/docker-local/twin/manifests/v1").content == raw
     assert ImageManifest.objects.filter(image__name="twin").count() == 1
     # The layer is still used by the twin, in the same repository.
     assert http.delete(f"/v2/{NAME}/blobs/{layer}").status_code == 405

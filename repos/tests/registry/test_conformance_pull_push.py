@@ -2,29 +2,26 @@
 spec's text, through the Django test client with real filesystem storage)."""
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from repos.models import Blob, Image, ImageManifest, Manifest, RepositoryBlob, Tag, UploadSession
+from repos.models import Blob, RepositoryBlob, UploadSession
 from repos.oci import media_types
 from repos.tests import factories as f
 from repos.tests.factories import RepositoryFactory, digest_of
 from repos.tests.registry.client import error_code
 from repos.tests.registry.conformance import (  # noqa: F401
-    NAME,
-    OCTET,
-    EMPTY_CONFIG,
     ALL_TYPES,
     AMD64,
     ARM64,
+    EMPTY_CONFIG,
+    NAME,
+    OCTET,
+    next_link,
+    push_artifact,
     push_image,
     push_index,
-    push_artifact,
-    next_link,
     same_headers,
 )
-
 
 # --- pull ---------------------------------------------------------------------------------------
 

@@ -11,7 +11,9 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 from django.utils import timezone
-from hypothesis import given, settings as hypothesis_settings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from repos.models import Blob, UploadSession
 from repos.services import hashers

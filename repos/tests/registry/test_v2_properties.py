@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 import os
 
-from hypothesis import HealthCheck, given, settings as hypothesis_settings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from repos import errors

@@ -7,15 +7,15 @@ import pytest
 from django.core.management import call_command
 
 from repos.models import Blob, GcRun, Image, ImageManifest, Manifest, RepositoryBlob
-from repos.services.gc import GcAlreadyRunning, gc_run
 from repos.oci import media_types
+from repos.services.gc import GcAlreadyRunning, gc_run
 from repos.services.manifests import manifest_delete, manifest_put, tag_delete
 from repos.services.promotion import PromotionRequest, promotion_execute
 from repos.services.uploads import blob_mount, blob_push_monolithic
 from repos.storage import get_blob_store
 from repos.tests import factories as f
 from repos.tests.factories import RepositoryFactory
-from repos.tests.promotion.content import AMD64, ARM64, push_blob, push_image, push_index, push_referrer
+from repos.tests.promotion.content import AMD64, ARM64, push_blob, push_image, push_index
 
 
 @pytest.fixture

@@ -71,7 +71,7 @@ def _tag_ages(image_name: str, ages_days: dict[str, int]) -> None:
 
 
 def _push_tags(repository, image, names):
-    for n, name in enumerate(names):
+    for name in names:
         push_image(repository, image, AMD64, reference=name, payload=f"{image}-{name}".encode())
 
 
