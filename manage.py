@@ -6,6 +6,7 @@
 - A command that needs a database and finds none says so and exits with status 2, rather than
   creating an empty SQLite file (config/preflight.py).
 """
+
 import os
 import sys
 from pathlib import Path

@@ -1,4 +1,5 @@
 """Django admin for grants, API tokens and the audit log. Changes go through the services (audited)."""
+
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 
@@ -21,8 +22,12 @@ class RepositoryGrantAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         try:
             created = grant_services.grant_create(
-                actor=request.user, repository=obj.repository, permission=obj.permission,
-                user=obj.user, team=obj.team, request=request,
+                actor=request.user,
+                repository=obj.repository,
+                permission=obj.permission,
+                user=obj.user,
+                team=obj.team,
+                request=request,
             )
         except errors.AccountsError as exc:
             raise PermissionDenied(exc.message) from None
@@ -41,8 +46,17 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ["name", "prefix", "user", "created", "expires_at", "revoked_at", "last_used"]
     list_filter = ["revoked_at"]
     search_fields = ["name", "prefix", "user__username"]
-    readonly_fields = ["user", "name", "prefix", "permissions", "repositories", "created", "expires_at",
-                       "revoked_at", "last_used"]
+    readonly_fields = [
+        "user",
+        "name",
+        "prefix",
+        "permissions",
+        "repositories",
+        "created",
+        "expires_at",
+        "revoked_at",
+        "last_used",
+    ]
     exclude = ["secret_hash"]
     actions = ["revoke"]
 

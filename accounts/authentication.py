@@ -3,6 +3,7 @@
 The browser session is DRF's SessionAuthentication (which enforces CSRF). A request that presents
 credentials that do not check out is refused with one message, whatever was wrong.
 """
+
 from __future__ import annotations
 
 from rest_framework import authentication, exceptions
@@ -35,8 +36,7 @@ class BasicCredentialsAuthentication(authentication.BaseAuthentication):
             return None
         parsed = parse_basic(header)
         try:
-            user = parsed and authenticate_secret(request._request, username=parsed[0], secret=parsed[1],
-                                                  channel="api")
+            user = parsed and authenticate_secret(request._request, username=parsed[0], secret=parsed[1], channel="api")
         except LoginThrottled as exc:
             raise exceptions.Throttled(wait=exc.retry_after, detail="Too many failed logins.") from None
         if not user:

@@ -1,4 +1,5 @@
 """Errors the account services raise; the REST API and the pages render them in one place each."""
+
 from __future__ import annotations
 
 

@@ -9,7 +9,9 @@ class TokenForm(forms.Form):
         choices=[(p, p) for p in ALL_PERMISSIONS], widget=forms.CheckboxSelectMultiple, initial=["read"]
     )
     repositories = forms.ModelMultipleChoiceField(
-        queryset=None, required=False, widget=forms.CheckboxSelectMultiple,
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
         help_text="None selected: every repository you can reach, within your rights at each use.",
     )
     expires_in_days = forms.IntegerField(min_value=1, max_value=366, initial=90)

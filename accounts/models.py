@@ -2,6 +2,7 @@
 
 Teams are Django's auth groups, so the admin, `user.groups` and group membership work as usual.
 """
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -66,7 +67,9 @@ class ApiToken(models.Model):
     secret_hash = models.CharField(max_length=64)
     permissions = models.JSONField(default=list, help_text="The permissions this token may use.")
     repositories = models.ManyToManyField(
-        "repos.Repository", blank=True, related_name="+",
+        "repos.Repository",
+        blank=True,
+        related_name="+",
         help_text="Limit the token to these repositories; empty means every repository its creator can reach.",
     )
     created = models.DateTimeField(auto_now_add=True)
@@ -74,8 +77,9 @@ class ApiToken(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used = models.DateTimeField(null=True, blank=True)
     # Tokens a build minted for its own push are the user's too, but not theirs to manage: kept out of their list.
-    purpose = models.CharField(max_length=8, choices=[("user", "created by the user"), ("build", "minted by a build")],
-                               default="user")
+    purpose = models.CharField(
+        max_length=8, choices=[("user", "created by the user"), ("build", "minted by a build")], default="user"
+    )
 
     class Meta:
         ordering = ["-created", "-id"]

@@ -10,6 +10,7 @@ A user authenticated with an API token carries it as `user.acting_token`: every 
 intersection of the token's scope and the creator's rights *now*, so a token loses what its
 creator loses.
 """
+
 from __future__ import annotations
 
 import functools

@@ -10,6 +10,7 @@ are anonymous. The answers:
 - not allowed to read: 404 NAME_UNKNOWN, exactly as for a repository that does not exist.
 A repository that does not exist is treated as one the caller cannot read (see `screen_error`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -51,8 +52,14 @@ def realm(request) -> str:
     return settings.REGISTRY_TOKEN_REALM or public_url(request, "/v2/token")
 
 
-def challenge(request, *, scope: str = "", error: str = "", message: str = "authentication required",
-              status_error=errors.Unauthorized) -> errors.RegistryError:
+def challenge(
+    request,
+    *,
+    scope: str = "",
+    error: str = "",
+    message: str = "authentication required",
+    status_error=errors.Unauthorized,
+) -> errors.RegistryError:
     parts = [f'realm="{realm(request)}"', f'service="{registry_tokens.service_name()}"']
     if scope:
         parts.append(f'scope="{scope}"')
@@ -80,8 +87,7 @@ def _identify(request) -> Caller:
         if scheme.lower() == "basic":
             parsed = parse_basic(header)
             try:
-                user = parsed and authenticate_secret(request, username=parsed[0], secret=parsed[1],
-                                                      channel="registry")
+                user = parsed and authenticate_secret(request, username=parsed[0], secret=parsed[1], channel="registry")
             except LoginThrottled as exc:
                 raise errors.TooManyRequests(str(exc), headers={"Retry-After": str(exc.retry_after)}) from None
             if not user:

@@ -3,6 +3,7 @@
 Permissions are per repository (the first segment of a name), so a name's actions follow from the
 caller's permissions on its repository: pull = read, push = write, delete = delete, `*` = admin.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

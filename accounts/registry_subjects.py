@@ -10,6 +10,7 @@ nothing one request caches on them leaks into another. Grants are still read by
 accounts.permissions on each request, so revocation, deactivation and a lost grant all take effect
 at once in every process, with no invalidation to broadcast.
 """
+
 from __future__ import annotations
 
 import copy
@@ -37,8 +38,12 @@ class _State:
 
     def matches(self, subject: _Subject) -> bool:
         user, token = subject.user, subject.token
-        return (user.pk == self.user_id and user.is_superuser == self.is_superuser and user.password == self.password
-                and (token is None or token.secret_hash == self.token_hash))
+        return (
+            user.pk == self.user_id
+            and user.is_superuser == self.is_superuser
+            and user.password == self.password
+            and (token is None or token.secret_hash == self.token_hash)
+        )
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ issuer and signing key): the ECDSA check and JSON parsing run once per token, an
 checked on every use. What a token may do now (user active, API token not revoked) is not cached
 here: accounts.registry_subjects checks it against the database on every request.
 """
+
 from __future__ import annotations
 
 import base64
@@ -48,8 +49,7 @@ def load_or_create_private_key(path: Path) -> ec.EllipticCurvePrivateKey:
     except FileNotFoundError:
         pass
     key = ec.generate_private_key(ec.SECP256R1())
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     # O_EXCL: when several processes start at once, one writes the key and the others read it.
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -107,8 +107,14 @@ def token_issue(*, subject: str, access: list[dict], api_token_id: int | None = 
     now = int(time.time())
     ttl = lifetime()
     claims = {
-        "iss": issuer(), "sub": subject, "aud": service_name(),
-        "exp": now + ttl, "nbf": now, "iat": now, "jti": uuid.uuid4().hex, "access": access,
+        "iss": issuer(),
+        "sub": subject,
+        "aud": service_name(),
+        "exp": now + ttl,
+        "nbf": now,
+        "iat": now,
+        "jti": uuid.uuid4().hex,
+        "access": access,
     }
     if api_token_id is not None:
         claims["tok"] = api_token_id
@@ -181,7 +187,12 @@ def _token_verify_signed(raw: str) -> dict:
         raise InvalidRegistryToken("unknown signing key")
     try:
         claims = jwt.decode(
-            raw, public, algorithms=[ALGORITHM], audience=service_name(), issuer=issuer(), leeway=CLOCK_SKEW,
+            raw,
+            public,
+            algorithms=[ALGORITHM],
+            audience=service_name(),
+            issuer=issuer(),
+            leeway=CLOCK_SKEW,
             options={"require": ["iss", "sub", "aud", "exp", "nbf", "iat", "jti"]},
         )
     except jwt.PyJWTError as exc:

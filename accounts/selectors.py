@@ -1,4 +1,5 @@
 """Reads for accounts: what each caller may list. Writes live in accounts/services/."""
+
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model

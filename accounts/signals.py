@@ -1,4 +1,5 @@
 """Browser and password logins reach the audit log (and failures the login throttle) through Django's auth signals."""
+
 from __future__ import annotations
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
@@ -25,5 +26,9 @@ def _login_failed(sender, credentials, request=None, **kwargs):
     # Django has already masked the password in `credentials`; keep only the attempted name.
     attempted = str(credentials.get("username", ""))[:150]
     login_failure_record(request=request, username=attempted)
-    audit_record(action=AuditEvent.Action.LOGIN_FAILED, request=request, target=f"user:{attempted}",
-                 detail={"channel": credentials.get("channel", "web")})
+    audit_record(
+        action=AuditEvent.Action.LOGIN_FAILED,
+        request=request,
+        target=f"user:{attempted}",
+        detail={"channel": credentials.get("channel", "web")},
+    )

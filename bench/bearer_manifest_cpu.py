@@ -8,6 +8,7 @@ token. The best batch of five is reported (the least disturbed by other processe
 
 Usage: .venv/bin/python bench/bearer_manifest_cpu.py [--requests 3000]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,8 +27,11 @@ OCI = "application/vnd.oci.image.manifest.v1+json"
 
 
 def prepare(data_dir: Path) -> None:
-    env = {**{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")},
-           "DATA_DIR": str(data_dir), "ADMIN_PASSWORD": "bench-admin-password"}
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")},
+        "DATA_DIR": str(data_dir),
+        "ADMIN_PASSWORD": "bench-admin-password",
+    }
     for command in (["migrate", "--noinput"], ["bootstrap"]):
         subprocess.run([sys.executable, str(ROOT / "manage.py"), *command], env=env, check=True, capture_output=True)
     os.environ.update(env, DJANGO_SETTINGS_MODULE="config.settings")
@@ -51,23 +55,39 @@ def seed() -> dict[str, tuple[str, int | None] | None]:
     config = json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}}).encode()
     for name in ("docker-local/bench", "bench-public/bench"):
         descriptors = []
-        for blob, media_type in ((config, "application/vnd.oci.image.config.v1+json"),
-                                 (b"bench layer", "application/vnd.oci.image.layer.v1.tar+gzip")):
+        for blob, media_type in (
+            (config, "application/vnd.oci.image.config.v1+json"),
+            (b"bench layer", "application/vnd.oci.image.layer.v1.tar+gzip"),
+        ):
             digest = "sha256:" + hashlib.sha256(blob).hexdigest()
-            assert client.post(f"/v2/{name}/blobs/uploads/?digest={digest}", data=blob,
-                               content_type="application/octet-stream").status_code == 201
+            assert (
+                client.post(
+                    f"/v2/{name}/blobs/uploads/?digest={digest}", data=blob, content_type="application/octet-stream"
+                ).status_code
+                == 201
+            )
             descriptors.append({"mediaType": media_type, "digest": digest, "size": len(blob)})
-        manifest = json.dumps({"schemaVersion": 2, "mediaType": OCI, "config": descriptors[0],
-                               "layers": descriptors[1:]}).encode()
+        manifest = json.dumps(
+            {"schemaVersion": 2, "mediaType": OCI, "config": descriptors[0], "layers": descriptors[1:]}
+        ).encode()
         assert client.put(f"/v2/{name}/manifests/bench", data=manifest, content_type=OCI).status_code == 201
     writer = users.objects.create_user(username="bench-writer", password=None)
     local = Repository.objects.get(key="docker-local")
     RepositoryGrant.objects.create(user=writer, repository=local, permission="write")
-    token, _ = token_create(creator=writer, name="bench", permissions=["read", "write"], repositories=[local],
-                            expires_at=timezone.now() + timezone.timedelta(days=1))
+    token, _ = token_create(
+        creator=writer,
+        name="bench",
+        permissions=["read", "write"],
+        repositories=[local],
+        expires_at=timezone.now() + timezone.timedelta(days=1),
+    )
     assert public.pk
-    return {"anonymous (public repository)": None, "Bearer, superuser": ("admin", None),
-            "Bearer, plain writer": (writer.username, None), "Bearer, writer's API token": (writer.username, token.pk)}
+    return {
+        "anonymous (public repository)": None,
+        "Bearer, superuser": ("admin", None),
+        "Bearer, plain writer": (writer.username, None),
+        "Bearer, writer's API token": (writer.username, token.pk),
+    }
 
 
 def authorization(caller: tuple[str, int | None] | None) -> str:
@@ -88,9 +108,18 @@ def measure(auth: str, requests: int) -> float:
     path = "/v2/bench-public/bench/manifests/bench" if not auth else "/v2/docker-local/bench/manifests/bench"
 
     def one():
-        environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
-                   "SERVER_PORT": "8000", "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http",
-                   "wsgi.input": io.BytesIO(b""), "wsgi.errors": sys.stderr, "HTTP_ACCEPT": OCI}
+        environ = {
+            "REQUEST_METHOD": "GET",
+            "PATH_INFO": path,
+            "QUERY_STRING": "",
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "8000",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(b""),
+            "wsgi.errors": sys.stderr,
+            "HTTP_ACCEPT": OCI,
+        }
         if auth:
             environ["HTTP_AUTHORIZATION"] = auth
         status = []

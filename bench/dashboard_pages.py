@@ -13,6 +13,7 @@ Usage: .venv/bin/python bench/dashboard_pages.py [--requests 60] [--databases sq
 Ten times the scale: --images 10000 --tags 100000 --metadata-only (database rows only, no blob bytes).
 PostgreSQL uses a fresh database on $DATABASE_URL's server (default postgres://postgres@127.0.0.1:5432/registry).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,6 +50,7 @@ def cpu_ms(pid: int) -> float:
         total += int(fields[11]) + int(fields[12])  # utime, stime
     return total * TICK_MS
 
+
 TARGET_P95_MS = 150.0
 POSTGRES_URL = os.environ.get("DATABASE_URL", "") or "postgres://postgres@127.0.0.1:5432/registry"
 
@@ -56,10 +58,16 @@ POSTGRES_URL = os.environ.get("DATABASE_URL", "") or "postgres://postgres@127.0.
 def sign_in(server) -> requests.Session:
     session = requests.Session()
     session.get(f"{server.url}/admin/login/").raise_for_status()
-    response = session.post(f"{server.url}/admin/login/", data={
-        "username": "admin", "password": server.admin_password, "next": "/",
-        "csrfmiddlewaretoken": session.cookies["csrftoken"],
-    }, allow_redirects=False)
+    response = session.post(
+        f"{server.url}/admin/login/",
+        data={
+            "username": "admin",
+            "password": server.admin_password,
+            "next": "/",
+            "csrfmiddlewaretoken": session.cookies["csrftoken"],
+        },
+        allow_redirects=False,
+    )
     assert response.status_code == 302, "sign-in failed"
     return session
 
@@ -141,9 +149,18 @@ def measure(database: str, requests_per_page: int, seed_args: list[str], reuse: 
                     cpu = (cpu_ms(server.process.pid) - cpu_before) / requests_per_page
                     time.sleep(0.2)  # let gunicorn flush its access log
                     server_ms = _server_times(access_log, mark, path)
-                    results.append({"page": name, "path": path, "server": server_ms, "client": client,
-                                    "cpu": cpu, "bytes": len(response.content), "load": os.getloadavg()[0]})
-                    print(f"  {name:30s} p95 {percentile(server_ms, .95):6.1f} ms", flush=True)
+                    results.append(
+                        {
+                            "page": name,
+                            "path": path,
+                            "server": server_ms,
+                            "client": client,
+                            "cpu": cpu,
+                            "bytes": len(response.content),
+                            "load": os.getloadavg()[0],
+                        }
+                    )
+                    print(f"  {name:30s} p95 {percentile(server_ms, 0.95):6.1f} ms", flush=True)
                 return results
     finally:
         os.environ.pop("DATABASE_URL", None)
@@ -159,8 +176,14 @@ _SET_ADMIN_PASSWORD = (
 
 def _seed(server, seed_args: list[str]) -> str:
     # Ten times the scale takes minutes: no timeout here (server.manage has one).
-    result = subprocess.run([sys.executable, "manage.py", "seed_dashboard", *seed_args], cwd=ROOT, env=server.env,
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "seed_dashboard", *seed_args],
+        cwd=ROOT,
+        env=server.env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return result.stdout.strip()
 
 
@@ -178,18 +201,22 @@ def _server_times(access_log: Path, offset: int, path: str) -> list[float]:
 
 
 def table(results: list[dict]) -> str:
-    lines = ["| page | server p50 | server p95 | server max | client p95 | web CPU / request | load | response |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| page | server p50 | server p95 | server max | client p95 | web CPU / request | load | response |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in results:
         lines.append(
-            f"| {r['page']} | {statistics.median(r['server']):.1f} ms | **{percentile(r['server'], .95):.1f} ms** | "
-            f"{max(r['server']):.1f} ms | {percentile(r['client'], .95):.1f} ms | {r['cpu']:.1f} ms | {r['load']:.1f} | "
+            f"| {r['page']} | {statistics.median(r['server']):.1f} ms | **{percentile(r['server'], 0.95):.1f} ms** | "
+            f"{max(r['server']):.1f} ms | {percentile(r['client'], 0.95):.1f} ms | {r['cpu']:.1f} ms | {r['load']:.1f} | "
             f"{r['bytes'] / 1024:.0f} KiB |"
         )
-    worst = max(results, key=lambda r: percentile(r["server"], .95))
+    worst = max(results, key=lambda r: percentile(r["server"], 0.95))
     lines.append("")
-    lines.append(f"- slowest page at p95: {worst['page']}, {percentile(worst['server'], .95):.1f} ms "
-                 f"(target: every page under {TARGET_P95_MS:.0f} ms)")
+    lines.append(
+        f"- slowest page at p95: {worst['page']}, {percentile(worst['server'], 0.95):.1f} ms "
+        f"(target: every page under {TARGET_P95_MS:.0f} ms)"
+    )
     return "\n".join(lines)
 
 
@@ -204,7 +231,9 @@ def main() -> int:
     parser.add_argument("--reuse-postgres", default="", help="an already seeded PostgreSQL URL to use instead")
     parser.add_argument("--write-results", action="store_true", help="print the RESULTS.md section to paste")
     args = parser.parse_args()
-    seed_args = ["--images", str(args.images), "--tags", str(args.tags)] + (["--metadata-only"] if args.metadata_only else [])
+    seed_args = ["--images", str(args.images), "--tags", str(args.tags)] + (
+        ["--metadata-only"] if args.metadata_only else []
+    )
     failed = False
     sections = []
     for database in args.databases.split(","):
@@ -214,7 +243,7 @@ def main() -> int:
         text = table(results)
         print(text, flush=True)
         sections.append((database, text))
-        failed |= any(percentile(r["server"], .95) >= TARGET_P95_MS for r in results)
+        failed |= any(percentile(r["server"], 0.95) >= TARGET_P95_MS for r in results)
     if args.write_results:
         print("\n## Dashboard pages\n")
         for database, text in sections:

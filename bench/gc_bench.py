@@ -8,6 +8,7 @@ Both stores get the same N blobs (1 KiB each, filesystem): half are used by N/20
 runs once as a dry run and once for real, under /usr/bin/time (wall time and peak memory); the
 script checks that exactly the unreferenced half is gone afterwards.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,13 +36,22 @@ def make_content(n_blobs: int):
     manifests = []
     for m in range(n_manifests):
         base = m * (LAYERS_PER_MANIFEST + 1)
-        config, layers = digests[base], digests[base + 1:base + 1 + LAYERS_PER_MANIFEST]
-        raw = json.dumps({
-            "schemaVersion": 2, "mediaType": MANIFEST_V2,
-            "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "digest": config, "size": 1024},
-            "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "digest": d, "size": 1024}
-                       for d in layers],
-        }).encode()
+        config, layers = digests[base], digests[base + 1 : base + 1 + LAYERS_PER_MANIFEST]
+        raw = json.dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": MANIFEST_V2,
+                "config": {
+                    "mediaType": "application/vnd.docker.container.image.v1+json",
+                    "digest": config,
+                    "size": 1024,
+                },
+                "layers": [
+                    {"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "digest": d, "size": 1024}
+                    for d in layers
+                ],
+            }
+        ).encode()
         manifests.append((raw, config, layers))
     referenced = n_manifests * (LAYERS_PER_MANIFEST + 1)
     return blobs, digests, manifests, referenced
@@ -87,8 +97,14 @@ def bench_ours(work: Path, content, database_url: str) -> dict:
         env["DATABASE_URL"] = f"{root}/{db_name}"
     try:
         subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], env=env, cwd=ROOT, check=True)
-        populate = subprocess.run([sys.executable, "-m", "bench.gc_bench", "--populate", str(work / "content.json")],
-                                  env=env, cwd=ROOT, check=True, capture_output=True, text=True)
+        populate = subprocess.run(
+            [sys.executable, "-m", "bench.gc_bench", "--populate", str(work / "content.json")],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         print(populate.stdout.strip())
         cmd = [sys.executable, "manage.py", "gc", "--grace", "0"]
         dry = timed([*cmd, "--dry-run"], env)
@@ -96,8 +112,7 @@ def bench_ours(work: Path, content, database_url: str) -> dict:
         removed = int(re.search(r"^  blobs: (\d+)$", real[2], re.M).group(1))
         took = [float(re.search(r"^  took: ([0-9.]+) s$", out[2], re.M).group(1)) for out in (dry, real)]
         left = count_files(data_dir / "blobs")
-        return {"dry": dry, "real": real, "removed": removed, "left": left, "expected_left": referenced,
-                "took": took}
+        return {"dry": dry, "real": real, "removed": removed, "left": left, "expected_left": referenced, "took": took}
     finally:
         if db_name:
             import psycopg
@@ -132,21 +147,37 @@ def populate(content_path: str) -> None:
     image, _ = Image.objects.get_or_create(repository=repository, name="app")
     Blob.objects.bulk_create([Blob(digest=d, size=1024, touched=old) for d in digests], batch_size=5000)
     ids = dict(Blob.objects.values_list("digest", "pk"))
-    RepositoryBlob.objects.bulk_create([RepositoryBlob(repository=repository, blob_id=pk) for pk in ids.values()],
-                                       batch_size=5000)
+    RepositoryBlob.objects.bulk_create(
+        [RepositoryBlob(repository=repository, blob_id=pk) for pk in ids.values()], batch_size=5000
+    )
     rows = []
     for raw_hex, config, layers in spec["manifests"]:
         raw = bytes.fromhex(raw_hex)
-        rows.append(Manifest(digest="sha256:" + hashlib.sha256(raw).hexdigest(), media_type=MANIFEST_V2, raw=raw,
-                             size=len(raw), config_blob_id=ids[config], content_size=1024 * (len(layers) + 1)))
+        rows.append(
+            Manifest(
+                digest="sha256:" + hashlib.sha256(raw).hexdigest(),
+                media_type=MANIFEST_V2,
+                raw=raw,
+                size=len(raw),
+                config_blob_id=ids[config],
+                content_size=1024 * (len(layers) + 1),
+            )
+        )
     Manifest.objects.bulk_create(rows, batch_size=2000)
     by_digest = dict(Manifest.objects.values_list("digest", "pk"))
     layer_rows, members, tags = [], [], []
     for n, (raw_hex, _config, layers) in enumerate(spec["manifests"]):
         manifest_id = by_digest["sha256:" + hashlib.sha256(bytes.fromhex(raw_hex)).hexdigest()]
-        layer_rows += [ManifestLayer(manifest_id=manifest_id, blob_id=ids[d], position=i,
-                                     media_type="application/vnd.docker.image.rootfs.diff.tar.gzip", size=1024)
-                       for i, d in enumerate(layers)]
+        layer_rows += [
+            ManifestLayer(
+                manifest_id=manifest_id,
+                blob_id=ids[d],
+                position=i,
+                media_type="application/vnd.docker.image.rootfs.diff.tar.gzip",
+                size=1024,
+            )
+            for i, d in enumerate(layers)
+        ]
         members.append(ImageManifest(image=image, manifest_id=manifest_id))
         tags.append(Tag(image=image, name=f"t{n}", manifest_id=manifest_id))
     ManifestLayer.objects.bulk_create(layer_rows, batch_size=5000)
@@ -164,9 +195,11 @@ def bench_reference(work: Path, content) -> dict:
     for n, (raw, config, layers) in enumerate(manifests):
         digest = "sha256:" + hashlib.sha256(raw).hexdigest()
         write_blob(root, digest, raw, reference_layout=True)
-        for link in (repo / "_manifests/revisions/sha256" / digest[7:] / "link",
-                     repo / "_manifests/tags" / f"t{n}" / "current/link",
-                     repo / "_manifests/tags" / f"t{n}" / "index/sha256" / digest[7:] / "link"):
+        for link in (
+            repo / "_manifests/revisions/sha256" / digest[7:] / "link",
+            repo / "_manifests/tags" / f"t{n}" / "current/link",
+            repo / "_manifests/tags" / f"t{n}" / "index/sha256" / digest[7:] / "link",
+        ):
             link.parent.mkdir(parents=True, exist_ok=True)
             link.write_text(digest)
         for layer in [config, *layers]:
@@ -174,8 +207,10 @@ def bench_reference(work: Path, content) -> dict:
             link.parent.mkdir(parents=True, exist_ok=True)
             link.write_text(layer)
     config = work / "reference.yml"
-    config.write_text(f"version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {root}\n"
-                      f"  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:0\n")
+    config.write_text(
+        f"version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {root}\n"
+        f"  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:0\n"
+    )
     binary = shutil.which("docker-registry") or shutil.which("registry")
     dry = timed([binary, "garbage-collect", "--dry-run", str(config)], dict(os.environ))
     real = timed([binary, "garbage-collect", str(config)], dict(os.environ))
@@ -201,25 +236,39 @@ def main() -> None:
         blob_dir.mkdir()
         for digest, data in zip(digests, blobs):
             (blob_dir / digest[7:]).write_bytes(data)
-        (work / "content.json").write_text(json.dumps({
-            "digests": digests, "blob_dir": str(blob_dir),
-            "manifests": [(raw.hex(), config, layers) for raw, config, layers in manifests]}))
+        (work / "content.json").write_text(
+            json.dumps(
+                {
+                    "digests": digests,
+                    "blob_dir": str(blob_dir),
+                    "manifests": [(raw.hex(), config, layers) for raw, config, layers in manifests],
+                }
+            )
+        )
         db = "PostgreSQL" if args.database_url else "SQLite"
         ours = bench_ours(work, content, args.database_url)
-        print(f"\nGC over {args.blobs:,} blobs ({referenced:,} used by {len(manifests):,} tagged manifests, "
-              f"{args.blobs - referenced:,} unreferenced), filesystem storage, {db}")
+        print(
+            f"\nGC over {args.blobs:,} blobs ({referenced:,} used by {len(manifests):,} tagged manifests, "
+            f"{args.blobs - referenced:,} unreferenced), filesystem storage, {db}"
+        )
         print("| collector | dry run | run | of which collecting | peak memory (run) | blobs left |")
         print("|---|---|---|---|---|---|")
-        print(f"| this project (`manage.py gc --grace 0`) | {ours['dry'][0]:.1f} s | {ours['real'][0]:.1f} s | "
-              f"{ours['took'][1]:.1f} s (dry {ours['took'][0]:.1f} s) | "
-              f"{ours['real'][1] / 2**20:.0f} MiB | {ours['left']:,} (expected {ours['expected_left']:,}) |")
+        print(
+            f"| this project (`manage.py gc --grace 0`) | {ours['dry'][0]:.1f} s | {ours['real'][0]:.1f} s | "
+            f"{ours['took'][1]:.1f} s (dry {ours['took'][0]:.1f} s) | "
+            f"{ours['real'][1] / 2**20:.0f} MiB | {ours['left']:,} (expected {ours['expected_left']:,}) |"
+        )
         if not args.skip_reference:
             ref = bench_reference(work, content)
-            print(f"| reference registry (`registry garbage-collect`) | {ref['dry'][0]:.1f} s | {ref['real'][0]:.1f} s | — | "
-                  f"{ref['real'][1] / 2**20:.0f} MiB | {ref['left']:,} (expected {ref['expected_left']:,}, "
-                  f"manifests are blobs there) |")
-            print(f"\nratio ours/reference (run): time {ours['real'][0] / ref['real'][0]:.2f}, "
-                  f"memory {ours['real'][1] / ref['real'][1]:.2f}")
+            print(
+                f"| reference registry (`registry garbage-collect`) | {ref['dry'][0]:.1f} s | {ref['real'][0]:.1f} s | — | "
+                f"{ref['real'][1] / 2**20:.0f} MiB | {ref['left']:,} (expected {ref['expected_left']:,}, "
+                f"manifests are blobs there) |"
+            )
+            print(
+                f"\nratio ours/reference (run): time {ours['real'][0] / ref['real'][0]:.2f}, "
+                f"memory {ours['real'][1] / ref['real'][1]:.2f}"
+            )
         assert ours["left"] == ours["expected_left"], "GC must leave exactly the referenced blobs"
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -1,4 +1,5 @@
 """Process tree and memory from /proc (Linux), for the benchmarks."""
+
 from __future__ import annotations
 
 import os

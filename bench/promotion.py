@@ -15,6 +15,7 @@ Usage: .venv/bin/python bench/promotion.py [--runs 15] [--big-mib 1024] [--datab
 Each database is measured in its own process: SQLite in the temporary DATA_DIR, PostgreSQL in a fresh
 database on $DATABASE_URL's server (dropped afterwards).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,9 +33,20 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 MiB = 1024 * 1024
 MARKER = "--- report ---\n"
-PLATFORMS_10 = [("linux", a, v) for a, v in (("amd64", ""), ("arm64", ""), ("arm", "v7"), ("arm", "v6"),
-                                             ("386", ""), ("ppc64le", ""), ("s390x", ""), ("riscv64", ""),
-                                             ("mips64le", ""))] + [("windows", "amd64", "")]
+PLATFORMS_10 = [
+    ("linux", a, v)
+    for a, v in (
+        ("amd64", ""),
+        ("arm64", ""),
+        ("arm", "v7"),
+        ("arm", "v6"),
+        ("386", ""),
+        ("ppc64le", ""),
+        ("s390x", ""),
+        ("riscv64", ""),
+        ("mips64le", ""),
+    )
+] + [("windows", "amd64", "")]
 
 
 def setup_django(data_dir: Path, postgres: bool) -> str | None:
@@ -88,18 +100,27 @@ def push_multiarch(repository, image: str, *, platforms, layer_bytes: int, scrat
         config = f.image_config(os=os_, architecture=arch, variant=variant or None)
         push_blob(repository, image, config)
         layer_digest = push_blob_of_size(repository, image, layer_bytes, scratch)
-        raw = json.dumps({
-            "schemaVersion": 2, "mediaType": media_types.OCI_MANIFEST,
-            "config": {"mediaType": media_types.OCI_CONFIG, "digest": f.digest_of(config), "size": len(config)},
-            "layers": [{"mediaType": media_types.OCI_LAYER_TAR_GZIP, "digest": layer_digest, "size": layer_bytes}],
-        }).encode()
-        manifest_put(repository=repository, image_name=image, reference=f.digest_of(raw), raw=raw,
-                     content_type=media_types.OCI_MANIFEST)
+        raw = json.dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": media_types.OCI_MANIFEST,
+                "config": {"mediaType": media_types.OCI_CONFIG, "digest": f.digest_of(config), "size": len(config)},
+                "layers": [{"mediaType": media_types.OCI_LAYER_TAR_GZIP, "digest": layer_digest, "size": layer_bytes}],
+            }
+        ).encode()
+        manifest_put(
+            repository=repository,
+            image_name=image,
+            reference=f.digest_of(raw),
+            raw=raw,
+            content_type=media_types.OCI_MANIFEST,
+        )
         platform = {"os": os_, "architecture": arch, **({"variant": variant} if variant else {})}
         children.append((raw, platform))
     index = f.index(children=children, oci=True)
-    manifest_put(repository=repository, image_name=image, reference="latest", raw=index,
-                 content_type=media_types.OCI_INDEX)
+    manifest_put(
+        repository=repository, image_name=image, reference="latest", raw=index, content_type=media_types.OCI_INDEX
+    )
     return f.digest_of(index)
 
 
@@ -125,8 +146,9 @@ def measure(user, kinds: list[str], runs: int) -> dict[str, dict]:
     def request(kind: str, how: str, i: int) -> PromotionRequest:
         # A new target repository each time: every row (blob links too) is created, nothing is reused.
         target = Repository.objects.create(key=f"{kind}-{how}-{i}")
-        return PromotionRequest(source_key="docker-local", source_image=kind, target_key=target.key,
-                                source_tag="latest", copy=True)
+        return PromotionRequest(
+            source_key="docker-local", source_image=kind, target_key=target.key, source_tag="latest", copy=True
+        )
 
     samples = {kind: {"service": [], "job": [], "rows": []} for kind in kinds}
     for kind in kinds:
@@ -146,8 +168,11 @@ def measure(user, kinds: list[str], runs: int) -> dict[str, dict]:
             samples[kind]["job"].append(time.perf_counter() - start)
             assert finished.status == "succeeded", finished.error
     return {
-        kind: {"service_ms": statistics.median(s["service"]) * 1000, "job_ms": statistics.median(s["job"]) * 1000,
-               "rows": statistics.median(s["rows"])}
+        kind: {
+            "service_ms": statistics.median(s["service"]) * 1000,
+            "job_ms": statistics.median(s["job"]) * 1000,
+            "rows": statistics.median(s["rows"]),
+        }
         for kind, s in samples.items()
     }
 
@@ -156,8 +181,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--big-mib", type=int, default=1024, help="size of the big two-arch image")
-    parser.add_argument("--databases", default="sqlite,postgres" if os.environ.get("DATABASE_URL") else "sqlite",
-                        help="comma-separated: sqlite, postgres (postgres needs DATABASE_URL)")
+    parser.add_argument(
+        "--databases",
+        default="sqlite,postgres" if os.environ.get("DATABASE_URL") else "sqlite",
+        help="comma-separated: sqlite, postgres (postgres needs DATABASE_URL)",
+    )
     parser.add_argument("--write-results", action="store_true", help="replace the Promotion section of RESULTS.md")
     parser.add_argument("--one", choices=["sqlite", "postgres"], help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -168,17 +196,24 @@ def main() -> int:
     for database in args.databases.split(","):
         child = subprocess.run(
             [sys.executable, __file__, "--one", database, "--runs", str(args.runs), "--big-mib", str(args.big_mib)],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         parts.append(child.stdout.split(MARKER, 1)[1].strip())
-    report = "\n".join([
-        "## Promotion", "",
-        f"`bench/promotion.py --runs {args.runs} --big-mib {args.big_mib}` on {os.cpu_count()} cores, filesystem blob"
-        f" storage. Medians of {args.runs} copy promotions of each image, each into a new repository (every row"
-        " created); the images take turns. *service*: `promotion_execute`, the one transaction; *job*: a promotion"
-        " job claimed and run as the worker runs it (plus the ledger lines).", "",
-        "\n\n".join(parts), "",
-    ])
+    report = "\n".join(
+        [
+            "## Promotion",
+            "",
+            f"`bench/promotion.py --runs {args.runs} --big-mib {args.big_mib}` on {os.cpu_count()} cores, filesystem blob"
+            f" storage. Medians of {args.runs} copy promotions of each image, each into a new repository (every row"
+            " created); the images take turns. *service*: `promotion_execute`, the one transaction; *job*: a promotion"
+            " job claimed and run as the worker runs it (plus the ledger lines).",
+            "",
+            "\n\n".join(parts),
+            "",
+        ]
+    )
     print(report)
     if args.write_results:
         write_section(ROOT / "bench" / "RESULTS.md", report)
@@ -224,7 +259,8 @@ def run_one(args, *, postgres: bool) -> str:
 
 def render(images, results, stored, after, args, database: str) -> str:
     lines = [
-        f"### {database}", "",
+        f"### {database}",
+        "",
         "| image | service | job | rows written (service) |",
         "|---|---|---|---|",
     ]
@@ -252,7 +288,7 @@ def write_section(path: Path, section: str, heading: str = "## Promotion") -> No
         text = text.rstrip("\n") + "\n\n" + section
     else:
         end = text.find("\n## ", start + 1)
-        text = text[:start] + section + (text[end + 1:] if end != -1 else "")
+        text = text[:start] + section + (text[end + 1 :] if end != -1 else "")
     path.write_text(text.rstrip("\n") + "\n")
 
 

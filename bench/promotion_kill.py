@@ -12,6 +12,7 @@ per-platform tags are checked: all present with the right digests, or none of th
 
 Usage: .venv/bin/python bench/promotion_kill.py [--runs 20] [--write-results]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,9 +51,10 @@ def target_state(api, server, tag: str, platforms: dict[str, str]) -> str:
     wanted = {tag: None, **{f"{tag}-{p.replace('/', '-')}": d for p, d in platforms.items()}}
     present = {}
     for name in wanted:
-        response = api.get(f"{server.url}/v2/docker-target/soak/manifests/{name}",
-                           headers={"Accept": "application/vnd.oci.image.index.v1+json, "
-                                              "application/vnd.oci.image.manifest.v1+json"})
+        response = api.get(
+            f"{server.url}/v2/docker-target/soak/manifests/{name}",
+            headers={"Accept": "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json"},
+        )
         if response.status_code == 200:
             present[name] = "sha256:" + hashlib.sha256(response.content).hexdigest()
     if not present:
@@ -70,23 +72,48 @@ def main() -> int:
     rng = random.Random(20260101)
     settings = {"PROMOTION_STALE_SECONDS": "2", "PROMOTION_RECONCILE_SECONDS": "1"}
     outcomes = []
-    with tempfile.TemporaryDirectory(prefix="promotion-kill-") as tmp, \
-            running_server(Path(tmp), redis=True, extra_env=settings) as server:
+    with (
+        tempfile.TemporaryDirectory(prefix="promotion-kill-") as tmp,
+        running_server(Path(tmp), redis=True, extra_env=settings) as server,
+    ):
         api = requests.Session()
         api.auth = ("admin", server.admin_password)
         layout = Path(tmp) / "layout"
-        index_digest = write_layout(layout, tag="latest", platforms=[("linux", "amd64"), ("linux", "arm64")],
-                                    content="soak")
-        subprocess.run(["skopeo", "copy", "--all", "--dest-tls-verify=false", "--dest-creds",
-                        f"admin:{server.admin_password}", f"oci:{layout}:latest",
-                        f"docker://{server.host}/docker-local/soak:latest"], check=True, capture_output=True)
+        index_digest = write_layout(
+            layout, tag="latest", platforms=[("linux", "amd64"), ("linux", "arm64")], content="soak"
+        )
+        subprocess.run(
+            [
+                "skopeo",
+                "copy",
+                "--all",
+                "--dest-tls-verify=false",
+                "--dest-creds",
+                f"admin:{server.admin_password}",
+                f"oci:{layout}:latest",
+                f"docker://{server.host}/docker-local/soak:latest",
+            ],
+            check=True,
+            capture_output=True,
+        )
         index = json.loads((layout / "blobs" / "sha256" / index_digest.split(":")[1]).read_text())
         platforms = {f"{m['platform']['os']}/{m['platform']['architecture']}": m["digest"] for m in index["manifests"]}
         beat = subprocess.Popen(
-            [str(BIN / "celery"), "-A", "config", "beat", "--loglevel", "INFO",
-             "--schedule", str(server.data_dir / "beat-schedule")],
-            cwd=PROJECT_ROOT, env=server.env, stdout=open(server.data_dir / "beat.log", "ab"),
-            stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                str(BIN / "celery"),
+                "-A",
+                "config",
+                "beat",
+                "--loglevel",
+                "INFO",
+                "--schedule",
+                str(server.data_dir / "beat-schedule"),
+            ],
+            cwd=PROJECT_ROOT,
+            env=server.env,
+            stdout=open(server.data_dir / "beat.log", "ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         try:
             for run in range(1, args.runs + 1):
@@ -100,10 +127,17 @@ def main() -> int:
                 pauses = log.read_text().count("pausing") if log.exists() else 0
                 time.sleep(3)  # the worker connects to the broker
                 tag = f"run-{run}"
-                created = api.post(f"{server.url}/api/promotions/", json={
-                    "source_repository": "docker-local", "image": "soak", "target_repository": "docker-target",
-                    "source_tag": "latest", "target_tag": tag, "copy": True,
-                }).json()
+                created = api.post(
+                    f"{server.url}/api/promotions/",
+                    json={
+                        "source_repository": "docker-local",
+                        "image": "soak",
+                        "target_repository": "docker-target",
+                        "source_tag": "latest",
+                        "target_tag": tag,
+                        "copy": True,
+                    },
+                ).json()
                 if in_transaction:
                     deadline = time.monotonic() + 30
                     while log.read_text().count("pausing") == pauses and time.monotonic() < deadline:
@@ -124,8 +158,11 @@ def main() -> int:
                 server.workers.remove(replacement)
                 consistent = (job["status"], state) in (("succeeded", "complete"), ("failed", "untouched"))
                 outcomes.append((run, moment, at_kill, job["status"], job["attempts"], state, consistent))
-                print(f"run {run:2}: killed {moment:>24}, job was {at_kill:9} -> {job['status']:9} "
-                      f"(attempts {job['attempts']}), target {state}", flush=True)
+                print(
+                    f"run {run:2}: killed {moment:>24}, job was {at_kill:9} -> {job['status']:9} "
+                    f"(attempts {job['attempts']}), target {state}",
+                    flush=True,
+                )
         finally:
             os.killpg(beat.pid, signal.SIGTERM)
             beat.wait(timeout=30)
@@ -143,10 +180,12 @@ def render(outcomes) -> str:
     stuck = sum(1 for o in outcomes if o[3] not in ("succeeded", "failed"))
     partial = sum(1 for o in outcomes if o[5] == "partial")
     lines = [
-        "## Promotion: worker killed", "",
+        "## Promotion: worker killed",
+        "",
         f"`bench/promotion_kill.py --runs {len(outcomes)}` ({database}, Redis broker): kill -9 of the Celery worker"
         " (whole process group) during a copy promotion, then a fresh worker; Celery beat runs the reconciler every second (stale after 2 s)."
-        " Odd runs are killed inside the promotion transaction, even runs after a random delay.", "",
+        " Odd runs are killed inside the promotion transaction, even runs after a random delay.",
+        "",
         "| run | killed | job at the kill | job in the end | attempts | target |",
         "|---|---|---|---|---|---|",
     ]

@@ -15,6 +15,7 @@ are compared (project / reference):
 
 Usage: .venv/bin/python bench/registry_vs_reference.py [--runs 5] [--size-mib 256] [--memory-mib 1024]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -73,7 +74,9 @@ class Target:
         if probe.status_code == 401 and challenge.lower().startswith("bearer"):
             params = dict(re.findall(r'(\w+)="([^"]*)"', challenge))
             token = requests.get(
-                params["realm"], auth=self.credentials, timeout=30,
+                params["realm"],
+                auth=self.credentials,
+                timeout=30,
                 params={"service": params.get("service", ""), "scope": f"repository:{self.name}:{actions}"},
             ).json()
             return {"Authorization": f"Bearer {token.get('token') or token['access_token']}"}
@@ -92,17 +95,25 @@ def project_server(work: Path, database_url: str = ""):
     data_dir = work / "data"
     password = secrets.token_urlsafe(12)
     port = free_port()
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE") and not k.startswith("S3_")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE") and not k.startswith("S3_")
+    }
     env.update(DATA_DIR=str(data_dir), PORT=str(port), ADMIN_PASSWORD=password, ACCESS_LOG="")
     if database_url:
         env["DATABASE_URL"] = database_url
-    for command in (["migrate", "--noinput"], ["bootstrap"], ["collectstatic", "--noinput", "--verbosity", "0"],
-                    ["shell", "-c", PUBLIC_REPOSITORY]):
+    for command in (
+        ["migrate", "--noinput"],
+        ["bootstrap"],
+        ["collectstatic", "--noinput", "--verbosity", "0"],
+        ["shell", "-c", PUBLIC_REPOSITORY],
+    ):
         subprocess.run([PYTHON, "manage.py", *command], cwd=ROOT, env=env, check=True, capture_output=True)
     log = open(work / "stack.log", "ab")
-    stack = subprocess.Popen([PYTHON, "-m", "config.stack"], cwd=ROOT, env=env, stdout=log,
-                             stderr=subprocess.STDOUT, start_new_session=True)
+    stack = subprocess.Popen(
+        [PYTHON, "-m", "config.stack"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_for(url, stack, work / "stack.log")
@@ -147,7 +158,7 @@ def blob_file(work: Path, size: int, salt: str) -> tuple[Path, str]:
     """`size` random-looking bytes, different for every salt (so every push stores a new blob)."""
     path = work / f"blob-{salt}"
     seed = hashlib.sha256(salt.encode()).digest()
-    block = (seed * (MiB // len(seed)))
+    block = seed * (MiB // len(seed))
     digest = hashlib.sha256()
     with open(path, "wb") as out:
         for i in range(size // MiB):
@@ -159,8 +170,12 @@ def blob_file(work: Path, size: int, salt: str) -> tuple[Path, str]:
 
 def curl(*args: str) -> tuple[int, float]:
     """Runs curl; returns (status, seconds) as curl measured them."""
-    out = subprocess.run(["curl", "-s", "-H", "Expect:", "-o", "/dev/null", "-w", "%{http_code} %{time_total}", *args],
-                         capture_output=True, text=True, check=True).stdout.split()
+    out = subprocess.run(
+        ["curl", "-s", "-H", "Expect:", "-o", "/dev/null", "-w", "%{http_code} %{time_total}", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     return int(out[0]), float(out[1])
 
 
@@ -173,8 +188,9 @@ def push_monolithic(target: Target, path: Path, digest: str) -> float:
     headers = target.headers()
     started = time.perf_counter()
     location = _start_upload(target, headers)
-    status, _ = curl("-T", str(path), "-H", f"Content-Type: {OCTET}", *header_args(headers),
-                     _with_digest(location, digest))
+    status, _ = curl(
+        "-T", str(path), "-H", f"Content-Type: {OCTET}", *header_args(headers), _with_digest(location, digest)
+    )
     assert status == 201, f"{target.label}: monolithic push answered {status}"
     return path.stat().st_size / (time.perf_counter() - started) / 1e6
 
@@ -195,9 +211,30 @@ def push_chunked(target: Target, path: Path, digest: str) -> float:
     started = time.perf_counter()
     location = _start_upload(target, headers)
     patch = subprocess.run(
-        ["curl", "-s", "-H", "Expect:", "-D", "-", "-o", "/dev/null", "-X", "PATCH", "-T", str(path),
-         "-H", f"Content-Type: {OCTET}", "-H", "Transfer-Encoding: chunked", *header_args(headers), location],
-        capture_output=True, text=True, check=True).stdout
+        [
+            "curl",
+            "-s",
+            "-H",
+            "Expect:",
+            "-D",
+            "-",
+            "-o",
+            "/dev/null",
+            "-X",
+            "PATCH",
+            "-T",
+            str(path),
+            "-H",
+            f"Content-Type: {OCTET}",
+            "-H",
+            "Transfer-Encoding: chunked",
+            *header_args(headers),
+            location,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     statuses = re.findall(r"^HTTP/[\d.]+ (\d+)", patch, re.M)
     assert statuses[-1] == "202", patch
     location = _absolute(target, re.search(r"^Location: (\S+)", patch, re.M | re.I).group(1))
@@ -218,33 +255,60 @@ def pull(target: Target, digest: str, size: int) -> float:
 
 def push_small_image(target: Target, tag: str) -> None:
     headers = target.headers()
-    config = json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []},
-                         "config": {}}).encode()
+    config = json.dumps(
+        {"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}, "config": {}}
+    ).encode()
     layer = b"bench layer"
     for blob in (config, layer):
         digest = "sha256:" + hashlib.sha256(blob).hexdigest()
         location = _start_upload(target, headers)
-        response = requests.put(_with_digest(location, digest), data=blob,
-                                headers={**headers, "Content-Type": OCTET}, timeout=30)
+        response = requests.put(
+            _with_digest(location, digest), data=blob, headers={**headers, "Content-Type": OCTET}, timeout=30
+        )
         assert response.status_code == 201, response.text
-    manifest = json.dumps({
-        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
-                   "digest": "sha256:" + hashlib.sha256(config).hexdigest(), "size": len(config)},
-        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
-                    "digest": "sha256:" + hashlib.sha256(layer).hexdigest(), "size": len(layer)}],
-    }).encode()
-    response = requests.put(f"{target.url}/v2/{target.name}/manifests/{tag}", data=manifest,
-                            headers={**headers, "Content-Type": OCI_MANIFEST}, timeout=30)
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {
+                "mediaType": "application/vnd.oci.image.config.v1+json",
+                "digest": "sha256:" + hashlib.sha256(config).hexdigest(),
+                "size": len(config),
+            },
+            "layers": [
+                {
+                    "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                    "digest": "sha256:" + hashlib.sha256(layer).hexdigest(),
+                    "size": len(layer),
+                }
+            ],
+        }
+    ).encode()
+    response = requests.put(
+        f"{target.url}/v2/{target.name}/manifests/{tag}",
+        data=manifest,
+        headers={**headers, "Content-Type": OCI_MANIFEST},
+        timeout=30,
+    )
     assert response.status_code == 201, response.text
 
 
 def manifest_rate(target: Target, seconds: int, connections: int = 16, anonymous: bool = False) -> float:
     headers = {**({} if anonymous else target.headers("pull")), "Accept": OCI_MANIFEST}
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", *header_args(headers),
-         f"{target.url}/v2/{target.name}/manifests/bench"],
-        capture_output=True, text=True, check=True).stdout
+        [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            *header_args(headers),
+            f"{target.url}/v2/{target.name}/manifests/bench",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "Non-2xx" not in out and "Socket errors" not in out, out
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
@@ -277,8 +341,10 @@ def run(args) -> dict[str, dict[str, list[float]]]:
     size = args.size_mib * MiB
     try:
         with ExitStack() as stack:
-            targets = [stack.enter_context(project_server(work / "project", args.database_url)),
-                       stack.enter_context(reference_server(work / "reference"))]
+            targets = [
+                stack.enter_context(project_server(work / "project", args.database_url)),
+                stack.enter_context(reference_server(work / "reference")),
+            ]
             project = targets[0]
             public = Target("public", project.url, "bench-public/bench", project.pids, project.credentials)
             push_small_image(public, "bench")
@@ -311,8 +377,13 @@ def run(args) -> dict[str, dict[str, list[float]]]:
         shutil.rmtree(work, ignore_errors=True)
 
 
-TARGETS = {"pull": (1.0, "MB/s"), "push": (0.9, "MB/s"), "chunked": (0.9, "MB/s"), "manifest": (0.5, "req/s"),
-           "manifest-anonymous": (0.5, "req/s")}
+TARGETS = {
+    "pull": (1.0, "MB/s"),
+    "push": (0.9, "MB/s"),
+    "chunked": (0.9, "MB/s"),
+    "manifest": (0.5, "req/s"),
+    "manifest-anonymous": (0.5, "req/s"),
+}
 # The reference has no authentication: both manifest rows compare with its one figure.
 REFERENCE_OF = {"manifest-anonymous": "manifest"}
 
@@ -332,13 +403,17 @@ def report(results: dict, args) -> str:
         ours = statistics.median(project[workload])
         theirs = statistics.median(reference[REFERENCE_OF.get(workload, workload)])
         ratio = ours / theirs
-        lines.append(f"| {workload} | {ours:,.0f} {unit} | {theirs:,.0f} {unit} | {ratio:.2f}x | >= {goal}x | "
-                     f"{'ok' if ratio >= goal else 'MISSED'} |")
+        lines.append(
+            f"| {workload} | {ours:,.0f} {unit} | {theirs:,.0f} {unit} | {ratio:.2f}x | >= {goal}x | "
+            f"{'ok' if ratio >= goal else 'MISSED'} |"
+        )
     growth = max(project["memory"])
-    lines.append(f"| memory, {args.memory_mib} MiB push (monolithic, chunked) | "
-                 f"+{project['memory'][0]:.1f} / +{project['memory'][1]:.1f} MB | "
-                 f"+{reference['memory'][0]:.1f} / +{reference['memory'][1]:.1f} MB | | < 50 MB | "
-                 f"{'ok' if growth < 50 else 'MISSED'} |")
+    lines.append(
+        f"| memory, {args.memory_mib} MiB push (monolithic, chunked) | "
+        f"+{project['memory'][0]:.1f} / +{project['memory'][1]:.1f} MB | "
+        f"+{reference['memory'][0]:.1f} / +{reference['memory'][1]:.1f} MB | | < 50 MB | "
+        f"{'ok' if growth < 50 else 'MISSED'} |"
+    )
     lines += ["", "all runs:"]
     for workload in (*TARGETS, "memory"):
         theirs = reference[REFERENCE_OF.get(workload, workload)]

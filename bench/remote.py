@@ -14,6 +14,7 @@ config, layer), timing the whole pull:
 
 Usage: .venv/bin/python bench/remote.py [--runs 3] [--size-mib 256] [--memory-mib 1024]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,8 +43,9 @@ OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 def push_image(target: Target, name: str, layer: Path, layer_digest: str, salt: str) -> None:
     """One image (config + one layer) under `name:latest`, with the client's two-step uploads."""
     headers = Target(target.label, target.url, name, target.pids, target.credentials).headers()
-    config = json.dumps({"architecture": "amd64", "os": "linux", "created": salt,
-                         "rootfs": {"type": "layers", "diff_ids": []}}).encode()
+    config = json.dumps(
+        {"architecture": "amd64", "os": "linux", "created": salt, "rootfs": {"type": "layers", "diff_ids": []}}
+    ).encode()
     import hashlib
 
     config_digest = "sha256:" + hashlib.sha256(config).hexdigest()
@@ -53,20 +55,36 @@ def push_image(target: Target, name: str, layer: Path, layer_digest: str, salt: 
         location = requests.compat.urljoin(target.url, start.headers["Location"])
         location += ("&" if "?" in location else "?") + f"digest={digest}"
         if isinstance(body, Path):
-            status, _ = curl("-T", str(body), "-H", "Content-Type: application/octet-stream",
-                             *header_args(headers), location)
+            status, _ = curl(
+                "-T", str(body), "-H", "Content-Type: application/octet-stream", *header_args(headers), location
+            )
         else:
             status = requests.put(location, data=body, headers=headers, timeout=60).status_code
         assert status == 201, f"{target.label}: upload answered {status}"
-    manifest = json.dumps({
-        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest,
-                   "size": len(config)},
-        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": layer_digest,
-                    "size": layer.stat().st_size}],
-    }).encode()
-    response = requests.put(f"{target.url}/v2/{name}/manifests/latest", data=manifest,
-                            headers={**headers, "Content-Type": OCI_MANIFEST}, timeout=60)
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {
+                "mediaType": "application/vnd.oci.image.config.v1+json",
+                "digest": config_digest,
+                "size": len(config),
+            },
+            "layers": [
+                {
+                    "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                    "digest": layer_digest,
+                    "size": layer.stat().st_size,
+                }
+            ],
+        }
+    ).encode()
+    response = requests.put(
+        f"{target.url}/v2/{name}/manifests/latest",
+        data=manifest,
+        headers={**headers, "Content-Type": OCI_MANIFEST},
+        timeout=60,
+    )
     assert response.status_code == 201, response.text
 
 
@@ -74,8 +92,9 @@ def pull_seconds(target: Target, name: str) -> float:
     """A client's pull of `name:latest`: token, manifest, then every blob it names (curl for the bytes)."""
     started = time.perf_counter()
     headers = Target(target.label, target.url, name, target.pids, target.credentials).headers("pull")
-    response = requests.get(f"{target.url}/v2/{name}/manifests/latest",
-                            headers={**headers, "Accept": OCI_MANIFEST}, timeout=600)
+    response = requests.get(
+        f"{target.url}/v2/{name}/manifests/latest", headers={**headers, "Accept": OCI_MANIFEST}, timeout=600
+    )
     assert response.status_code == 200, response.text
     manifest = response.json()
     for descriptor in (manifest["config"], *manifest["layers"]):
@@ -85,8 +104,12 @@ def pull_seconds(target: Target, name: str) -> float:
 
 
 def create_remote(project: Target, key: str, upstream_url: str) -> None:
-    response = requests.post(f"{project.url}/api/repositories/", auth=project.credentials, timeout=60,
-                             json={"key": key, "kind": "remote", "upstream_url": upstream_url})
+    response = requests.post(
+        f"{project.url}/api/repositories/",
+        auth=project.credentials,
+        timeout=60,
+        json={"key": key, "kind": "remote", "upstream_url": upstream_url},
+    )
     assert response.status_code == 201, response.text
 
 
@@ -130,16 +153,21 @@ def run(args) -> dict:
                 local = pull_seconds(project, "docker-local/bench/app")
                 for key, value in (("direct", direct), ("first", first), ("cached", cached), ("local", local)):
                     results.setdefault(key, []).append(value)
-                print(f"run {run_number + 1}: upstream direct {direct:.2f}s, first through remote {first:.2f}s, "
-                      f"cached {cached:.2f}s, local {local:.2f}s", flush=True)
+                print(
+                    f"run {run_number + 1}: upstream direct {direct:.2f}s, first through remote {first:.2f}s, "
+                    f"cached {cached:.2f}s, local {local:.2f}s",
+                    flush=True,
+                )
             layer, digest = blob_file(work, args.memory_mib * MiB, f"memory-{time.time_ns()}")
             push_image(upstream, "bench/big", layer, digest, "memory")
             layer.unlink()
             growth, seconds = memory_growth(project, "hub/bench/big")
             results["memory_mb"] = [growth]
             results["memory_pull_seconds"] = [seconds]
-            print(f"memory: {growth:.1f} MB growth while {args.memory_mib} MiB came through the remote "
-                  f"({seconds:.1f}s)", flush=True)
+            print(
+                f"memory: {growth:.1f} MB growth while {args.memory_mib} MiB came through the remote ({seconds:.1f}s)",
+                flush=True,
+            )
     return results
 
 

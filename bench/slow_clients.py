@@ -8,6 +8,7 @@ without the slow connections, and how many slow connections were still open when
 
 Usage: .venv/bin/python bench/slow_clients.py [--slow 500] [--blob-mib 16] [--write-results]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,10 +64,17 @@ class SlowCrowd:
             if kind == "headers":
                 writer.write(b"GET /v2/ HTTP/1.1\r\n" + host)
             elif kind == "body":
-                path = self.upload_paths[index % len(self.upload_paths)] if self.upload_paths else \
-                    "/v2/docker-local/slow/blobs/uploads/none"
-                writer.write(f"PATCH {path} HTTP/1.1\r\n".encode() + host + self._auth_header()
-                             + b"Content-Type: application/octet-stream\r\nContent-Length: 1000000\r\n\r\n")
+                path = (
+                    self.upload_paths[index % len(self.upload_paths)]
+                    if self.upload_paths
+                    else "/v2/docker-local/slow/blobs/uploads/none"
+                )
+                writer.write(
+                    f"PATCH {path} HTTP/1.1\r\n".encode()
+                    + host
+                    + self._auth_header()
+                    + b"Content-Type: application/octet-stream\r\nContent-Length: 1000000\r\n\r\n"
+                )
             else:
                 writer.write(b"GET /v2/ HTTP/1.1\r\n" + host + self._auth_header() + b"\r\n")
                 await writer.drain()
@@ -152,21 +160,27 @@ def push_and_pull(base_url: str, auth, blob: bytes, tag: str, timeout: float = 6
         start.raise_for_status()
         location = start.headers["Location"]
         location = location if location.startswith("http") else base_url + location
-        patched = session.patch(location, data=data, timeout=timeout,
-                                headers={"Content-Type": "application/octet-stream"})
+        patched = session.patch(
+            location, data=data, timeout=timeout, headers={"Content-Type": "application/octet-stream"}
+        )
         patched.raise_for_status()
         location = patched.headers["Location"]
         location = location if location.startswith("http") else base_url + location
-        session.put(location + ("&" if "?" in location else "?") + f"digest={digest}",
-                    timeout=timeout).raise_for_status()
+        session.put(
+            location + ("&" if "?" in location else "?") + f"digest={digest}", timeout=timeout
+        ).raise_for_status()
         descriptors.append({"digest": digest, "size": len(data)})
-    manifest = json.dumps({
-        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", **descriptors[0]},
-        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", **descriptors[1]}],
-    }).encode()
-    session.put(f"{base_url}/v2/{name}/manifests/{tag}", data=manifest, headers={"Content-Type": OCI_MANIFEST},
-                timeout=timeout).raise_for_status()
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", **descriptors[0]},
+            "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", **descriptors[1]}],
+        }
+    ).encode()
+    session.put(
+        f"{base_url}/v2/{name}/manifests/{tag}", data=manifest, headers={"Content-Type": OCI_MANIFEST}, timeout=timeout
+    ).raise_for_status()
     pushed = time.monotonic()
     got = session.get(f"{base_url}/v2/{name}/manifests/{tag}", headers={"Accept": OCI_MANIFEST}, timeout=timeout)
     got.raise_for_status()
@@ -185,15 +199,18 @@ def measure(name: str, url: str, auth, slow: int, blob: bytes) -> dict:
     host, port = url.split("//")[1].split(":")
     result = {"server": name}
     push_and_pull(url, auth, blob, "warm-up")  # first requests load code in every web process
-    result["push_alone"], result["pull_alone"] = _median([push_and_pull(url, auth, blob, f"alone-{n}")
-                                                          for n in range(3)])
-    crowd = SlowCrowd(host=host, port=int(port), count=slow, auth=auth,
-                      upload_paths=upload_paths(url, auth, max(1, slow // 3)))
+    result["push_alone"], result["pull_alone"] = _median(
+        [push_and_pull(url, auth, blob, f"alone-{n}") for n in range(3)]
+    )
+    crowd = SlowCrowd(
+        host=host, port=int(port), count=slow, auth=auth, upload_paths=upload_paths(url, auth, max(1, slow // 3))
+    )
     crowd.start()
     result["opened"] = sum(crowd.opened.values())
     try:
-        result["push_slow"], result["pull_slow"] = _median([
-            push_and_pull(url, auth, blob, f"crowded-{n}", timeout=30) for n in range(3)])
+        result["push_slow"], result["pull_slow"] = _median(
+            [push_and_pull(url, auth, blob, f"crowded-{n}", timeout=30) for n in range(3)]
+        )
     except (requests.RequestException, AssertionError) as exc:
         result["push_slow"] = result["pull_slow"] = None
         result["error"] = type(exc).__name__
@@ -207,26 +224,33 @@ def render(results: list[dict], slow: int, blob_mib: int) -> str:
         return "timed out (30 s)" if value is None else f"{value:.2f} s"
 
     lines = [
-        "## Slow clients", "",
+        "## Slow clients",
+        "",
         f"`bench/slow_clients.py --slow {slow} --blob-mib {blob_mib}`: {slow} connections (a third each trickling "
         "request headers, trickling a PATCH body a byte every 2 s, idle after one keep-alive request) held open "
         f"while one normal client pushes a {blob_mib} MiB blob + config + manifest and pulls them back "
-        "(medians of 3 after a warm-up; 2 shared CPU cores).", "",
+        "(medians of 3 after a warm-up; 2 shared CPU cores).",
+        "",
         "| server | push alone | pull alone | slow connections opened | push with them | pull with them "
         "| slow still open after |",
         "|---|---|---|---|---|---|---|",
     ]
     for r in results:
-        lines.append(f"| {r['server']} | {seconds(r['push_alone'])} | {seconds(r['pull_alone'])} | {r['opened']} | "
-                     f"{seconds(r['push_slow'])} | {seconds(r['pull_slow'])} | {r['open_after']} |")
+        lines.append(
+            f"| {r['server']} | {seconds(r['push_alone'])} | {seconds(r['pull_alone'])} | {r['opened']} | "
+            f"{seconds(r['push_slow'])} | {seconds(r['pull_slow'])} | {r['open_after']} |"
+        )
     reference = next((r for r in results if r["server"].startswith("docker-registry")), None)
     project = results[0]
     if reference and project["push_slow"] and reference["push_slow"]:
-        lines += ["", f"- with {slow} slow connections, project / docker-registry: push "
-                      f"{project['push_slow'] / reference['push_slow']:.1f}×, pull "
-                      f"{project['pull_slow'] / reference['pull_slow']:.1f}×"]
+        lines += [
+            "",
+            f"- with {slow} slow connections, project / docker-registry: push "
+            f"{project['push_slow'] / reference['push_slow']:.1f}×, pull "
+            f"{project['pull_slow'] / reference['pull_slow']:.1f}×",
+        ]
     lines += [
-        "- \"opened\" counts the slow connections established (for keep-alive ones: after their first answer); "
+        '- "opened" counts the slow connections established (for keep-alive ones: after their first answer); '
         "with gunicorn facing clients the keep-alive ones never got it, and the normal client timed out.",
         "- The front costs a normal push something when alone: bodies pass through one more local hop "
         "(spooled, or streamed after `FRONT_STREAM_AFTER`); with slow clients it is what keeps the push working.",
@@ -247,8 +271,10 @@ def main() -> int:
     blob = os.urandom(args.blob_mib * 1024 * 1024)
     results = []
     with tempfile.TemporaryDirectory(prefix="slow-clients-") as tmp:
-        for label, env in (("project (make run: front + gunicorn)", {}),
-                           ("project, gunicorn facing clients (FRONT=0, before)", {"FRONT": "0"})):
+        for label, env in (
+            ("project (make run: front + gunicorn)", {}),
+            ("project, gunicorn facing clients (FRONT=0, before)", {"FRONT": "0"}),
+        ):
             with running_stack(Path(tmp) / label.split()[0] / str(len(results)), extra_env=env) as stack:
                 stack.wait_ready()
                 results.append(measure(label, stack.url, ("admin", stack.admin_password), args.slow, blob))

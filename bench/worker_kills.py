@@ -10,6 +10,7 @@
 
 Usage: .venv/bin/python bench/worker_kills.py [--tries 6] [--write-results]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,22 +29,33 @@ sys.path.insert(0, str(ROOT))
 from bench.procs import descendants  # noqa: E402
 
 BIN = Path(sys.executable).parent
-SEND = ("import django; django.setup(); from config.celery_app import app; "
-        "[app.send_task('celery.accumulate', args=(i,)) for i in range(4)]")
+SEND = (
+    "import django; django.setup(); from config.celery_app import app; "
+    "[app.send_task('celery.accumulate', args=(i,)) for i in range(4)]"
+)
 
 
 def bare_try(pool: str, redis_url: str | None, rng: random.Random) -> bool:
     """True when the worker still ran 4 jobs after one of its pool processes (or itself) was killed."""
     with tempfile.TemporaryDirectory(prefix="worker-kill-") as data:
         env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
-        env.update(DATA_DIR=data, DJANGO_SETTINGS_MODULE="config.settings", WORKER_POOL=pool,
-                   CELERY_QUEUE=f"kill-{uuid.uuid4().hex[:8]}")
+        env.update(
+            DATA_DIR=data,
+            DJANGO_SETTINGS_MODULE="config.settings",
+            WORKER_POOL=pool,
+            CELERY_QUEUE=f"kill-{uuid.uuid4().hex[:8]}",
+        )
         if redis_url:
             env["REDIS_URL"] = redis_url
         log_path = Path(data) / "worker.log"
         worker = subprocess.Popen(
             [str(BIN / "celery"), "-A", "config", "worker", "--loglevel", "INFO", "--concurrency", "2"],
-            cwd=ROOT, env=env, stdout=open(log_path, "wb"), stderr=subprocess.STDOUT, start_new_session=True)
+            cwd=ROOT,
+            env=env,
+            stdout=open(log_path, "wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
             deadline = time.monotonic() + 60
             while b"ready." not in log_path.read_bytes() and time.monotonic() < deadline:
@@ -56,8 +68,12 @@ def bare_try(pool: str, redis_url: str | None, rng: random.Random) -> bool:
                 worker.wait()  # threads pool: the worker itself died; what a supervisor restarts
                 worker = subprocess.Popen(
                     [str(BIN / "celery"), "-A", "config", "worker", "--loglevel", "INFO", "--concurrency", "2"],
-                    cwd=ROOT, env=env, stdout=open(log_path, "ab"), stderr=subprocess.STDOUT,
-                    start_new_session=True)
+                    cwd=ROOT,
+                    env=env,
+                    stdout=open(log_path, "ab"),
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
             time.sleep(2)
             subprocess.run([sys.executable, "-c", SEND], cwd=ROOT, env=env, check=True, capture_output=True)
             deadline = time.monotonic() + 20
@@ -75,8 +91,10 @@ def stack_try(pool: str, rng: random.Random) -> tuple[bool, bool]:
     """(ran, restarted by the watchdog) for one kill under the stack runner."""
     from tests.faults.harness import running_stack
 
-    with tempfile.TemporaryDirectory(prefix="stack-kill-") as tmp, \
-            running_stack(Path(tmp), extra_env={"WORKER_POOL": pool}) as stack:
+    with (
+        tempfile.TemporaryDirectory(prefix="stack-kill-") as tmp,
+        running_stack(Path(tmp), extra_env={"WORKER_POOL": pool}) as stack,
+    ):
         stack.wait_ready()
         stack.push_image()
         stack.wait_ready()
@@ -104,9 +122,15 @@ def main() -> int:
     os.environ.pop("DATABASE_URL", None)
     rng = random.Random(12)
     rows = []
-    bare = () if args.stack_only else (("prefork, filesystem broker (old default)", "prefork", None),
-                                       ("threads, filesystem broker (new default)", "threads", None),
-                                       ("prefork, Redis broker", "prefork", args.redis_url))
+    bare = (
+        ()
+        if args.stack_only
+        else (
+            ("prefork, filesystem broker (old default)", "prefork", None),
+            ("threads, filesystem broker (new default)", "threads", None),
+            ("prefork, Redis broker", "prefork", args.redis_url),
+        )
+    )
     for label, pool, redis_url in bare:
         wedged = sum(not bare_try(pool, redis_url, rng) for _ in range(args.tries))
         rows.append(f"| bare worker: {label} | {args.tries} | {wedged} wedged | – |")
@@ -115,17 +139,25 @@ def main() -> int:
         outcomes = [stack_try(pool, rng) for _ in range(args.tries)]
         ran = sum(ran for ran, _ in outcomes)
         restarted = sum(restarted for _, restarted in outcomes)
-        rows.append(f"| stack runner: {label} | {args.tries} | {ran} promotions ran | "
-                    f"{restarted} restarted by the watchdog |")
+        rows.append(
+            f"| stack runner: {label} | {args.tries} | {ran} promotions ran | {restarted} restarted by the watchdog |"
+        )
         print(rows[-1], flush=True)
-    report = "\n".join([
-        "## Worker: an idle pool process killed", "",
-        f"`bench/worker_kills.py --tries {args.tries}`: kill -9 of one idle Celery pool process (the worker itself "
-        "when the pool has no processes), concurrency 2, SQLite. A bare worker gets 4 no-op tasks afterwards "
-        "(wedged: not all ran within 20 s); under the stack runner a real promotion is asked for (ran: succeeded "
-        "within 120 s; ping every 1 s, stall after 10 s).", "",
-        "| configuration | tries | outcome | watchdog |", "|---|---|---|---|", *rows, "",
-    ])
+    report = "\n".join(
+        [
+            "## Worker: an idle pool process killed",
+            "",
+            f"`bench/worker_kills.py --tries {args.tries}`: kill -9 of one idle Celery pool process (the worker itself "
+            "when the pool has no processes), concurrency 2, SQLite. A bare worker gets 4 no-op tasks afterwards "
+            "(wedged: not all ran within 20 s); under the stack runner a real promotion is asked for (ran: succeeded "
+            "within 120 s; ping every 1 s, stall after 10 s).",
+            "",
+            "| configuration | tries | outcome | watchdog |",
+            "|---|---|---|---|",
+            *rows,
+            "",
+        ]
+    )
     print(report)
     if args.write_results:
         from bench.promotion import write_section

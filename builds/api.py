@@ -1,4 +1,5 @@
 """REST API for builds: start one, follow it (status, progress, log from a line index), cancel it."""
+
 from __future__ import annotations
 
 import json
@@ -35,8 +36,13 @@ class FlexibleListField(serializers.ListField):
         return super().to_internal_value([item for item in items if item != ""])
 
 
-@extend_schema_field({"type": "object", "additionalProperties": {},
-                      "description": "KEY: VALUE, or a platform (linux/arm64) holding that platform's own arguments."})
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {},
+        "description": "KEY: VALUE, or a platform (linux/arm64) holding that platform's own arguments.",
+    }
+)
 class BuildArgsField(serializers.Field):
     """A JSON object (a platform key holds that platform's own arguments), or KEY=VALUE and
     PLATFORM:KEY=VALUE items given like a list field."""
@@ -82,10 +88,16 @@ class BuildCreateSerializer(serializers.Serializer):
     platforms = FlexibleListField(child=serializers.CharField(max_length=64), required=False, default=list)
     git_url = serializers.CharField(max_length=2048, required=False, allow_blank=True, default="")
     git_ref = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
-    context_dir = serializers.CharField(max_length=1024, required=False, allow_blank=True, default="",
-                                        help_text="Sub-directory of the source used as the build context.")
-    context = serializers.FileField(required=False, allow_null=True, default=None,
-                                    help_text="A .tar, .tar.gz or .zip context archive (multipart).")
+    context_dir = serializers.CharField(
+        max_length=1024,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Sub-directory of the source used as the build context.",
+    )
+    context = serializers.FileField(
+        required=False, allow_null=True, default=None, help_text="A .tar, .tar.gz or .zip context archive (multipart)."
+    )
     dockerfile = serializers.CharField(max_length=1024, required=False, allow_blank=True, default="Dockerfile")
     build_args = BuildArgsField(required=False, default=dict)
     target = serializers.CharField(max_length=128, required=False, allow_blank=True, default="")
@@ -95,10 +107,18 @@ class BuildCreateSerializer(serializers.Serializer):
     def to_request(self) -> BuildRequest:
         data = self.validated_data
         return BuildRequest(
-            repository=data["repository"], image=data["image"], tags=data["tags"], platforms=data["platforms"],
-            git_url=data["git_url"], git_ref=data["git_ref"], context_dir=data["context_dir"],
-            dockerfile=data["dockerfile"], build_args=data["build_args"], target=data["target"],
-            builder=data["builder"], time_limit=data["time_limit"],
+            repository=data["repository"],
+            image=data["image"],
+            tags=data["tags"],
+            platforms=data["platforms"],
+            git_url=data["git_url"],
+            git_ref=data["git_ref"],
+            context_dir=data["context_dir"],
+            dockerfile=data["dockerfile"],
+            build_args=data["build_args"],
+            target=data["target"],
+            builder=data["builder"],
+            time_limit=data["time_limit"],
         )
 
 
@@ -116,11 +136,39 @@ class BuildJobSerializer(serializers.ModelSerializer):
     class Meta:
         model = BuildJob
         fields = [
-            "id", "url", "page_url", "log_url", "status", "requested_by", "repository", "image", "tags",
-            "platforms", "source_type", "source", "git_url", "git_ref", "context_dir", "archive_name",
-            "source_commit", "dockerfile", "build_args", "target", "requested_builder", "builder", "worker",
-            "commands", "progress", "time_limit", "cancel_requested", "index_digest", "platform_digests", "error",
-            "created", "started", "finished",
+            "id",
+            "url",
+            "page_url",
+            "log_url",
+            "status",
+            "requested_by",
+            "repository",
+            "image",
+            "tags",
+            "platforms",
+            "source_type",
+            "source",
+            "git_url",
+            "git_ref",
+            "context_dir",
+            "archive_name",
+            "source_commit",
+            "dockerfile",
+            "build_args",
+            "target",
+            "requested_builder",
+            "builder",
+            "worker",
+            "commands",
+            "progress",
+            "time_limit",
+            "cancel_requested",
+            "index_digest",
+            "platform_digests",
+            "error",
+            "created",
+            "started",
+            "finished",
         ]
 
     def get_url(self, job) -> str:
@@ -207,8 +255,15 @@ class BuildLogView(APIView):
         except ValueError:
             return Response({"start": ["a line number"]}, status=400)
         page = build_log_read(job=job, start=start)
-        return Response({"start": page.start, "next": page.next, "complete": page.complete,
-                         "status": job.status, "lines": page.lines})
+        return Response(
+            {
+                "start": page.start,
+                "next": page.next,
+                "complete": page.complete,
+                "status": job.status,
+                "lines": page.lines,
+            }
+        )
 
 
 class BuildCancelView(APIView):

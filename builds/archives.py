@@ -8,6 +8,7 @@ more than `max_bytes` of content (counted on the bytes actually written, so head
 not help a decompression bomb). Links are created after every file, and each one's real path is
 checked, so no file is ever written through a link.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -236,8 +237,9 @@ class _Shape:
         parts = entry.name.split("/")
         for depth in range(1, len(parts)):
             self._claim("/".join(parts[:depth]), "dir", entry.name)
-        self._claim(entry.name, "dir" if entry.kind == "dir" else "file" if entry.kind == "file" else "link",
-                    entry.name)
+        self._claim(
+            entry.name, "dir" if entry.kind == "dir" else "file" if entry.kind == "file" else "link", entry.name
+        )
         if entry.kind == "hardlink":
             self.hardlinks.append(entry)
 
@@ -369,7 +371,9 @@ def _make_link(dest: Path, entry: _Entry) -> None:
     if entry.kind == "hardlink":
         source = dest / entry.link
         if not _inside(root_real, str(source)) or source.is_symlink() or not source.is_file():
-            raise ArchiveRefused(f"entry {entry.name[:200]!r}: hard link to {entry.link[:200]!r}, not a file of the archive")
+            raise ArchiveRefused(
+                f"entry {entry.name[:200]!r}: hard link to {entry.link[:200]!r}, not a file of the archive"
+            )
         os.link(source, target)
     else:
         os.symlink(entry.link, target)

@@ -9,6 +9,7 @@ in another; buildx does both in one run and uses the push credential for both). 
 into its own private Docker config (also buildah's --authfile). They never carry more than their
 owner holds, and never the admin's rights.
 """
+
 from __future__ import annotations
 
 import base64
@@ -62,8 +63,12 @@ def build_credential_issue(*, job: BuildJob) -> RegistryCredential | None:
     if token is not None and WRITE not in token_bound(token, job.repository):
         raise BuildError(f"the API token this build was started with may not write to {job.repository.key}")
     token, secret = token_create(
-        creator=user, name=_token_name(job), permissions=[WRITE], repositories=[job.repository],
-        expires_at=timezone.now() + timedelta(seconds=job.time_limit) + MARGIN, purpose="build",
+        creator=user,
+        name=_token_name(job),
+        permissions=[WRITE],
+        repositories=[job.repository],
+        expires_at=timezone.now() + timedelta(seconds=job.time_limit) + MARGIN,
+        purpose="build",
     )
     return RegistryCredential(username=user.get_username(), secret=secret, token=token)
 
@@ -83,7 +88,10 @@ def build_pull_credential_issue(*, job: BuildJob) -> RegistryCredential | None:
         if origin.repositories.exists() and not repositories:
             return None
     token, secret = token_create(
-        creator=user, name=_token_name(job, "pulls"), permissions=[READ], repositories=repositories,
+        creator=user,
+        name=_token_name(job, "pulls"),
+        permissions=[READ],
+        repositories=repositories,
         expires_at=timezone.now() + timedelta(seconds=job.time_limit) + MARGIN,
     )
     return RegistryCredential(username=user.get_username(), secret=secret, token=token)

@@ -1,4 +1,5 @@
 """Errors of the build domain. The API renders BuildInvalid as a 400 on its field."""
+
 from __future__ import annotations
 
 

@@ -1,4 +1,5 @@
 """The browser's build form: shape only; the service decides what is allowed."""
+
 from __future__ import annotations
 
 from django import forms
@@ -15,25 +16,40 @@ def _split(value: str) -> list[str]:
 
 
 class BuildForm(forms.Form):
-    source = forms.ChoiceField(choices=[("git", "Git repository"), ("archive", "Upload a context archive")],
-                               widget=forms.RadioSelect, initial="git")
-    git_url = forms.CharField(label="Git URL", required=False, max_length=2048,
-                              widget=forms.URLInput(attrs={"placeholder": "https://git.example.com/team/app.git"}))
-    git_ref = forms.CharField(label="Branch, tag or commit", required=False, max_length=255,
-                              widget=forms.TextInput(attrs={"placeholder": "main"}))
+    source = forms.ChoiceField(
+        choices=[("git", "Git repository"), ("archive", "Upload a context archive")],
+        widget=forms.RadioSelect,
+        initial="git",
+    )
+    git_url = forms.CharField(
+        label="Git URL",
+        required=False,
+        max_length=2048,
+        widget=forms.URLInput(attrs={"placeholder": "https://git.example.com/team/app.git"}),
+    )
+    git_ref = forms.CharField(
+        label="Branch, tag or commit",
+        required=False,
+        max_length=255,
+        widget=forms.TextInput(attrs={"placeholder": "main"}),
+    )
     context = forms.FileField(label="Context archive (.tar, .tar.gz, .zip)", required=False)
     context_dir = forms.CharField(label="Sub-directory", required=False, max_length=1024)
     dockerfile = forms.CharField(label="Dockerfile", initial="Dockerfile", max_length=1024)
     platforms = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple)
-    build_args = forms.CharField(label="Build arguments", required=False, widget=forms.Textarea(attrs={"rows": 3}),
-                                 help_text="KEY=VALUE, one per line; PLATFORM:KEY=VALUE for one platform only "
-                                           "(linux/arm64:ARCH=arm64v8/).")
+    build_args = forms.CharField(
+        label="Build arguments",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="KEY=VALUE, one per line; PLATFORM:KEY=VALUE for one platform only (linux/arm64:ARCH=arm64v8/).",
+    )
     target = forms.CharField(label="Target stage", required=False, max_length=128)
     repository = forms.ChoiceField()
     image = forms.CharField(max_length=255, widget=forms.TextInput(attrs={"placeholder": "multiarch-image"}))
     tags = forms.CharField(initial="latest", max_length=2000, help_text="Separated by spaces or commas.")
-    builder = forms.ChoiceField(required=False, choices=[("", "worker's default (buildah where installed)"),
-                                                         *[(b, b) for b in AUTO_ORDER]])
+    builder = forms.ChoiceField(
+        required=False, choices=[("", "worker's default (buildah where installed)"), *[(b, b) for b in AUTO_ORDER]]
+    )
 
     def __init__(self, *args, repositories=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -61,8 +77,15 @@ class BuildForm(forms.Form):
         data = self.cleaned_data
         git = data["source"] == "git"
         return BuildRequest(
-            repository=data["repository"], image=data["image"], tags=_split(data["tags"]),
-            platforms=data["platforms"], git_url=data["git_url"] if git else "", git_ref=data["git_ref"] if git else "",
-            context_dir=data["context_dir"], dockerfile=data["dockerfile"], build_args=data["build_args"],
-            target=data["target"], builder=data["builder"],
+            repository=data["repository"],
+            image=data["image"],
+            tags=_split(data["tags"]),
+            platforms=data["platforms"],
+            git_url=data["git_url"] if git else "",
+            git_ref=data["git_ref"] if git else "",
+            context_dir=data["context_dir"],
+            dockerfile=data["dockerfile"],
+            build_args=data["build_args"],
+            target=data["target"],
+            builder=data["builder"],
         )

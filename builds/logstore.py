@@ -4,6 +4,7 @@ A Redis list per build when REDIS_URL is set (web and workers may be on differen
 an append-only file per build under BUILD_LOG_DIR. A finished build's log is archived into the
 database (BuildLog) and the live copy dropped; see builds/services/logs.py.
 """
+
 from __future__ import annotations
 
 import os
@@ -82,7 +83,7 @@ class FileLogStore:
         except FileNotFoundError:
             return []
         # The last element is "" after the final newline (or a partly written line: not yet).
-        return lines[max(start, 0):-1]
+        return lines[max(start, 0) : -1]
 
     def count(self, build_id: int) -> int:
         return len(self.read(build_id))

@@ -1,4 +1,5 @@
 """Build jobs: the request, its state machine, per-platform progress and what it produced."""
+
 from django.conf import settings
 from django.db import models
 

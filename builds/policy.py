@@ -5,6 +5,7 @@ credentials in the URL); the host must resolve to public addresses only, unless 
 it in BUILD_GIT_ALLOWED_HOSTS. The clone pins the addresses checked here (http.curloptResolve)
 and never follows redirects, so DNS rebinding or a redirect cannot reach an internal host.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -118,8 +119,9 @@ def build_args_check(args: dict, platforms: list[str] | None = None) -> dict:
     for key, value in (args or {}).items():
         if isinstance(value, dict):
             if platforms is None or key not in platforms:
-                raise BuildInvalid("build_args", f"{str(key)[:80]!r} is not a platform of this build "
-                                                 f"({', '.join(platforms or [])})")
+                raise BuildInvalid(
+                    "build_args", f"{str(key)[:80]!r} is not a platform of this build ({', '.join(platforms or [])})"
+                )
             checked[key] = _build_args_plain(value)
             count += len(checked[key])
         else:

@@ -5,6 +5,7 @@ caller's `check()` runs every `interval` seconds on the calling thread (heartbea
 it returns a reason to stop ("cancelled", "timed out") or None. Stopping kills the whole tree:
 the process group, plus any descendant that started a session of its own.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -89,8 +90,15 @@ def run_command(
 ) -> CommandResult:
     """Run `argv`, feeding each output line (stdout and stderr merged) to `on_line` as it comes."""
     process = subprocess.Popen(
-        argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        start_new_session=True, preexec_fn=_child_setup, close_fds=True,
+        argv,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        preexec_fn=_child_setup,
+        close_fds=True,
     )
     reader = threading.Thread(target=_pump, args=(process.stdout, on_line), daemon=True)
     reader.start()

@@ -4,6 +4,7 @@ Each parser turns lines into updates of a shared `Progress`: platform -> steps d
 state (waiting, building, built, pushing, pushed, failed). Totals are what the builder reports:
 the Dockerfile's instruction count, per stage where the builder numbers stages separately.
 """
+
 from __future__ import annotations
 
 import re
@@ -101,8 +102,10 @@ class DockerLegacyParser:
 class BuildahParser:
     """`buildah build --platform a,b`: `[linux/arm64] [2/2] STEP 3/4: COPY ...`, then `[linux/arm64] COMMIT`."""
 
-    LINE = re.compile(r"^(?:\[(?P<platform>[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?)\] )?"
-                      r"(?:\[(?P<stage>\d+)/\d+\] )?(?P<what>STEP (?P<k>\d+)/(?P<m>\d+): |COMMIT)")
+    LINE = re.compile(
+        r"^(?:\[(?P<platform>[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?)\] )?"
+        r"(?:\[(?P<stage>\d+)/\d+\] )?(?P<what>STEP (?P<k>\d+)/(?P<m>\d+): |COMMIT)"
+    )
 
     def __init__(self, progress: Progress, platform: str | None = None):
         self.progress = progress
@@ -127,8 +130,10 @@ class BuildxParser:
     """`docker buildx build --progress plain`: vertices `#7 [linux/arm64 builder 2/3] RUN ...` end with
     `#7 DONE 0.3s` (or CACHED / ERROR); `#12 pushing layers` marks the push."""
 
-    VERTEX = re.compile(r"^#(?P<id>\d+) \[(?:(?P<platform>[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?) )?"
-                        r"(?:(?P<stage>[^\]\s]+) )?(?P<k>\d+)/(?P<m>\d+)\]")
+    VERTEX = re.compile(
+        r"^#(?P<id>\d+) \[(?:(?P<platform>[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?) )?"
+        r"(?:(?P<stage>[^\]\s]+) )?(?P<k>\d+)/(?P<m>\d+)\]"
+    )
     END = re.compile(r"^#(?P<id>\d+) (?P<how>DONE|CACHED|ERROR)\b")
     PUSH = re.compile(r"^#\d+ (pushing layers|pushing manifest)")
 

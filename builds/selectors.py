@@ -1,4 +1,5 @@
 """Reads for builds: who sees which build, its log from a line index, provenance of an image."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -50,7 +51,7 @@ def build_log_read(*, job: BuildJob, start: int = 0, limit: int = MAX_PAGE_LINES
     archived = BuildLog.objects.filter(job=job).values_list("text", "line_count").first()
     if archived is not None:
         text, count = archived
-        lines = text.split("\n")[start:start + limit] if count else []
+        lines = text.split("\n")[start : start + limit] if count else []
         end = start + len(lines)
         return LogPage(lines=lines, start=start, next=end, complete=end >= count)
     lines = get_log_store().read(job.pk, start)[:limit]

@@ -1,4 +1,5 @@
 """Build-context preparation: a Git ref cloned, or an uploaded archive extracted, into a private directory."""
+
 from __future__ import annotations
 
 import os
@@ -69,7 +70,10 @@ def git_checkout(*, url: str, ref: str, dest: Path, workdir: Path, run: RunComma
         if not HEX_REF.fullmatch(ref):
             raise BuildError(f"could not fetch {wanted!r} from {checked.url} (see the log)") from None
         # An abbreviated commit cannot be fetched by name: fetch the history and look it up.
-        run([*git, "fetch", "--no-tags", "--end-of-options", checked.url, "+refs/heads/*:refs/remotes/origin/*"], env=env)
+        run(
+            [*git, "fetch", "--no-tags", "--end-of-options", checked.url, "+refs/heads/*:refs/remotes/origin/*"],
+            env=env,
+        )
         target = ref
     run([*git, "checkout", "--quiet", "--detach", target, "--"], env=env)
     head = (dest / ".git" / "HEAD").read_text().strip()
@@ -96,11 +100,15 @@ def source_prepare(*, job: BuildJob, workdir: Path, run: RunCommand, log: Callab
             raise BuildError("the uploaded context archive is gone")
         src.mkdir(parents=True, exist_ok=True)
         summary = archive_extract(
-            job.archive_path, src,
-            max_bytes=settings.BUILD_CONTEXT_MAX_BYTES, max_entries=settings.BUILD_CONTEXT_MAX_ENTRIES,
+            job.archive_path,
+            src,
+            max_bytes=settings.BUILD_CONTEXT_MAX_BYTES,
+            max_entries=settings.BUILD_CONTEXT_MAX_ENTRIES,
         )
-        log(f"extracted {job.archive_name or 'archive'} ({summary.format}): {summary.entries} entries, "
-            f"{summary.total_bytes} bytes")
+        log(
+            f"extracted {job.archive_name or 'archive'} ({summary.format}): {summary.entries} entries, "
+            f"{summary.total_bytes} bytes"
+        )
     size = tree_check(src, max_bytes=settings.BUILD_CONTEXT_MAX_BYTES)
     context = src / job.context_dir if job.context_dir else src
     if not _inside(src, context) or not context.is_dir():

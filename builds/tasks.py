@@ -4,6 +4,7 @@ acks_late is safe for both: a redelivered `builds.run` finds the job no longer q
 nothing, and reconciling twice changes nothing the first pass did not. Redis must not re-deliver
 a build still running, so its visibility timeout exceeds BUILD_TIME_LIMIT_SECONDS (settings).
 """
+
 from celery import shared_task
 from django.conf import settings
 
@@ -12,7 +13,9 @@ from builds.services.run import build_run
 
 
 @shared_task(
-    name="builds.run", bind=True, acks_late=True,
+    name="builds.run",
+    bind=True,
+    acks_late=True,
     # A backstop only: the build's own time limit stops it well before.
     time_limit=settings.BUILD_TIME_LIMIT_SECONDS + 900,
 )

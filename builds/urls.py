@@ -1,4 +1,5 @@
 """Routes of the build pages and the build REST API; included from config/urls.py."""
+
 from django.urls import path
 
 from builds import api, views

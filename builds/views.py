@@ -1,4 +1,5 @@
 """Browser pages for builds: the form, the list, and the build page with its live log and progress."""
+
 from __future__ import annotations
 
 from django.contrib import messages
@@ -73,8 +74,10 @@ def _status_context(request, job) -> dict:
 def promote_links(job) -> list[tuple[str, str]]:
     """(tag, URL of the promotion form prefilled with this build's image and that tag), first tag first."""
     base = reverse("promotion-new")
-    return [(tag, f"{base}?{urlencode({'repository': job.repository_key, 'image': job.image_name, 'tag': tag})}")
-            for tag in job.tags]
+    return [
+        (tag, f"{base}?{urlencode({'repository': job.repository_key, 'image': job.image_name, 'tag': tag})}")
+        for tag in job.tags
+    ]
 
 
 def build_detail(request, pk: int):

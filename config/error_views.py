@@ -3,6 +3,7 @@
 Django calls these for errors raised outside DRF and the /v2/ views (those render their own envelopes);
 an unknown /api/ or /v2/ path still answers JSON, so scripts never parse an HTML page.
 """
+
 from __future__ import annotations
 
 import logging
@@ -16,8 +17,11 @@ logger = logging.getLogger(__name__)
 _API_PREFIXES = ("/api/", "/v2/", "/artifactory/")
 _PAGES = {
     403: ("Not allowed", "Your account may not see or change this. Ask a repository admin for access."),
-    404: ("Page not found", "There is nothing at this address. The repository, image or tag may have been "
-                            "deleted, renamed or promoted elsewhere, or it may not be visible to you."),
+    404: (
+        "Page not found",
+        "There is nothing at this address. The repository, image or tag may have been "
+        "deleted, renamed or promoted elsewhere, or it may not be visible to you.",
+    ),
     500: ("Something went wrong on our side", "The error was logged. Try again in a moment."),
 }
 
@@ -28,8 +32,9 @@ def _is_api(request) -> bool:
 
 def _render(request, status: int) -> HttpResponse:
     if _is_api(request):
-        detail = {403: "You do not have permission to perform this action.", 404: "Not found.",
-                  500: "Server error."}[status]
+        detail = {403: "You do not have permission to perform this action.", 404: "Not found.", 500: "Server error."}[
+            status
+        ]
         return JsonResponse({"detail": detail}, status=status)
     heading, message = _PAGES[status]
     context = {"code": status, "heading": heading, "message": message}

@@ -14,6 +14,7 @@ Responses are relayed as they come (gunicorn still sends blob files with sendfil
 Each request goes to gunicorn on its own connection (`Connection: close`, usually a unix socket), with
 the client's address in X-Forwarded-For, which config/wsgi.py turns into REMOTE_ADDR.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -34,11 +35,26 @@ MAX_HEAD = 64 * 1024
 READ_SIZE = 256 * 1024
 MEMORY_SPOOL = 1024 * 1024
 HOP_BY_HOP = {
-    b"connection", b"keep-alive", b"proxy-connection", b"te", b"trailer", b"transfer-encoding", b"upgrade",
-    b"expect", b"x-forwarded-for", b"content-length",
+    b"connection",
+    b"keep-alive",
+    b"proxy-connection",
+    b"te",
+    b"trailer",
+    b"transfer-encoding",
+    b"upgrade",
+    b"expect",
+    b"x-forwarded-for",
+    b"content-length",
 }
-REASONS = {400: "Bad Request", 408: "Request Timeout", 431: "Request Header Fields Too Large",
-           501: "Not Implemented", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
+REASONS = {
+    400: "Bad Request",
+    408: "Request Timeout",
+    431: "Request Header Fields Too Large",
+    501: "Not Implemented",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
 
 
 @dataclass(frozen=True)
@@ -58,9 +74,12 @@ class Limits:
         threads = int(os.environ.get("WEB_WORKERS", "2")) * int(os.environ.get("WEB_THREADS", "8"))
         number = lambda name, default: float(os.environ.get(name, default))  # noqa: E731
         return cls(
-            header_timeout=number("FRONT_HEADER_TIMEOUT", 30), keepalive_timeout=number("FRONT_KEEPALIVE_TIMEOUT", 75),
-            body_idle_timeout=number("FRONT_BODY_IDLE_TIMEOUT", 60), send_timeout=number("FRONT_SEND_TIMEOUT", 120),
-            upstream_timeout=number("FRONT_UPSTREAM_TIMEOUT", 600), upstream_wait=number("FRONT_UPSTREAM_WAIT", 15),
+            header_timeout=number("FRONT_HEADER_TIMEOUT", 30),
+            keepalive_timeout=number("FRONT_KEEPALIVE_TIMEOUT", 75),
+            body_idle_timeout=number("FRONT_BODY_IDLE_TIMEOUT", 60),
+            send_timeout=number("FRONT_SEND_TIMEOUT", 120),
+            upstream_timeout=number("FRONT_UPSTREAM_TIMEOUT", 600),
+            upstream_wait=number("FRONT_UPSTREAM_WAIT", 15),
             stream_after=int(number("FRONT_STREAM_AFTER", 8 * 1024 * 1024)),
             stream_slots=int(number("FRONT_STREAM_SLOTS", max(1, threads // 2))),
             max_connections=int(number("FRONT_MAX_CONNECTIONS", 5000)),
@@ -124,7 +143,9 @@ def parse_head(head: bytes) -> Request:
             raise ClientError(400, "invalid Content-Length")
         request.length = int(next(iter(lengths)))
     connection = (request.header(b"connection") or b"").lower()
-    request.keep_alive = (b"close" not in connection) if request.version == b"HTTP/1.1" else (b"keep-alive" in connection)
+    request.keep_alive = (
+        (b"close" not in connection) if request.version == b"HTTP/1.1" else (b"keep-alive" in connection)
+    )
     request.expect_continue = (request.header(b"expect") or b"").lower() == b"100-continue"
     return request
 
@@ -351,10 +372,17 @@ class Front:
             raise ClientError(502, "the web server closed the connection without answering") from None
         lines = head[:-4].split(b"\r\n")
         status = int(lines[0].split(b" ")[1])
-        headers = [line for line in lines[1:] if line.split(b":")[0].strip().lower() not in (b"connection", b"keep-alive")]
+        headers = [
+            line for line in lines[1:] if line.split(b":")[0].strip().lower() not in (b"connection", b"keep-alive")
+        ]
         names = {line.split(b":")[0].strip().lower() for line in headers}
-        framed = (b"content-length" in names or b"transfer-encoding" in names or request.method == b"HEAD"
-                  or status in (204, 304) or status < 200)
+        framed = (
+            b"content-length" in names
+            or b"transfer-encoding" in names
+            or request.method == b"HEAD"
+            or status in (204, 304)
+            or status < 200
+        )
         keep = request.keep_alive and framed
         headers.append(b"Connection: keep-alive" if keep else b"Connection: close")
         await self._write(writer, b"\r\n".join([lines[0], *headers]) + b"\r\n\r\n")
@@ -376,12 +404,19 @@ class Front:
 
     async def _error(self, writer, status: int, message: str, *, request: Request | None) -> None:
         """A proxy-level answer; /v2/ gets the registry's JSON error envelope."""
-        code = {408: "TIMEOUT", 431: "HEADERS_TOO_LARGE", 502: "UNAVAILABLE", 503: "UNAVAILABLE",
-                504: "UNAVAILABLE"}.get(status, "BAD_REQUEST")
+        code = {
+            408: "TIMEOUT",
+            431: "HEADERS_TOO_LARGE",
+            502: "UNAVAILABLE",
+            503: "UNAVAILABLE",
+            504: "UNAVAILABLE",
+        }.get(status, "BAD_REQUEST")
         body = json.dumps({"errors": [{"code": code, "message": message, "detail": None}]}).encode()
-        writer.write(b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
-                     b"Docker-Distribution-Api-Version: registry/2.0\r\nConnection: close\r\n\r\n%s"
-                     % (status, REASONS.get(status, "Error").encode(), len(body), body))
+        writer.write(
+            b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+            b"Docker-Distribution-Api-Version: registry/2.0\r\nConnection: close\r\n\r\n%s"
+            % (status, REASONS.get(status, "Error").encode(), len(body), body)
+        )
         try:
             await asyncio.wait_for(writer.drain(), 5)
         except (TimeoutError, ConnectionError):
@@ -413,11 +448,15 @@ def main() -> None:
     from config import paths
 
     data_dir = paths.data_dir()
-    asyncio.run(serve(
-        host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "8000")),
-        upstream=os.environ.get("FRONT_UPSTREAM", f"unix:{data_dir / 'run' / 'web.sock'}"),
-        spool_dir=data_dir / "run" / "front-spool", limits=Limits.from_env(),
-    ))
+    asyncio.run(
+        serve(
+            host=os.environ.get("HOST", "127.0.0.1"),
+            port=int(os.environ.get("PORT", "8000")),
+            upstream=os.environ.get("FRONT_UPSTREAM", f"unix:{data_dir / 'run' / 'web.sock'}"),
+            spool_dir=data_dir / "run" / "front-spool",
+            limits=Limits.from_env(),
+        )
+    )
 
 
 if __name__ == "__main__":

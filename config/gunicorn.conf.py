@@ -1,4 +1,5 @@
 """Gunicorn settings for `make run` and the benchmarks (override with GUNICORN_CMD_ARGS)."""
+
 import os
 
 # WEB_BIND (e.g. unix:var/run/web.sock) when the stack's front proxy faces the clients.
@@ -14,7 +15,9 @@ accesslog = os.environ.get("ACCESS_LOG", "-") or None
 
 # Prometheus multiprocess mode: each worker writes its metrics under this folder and /metrics sums
 # them (config/metrics.py). Emptied when the server starts; a dead worker's live gauges are dropped.
-_data_dir = os.environ.get("DATA_DIR") or os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "var")
+_data_dir = os.environ.get("DATA_DIR") or os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "var"
+)
 _metrics_dir = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", os.path.join(_data_dir, "prometheus"))
 
 

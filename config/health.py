@@ -1,4 +1,5 @@
 """/healthz (the process answers), /readyz (database, broker and storage reachable), /metrics."""
+
 from __future__ import annotations
 
 import hmac
@@ -29,7 +30,9 @@ def readyz(request):
             check()
             results[name] = "ok"
         except Exception as exc:  # noqa: BLE001 - any failure makes the node unready, named
-            results[name] = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ''}"
+            results[name] = (
+                f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ''}"
+            )
             failing.append(name)
     if failing:
         logger.warning("not ready: %s", ", ".join(f"{name} ({results[name]})" for name in failing))

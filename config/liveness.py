@@ -6,6 +6,7 @@ The heartbeat carries how many jobs the worker has taken and how many run now, s
 tell a worker that is busy (every slot on a long build) or making progress from one that stopped
 taking jobs (a free slot, a ping waiting, nothing accepted).
 """
+
 from __future__ import annotations
 
 import json
@@ -69,7 +70,13 @@ class LivenessFile(bootsteps.StartStopStep):
     def beat(self, worker):
         from celery.worker import state
 
-        _write_atomic(self.path, {
-            "pid": os.getpid(), "time": time.time(), "accepted": state.all_total_count[0],
-            "active": len(state.active_requests), "concurrency": worker.concurrency,
-        })
+        _write_atomic(
+            self.path,
+            {
+                "pid": os.getpid(),
+                "time": time.time(),
+                "accepted": state.all_total_count[0],
+                "active": len(state.active_requests),
+                "concurrency": worker.concurrency,
+            },
+        )

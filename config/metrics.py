@@ -6,6 +6,7 @@ files there; config/gunicorn.conf.py sets it up), so one scrape of any worker su
 Figures that live in the database or the broker (jobs by type and outcome, queue length,
 storage used, GC runs) are read at scrape time by a collector, so they agree on every web node.
 """
+
 from __future__ import annotations
 
 import logging
@@ -19,17 +20,21 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 logger = logging.getLogger(__name__)
 
 REQUESTS = Counter(
-    "registry_http_requests", "HTTP requests by registry operation, method and status.",
+    "registry_http_requests",
+    "HTTP requests by registry operation, method and status.",
     ["operation", "method", "status"],
 )
 BYTES_PUSHED = Counter("registry_bytes_pushed", "Blob bytes received by uploads.")
 BYTES_PULLED = Counter("registry_bytes_pulled", "Blob and manifest bytes sent (or redirected to storage) by pulls.")
 UPLOAD_SECONDS = Histogram(
-    "registry_blob_upload_duration_seconds", "From the start of a blob upload to its verified completion.",
+    "registry_blob_upload_duration_seconds",
+    "From the start of a blob upload to its verified completion.",
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 3600),
 )
 REQUEST_SECONDS = Histogram(
-    "registry_http_request_duration_seconds", "Request handling time by registry operation.", ["operation"],
+    "registry_http_request_duration_seconds",
+    "Request handling time by registry operation.",
+    ["operation"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
 )
 
@@ -135,8 +140,9 @@ class DatabaseCollector:
 
         from repos.models import Blob, GcRun, PromotionJob
 
-        jobs = GaugeMetricFamily("registry_jobs", "Jobs by type and status (outcome for finished ones).",
-                                 labels=["type", "status"])
+        jobs = GaugeMetricFamily(
+            "registry_jobs", "Jobs by type and status (outcome for finished ones).", labels=["type", "status"]
+        )
         for status, n in PromotionJob.objects.values_list("status").annotate(n=Count("pk")).order_by():
             jobs.add_metric(["promotion", status], n)
         try:
@@ -150,7 +156,9 @@ class DatabaseCollector:
             jobs.add_metric(["gc", status], n)
         yield jobs
 
-        queue = GaugeMetricFamily("registry_queue_length", "Messages waiting in the broker, by queue.", labels=["queue"])
+        queue = GaugeMetricFamily(
+            "registry_queue_length", "Messages waiting in the broker, by queue.", labels=["queue"]
+        )
         for name, length in queue_lengths().items():
             queue.add_metric([name], length)
         yield queue
@@ -159,18 +167,24 @@ class DatabaseCollector:
         yield GaugeMetricFamily("registry_storage_bytes", "Bytes of all stored blobs.", value=totals["size"] or 0)
         yield GaugeMetricFamily("registry_storage_blobs", "Number of stored blobs.", value=totals["n"] or 0)
 
-        runs = CounterMetricFamily("registry_gc_runs", "Garbage-collection runs by outcome.", labels=["outcome", "dry_run"])
+        runs = CounterMetricFamily(
+            "registry_gc_runs", "Garbage-collection runs by outcome.", labels=["outcome", "dry_run"]
+        )
         for status, dry_run, n in GcRun.objects.values_list("status", "dry_run").annotate(n=Count("pk")).order_by():
             runs.add_metric([status, str(dry_run).lower()], n)
         yield runs
         reclaimed = GcRun.objects.filter(dry_run=False).aggregate(
-            bytes=Sum("bytes_reclaimed"), blobs=Sum("blobs_removed"), manifests=Sum("manifests_removed"))
-        yield CounterMetricFamily("registry_gc_reclaimed_bytes", "Bytes garbage collection reclaimed.",
-                                  value=reclaimed["bytes"] or 0)
-        yield CounterMetricFamily("registry_gc_removed_blobs", "Blobs garbage collection removed.",
-                                  value=reclaimed["blobs"] or 0)
-        yield CounterMetricFamily("registry_gc_removed_manifests", "Manifests garbage collection removed.",
-                                  value=reclaimed["manifests"] or 0)
+            bytes=Sum("bytes_reclaimed"), blobs=Sum("blobs_removed"), manifests=Sum("manifests_removed")
+        )
+        yield CounterMetricFamily(
+            "registry_gc_reclaimed_bytes", "Bytes garbage collection reclaimed.", value=reclaimed["bytes"] or 0
+        )
+        yield CounterMetricFamily(
+            "registry_gc_removed_blobs", "Blobs garbage collection removed.", value=reclaimed["blobs"] or 0
+        )
+        yield CounterMetricFamily(
+            "registry_gc_removed_manifests", "Manifests garbage collection removed.", value=reclaimed["manifests"] or 0
+        )
 
 
 def queue_lengths() -> dict[str, int]:
@@ -208,4 +222,3 @@ def exposition() -> tuple[bytes, str]:
             registry.register(collector)
     registry.register(DatabaseCollector())
     return generate_latest(registry), CONTENT_TYPE_LATEST
-

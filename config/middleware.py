@@ -1,4 +1,5 @@
 """Response headers every dashboard page carries."""
+
 from django.utils.cache import patch_cache_control
 
 CONTENT_SECURITY_POLICY = (

@@ -12,6 +12,7 @@ targets, proxy URLs, webhook "test" buttons), so the rules are strict by default
 Call `outbound_url_check` when the URL is saved (a clear error for the user) and again before
 every connection and redirect hop (DNS may have changed since).
 """
+
 from __future__ import annotations
 
 import ipaddress

@@ -1,4 +1,5 @@
 """Where the project keeps its data: one answer for settings, the stack runner and manage.py."""
+
 from __future__ import annotations
 
 import os

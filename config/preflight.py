@@ -5,6 +5,7 @@ DATA_DIR would otherwise make a fresh database and die with `no such table`. Com
 database up (migrate, bootstrap, ...) or need none skip the check; the others are refused with a
 message that says where the database was looked for and how to make one.
 """
+
 from __future__ import annotations
 
 import os
@@ -13,11 +14,27 @@ import sqlite3
 from config.paths import data_dir, sqlite_path
 
 # Commands that create or migrate the database, or that never touch it.
-NO_DATABASE_NEEDED = frozenset({
-    "migrate", "bootstrap", "makemigrations", "squashmigrations", "sqlmigrate", "test", "help", "version",
-    "check", "collectstatic", "findstatic", "diffsettings", "startapp", "startproject", "makemessages",
-    "compilemessages", "optimizemigration",
-})
+NO_DATABASE_NEEDED = frozenset(
+    {
+        "migrate",
+        "bootstrap",
+        "makemigrations",
+        "squashmigrations",
+        "sqlmigrate",
+        "test",
+        "help",
+        "version",
+        "check",
+        "collectstatic",
+        "findstatic",
+        "diffsettings",
+        "startapp",
+        "startproject",
+        "makemessages",
+        "compilemessages",
+        "optimizemigration",
+    }
+)
 MIGRATIONS_TABLE = "django_migrations"
 
 
@@ -32,8 +49,10 @@ def command_of(argv: list[str]) -> str | None:
 
 
 def _how_to_fix(command: str) -> str:
-    return (f"Run `make run` (or `python manage.py migrate` and `python manage.py bootstrap`) first, or point "
-            f"DATA_DIR or DATABASE_URL at the existing data, then run `python manage.py {command}` again.")
+    return (
+        f"Run `make run` (or `python manage.py migrate` and `python manage.py bootstrap`) first, or point "
+        f"DATA_DIR or DATABASE_URL at the existing data, then run `python manage.py {command}` again."
+    )
 
 
 def _check_sqlite(command: str) -> None:
@@ -61,8 +80,9 @@ def _check_configured(command: str) -> None:
     try:
         tables = connection.introspection.table_names()
     except DatabaseError as exc:
-        raise NoDatabase(f"cannot reach the database {name!r} (DATABASE_URL): {str(exc).strip()}. "
-                         f"{_how_to_fix(command)}") from None
+        raise NoDatabase(
+            f"cannot reach the database {name!r} (DATABASE_URL): {str(exc).strip()}. {_how_to_fix(command)}"
+        ) from None
     finally:
         connection.close()
     if MIGRATIONS_TABLE not in tables:

@@ -1,6 +1,7 @@
 """The address users reach this server at: `PUBLIC_URL` when set, else the request's own (already checked
 against ALLOWED_HOSTS). Links that leave the request — a token realm, a password-reset e-mail, a pull
 command — are built from here, never from an unchecked Host header."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit

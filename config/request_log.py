@@ -6,6 +6,7 @@ every record logged while the request runs (`-` outside requests). `RedactSecret
 credentials wherever a message or its arguments would carry them. LOG_FORMAT=json switches the
 console to one JSON object per line (`JsonFormatter`).
 """
+
 from __future__ import annotations
 
 import contextvars
@@ -34,7 +35,10 @@ class RequestIdMiddleware:
             response = self.get_response(request)
             response.headers["X-Request-ID"] = request_id
             request_logger.info(
-                "%s %s %s %.1fms", request.method, request.path, response.status_code,
+                "%s %s %s %.1fms",
+                request.method,
+                request.path,
+                response.status_code,
                 1000 * (time.monotonic() - started),
             )
             return response
@@ -55,8 +59,13 @@ _SECRET_PATTERNS = [
     # JSON Web Tokens anywhere
     (re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), "[REDACTED-JWT]"),
     # password=..., token=..., secret=... in query strings, forms and key/value text
-    (re.compile(r"(?i)\b([\w.-]*(?:password|passwd|secret|token|api_key|access_key)[\w-]*[\"']?\s*[=:]\s*[\"']?)"
-                r"[^\s&\"',;]+"), r"\1[REDACTED]"),
+    (
+        re.compile(
+            r"(?i)\b([\w.-]*(?:password|passwd|secret|token|api_key|access_key)[\w-]*[\"']?\s*[=:]\s*[\"']?)"
+            r"[^\s&\"',;]+"
+        ),
+        r"\1[REDACTED]",
+    ),
     # credentials in URLs: scheme://user:password@host
     (re.compile(r"(\b[a-z][a-z0-9+.-]*://[^/\s:@]+:)[^@\s/]+@"), r"\1[REDACTED]@"),
 ]

@@ -1,4 +1,5 @@
 """Secrets generated at first run and kept under $DATA_DIR, never in the repository."""
+
 import os
 import secrets
 from pathlib import Path

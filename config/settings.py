@@ -3,6 +3,7 @@
 Defaults give a self-contained dev stack under $DATA_DIR: SQLite, filesystem blobs and a
 filesystem Celery broker. DATABASE_URL, REDIS_URL and S3_* switch to PostgreSQL, Redis and S3.
 """
+
 from urllib.parse import urlsplit
 
 import environ
@@ -166,11 +167,21 @@ else:
 # The cache is shared by every web process (login throttling counts failures across them): Redis when
 # REDIS_URL is set, otherwise files under $DATA_DIR.
 if env.str("REDIS_URL", default=""):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": env.str("REDIS_URL"), "KEY_PREFIX": "registry"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env.str("REDIS_URL"),
+            "KEY_PREFIX": "registry",
+        }
+    }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-                          "LOCATION": str(DATA_DIR / "cache"), "OPTIONS": {"MAX_ENTRIES": 20000}}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+            "OPTIONS": {"MAX_ENTRIES": 20000},
+        }
+    }
 # Password guessing (docs/auth.md): failed password logins allowed per account and per client address in
 # each window, on the login page, Basic auth and /v2/token; past them 429 with Retry-After. 0 = no limit.
 LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=10)
@@ -190,7 +201,9 @@ SEED_REPOSITORIES = ["docker-local", "docker-target"]
 # with UPSTREAM_CREDENTIALS_KEY (a Fernet key), else with a key generated at first use in $DATA_DIR.
 UPSTREAM_ALLOW_PRIVATE = env.bool("UPSTREAM_ALLOW_PRIVATE", default=False)
 UPSTREAM_CREDENTIALS_KEY = env.str("UPSTREAM_CREDENTIALS_KEY", default="")
-UPSTREAM_CREDENTIALS_KEY_PATH = env.str("UPSTREAM_CREDENTIALS_KEY_PATH", default=str(DATA_DIR / "upstream_credentials_key"))
+UPSTREAM_CREDENTIALS_KEY_PATH = env.str(
+    "UPSTREAM_CREDENTIALS_KEY_PATH", default=str(DATA_DIR / "upstream_credentials_key")
+)
 # Webhooks (docs/insights.md): URLs pass the same outbound policy as upstreams (UPSTREAM_ALLOW_PRIVATE).
 # Per-arch parity (docs/insights.md): `created` labels further apart, platform images more times larger.
 PARITY_CREATED_TOLERANCE_SECONDS = env.float("PARITY_CREATED_TOLERANCE_SECONDS", default=3600.0)

@@ -8,6 +8,7 @@ WORKER_PING_SECONDS. A worker whose ping waits WORKER_STALL_SECONDS while a slot
 was taken meanwhile (or whose heartbeat stops) is killed and started again. Only Ctrl-C (SIGINT) or
 SIGTERM stops everything.
 """
+
 from __future__ import annotations
 
 import os
@@ -59,7 +60,7 @@ class Service:
     def schedule_restart(self, now: float) -> float:
         """Back off while the process keeps dying soon after starting; returns the delay."""
         self.quick_deaths = self.quick_deaths + 1 if now - self.started < STABLE_AFTER else 0
-        delay = min(BACKOFF_FIRST * 2 ** self.quick_deaths, BACKOFF_MAX) if self.quick_deaths else BACKOFF_FIRST
+        delay = min(BACKOFF_FIRST * 2**self.quick_deaths, BACKOFF_MAX) if self.quick_deaths else BACKOFF_FIRST
         self.restart_at = now + delay
         return delay
 
@@ -130,14 +131,35 @@ def _services(data_dir: Path) -> list[Service]:
         ]
     return [
         *web,
-        Service("worker", [
-            str(BIN / "celery"), "-A", "config", "worker", "--loglevel", "INFO",
-            "--concurrency", os.environ.get("WORKER_CONCURRENCY", "2"), "--hostname", "worker@%h",
-        ], env={"WORKER_LIVENESS_FILE": str(data_dir / "run" / "worker.json")}),
-        Service("beat", [
-            str(BIN / "celery"), "-A", "config", "beat", "--loglevel", "INFO",
-            "--schedule", str(data_dir / "celerybeat-schedule"),
-        ]),
+        Service(
+            "worker",
+            [
+                str(BIN / "celery"),
+                "-A",
+                "config",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                os.environ.get("WORKER_CONCURRENCY", "2"),
+                "--hostname",
+                "worker@%h",
+            ],
+            env={"WORKER_LIVENESS_FILE": str(data_dir / "run" / "worker.json")},
+        ),
+        Service(
+            "beat",
+            [
+                str(BIN / "celery"),
+                "-A",
+                "config",
+                "beat",
+                "--loglevel",
+                "INFO",
+                "--schedule",
+                str(data_dir / "celerybeat-schedule"),
+            ],
+        ),
     ]
 
 

@@ -1,4 +1,5 @@
 """REST API: /api/alerts/ and /api/webhooks/ (thin: services and selectors hold the logic)."""
+
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -23,8 +24,21 @@ class AlertSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Alert
-        fields = ["id", "kind", "repository", "image", "tag", "digest", "message", "details", "created", "open",
-                  "acknowledged_at", "acknowledged_by", "acknowledge_reason"]
+        fields = [
+            "id",
+            "kind",
+            "repository",
+            "image",
+            "tag",
+            "digest",
+            "message",
+            "details",
+            "created",
+            "open",
+            "acknowledged_at",
+            "acknowledged_by",
+            "acknowledge_reason",
+        ]
 
 
 class AcknowledgeSerializer(serializers.Serializer):
@@ -55,15 +69,23 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
         if kind and kind not in Alert.Kind.values:
             raise exceptions.ValidationError({"kind": [f"one of {', '.join(Alert.Kind.values)}"]})
         return selectors.alerts_filtered(
-            self.request.user, repository=params.get("repository", ""), image=params.get("image", ""),
-            tag=params.get("tag", ""), kind=kind, state=state,
+            self.request.user,
+            repository=params.get("repository", ""),
+            image=params.get("image", ""),
+            tag=params.get("tag", ""),
+            kind=kind,
+            state=state,
         )
 
-    @extend_schema(parameters=[
-        OpenApiParameter("repository", str), OpenApiParameter("image", str), OpenApiParameter("tag", str),
-        OpenApiParameter("kind", str, enum=Alert.Kind.values),
-        OpenApiParameter("state", str, enum=["open", "acknowledged"]),
-    ])
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("repository", str),
+            OpenApiParameter("image", str),
+            OpenApiParameter("tag", str),
+            OpenApiParameter("kind", str, enum=Alert.Kind.values),
+            OpenApiParameter("state", str, enum=["open", "acknowledged"]),
+        ]
+    )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
@@ -80,8 +102,9 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class WebhookSerializer(serializers.ModelSerializer):
-    repository = serializers.SlugRelatedField(slug_field="key", queryset=Repository.objects.all(),
-                                              allow_null=True, required=False)
+    repository = serializers.SlugRelatedField(
+        slug_field="key", queryset=Repository.objects.all(), allow_null=True, required=False
+    )
     events = serializers.ListField(child=serializers.ChoiceField(choices=EVENTS), allow_empty=False)
     secret = serializers.CharField(write_only=True, min_length=8, max_length=256)
     url = serializers.CharField(max_length=2048)
@@ -102,8 +125,21 @@ class DeliverySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = WebhookDelivery
-        fields = ["id", "delivery_id", "event", "status", "attempts", "response_code", "duration_ms", "error",
-                  "payload", "created", "updated", "redelivery_of", "attempt_log"]
+        fields = [
+            "id",
+            "delivery_id",
+            "event",
+            "status",
+            "attempts",
+            "response_code",
+            "duration_ms",
+            "error",
+            "payload",
+            "created",
+            "updated",
+            "redelivery_of",
+            "attempt_log",
+        ]
 
 
 class WebhookViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -121,8 +157,14 @@ class WebhookViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets
         body.is_valid(raise_exception=True)
         data = body.validated_data
         try:
-            hook = webhook_create(actor=request.user, url=data["url"], events=data["events"], secret=data["secret"],
-                                  repository=data.get("repository"), active=data.get("active", True))
+            hook = webhook_create(
+                actor=request.user,
+                url=data["url"],
+                events=data["events"],
+                secret=data["secret"],
+                repository=data.get("repository"),
+                active=data.get("active", True),
+            )
         except WebhookRefused as exc:
             raise _refused(exc) from None
         return Response(WebhookSerializer(hook).data, status=status.HTTP_201_CREATED)

@@ -1,4 +1,5 @@
 """Alerts about tags (platform regressions, per-arch parity) and outgoing webhooks."""
+
 from django.conf import settings
 from django.db import models
 

@@ -1,4 +1,5 @@
 """The JSON that webhooks receive: repository, image, tag, digest, media type, platforms, actor."""
+
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model

@@ -2,6 +2,7 @@
 
 Runs after the tag's transaction committed, so a failure here never undoes a push; it is logged.
 """
+
 import logging
 
 from django.dispatch import receiver
@@ -40,9 +41,19 @@ def on_tag_deleted(sender, *, image_id: int, tag: str, digest: str, media_type: 
         image = Image.objects.select_related("repository").filter(pk=image_id).first()
         if image is None:
             return
-        event_dispatch(event="tag.delete", repository=image.repository, payload={
-            "repository": image.repository.key, "image": image.name, "tag": tag, "digest": digest,
-            "media_type": media_type, "platforms": [], "actor": payloads.actor_name(actor_id), "source": "delete",
-        })
+        event_dispatch(
+            event="tag.delete",
+            repository=image.repository,
+            payload={
+                "repository": image.repository.key,
+                "image": image.name,
+                "tag": tag,
+                "digest": digest,
+                "media_type": media_type,
+                "platforms": [],
+                "actor": payloads.actor_name(actor_id),
+                "source": "delete",
+            },
+        )
     except Exception:
         logger.exception("insights after deleting tag %s failed", tag)

@@ -1,4 +1,5 @@
 """Reads: alerts and webhooks the caller may see."""
+
 from __future__ import annotations
 
 from django.db.models import QuerySet
@@ -9,14 +10,14 @@ from repos.models import Repository
 
 
 def alerts_visible(user) -> QuerySet[Alert]:
-    return (
-        Alert.objects.filter(repository__in=readable_repositories(user))
-        .select_related("repository", "image", "acknowledged_by")
+    return Alert.objects.filter(repository__in=readable_repositories(user)).select_related(
+        "repository", "image", "acknowledged_by"
     )
 
 
-def alerts_filtered(user, *, repository: str = "", image: str = "", tag: str = "", kind: str = "",
-                    state: str = "") -> QuerySet[Alert]:
+def alerts_filtered(
+    user, *, repository: str = "", image: str = "", tag: str = "", kind: str = "", state: str = ""
+) -> QuerySet[Alert]:
     alerts = alerts_visible(user)
     if repository:
         alerts = alerts.filter(repository__key=repository)

@@ -1,4 +1,5 @@
 """Webhook deliveries as Celery jobs: the database row holds the state, the broker only "deliver row N"."""
+
 from celery import shared_task
 from django.conf import settings
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("alerts/<int:pk>/acknowledge/", views.alert_acknowledge_view, name="alert-acknowledge"),
     path("webhooks/", views.webhook_list, name="webhooks"),
     path("webhooks/<int:pk>/", views.webhook_detail, name="webhook"),
-    path("webhooks/<int:pk>/deliveries/<int:delivery_pk>/redeliver/", views.webhook_redeliver,
-         name="webhook-redeliver"),
+    path(
+        "webhooks/<int:pk>/deliveries/<int:delivery_pk>/redeliver/", views.webhook_redeliver, name="webhook-redeliver"
+    ),
 ]

@@ -1,4 +1,5 @@
 """Dashboard pages: alerts (list, acknowledge) and webhooks (register, delivery log, redeliver)."""
+
 from __future__ import annotations
 
 from django.contrib import messages
@@ -21,15 +22,25 @@ from repos.views.common import paginate
 def alert_list(request):
     state = request.GET.get("state", "open")
     alerts = selectors.alerts_filtered(
-        request.user, repository=request.GET.get("repository", ""), image=request.GET.get("image", ""),
-        kind=request.GET.get("kind", ""), state=state if state in ("open", "acknowledged") else "",
+        request.user,
+        repository=request.GET.get("repository", ""),
+        image=request.GET.get("image", ""),
+        kind=request.GET.get("kind", ""),
+        state=state if state in ("open", "acknowledged") else "",
     )
     page = paginate(request, alerts, per_page=50)
     repositories = {alert.repository_id: alert.repository for alert in page.object_list}
     writable = {pk for pk, repository in repositories.items() if user_can(request.user, repository, "write")}
-    return render(request, "insights/alerts.html", {
-        "current": "alerts", "page": page, "state": state, "writable": writable,
-    })
+    return render(
+        request,
+        "insights/alerts.html",
+        {
+            "current": "alerts",
+            "page": page,
+            "state": state,
+            "writable": writable,
+        },
+    )
 
 
 @login_required
@@ -63,25 +74,43 @@ def webhook_list(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            hook = webhook_create(actor=request.user, url=data["url"], events=data["events"], secret=data["secret"],
-                                  repository=data["repository"], active=data["active"])
+            hook = webhook_create(
+                actor=request.user,
+                url=data["url"],
+                events=data["events"],
+                secret=data["secret"],
+                repository=data["repository"],
+                active=data["active"],
+            )
         except WebhookRefused as exc:
             form.add_error(exc.field or None, str(exc))
         else:
             messages.success(request, f"Webhook {hook.url} registered.")
             return redirect("webhook", pk=hook.pk)
-    return render(request, "insights/webhooks.html", {
-        "current": "webhooks", "webhooks": selectors.webhooks_manageable(request.user), "form": form,
-    })
+    return render(
+        request,
+        "insights/webhooks.html",
+        {
+            "current": "webhooks",
+            "webhooks": selectors.webhooks_manageable(request.user),
+            "form": form,
+        },
+    )
 
 
 @login_required
 def webhook_detail(request, pk: int):
     hook = get_object_or_404(selectors.webhooks_manageable(request.user), pk=pk)
     deliveries = hook.deliveries.prefetch_related("attempt_log")
-    return render(request, "insights/webhook.html", {
-        "current": "webhooks", "hook": hook, "page": paginate(request, deliveries, per_page=25),
-    })
+    return render(
+        request,
+        "insights/webhook.html",
+        {
+            "current": "webhooks",
+            "hook": hook,
+            "page": paginate(request, deliveries, per_page=25),
+        },
+    )
 
 
 @login_required

@@ -1,4 +1,5 @@
 """Storage/database consistency check: what a crash at any point must never leave behind."""
+
 from __future__ import annotations
 
 import hashlib
@@ -22,9 +23,14 @@ class ConsistencyReport:
 
     @property
     def problems(self) -> int:
-        return (len(self.missing_blob_bytes) + len(self.corrupt_blobs) + len(self.size_mismatches)
-                + len(self.tags_without_membership)
-                + len(self.layers_without_blob_bytes) + len(self.children_outside_image))
+        return (
+            len(self.missing_blob_bytes)
+            + len(self.corrupt_blobs)
+            + len(self.size_mismatches)
+            + len(self.tags_without_membership)
+            + len(self.layers_without_blob_bytes)
+            + len(self.children_outside_image)
+        )
 
 
 def consistency_check(*, rehash: bool = False) -> ConsistencyReport:
@@ -62,9 +68,9 @@ def consistency_check(*, rehash: bool = False) -> ConsistencyReport:
     for tag_id, image_id, manifest_id in Tag.objects.values_list("id", "image_id", "manifest_id"):
         if (image_id, manifest_id) not in members:
             report.tags_without_membership.append(str(tag_id))
-    entries = ManifestListEntry.objects.filter(
-        index__memberships__image_id__isnull=False
-    ).values_list("index__memberships__image_id", "manifest_id", "manifest__digest")
+    entries = ManifestListEntry.objects.filter(index__memberships__image_id__isnull=False).values_list(
+        "index__memberships__image_id", "manifest_id", "manifest__digest"
+    )
     for image_id, manifest_id, digest in entries:
         if (image_id, manifest_id) not in members:
             report.children_outside_image.append(digest)

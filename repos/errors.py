@@ -3,6 +3,7 @@
 Services raise these; `/v2/` renders them as the spec's JSON envelope and the REST API as
 DRF errors, each in one place.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """Dashboard forms: they validate input; services write."""
+
 from __future__ import annotations
 
 import re
@@ -14,12 +15,14 @@ MAX_REQUIRED_PLATFORMS = 16
 class RepositorySettingsForm(forms.Form):
     description = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
     stage = forms.CharField(required=False, max_length=32, help_text="A pipeline label such as dev, test or prod.")
-    stage_order = forms.IntegerField(min_value=0, max_value=32767,
-                                     help_text="Position in the pipeline: lower stages are shown further left.")
+    stage_order = forms.IntegerField(
+        min_value=0, max_value=32767, help_text="Position in the pipeline: lower stages are shown further left."
+    )
     is_public = forms.BooleanField(required=False, label="Public (anyone may pull and browse)")
     tag_immutability = forms.BooleanField(required=False, label="Immutable tags (a pushed tag never moves)")
     required_platforms = forms.CharField(
-        required=False, max_length=1000,
+        required=False,
+        max_length=1000,
         help_text="Platforms every image must have, separated by commas or spaces, e.g. linux/amd64, linux/arm64.",
     )
 

@@ -1,4 +1,5 @@
 """Dashboard form for a repository's quota and retention rules (services write)."""
+
 from __future__ import annotations
 
 from django import forms
@@ -8,14 +9,24 @@ from repos.models import RepositoryPolicy
 
 class RepositoryPolicyForm(forms.ModelForm):
     quota_gib = forms.DecimalField(
-        required=False, min_value=0, decimal_places=3, max_digits=12, label="Quota (GiB)",
+        required=False,
+        min_value=0,
+        decimal_places=3,
+        max_digits=12,
+        label="Quota (GiB)",
         help_text="Refuse pushes that would make the repository hold more. Empty: no quota. Site admins only.",
     )
 
     class Meta:
         model = RepositoryPolicy
-        fields = ["retention_enabled", "retention_tag_pattern", "retention_keep_newest", "retention_max_age_days",
-                  "retention_include_immutable", "retention_include_promoted"]
+        fields = [
+            "retention_enabled",
+            "retention_tag_pattern",
+            "retention_keep_newest",
+            "retention_max_age_days",
+            "retention_include_immutable",
+            "retention_include_promoted",
+        ]
         labels = {
             "retention_enabled": "Apply retention every day",
             "retention_tag_pattern": "Tags matching",

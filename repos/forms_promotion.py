@@ -1,4 +1,5 @@
 """The browser's promote form: it validates input; the promotion services decide and write."""
+
 from __future__ import annotations
 
 from django import forms
@@ -6,20 +7,33 @@ from django import forms
 from repos.services.promotion import PromotionRequest
 
 # GET parameters that prefill the form (links from tag pages, builds, the stage view): param -> field.
-PREFILL = {"repository": "source_repository", "image": "image", "tag": "source_tag", "target": "target_repository",
-           "target_tag": "target_tag", "target_image": "target_image", "mode": "mode"}
+PREFILL = {
+    "repository": "source_repository",
+    "image": "image",
+    "tag": "source_tag",
+    "target": "target_repository",
+    "target_tag": "target_tag",
+    "target_image": "target_image",
+    "mode": "mode",
+}
 
 
 class PromotionForm(forms.Form):
     source_repository = forms.ChoiceField(label="From repository")
     image = forms.CharField(max_length=255)
-    source_tag = forms.CharField(max_length=128, required=False, label="Tag",
-                                 help_text="Leave empty to promote every tag of the image.")
+    source_tag = forms.CharField(
+        max_length=128, required=False, label="Tag", help_text="Leave empty to promote every tag of the image."
+    )
     target_repository = forms.ChoiceField(label="To repository")
-    target_tag = forms.CharField(max_length=128, required=False, label="New tag name",
-                                 help_text="Renames the tag in the target; per-platform tags follow.")
-    target_image = forms.CharField(max_length=255, required=False, label="New image name",
-                                   help_text="Leave empty to keep the name.")
+    target_tag = forms.CharField(
+        max_length=128,
+        required=False,
+        label="New tag name",
+        help_text="Renames the tag in the target; per-platform tags follow.",
+    )
+    target_image = forms.CharField(
+        max_length=255, required=False, label="New image name", help_text="Leave empty to keep the name."
+    )
     # Copy first and by default: a move takes the tags away from the source.
     mode = forms.ChoiceField(choices=[("copy", "Copy"), ("move", "Move")], initial="copy", widget=forms.RadioSelect)
     pinned = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -33,8 +47,11 @@ class PromotionForm(forms.Form):
     def promotion_request(self) -> PromotionRequest:
         data = self.cleaned_data
         return PromotionRequest(
-            source_key=data["source_repository"], source_image=data["image"].strip(),
-            target_key=data["target_repository"], target_image=data["target_image"].strip(),
-            source_tag=data["source_tag"].strip(), target_tag=data["target_tag"].strip(),
+            source_key=data["source_repository"],
+            source_image=data["image"].strip(),
+            target_key=data["target_repository"],
+            target_image=data["target_image"].strip(),
+            source_tag=data["source_tag"].strip(),
+            target_tag=data["target_tag"].strip(),
             copy=data["mode"] == "copy",
         )

@@ -1,5 +1,6 @@
 """The repository form (create and settings). It collects input; `repos.services.repositories`
 checks every rule and its messages land on these fields."""
+
 from __future__ import annotations
 
 from django import forms
@@ -13,37 +14,75 @@ KIND_FIELDS = {
 
 
 class RepositoryForm(forms.Form):
-    key = forms.CharField(max_length=64, help_text="Lower-case letters, digits and . _ - ; the first segment of "
-                                                   "image names (HOST/<key>/app:1.0). It cannot change later.")
-    kind = forms.ChoiceField(choices=Repository.Kind.choices, initial=Repository.Kind.LOCAL, help_text=(
-        "Local: pushed into. Remote: a pull-through cache of another registry. "
-        "Virtual: one name over locals and remotes."))
+    key = forms.CharField(
+        max_length=64,
+        help_text="Lower-case letters, digits and . _ - ; the first segment of "
+        "image names (HOST/<key>/app:1.0). It cannot change later.",
+    )
+    kind = forms.ChoiceField(
+        choices=Repository.Kind.choices,
+        initial=Repository.Kind.LOCAL,
+        help_text=(
+            "Local: pushed into. Remote: a pull-through cache of another registry. "
+            "Virtual: one name over locals and remotes."
+        ),
+    )
     description = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
     stage = forms.CharField(required=False, max_length=32, help_text="A pipeline label such as dev, test or prod.")
-    stage_order = forms.IntegerField(required=False, min_value=0, max_value=32767,
-                                     help_text="Position in the pipeline: lower stages are shown further left.")
+    stage_order = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=32767,
+        help_text="Position in the pipeline: lower stages are shown further left.",
+    )
     is_public = forms.BooleanField(required=False, label="Public (anyone may pull and browse)")
     tag_immutability = forms.BooleanField(required=False, label="Immutable tags (a pushed tag never moves)")
     required_platforms = forms.CharField(
-        required=False, max_length=1000,
+        required=False,
+        max_length=1000,
         help_text="Platforms every image must have, separated by commas or spaces, e.g. linux/amd64, linux/arm64.",
     )
-    upstream_url = forms.CharField(required=False, max_length=500, label="Upstream URL", help_text=(
-        "Remote: the registry to cache, e.g. https://registry-1.docker.io, https://ghcr.io, https://quay.io."))
+    upstream_url = forms.CharField(
+        required=False,
+        max_length=500,
+        label="Upstream URL",
+        help_text=(
+            "Remote: the registry to cache, e.g. https://registry-1.docker.io, https://ghcr.io, https://quay.io."
+        ),
+    )
     username = forms.CharField(required=False, max_length=255, help_text="Remote: upstream user name (optional).")
-    password = forms.CharField(required=False, max_length=8192, widget=forms.PasswordInput(render_value=False),
-                               label="Password or token", help_text=(
-        "Remote: stored encrypted and never shown again. Leave empty to keep the current one."))
+    password = forms.CharField(
+        required=False,
+        max_length=8192,
+        widget=forms.PasswordInput(render_value=False),
+        label="Password or token",
+        help_text=("Remote: stored encrypted and never shown again. Leave empty to keep the current one."),
+    )
     clear_password = forms.BooleanField(required=False, label="Remove the stored password")
-    library_prefix = forms.BooleanField(required=False, label="Docker Hub library/ prefix", help_text=(
-        "Remote: HOST/<key>/busybox asks the upstream for library/busybox."))
-    tag_cache_seconds = forms.IntegerField(required=False, min_value=0, label="Tag cache time (seconds)",
-                                           help_text="Remote: a tag is served from the cache this long before the "
-                                                     "upstream is asked again. Content by digest is kept.")
-    members = forms.CharField(required=False, max_length=2000, help_text=(
-        "Virtual: local and remote repository keys in resolution order (first hit wins), e.g. docker-local, hub."))
-    default_deployment = forms.CharField(required=False, max_length=64, help_text=(
-        "Virtual: the local repository that pushes into the virtual land in (empty: pushes are refused)."))
+    library_prefix = forms.BooleanField(
+        required=False,
+        label="Docker Hub library/ prefix",
+        help_text=("Remote: HOST/<key>/busybox asks the upstream for library/busybox."),
+    )
+    tag_cache_seconds = forms.IntegerField(
+        required=False,
+        min_value=0,
+        label="Tag cache time (seconds)",
+        help_text="Remote: a tag is served from the cache this long before the "
+        "upstream is asked again. Content by digest is kept.",
+    )
+    members = forms.CharField(
+        required=False,
+        max_length=2000,
+        help_text=(
+            "Virtual: local and remote repository keys in resolution order (first hit wins), e.g. docker-local, hub."
+        ),
+    )
+    default_deployment = forms.CharField(
+        required=False,
+        max_length=64,
+        help_text=("Virtual: the local repository that pushes into the virtual land in (empty: pushes are refused)."),
+    )
 
     def __init__(self, data=None, *, repository: Repository | None = None, site_admin: bool = True):
         self.repository = repository
@@ -64,8 +103,11 @@ class RepositoryForm(forms.Form):
 
     def service_data(self) -> dict:
         """What the services take: on a change only the fields shown (and a password only when typed)."""
-        data = {name: value for name, value in self.cleaned_data.items()
-                if name not in ("clear_password", "password") and value is not None}
+        data = {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if name not in ("clear_password", "password") and value is not None
+        }
         if self.repository is not None:
             data.pop("key", None)
             data.pop("kind", None)
@@ -93,15 +135,23 @@ class RepositoryForm(forms.Form):
 
 def _initial(repository: Repository) -> dict:
     initial = {
-        "key": repository.key, "kind": repository.kind, "description": repository.description,
-        "stage": repository.stage, "stage_order": repository.stage_order, "is_public": repository.is_public,
+        "key": repository.key,
+        "kind": repository.kind,
+        "description": repository.description,
+        "stage": repository.stage,
+        "stage_order": repository.stage_order,
+        "is_public": repository.is_public,
         "tag_immutability": repository.tag_immutability,
         "required_platforms": ", ".join(repository.required_platforms or []),
     }
     remote = getattr(repository, "remote", None) if repository.kind == Repository.Kind.REMOTE else None
     if remote is not None:
-        initial.update(upstream_url=remote.upstream_url, username=remote.username,
-                       library_prefix=remote.library_prefix, tag_cache_seconds=remote.tag_cache_seconds)
+        initial.update(
+            upstream_url=remote.upstream_url,
+            username=remote.username,
+            library_prefix=remote.library_prefix,
+            tag_cache_seconds=remote.tag_cache_seconds,
+        )
     if repository.kind == Repository.Kind.VIRTUAL:
         initial["members"] = ", ".join(repository.members.values_list("member__key", flat=True))
         initial["default_deployment"] = repository.default_deployment.key if repository.default_deployment else ""

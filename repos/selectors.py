@@ -1,4 +1,5 @@
 """Reads for the registry domain. Writes live in repos/services/."""
+
 from __future__ import annotations
 
 import functools
@@ -127,8 +128,11 @@ def manifest_get(*, image: Image, reference: str) -> Manifest:
         if not names.is_valid_tag(reference):
             # No manifest can have this tag (distribution answers 404 too).
             raise errors.ManifestUnknown("invalid tag", detail={"tag": reference[:200]})
-        tag = _one(Tag.objects.select_related("manifest").filter(image=image, name=reference)
-                   .defer(*(f"manifest__{name}" for name in _COLD_FIELDS)))
+        tag = _one(
+            Tag.objects.select_related("manifest")
+            .filter(image=image, name=reference)
+            .defer(*(f"manifest__{name}" for name in _COLD_FIELDS))
+        )
         manifest = tag.manifest if tag else None
     if manifest is None:
         raise errors.ManifestUnknown(detail={"reference": reference})

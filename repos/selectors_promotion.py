@@ -1,4 +1,5 @@
 """Reads of promotion jobs and the audit ledger."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -52,8 +53,12 @@ def promotion_linked_content(*, job: PromotionJob) -> list[LinkedContent]:
     """The ledger lines of a job with platform and size, in a fixed number of queries."""
     lines = list(promoted_digests(job=job).values_list("role", "digest"))
     wanted = [digest for _, digest in lines]
-    manifests = {m.digest: m for m in Manifest.objects.filter(digest__in=wanted).only(
-        "digest", "media_type", "os", "architecture", "variant", "content_size", "size", "config_blob_id")}
+    manifests = {
+        m.digest: m
+        for m in Manifest.objects.filter(digest__in=wanted).only(
+            "digest", "media_type", "os", "architecture", "variant", "content_size", "size", "config_blob_id"
+        )
+    }
     platform_of: dict[str, str] = {}
     entries = ManifestListEntry.objects.filter(index__digest__in=wanted, manifest__digest__in=wanted)
     for digest, os_, arch, variant in entries.values_list("manifest__digest", "os", "architecture", "variant"):
@@ -61,8 +66,10 @@ def promotion_linked_content(*, job: PromotionJob) -> list[LinkedContent]:
     for digest, manifest in manifests.items():
         if not manifest.is_index and digest not in platform_of:
             platform_of[digest] = platform_label(manifest.os, manifest.architecture, manifest.variant)
-    blobs = {digest: (pk, size) for pk, digest, size in
-             Blob.objects.filter(digest__in=wanted).values_list("pk", "digest", "size")}
+    blobs = {
+        digest: (pk, size)
+        for pk, digest, size in Blob.objects.filter(digest__in=wanted).values_list("pk", "digest", "size")
+    }
     blob_platforms: dict[str, set[str]] = defaultdict(set)
     digest_of_blob = {pk: digest for digest, (pk, _) in blobs.items()}
     for manifest in manifests.values():
@@ -79,8 +86,14 @@ def promotion_linked_content(*, job: PromotionJob) -> list[LinkedContent]:
             linked.append(LinkedContent(role, digest, platforms, blobs[digest][1]))
         else:
             manifest = manifests.get(digest)
-            linked.append(LinkedContent(role, digest, platform_of.get(digest, ""),
-                                        manifest.content_size or manifest.size if manifest else None))
+            linked.append(
+                LinkedContent(
+                    role,
+                    digest,
+                    platform_of.get(digest, ""),
+                    manifest.content_size or manifest.size if manifest else None,
+                )
+            )
     return linked
 
 

@@ -1,4 +1,5 @@
 """Reads for resolving names through virtual repositories."""
+
 from __future__ import annotations
 
 from repos.models import Repository

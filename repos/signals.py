@@ -1,4 +1,5 @@
 """Signals other apps listen to; sent after the transaction that made the change commits."""
+
 from django.dispatch import Signal
 
 # A tag (not a per-platform tag) now points at a manifest. Arguments: tag_id, actor_id (or None),

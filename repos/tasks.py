@@ -1,4 +1,5 @@
 """Celery tasks: thin wrappers that call one service each."""
+
 from celery import shared_task
 from django.conf import settings
 

@@ -1,4 +1,5 @@
 """Celery tasks for promotions: thin, ids as keyword arguments, the job row holds the state."""
+
 from celery import shared_task
 from django.conf import settings
 from django.db import OperationalError
@@ -13,7 +14,7 @@ def run_promotion(self, *, job_id: int) -> str | None:
         job = promotion_job_run(job_id=job_id)
     except OperationalError as exc:
         # The job was put back in the queue; try again shortly (the reconciler is the fallback).
-        raise self.retry(exc=exc, countdown=2 ** self.request.retries) from exc
+        raise self.retry(exc=exc, countdown=2**self.request.retries) from exc
     return job.status if job else None
 
 

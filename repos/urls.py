@@ -1,4 +1,5 @@
 """Dashboard pages and the REST API. Image names hold slashes; `/-/` separates them from what follows."""
+
 from django.urls import include, path, re_path
 
 from repos.views import (
@@ -32,10 +33,16 @@ urlpatterns = [
     re_path(rf"^repositories/{KEY}/-/retention/$", repository_storage.retention_run, name="retention-run"),
     re_path(rf"^repositories/{KEY}/-/settings/$", repositories.repository_settings, name="repository-settings"),
     re_path(rf"^repositories/{KEY}/-/delete/$", repositories.repository_delete, name="repository-delete"),
-    re_path(rf"^repositories/{KEY}/{NAME}/-/tags/(?P<tag>[A-Za-z0-9_][A-Za-z0-9._-]{{0,127}})/$",
-            manifests.tag_detail, name="tag"),
-    re_path(rf"^repositories/{KEY}/{NAME}/-/manifests/(?P<digest>[a-z0-9]+:[a-f0-9]+)/$",
-            manifests.manifest_detail, name="manifest"),
+    re_path(
+        rf"^repositories/{KEY}/{NAME}/-/tags/(?P<tag>[A-Za-z0-9_][A-Za-z0-9._-]{{0,127}})/$",
+        manifests.tag_detail,
+        name="tag",
+    ),
+    re_path(
+        rf"^repositories/{KEY}/{NAME}/-/manifests/(?P<digest>[a-z0-9]+:[a-f0-9]+)/$",
+        manifests.manifest_detail,
+        name="manifest",
+    ),
     re_path(rf"^repositories/{KEY}/{NAME}/$", images.image_detail, name="image"),
     path("api/", include("repos.api.urls")),
 ]

@@ -1,4 +1,5 @@
 """Promotion pages; included from config/urls.py."""
+
 from django.urls import path
 
 from repos.views import promotions

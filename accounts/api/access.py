@@ -1,4 +1,5 @@
 """REST: repository grants and visibility, API tokens, the audit log."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -30,8 +31,13 @@ class GrantListView(AccountsApiView):
     def get(self, request, key: str):
         return self.paginated(grants_of(repository=self._repository(request, key)), s.GrantOutput)
 
-    @docs.creating(s.GrantInput, s.GrantOutput, "api_repository_grants", "permissions",
-                   "Grant a user or team a permission on a repository")
+    @docs.creating(
+        s.GrantInput,
+        s.GrantOutput,
+        "api_repository_grants",
+        "permissions",
+        "Grant a user or team a permission on a repository",
+    )
     def post(self, request, key: str):
         repository = self._repository(request, key)
         data = s.GrantInput(data=request.data)
@@ -45,8 +51,14 @@ class GrantListView(AccountsApiView):
             team = Group.objects.filter(name=data.validated_data["team"]).first()
             if team is None:
                 raise errors.InvalidRequest("unknown team", field="team")
-        grant = grant_services.grant_create(actor=request.user, repository=repository, user=user, team=team,
-                                            permission=data.validated_data["permission"], request=request)
+        grant = grant_services.grant_create(
+            actor=request.user,
+            repository=repository,
+            user=user,
+            team=team,
+            permission=data.validated_data["permission"],
+            request=request,
+        )
         return Response(s.GrantOutput(grant).data, status=status.HTTP_201_CREATED)
 
 
@@ -68,14 +80,21 @@ class VisibilityView(AccountsApiView):
         repository = repository_readable_get(actor=request.user, key=key)
         return Response({"repository": repository.key, "is_public": repository.is_public})
 
-    @docs.updating(s.VisibilityInput, docs.VISIBILITY, "api_repository_visibility", "permissions",
-                   "Make a repository public or private", method="update")
+    @docs.updating(
+        s.VisibilityInput,
+        docs.VISIBILITY,
+        "api_repository_visibility",
+        "permissions",
+        "Make a repository public or private",
+        method="update",
+    )
     def put(self, request, key: str):
         repository = repository_readable_get(actor=request.user, key=key)
         data = s.VisibilityInput(data=request.data)
         data.is_valid(raise_exception=True)
-        grant_services.repository_visibility_set(actor=request.user, repository=repository,
-                                                 is_public=data.validated_data["is_public"], request=request)
+        grant_services.repository_visibility_set(
+            actor=request.user, repository=repository, is_public=data.validated_data["is_public"], request=request
+        )
         return Response({"repository": repository.key, "is_public": repository.is_public})
 
 
@@ -86,8 +105,13 @@ class TokenListView(AccountsApiView):
     def get(self, request):
         return self.paginated(tokens_visible_to(request.user), s.TokenOutput)
 
-    @docs.creating(s.TokenCreateInput, docs.TokenCreated, "api_tokens", "tokens",
-                   "Create an API token; the answer carries its secret, this once")
+    @docs.creating(
+        s.TokenCreateInput,
+        docs.TokenCreated,
+        "api_tokens",
+        "tokens",
+        "Create an API token; the answer carries its secret, this once",
+    )
     def post(self, request):
         data = s.TokenCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -97,9 +121,12 @@ class TokenListView(AccountsApiView):
         if missing:
             raise errors.InvalidRequest(f"unknown repository {sorted(missing)[0]}", field="repositories")
         token, secret = token_services.token_create(
-            creator=request.user, name=data.validated_data["name"],
-            permissions=sorted(data.validated_data["permissions"]), repositories=repositories,
-            expires_at=timezone.now() + timedelta(days=data.validated_data["expires_in_days"]), request=request,
+            creator=request.user,
+            name=data.validated_data["name"],
+            permissions=sorted(data.validated_data["permissions"]),
+            repositories=repositories,
+            expires_at=timezone.now() + timedelta(days=data.validated_data["expires_in_days"]),
+            request=request,
         )
         body = s.TokenOutput(token).data
         body["token"] = secret  # shown this once
@@ -128,8 +155,13 @@ class TokenDetailView(AccountsApiView):
 class AuditEventListView(AccountsApiView):
     permission_classes = AccountsApiView.permission_classes + [SiteAdminOnly]
 
-    @docs.listing(s.AuditEventOutput, "api_audit_events", "audit", "Security events, newest first (site admins)",
-                  extra_parameters=[OpenApiParameter("action", str, description="Only events of this action.")])
+    @docs.listing(
+        s.AuditEventOutput,
+        "api_audit_events",
+        "audit",
+        "Security events, newest first (site admins)",
+        extra_parameters=[OpenApiParameter("action", str, description="Only events of this action.")],
+    )
     def get(self, request):
         events = audit_events()
         action = request.query_params.get("action")

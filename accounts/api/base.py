@@ -1,4 +1,5 @@
 """What every accounts API view shares: authenticated callers, one rendering of service errors."""
+
 from __future__ import annotations
 
 from rest_framework import exceptions, permissions

@@ -3,6 +3,7 @@
 Views here are plain APIViews with input and output serializers; these helpers name them and their error
 answers, so each operation appears in the schema with its real request and responses.
 """
+
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
@@ -17,17 +18,25 @@ ERRORS = {
 }
 NOT_FOUND = {404: OpenApiResponse(ERROR, description="No such object, or not visible to the caller.")}
 INVALID = {400: OpenApiResponse(description="Invalid input: field name → list of messages.")}
-PAGE = [OpenApiParameter("page", int, description="Page number, from 1."),
-        OpenApiParameter("page_size", int, description="Rows per page.")]
-VISIBILITY = inline_serializer("RepositoryVisibility", {"repository": serializers.CharField(),
-                                                        "is_public": serializers.BooleanField()})
+PAGE = [
+    OpenApiParameter("page", int, description="Page number, from 1."),
+    OpenApiParameter("page_size", int, description="Rows per page."),
+]
+VISIBILITY = inline_serializer(
+    "RepositoryVisibility", {"repository": serializers.CharField(), "is_public": serializers.BooleanField()}
+)
 
 
 def page_of(serializer, name: str):
-    return inline_serializer(name, {
-        "count": serializers.IntegerField(), "next": serializers.URLField(allow_null=True),
-        "previous": serializers.URLField(allow_null=True), "results": serializer(many=True),
-    })
+    return inline_serializer(
+        name,
+        {
+            "count": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": serializer(many=True),
+        },
+    )
 
 
 class TokenCreated(s.TokenOutput):
@@ -38,26 +47,46 @@ class TokenCreated(s.TokenOutput):
 
 
 def listing(output, name: str, tag: str, summary: str, extra_parameters=()):
-    return extend_schema(operation_id=f"{name}_list", tags=[tag], summary=summary,
-                         parameters=[*PAGE, *extra_parameters],
-                         responses={200: page_of(output, f"Paginated{output.__name__}List"), **ERRORS})
+    return extend_schema(
+        operation_id=f"{name}_list",
+        tags=[tag],
+        summary=summary,
+        parameters=[*PAGE, *extra_parameters],
+        responses={200: page_of(output, f"Paginated{output.__name__}List"), **ERRORS},
+    )
 
 
 def creating(input_serializer, output, name: str, tag: str, summary: str):
-    return extend_schema(operation_id=f"{name}_create", tags=[tag], summary=summary, request=input_serializer,
-                         responses={201: output, **INVALID, **ERRORS})
+    return extend_schema(
+        operation_id=f"{name}_create",
+        tags=[tag],
+        summary=summary,
+        request=input_serializer,
+        responses={201: output, **INVALID, **ERRORS},
+    )
 
 
 def reading(output, name: str, tag: str, summary: str):
-    return extend_schema(operation_id=f"{name}_retrieve", tags=[tag], summary=summary,
-                         responses={200: output, **ERRORS, **NOT_FOUND})
+    return extend_schema(
+        operation_id=f"{name}_retrieve", tags=[tag], summary=summary, responses={200: output, **ERRORS, **NOT_FOUND}
+    )
 
 
 def updating(input_serializer, output, name: str, tag: str, summary: str, method: str = "partial_update"):
-    return extend_schema(operation_id=f"{name}_{method}", tags=[tag], summary=summary, request=input_serializer,
-                         responses={200: output, **INVALID, **ERRORS, **NOT_FOUND})
+    return extend_schema(
+        operation_id=f"{name}_{method}",
+        tags=[tag],
+        summary=summary,
+        request=input_serializer,
+        responses={200: output, **INVALID, **ERRORS, **NOT_FOUND},
+    )
 
 
 def deleting(name: str, tag: str, summary: str):
-    return extend_schema(operation_id=f"{name}_destroy", tags=[tag], summary=summary, request=None,
-                         responses={204: OpenApiResponse(description="Done."), **ERRORS, **NOT_FOUND})
+    return extend_schema(
+        operation_id=f"{name}_destroy",
+        tags=[tag],
+        summary=summary,
+        request=None,
+        responses={204: OpenApiResponse(description="Done."), **ERRORS, **NOT_FOUND},
+    )

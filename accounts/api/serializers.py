@@ -1,4 +1,5 @@
 """Input and output shapes of the accounts REST API."""
+
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
@@ -81,8 +82,19 @@ class TokenOutput(serializers.ModelSerializer):
 
     class Meta:
         model = ApiToken
-        fields = ["id", "name", "prefix", "user", "permissions", "repositories", "created", "expires_at",
-                  "revoked_at", "last_used", "is_active"]
+        fields = [
+            "id",
+            "name",
+            "prefix",
+            "user",
+            "permissions",
+            "repositories",
+            "created",
+            "expires_at",
+            "revoked_at",
+            "last_used",
+            "is_active",
+        ]
 
 
 class TokenCreateInput(serializers.Serializer):

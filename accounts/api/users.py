@@ -1,4 +1,5 @@
 """REST: users and teams. Site admins manage them; everyone else sees only themself and their teams."""
+
 from __future__ import annotations
 
 from django.contrib.auth.models import Group
@@ -95,4 +96,3 @@ class TeamDetailView(AccountsApiView):
         team = self._team(request, pk)
         user_services.team_delete(actor=request.user, team=team, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
-

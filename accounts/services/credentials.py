@@ -5,6 +5,7 @@ a slow hash, and registry clients repeat their credentials on many requests, so 
 remembered for a minute per process, keyed by an HMAC of the credentials (never the password) and
 bound to the stored password hash, so changing the password ends it at once.
 """
+
 from __future__ import annotations
 
 import base64
@@ -69,8 +70,12 @@ def authenticate_token(request, secret: str, *, username: str | None = None, cha
     """The token's user acting through it (`user.acting_token`), or None."""
     token = token_authenticate(secret)
     if token is None or (username is not None and username not in (token.user.get_username(), *TOKEN_USERNAMES)):
-        audit_record(action=AuditEvent.Action.LOGIN_FAILED, request=request, actor_name="",
-                     detail={"channel": channel, "method": "api_token"})
+        audit_record(
+            action=AuditEvent.Action.LOGIN_FAILED,
+            request=request,
+            actor_name="",
+            detail={"channel": channel, "method": "api_token"},
+        )
         return None
     user = token.user
     user.acting_token = token

@@ -2,6 +2,7 @@
 
 Only a repository admin (or a site admin) may do these; every change is audited.
 """
+
 from __future__ import annotations
 
 from django.contrib.auth.models import Group
@@ -23,8 +24,9 @@ def require_repository_admin(*, actor, repository: Repository) -> None:
     raise errors.NotFound("no such repository")
 
 
-def grant_create(*, actor, repository: Repository, permission: str, user=None, team: Group | None = None,
-                 request=None) -> RepositoryGrant:
+def grant_create(
+    *, actor, repository: Repository, permission: str, user=None, team: Group | None = None, request=None
+) -> RepositoryGrant:
     require_repository_admin(actor=actor, repository=repository)
     if permission not in Permission.values:
         raise errors.InvalidRequest(f"unknown permission {permission!r}", field="permission")
@@ -33,9 +35,13 @@ def grant_create(*, actor, repository: Repository, permission: str, user=None, t
     try:
         with transaction.atomic():
             grant = RepositoryGrant.objects.create(repository=repository, permission=permission, user=user, team=team)
-            audit_record(action=AuditEvent.Action.PERMISSION_GRANTED, actor=actor, request=request,
-                         target=f"repository:{repository.key}",
-                         detail={"principal": grant.principal, "permission": permission})
+            audit_record(
+                action=AuditEvent.Action.PERMISSION_GRANTED,
+                actor=actor,
+                request=request,
+                target=f"repository:{repository.key}",
+                detail={"principal": grant.principal, "permission": permission},
+            )
     except IntegrityError:
         raise errors.InvalidRequest("this grant exists already") from None
     return grant
@@ -47,8 +53,9 @@ def grant_delete(*, actor, grant: RepositoryGrant, request=None) -> None:
         detail = {"principal": grant.principal, "permission": grant.permission}
         target = f"repository:{grant.repository.key}"
         grant.delete()
-        audit_record(action=AuditEvent.Action.PERMISSION_REVOKED, actor=actor, request=request,
-                     target=target, detail=detail)
+        audit_record(
+            action=AuditEvent.Action.PERMISSION_REVOKED, actor=actor, request=request, target=target, detail=detail
+        )
 
 
 def repository_visibility_set(*, actor, repository: Repository, is_public: bool, request=None) -> Repository:
@@ -57,6 +64,11 @@ def repository_visibility_set(*, actor, repository: Repository, is_public: bool,
         with transaction.atomic():
             Repository.objects.filter(pk=repository.pk).update(is_public=is_public)
             repository.is_public = is_public
-            audit_record(action=AuditEvent.Action.VISIBILITY_CHANGED, actor=actor, request=request,
-                         target=f"repository:{repository.key}", detail={"is_public": is_public})
+            audit_record(
+                action=AuditEvent.Action.VISIBILITY_CHANGED,
+                actor=actor,
+                request=request,
+                target=f"repository:{repository.key}",
+                detail={"is_public": is_public},
+            )
     return repository

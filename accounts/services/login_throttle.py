@@ -6,6 +6,7 @@ are refused with 429 and `Retry-After` before any password is checked, so guessi
 the window while a right guess is refused too. API tokens are never counted nor refused here: they are
 256-bit secrets, nothing to guess, and CI keeps working while someone hammers its owner's password.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -1,4 +1,5 @@
 """API tokens: created by a user, shown once, stored hashed, bounded by the creator's rights, revocable."""
+
 from __future__ import annotations
 
 import hashlib
@@ -28,8 +29,16 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def token_create(*, creator, name: str, permissions: list[str], repositories: list[Repository],
-                 expires_at: datetime, request=None, purpose: str = "user") -> tuple[ApiToken, str]:
+def token_create(
+    *,
+    creator,
+    name: str,
+    permissions: list[str],
+    repositories: list[Repository],
+    expires_at: datetime,
+    request=None,
+    purpose: str = "user",
+) -> tuple[ApiToken, str]:
     """A new token and its secret (the only time the secret exists outside the caller's hands)."""
     if acting_token(creator) is not None:
         raise errors.Forbidden("an API token cannot create tokens; sign in with your password")
@@ -38,8 +47,9 @@ def token_create(*, creator, name: str, permissions: list[str], repositories: li
         raise errors.InvalidRequest("a name of 1 to 100 characters is required", field="name")
     wanted = set(permissions or [])
     if not wanted or not wanted <= set(ALL_PERMISSIONS):
-        raise errors.InvalidRequest(f"permissions: a non-empty subset of {', '.join(ALL_PERMISSIONS)}",
-                                    field="permissions")
+        raise errors.InvalidRequest(
+            f"permissions: a non-empty subset of {', '.join(ALL_PERMISSIONS)}", field="permissions"
+        )
     now = timezone.now()
     if expires_at <= now or expires_at > now + MAX_LIFETIME:
         raise errors.InvalidRequest("the expiry must be in the future and within a year", field="expires_at")
@@ -57,14 +67,27 @@ def token_create(*, creator, name: str, permissions: list[str], repositories: li
     secret = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     with transaction.atomic():
         token = ApiToken.objects.create(
-            user=creator, name=name, prefix=prefix, secret_hash=_hash(secret),
-            permissions=sorted(wanted), expires_at=expires_at, purpose=purpose,
+            user=creator,
+            name=name,
+            prefix=prefix,
+            secret_hash=_hash(secret),
+            permissions=sorted(wanted),
+            expires_at=expires_at,
+            purpose=purpose,
         )
         token.repositories.set(repositories)
-        audit_record(action=AuditEvent.Action.TOKEN_CREATED, actor=creator, request=request,
-                     target=f"token:{prefix}", detail={"name": name, "permissions": sorted(wanted),
-                                                       "repositories": [r.key for r in repositories],
-                                                       "expires_at": expires_at.isoformat()})
+        audit_record(
+            action=AuditEvent.Action.TOKEN_CREATED,
+            actor=creator,
+            request=request,
+            target=f"token:{prefix}",
+            detail={
+                "name": name,
+                "permissions": sorted(wanted),
+                "repositories": [r.key for r in repositories],
+                "expires_at": expires_at.isoformat(),
+            },
+        )
     return token, secret
 
 
@@ -78,8 +101,13 @@ def token_revoke(*, actor, token: ApiToken, request=None) -> ApiToken:
         updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
         token.revoked_at = now
         if updated:
-            audit_record(action=AuditEvent.Action.TOKEN_REVOKED, actor=actor, request=request,
-                         target=f"token:{token.prefix}", detail={"name": token.name, "owner": token.user.username})
+            audit_record(
+                action=AuditEvent.Action.TOKEN_REVOKED,
+                actor=actor,
+                request=request,
+                target=f"token:{token.prefix}",
+                detail={"name": token.name, "owner": token.user.username},
+            )
     return token
 
 
@@ -87,7 +115,7 @@ def token_authenticate(secret: str) -> ApiToken | None:
     """The active token with this secret, its user loaded, or None. Constant-time on the hash."""
     if not looks_like_token(secret):
         return None
-    prefix = secret[len(TOKEN_PREFIX):].split("_", 1)[0]
+    prefix = secret[len(TOKEN_PREFIX) :].split("_", 1)[0]
     token = ApiToken.objects.select_related("user").filter(prefix=prefix).first()
     if token is None or not hmac.compare_digest(token.secret_hash, _hash(secret)):
         return None

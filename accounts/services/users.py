@@ -1,4 +1,5 @@
 """Users and teams (Django groups): site administration, audited. Only a site admin may call these."""
+
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model, password_validation
@@ -24,24 +25,37 @@ def _check_password(password: str, user=None) -> None:
         raise errors.InvalidRequest(" ".join(exc.messages), field="password") from None
 
 
-def user_create(*, actor, username: str, password: str, email: str = "", is_superuser: bool = False,
-                request=None):
+def user_create(*, actor, username: str, password: str, email: str = "", is_superuser: bool = False, request=None):
     require_site_admin(actor)
     users = get_user_model()
     _check_password(password)
     try:
         with transaction.atomic():
-            user = users.objects.create_user(username=username, email=email, password=password,
-                                             is_superuser=is_superuser, is_staff=is_superuser)
-            audit_record(action=AuditEvent.Action.USER_CREATED, actor=actor, request=request,
-                         target=f"user:{username}", detail={"is_superuser": is_superuser})
+            user = users.objects.create_user(
+                username=username, email=email, password=password, is_superuser=is_superuser, is_staff=is_superuser
+            )
+            audit_record(
+                action=AuditEvent.Action.USER_CREATED,
+                actor=actor,
+                request=request,
+                target=f"user:{username}",
+                detail={"is_superuser": is_superuser},
+            )
     except IntegrityError:
         raise errors.InvalidRequest("this username is taken", field="username") from None
     return user
 
 
-def user_update(*, actor, user, email: str | None = None, is_active: bool | None = None,
-                is_superuser: bool | None = None, password: str | None = None, request=None):
+def user_update(
+    *,
+    actor,
+    user,
+    email: str | None = None,
+    is_active: bool | None = None,
+    is_superuser: bool | None = None,
+    password: str | None = None,
+    request=None,
+):
     require_site_admin(actor)
     changed: dict = {}
     if email is not None and email != user.email:
@@ -57,8 +71,13 @@ def user_update(*, actor, user, email: str | None = None, is_active: bool | None
     if changed:
         with transaction.atomic():
             user.save()
-            audit_record(action=AuditEvent.Action.USER_CHANGED, actor=actor, request=request,
-                         target=f"user:{user.username}", detail=changed)
+            audit_record(
+                action=AuditEvent.Action.USER_CHANGED,
+                actor=actor,
+                request=request,
+                target=f"user:{user.username}",
+                detail=changed,
+            )
     return user
 
 
@@ -77,15 +96,21 @@ def team_create(*, actor, name: str, members: list[str] | None = None, request=N
         with transaction.atomic():
             team = Group.objects.create(name=name)
             team.user_set.set(users)
-            audit_record(action=AuditEvent.Action.TEAM_CHANGED, actor=actor, request=request,
-                         target=f"team:{name}", detail={"created": True, "members": sorted(u.username for u in users)})
+            audit_record(
+                action=AuditEvent.Action.TEAM_CHANGED,
+                actor=actor,
+                request=request,
+                target=f"team:{name}",
+                detail={"created": True, "members": sorted(u.username for u in users)},
+            )
     except IntegrityError:
         raise errors.InvalidRequest("this team name is taken", field="name") from None
     return team
 
 
-def team_update(*, actor, team: Group, name: str | None = None, members: list[str] | None = None,
-                request=None) -> Group:
+def team_update(
+    *, actor, team: Group, name: str | None = None, members: list[str] | None = None, request=None
+) -> Group:
     require_site_admin(actor)
     detail: dict = {}
     try:
@@ -99,8 +124,13 @@ def team_update(*, actor, team: Group, name: str | None = None, members: list[st
                 team.user_set.set(users)
                 detail["members"] = sorted(u.username for u in users)
             if detail:
-                audit_record(action=AuditEvent.Action.TEAM_CHANGED, actor=actor, request=request,
-                             target=f"team:{team.name}", detail=detail)
+                audit_record(
+                    action=AuditEvent.Action.TEAM_CHANGED,
+                    actor=actor,
+                    request=request,
+                    target=f"team:{team.name}",
+                    detail=detail,
+                )
     except IntegrityError:
         raise errors.InvalidRequest("this team name is taken", field="name") from None
     return team
@@ -111,5 +141,10 @@ def team_delete(*, actor, team: Group, request=None) -> None:
     with transaction.atomic():
         name = team.name
         team.delete()
-        audit_record(action=AuditEvent.Action.TEAM_CHANGED, actor=actor, request=request,
-                     target=f"team:{name}", detail={"deleted": True})
+        audit_record(
+            action=AuditEvent.Action.TEAM_CHANGED,
+            actor=actor,
+            request=request,
+            target=f"team:{name}",
+            detail={"deleted": True},
+        )

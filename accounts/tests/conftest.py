@@ -1,4 +1,5 @@
 """A small world for permission tests: repositories with content, one user per role, API tokens."""
+
 from __future__ import annotations
 
 import base64
@@ -25,8 +26,18 @@ PASSWORD = "correct horse battery staple"
 NAME = "docker-local/app"
 # Every role of the permission tables. token_rw: the writer's token scoped read+write to docker-local;
 # token_ro: the site admin's token scoped read-only to docker-local (a token never carries more).
-ROLES = ["anonymous", "outsider", "reader", "writer", "deleter", "promoter", "repo_admin", "site_admin",
-         "token_rw", "token_ro"]
+ROLES = [
+    "anonymous",
+    "outsider",
+    "reader",
+    "writer",
+    "deleter",
+    "promoter",
+    "repo_admin",
+    "site_admin",
+    "token_rw",
+    "token_ro",
+]
 GRANTS = {"reader": "read", "writer": "write", "deleter": "delete", "promoter": "promote", "repo_admin": "admin"}
 
 
@@ -115,7 +126,8 @@ def _build_world(django_user_model) -> World:
     for role in ("outsider", *GRANTS):
         w.users[role] = django_user_model.objects.create_user(username=role.replace("_", "-"), password=PASSWORD)
     w.users["site_admin"] = django_user_model.objects.create_superuser(
-        username="site-admin", email="", password=PASSWORD)
+        username="site-admin", email="", password=PASSWORD
+    )
     # The reader holds read through a team, the others directly.
     w.team = Group.objects.create(name="readers")
     w.team.user_set.add(w.users["reader"])
@@ -124,10 +136,12 @@ def _build_world(django_user_model) -> World:
         if role != "reader":
             RepositoryGrant.objects.create(repository=private, user=w.users[role], permission=permission)
     expires = timezone.now() + timedelta(days=1)
-    w.tokens["token_rw"] = token_create(creator=w.users["writer"], name="ci", permissions=["read", "write"],
-                                        repositories=[private], expires_at=expires)
-    w.tokens["token_ro"] = token_create(creator=w.users["site_admin"], name="ro", permissions=["read"],
-                                        repositories=[private], expires_at=expires)
+    w.tokens["token_rw"] = token_create(
+        creator=w.users["writer"], name="ci", permissions=["read", "write"], repositories=[private], expires_at=expires
+    )
+    w.tokens["token_ro"] = token_create(
+        creator=w.users["site_admin"], name="ro", permissions=["read"], repositories=[private], expires_at=expires
+    )
     registry = RegistryClient(w.admin_client())
     w.manifest_raw, w.layer_digest = _push_image(registry, NAME, "1.0", "one")
     w.manifest_digest = digest_of(w.manifest_raw)
@@ -155,9 +169,11 @@ def world_module(django_db_setup, django_db_blocker, tmp_path_factory):
     from django.contrib.auth import get_user_model
 
     root = tmp_path_factory.mktemp("accounts-world")
-    with override_settings(BLOB_STORAGE={"BACKEND": "filesystem", "ROOT": str(root / "blobs")},
-                           UPLOAD_STAGING_ROOT=str(root / "uploads"),
-                           PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+    with override_settings(
+        BLOB_STORAGE={"BACKEND": "filesystem", "ROOT": str(root / "blobs")},
+        UPLOAD_STAGING_ROOT=str(root / "uploads"),
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+    ):
         reset_storage_cache()
         with django_db_blocker.unblock():
             w = _build_world(get_user_model())

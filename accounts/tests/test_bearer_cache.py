@@ -1,5 +1,6 @@
 """Registry bearer tokens are verified once per process, yet what they may do is decided now:
 a revoked or expired API token, a deactivated user, a lost grant or an expired JWT is refused at once."""
+
 from __future__ import annotations
 
 import pytest
@@ -25,8 +26,9 @@ def fresh_caches():
 
 
 def bearer(world, role: str, actions: str = "pull") -> dict:
-    response = Client().get("/v2/token", {"scope": f"repository:{NAME}:{actions}", "service": "multiarch-registry"},
-                            **world.v2_auth(role))
+    response = Client().get(
+        "/v2/token", {"scope": f"repository:{NAME}:{actions}", "service": "multiarch-registry"}, **world.v2_auth(role)
+    )
     assert response.status_code == 200, response.content
     return {"HTTP_AUTHORIZATION": f"Bearer {response.json()['token']}"}
 

@@ -1,5 +1,6 @@
 """Issue 12, defect 9: the Host header is not trusted. Unknown hosts are refused; the token realm and the
 password-reset link come from PUBLIC_URL (else an allowed request host); HTTPS settings come from the env."""
+
 import re
 import subprocess
 import sys
@@ -11,8 +12,9 @@ from django.test import Client
 EVIL = "evil.example"
 
 
-@pytest.mark.parametrize("path", ["/", "/v2/", "/v2/token", "/accounts/login/", "/accounts/password_reset/",
-                                  "/api/repositories/"])
+@pytest.mark.parametrize(
+    "path", ["/", "/v2/", "/v2/token", "/accounts/login/", "/accounts/password_reset/", "/api/repositories/"]
+)
 def test_requests_for_an_unknown_host_are_refused(db, path):
     response = Client(HTTP_HOST=EVIL).get(path)
     assert response.status_code == 400
@@ -58,17 +60,27 @@ def test_pull_commands_name_the_public_host(db, settings, blob_storage, django_u
 
 
 def _settings_in_a_fresh_process(env: dict) -> dict:
-    code = ("import django, json; django.setup(); from django.conf import settings as s; print(json.dumps({"
-            "'hosts': s.ALLOWED_HOSTS, 'secure': s.SESSION_COOKIE_SECURE, 'csrf_secure': s.CSRF_COOKIE_SECURE, "
-            "'hsts': s.SECURE_HSTS_SECONDS, 'proxy': bool(getattr(s, 'SECURE_PROXY_SSL_HEADER', None)), "
-            "'origins': s.CSRF_TRUSTED_ORIGINS}))")
+    code = (
+        "import django, json; django.setup(); from django.conf import settings as s; print(json.dumps({"
+        "'hosts': s.ALLOWED_HOSTS, 'secure': s.SESSION_COOKIE_SECURE, 'csrf_secure': s.CSRF_COOKIE_SECURE, "
+        "'hsts': s.SECURE_HSTS_SECONDS, 'proxy': bool(getattr(s, 'SECURE_PROXY_SSL_HEADER', None)), "
+        "'origins': s.CSRF_TRUSTED_ORIGINS}))"
+    )
     import json
     import os
 
-    clean = {k: v for k, v in os.environ.items() if k not in ("PUBLIC_URL", "ALLOWED_HOSTS", "HOST", "SECURE_COOKIES",
-                                                              "HSTS_SECONDS", "TRUST_X_FORWARDED_PROTO")}
-    out = subprocess.run([sys.executable, "-c", code], env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
-                         capture_output=True, text=True, timeout=60)
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PUBLIC_URL", "ALLOWED_HOSTS", "HOST", "SECURE_COOKIES", "HSTS_SECONDS", "TRUST_X_FORWARDED_PROTO")
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -77,8 +89,14 @@ def test_settings_from_the_environment():
     default = _settings_in_a_fresh_process({})
     assert default["hosts"] == ["127.0.0.1", "localhost", "[::1]"]
     assert (default["secure"], default["csrf_secure"], default["hsts"], default["proxy"]) == (False, False, 0, False)
-    public = _settings_in_a_fresh_process({"PUBLIC_URL": "https://registry.example.org/", "SECURE_COOKIES": "true",
-                                           "HSTS_SECONDS": "31536000", "TRUST_X_FORWARDED_PROTO": "true"})
+    public = _settings_in_a_fresh_process(
+        {
+            "PUBLIC_URL": "https://registry.example.org/",
+            "SECURE_COOKIES": "true",
+            "HSTS_SECONDS": "31536000",
+            "TRUST_X_FORWARDED_PROTO": "true",
+        }
+    )
     assert "registry.example.org" in public["hosts"] and "*" not in public["hosts"]
     assert public["origins"] == ["https://registry.example.org"]
     assert (public["secure"], public["csrf_secure"], public["hsts"], public["proxy"]) == (True, True, 31536000, True)

@@ -1,5 +1,6 @@
 """Issue 12, defect 8: password guessing is throttled per account and per address on the login page, Basic auth
 (/v2/ and the REST API) and /v2/token — 429 with Retry-After — while API tokens keep working."""
+
 from __future__ import annotations
 
 import base64
@@ -94,8 +95,9 @@ def test_one_address_guessing_many_accounts_is_throttled(victim, django_user_mod
 
 
 def test_api_tokens_are_never_locked_out(victim):
-    _, secret = token_create(creator=victim, name="ci", permissions=["read"], repositories=[],
-                             expires_at=timezone.now() + timedelta(days=1))
+    _, secret = token_create(
+        creator=victim, name="ci", permissions=["read"], repositories=[], expires_at=timezone.now() + timedelta(days=1)
+    )
     for i in range(3 * LIMIT + 1):
         _v2(basic("victim", f"guess {i}"))
     assert _v2(basic("victim", PASSWORD)).status_code == 429

@@ -1,4 +1,5 @@
 """Browser login/logout, the tokens page, the audit log, and secrets kept out of logs."""
+
 from __future__ import annotations
 
 import logging
@@ -42,8 +43,15 @@ def test_tokens_page_shows_the_secret_once_and_revokes(world):
     browser = Client()
     browser.force_login(world.users["writer"])
     assert browser.get("/accounts/tokens/").status_code == 200
-    created = browser.post("/accounts/tokens/", {"name": "from the browser", "permissions": ["read", "write"],
-                                                 "repositories": [world.private.pk], "expires_in_days": 7})
+    created = browser.post(
+        "/accounts/tokens/",
+        {
+            "name": "from the browser",
+            "permissions": ["read", "write"],
+            "repositories": [world.private.pk],
+            "expires_in_days": 7,
+        },
+    )
     assert created.status_code == 200 and "no-store" in created["Cache-Control"]
     secret = re.search(r'id="new-token-secret">(rgt_[^<]+)<', created.content.decode()).group(1)
     token = ApiToken.objects.get(name="from the browser")
@@ -62,8 +70,10 @@ def test_tokens_page_shows_the_secret_once_and_revokes(world):
 def test_tokens_page_refuses_a_scope_beyond_the_creators_rights(world):
     browser = Client()
     browser.force_login(world.users["reader"])
-    response = browser.post("/accounts/tokens/", {"name": "too wide", "permissions": ["write"],
-                                                  "repositories": [world.private.pk], "expires_in_days": 7})
+    response = browser.post(
+        "/accounts/tokens/",
+        {"name": "too wide", "permissions": ["write"], "repositories": [world.private.pk], "expires_in_days": 7},
+    )
     assert "you do not hold write on docker-local" in response.content.decode()
     assert not ApiToken.objects.filter(name="too wide").exists()
 
@@ -80,8 +90,13 @@ def test_audit_page_is_for_site_admins(world):
 
 def test_admin_site_lists_grants_tokens_and_events(world):
     admin = world.admin_client()
-    for path in ("/admin/accounts/repositorygrant/", "/admin/accounts/apitoken/", "/admin/accounts/auditevent/",
-                 "/admin/auth/group/", "/admin/auth/user/"):
+    for path in (
+        "/admin/accounts/repositorygrant/",
+        "/admin/accounts/apitoken/",
+        "/admin/accounts/auditevent/",
+        "/admin/auth/group/",
+        "/admin/auth/user/",
+    ):
         assert admin.get(path).status_code == 200, path
     grant = world.private.grants.filter(user=world.users["promoter"]).get()
     response = admin.post(f"/admin/accounts/repositorygrant/{grant.pk}/delete/", {"post": "yes"})
@@ -100,8 +115,11 @@ def test_passwords_and_tokens_never_reach_logs_or_the_audit(world, caplog):
     Client().get("/api/users/me/", HTTP_AUTHORIZATION=f"Bearer {secret}")
     Client().get("/api/users/me/", HTTP_AUTHORIZATION=f"Bearer {secret}x")
     Client().get(f"/v2/{NAME}/tags/list", HTTP_AUTHORIZATION=basic("writer", wrong))
-    created = world.admin_client().post("/api/tokens/", {"name": "n", "permissions": ["read"]},
-                                        content_type="application/json").json()["token"]
+    created = (
+        world.admin_client()
+        .post("/api/tokens/", {"name": "n", "permissions": ["read"]}, content_type="application/json")
+        .json()["token"]
+    )
     logged = "\n".join(record.getMessage() for record in caplog.records)
     audited = "\n".join(str(e.__dict__) for e in AuditEvent.objects.all())
     assert AuditEvent.objects.filter(action=AuditEvent.Action.LOGIN_FAILED).count() >= 3

@@ -1,4 +1,5 @@
 """The public permission API (accounts.permissions) and API-token scope rules."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -113,18 +114,30 @@ def test_token_creation_cannot_exceed_the_creators_rights(world):
         token_create(creator=reader, name="x", permissions=[WRITE], repositories=[world.private], expires_at=later)
     # A repository the creator cannot read answers like one that does not exist.
     with pytest.raises(errors.InvalidRequest, match="unknown repository docker-local"):
-        token_create(creator=world.users["outsider"], name="x", permissions=[READ], repositories=[world.private],
-                     expires_at=later)
+        token_create(
+            creator=world.users["outsider"],
+            name="x",
+            permissions=[READ],
+            repositories=[world.private],
+            expires_at=later,
+        )
     with pytest.raises(errors.Forbidden):
-        token_create(creator=_acting(world, "token_rw"), name="x", permissions=[READ], repositories=[],
-                     expires_at=later)
+        token_create(
+            creator=_acting(world, "token_rw"), name="x", permissions=[READ], repositories=[], expires_at=later
+        )
     with pytest.raises(errors.InvalidRequest):
-        token_create(creator=reader, name="x", permissions=[READ], repositories=[],
-                     expires_at=timezone.now() - timedelta(seconds=1))
+        token_create(
+            creator=reader,
+            name="x",
+            permissions=[READ],
+            repositories=[],
+            expires_at=timezone.now() - timedelta(seconds=1),
+        )
     with pytest.raises(errors.InvalidRequest):
         token_create(creator=reader, name="x", permissions=["root"], repositories=[], expires_at=later)
-    token, secret = token_create(creator=reader, name="ok", permissions=[READ], repositories=[world.private],
-                                 expires_at=later)
+    token, secret = token_create(
+        creator=reader, name="ok", permissions=[READ], repositories=[world.private], expires_at=later
+    )
     stored = ApiToken.objects.get(pk=token.pk)
     assert secret.startswith("rgt_") and secret not in str(stored.__dict__)
     assert stored.secret_hash != secret and len(stored.secret_hash) == 64

@@ -1,4 +1,5 @@
 """The token endpoint and the bearer tokens it signs: claims, intersection, and tampering refused."""
+
 from __future__ import annotations
 
 import base64
@@ -40,9 +41,16 @@ def b64(data: bytes) -> str:
 
 def valid_claims(**overrides) -> dict:
     now = int(time.time())
-    claims = {"iss": registry_tokens.issuer(), "sub": "reader", "aud": SERVICE, "exp": now + 300, "nbf": now,
-              "iat": now, "jti": uuid.uuid4().hex,
-              "access": [{"type": "repository", "name": NAME, "actions": ["pull"]}]}
+    claims = {
+        "iss": registry_tokens.issuer(),
+        "sub": "reader",
+        "aud": SERVICE,
+        "exp": now + 300,
+        "nbf": now,
+        "iat": now,
+        "jti": uuid.uuid4().hex,
+        "access": [{"type": "repository", "name": NAME, "actions": ["pull"]}],
+    }
     claims.update(overrides)
     return claims
 
@@ -93,8 +101,10 @@ def test_writer_and_api_token_get_push(world):
 
 
 def test_password_grant_post_and_refusals(world):
-    response = Client().post("/v2/token", {"grant_type": "password", "username": "writer", "password": PASSWORD,
-                                           "service": SERVICE, "scope": PUSH_SCOPE})
+    response = Client().post(
+        "/v2/token",
+        {"grant_type": "password", "username": "writer", "password": PASSWORD, "service": SERVICE, "scope": PUSH_SCOPE},
+    )
     assert response.status_code == 200
     assert claims_of(response.json()["access_token"])["access"][0]["actions"] == ["pull", "push"]
     assert Client().post("/v2/token", {"grant_type": "refresh_token"}).status_code == 400
@@ -102,8 +112,7 @@ def test_password_grant_post_and_refusals(world):
     for credentials in (basic("writer", "nope"), basic("nobody", "nope"), "Basic ###"):
         refused = Client().get("/v2/token", {"service": SERVICE}, HTTP_AUTHORIZATION=credentials)
         assert refused.status_code == 401
-        assert refused.json()["errors"][0] == {"code": "UNAUTHORIZED", "message": "invalid credentials",
-                                               "detail": None}
+        assert refused.json()["errors"][0] == {"code": "UNAUTHORIZED", "message": "invalid credentials", "detail": None}
 
 
 def test_login_without_scope_is_audited(world):
@@ -137,17 +146,20 @@ def _tampered_tokens(world) -> dict[str, str]:
     return {
         "bad signature": f"{head}.{payload}.{flipped}",
         "alg none": _unsigned({"alg": "none", "typ": "JWT"}, valid_claims()) + ".",
-        "HS256 with the public key": hs_input.decode() + "." + b64(hmac.new(public_pem, hs_input,
-                                                                             hashlib.sha256).digest()),
+        "HS256 with the public key": hs_input.decode()
+        + "."
+        + b64(hmac.new(public_pem, hs_input, hashlib.sha256).digest()),
         "wrong aud": sign(valid_claims(aud="another-registry")),
         "wrong iss": sign(valid_claims(iss="somebody-else")),
-        "expired": sign(valid_claims(exp=int(time.time()) - 120, iat=int(time.time()) - 600,
-                                     nbf=int(time.time()) - 600)),
+        "expired": sign(
+            valid_claims(exp=int(time.time()) - 120, iat=int(time.time()) - 600, nbf=int(time.time()) - 600)
+        ),
         "nbf in the future": sign(valid_claims(nbf=int(time.time()) + 600)),
         "no jti": sign({k: v for k, v in valid_claims().items() if k != "jti"}),
         "access widened after signing": f"{head}.{b64(json.dumps(wider).encode())}.{signature}",
-        "jwk header with its own key": jwt.encode(valid_claims(), attacker, algorithm="ES256",
-                                                  headers={"jwk": attacker_jwk}),
+        "jwk header with its own key": jwt.encode(
+            valid_claims(), attacker, algorithm="ES256", headers={"jwk": attacker_jwk}
+        ),
         "jwk header on our own signature": sign(valid_claims(), jwk=attacker_jwk),
         "another key": jwt.encode(valid_claims(), attacker, algorithm="ES256", headers={"kid": kid}),
         "unknown user": sign(valid_claims(sub="ghost")),
@@ -155,9 +167,22 @@ def _tampered_tokens(world) -> dict[str, str]:
     }
 
 
-TAMPERED = ["bad signature", "alg none", "HS256 with the public key", "wrong aud", "wrong iss", "expired",
-            "nbf in the future", "no jti", "access widened after signing", "jwk header with its own key",
-            "jwk header on our own signature", "another key", "unknown user", "garbage"]
+TAMPERED = [
+    "bad signature",
+    "alg none",
+    "HS256 with the public key",
+    "wrong aud",
+    "wrong iss",
+    "expired",
+    "nbf in the future",
+    "no jti",
+    "access widened after signing",
+    "jwk header with its own key",
+    "jwk header on our own signature",
+    "another key",
+    "unknown user",
+    "garbage",
+]
 
 
 @pytest.mark.parametrize("kind", TAMPERED)

@@ -5,6 +5,7 @@ deleter, promoter, repo admin, site admin, token_rw (writer's token, read+write)
 admin's token, read only). `docker-local` is private; `public-repo` is public; `nope` does not exist.
 Each role is run with Basic credentials and again through the token flow (a bearer JWT).
 """
+
 from __future__ import annotations
 
 import pytest
@@ -26,50 +27,93 @@ V2_TABLE = [
     ("manifest-get", "GET", f"/v2/{NAME}/manifests/1.0", None, READ),
     ("manifest-head", "HEAD", f"/v2/{NAME}/manifests/1.0", None, READ),
     ("manifest-by-digest", "GET", f"/v2/{NAME}/manifests/{{manifest}}", None, READ),
-    ("manifest-put-new-tag", "PUT", f"/v2/{NAME}/manifests/2.0", "manifest",
-     (401, 404, 403, 201, 201, 403, 201, 201, 201, 403)),
+    (
+        "manifest-put-new-tag",
+        "PUT",
+        f"/v2/{NAME}/manifests/2.0",
+        "manifest",
+        (401, 404, 403, 201, 201, 403, 201, 201, 201, 403),
+    ),
     # Moving a mutable tag is a push: write is enough (docs/auth.md), whatever the token's scope says.
-    ("manifest-put-overwrite-tag", "PUT", f"/v2/{NAME}/manifests/1.0", "other",
-     (401, 404, 403, 201, 201, 403, 201, 201, 201, 403)),
-    ("manifest-put-same-tag-again", "PUT", f"/v2/{NAME}/manifests/1.0", "manifest",
-     (401, 404, 403, 201, 201, 403, 201, 201, 201, 403)),
-    ("manifest-delete", "DELETE", f"/v2/{NAME}/manifests/{{manifest}}", None,
-     (401, 404, 403, 403, 202, 403, 202, 202, 403, 403)),
-    ("tag-delete", "DELETE", f"/v2/{NAME}/manifests/1.0", None,
-     (401, 404, 403, 403, 202, 403, 202, 202, 403, 403)),
+    (
+        "manifest-put-overwrite-tag",
+        "PUT",
+        f"/v2/{NAME}/manifests/1.0",
+        "other",
+        (401, 404, 403, 201, 201, 403, 201, 201, 201, 403),
+    ),
+    (
+        "manifest-put-same-tag-again",
+        "PUT",
+        f"/v2/{NAME}/manifests/1.0",
+        "manifest",
+        (401, 404, 403, 201, 201, 403, 201, 201, 201, 403),
+    ),
+    (
+        "manifest-delete",
+        "DELETE",
+        f"/v2/{NAME}/manifests/{{manifest}}",
+        None,
+        (401, 404, 403, 403, 202, 403, 202, 202, 403, 403),
+    ),
+    ("tag-delete", "DELETE", f"/v2/{NAME}/manifests/1.0", None, (401, 404, 403, 403, 202, 403, 202, 202, 403, 403)),
     ("blob-get", "GET", f"/v2/{NAME}/blobs/{{layer}}", None, READ),
     ("blob-head", "HEAD", f"/v2/{NAME}/blobs/{{layer}}", None, READ),
-    ("blob-delete", "DELETE", f"/v2/{NAME}/blobs/{{loose}}", None,
-     (401, 404, 403, 403, 202, 403, 202, 202, 403, 403)),
-    ("upload-start", "POST", f"/v2/{NAME}/blobs/uploads/", None,
-     (401, 404, 403, 202, 202, 403, 202, 202, 202, 403)),
-    ("upload-monolithic", "POST", f"/v2/{NAME}/blobs/uploads/?digest={digest_of(NEW_BLOB)}", "blob",
-     (401, 404, 403, 201, 201, 403, 201, 201, 201, 403)),
+    ("blob-delete", "DELETE", f"/v2/{NAME}/blobs/{{loose}}", None, (401, 404, 403, 403, 202, 403, 202, 202, 403, 403)),
+    ("upload-start", "POST", f"/v2/{NAME}/blobs/uploads/", None, (401, 404, 403, 202, 202, 403, 202, 202, 202, 403)),
+    (
+        "upload-monolithic",
+        "POST",
+        f"/v2/{NAME}/blobs/uploads/?digest={digest_of(NEW_BLOB)}",
+        "blob",
+        (401, 404, 403, 201, 201, 403, 201, 201, 201, 403),
+    ),
     ("upload-status", "GET", "{upload}", None, (401, 404, 403, 204, 204, 403, 204, 204, 204, 403)),
     ("upload-patch", "PATCH", "{upload}", "blob", (401, 404, 403, 202, 202, 403, 202, 202, 202, 403)),
-    ("upload-finish", "PUT", f"{{upload}}?digest={digest_of(NEW_BLOB)}", "blob",
-     (401, 404, 403, 201, 201, 403, 201, 201, 201, 403)),
+    (
+        "upload-finish",
+        "PUT",
+        f"{{upload}}?digest={digest_of(NEW_BLOB)}",
+        "blob",
+        (401, 404, 403, 201, 201, 403, 201, 201, 201, 403),
+    ),
     ("upload-cancel", "DELETE", "{upload}", None, (401, 404, 403, 204, 204, 403, 204, 204, 204, 403)),
     ("referrers", "GET", f"/v2/{NAME}/referrers/{{manifest}}", None, READ),
-    ("mount-into-target", "POST", "/v2/docker-target/app/blobs/uploads/?mount={layer}&from=docker-local/app",
-     None, (401, 404, 404, 404, 404, 404, 404, 201, 404, 404)),
+    (
+        "mount-into-target",
+        "POST",
+        "/v2/docker-target/app/blobs/uploads/?mount={layer}&from=docker-local/app",
+        None,
+        (401, 404, 404, 404, 404, 404, 404, 201, 404, 404),
+    ),
     # A public repository: everyone reads, anonymous included; writing needs a grant.
     ("public-tags", "GET", "/v2/public-repo/app/tags/list", None, (200,) * 10),
     ("public-blob", "GET", "/v2/public-repo/app/blobs/{public_blob}", None, (200,) * 10),
-    ("public-push", "POST", "/v2/public-repo/app/blobs/uploads/", None,
-     (401, 403, 403, 403, 403, 403, 403, 202, 403, 403)),
-    ("public-blob-delete", "DELETE", "/v2/public-repo/app/blobs/{public_blob}", None,
-     (401, 403, 403, 403, 403, 403, 403, 202, 403, 403)),
+    (
+        "public-push",
+        "POST",
+        "/v2/public-repo/app/blobs/uploads/",
+        None,
+        (401, 403, 403, 403, 403, 403, 403, 202, 403, 403),
+    ),
+    (
+        "public-blob-delete",
+        "DELETE",
+        "/v2/public-repo/app/blobs/{public_blob}",
+        None,
+        (401, 403, 403, 403, 403, 403, 403, 202, 403, 403),
+    ),
     # A repository that does not exist answers exactly like a private one the caller cannot read.
     ("missing-tags", "GET", "/v2/nope/app/tags/list", None, (401, 404, 404, 404, 404, 404, 404, 404, 404, 404)),
-    ("missing-push", "POST", "/v2/nope/app/blobs/uploads/", None,
-     (401, 404, 404, 404, 404, 404, 404, 404, 404, 404)),
+    ("missing-push", "POST", "/v2/nope/app/blobs/uploads/", None, (401, 404, 404, 404, 404, 404, 404, 404, 404, 404)),
 ]
 # Through the token flow an anonymous caller holds a (pull-public-only) token, so it is no longer
 # "no credentials": test_anonymous_bearer_token_sees_only_public covers it.
 CASES = [
     pytest.param(case, role, case[4][index], mode, id=f"{case[0]}-{role}-{mode}")
-    for mode in ("basic", "bearer") for case in V2_TABLE for index, role in enumerate(ROLES)
+    for mode in ("basic", "bearer")
+    for case in V2_TABLE
+    for index, role in enumerate(ROLES)
     if not (mode == "bearer" and role == "anonymous")
 ]
 
@@ -85,9 +129,13 @@ def _body(world, kind):
 
 
 def _path(world, template: str) -> str:
-    return template.format(manifest=world.manifest_digest, layer=world.layer_digest, loose=world.loose_digest,
-                           upload=world.new_upload() if "{upload}" in template else "",
-                           public_blob=world.public_blob)
+    return template.format(
+        manifest=world.manifest_digest,
+        layer=world.layer_digest,
+        loose=world.loose_digest,
+        upload=world.new_upload() if "{upload}" in template else "",
+        public_blob=world.public_blob,
+    )
 
 
 def _scope_of(path: str) -> list[str]:
@@ -139,24 +187,27 @@ def test_anonymous_bearer_token_sees_only_public(world, path):
     headers = bearer_for(world, "anonymous", _scope_of(path))
     response = Client().get(path, **headers)
     assert response.status_code == 404 and response.json()["errors"][0]["code"] == "NAME_UNKNOWN"
-    public = Client().get("/v2/public-repo/app/tags/list", **bearer_for(world, "anonymous",
-                                                                         ["repository:public-repo/app:pull"]))
+    public = Client().get(
+        "/v2/public-repo/app/tags/list", **bearer_for(world, "anonymous", ["repository:public-repo/app:pull"])
+    )
     assert public.status_code == 200 and public.json()["tags"] == ["1.0"]
 
 
-@pytest.mark.parametrize("method,path,actions", [
-    ("GET", f"/v2/{NAME}/tags/list", "pull,push"),
-    ("POST", f"/v2/{NAME}/blobs/uploads/", "pull,push"),
-    ("DELETE", f"/v2/{NAME}/manifests/1.0", "pull,push,delete"),
-    ("GET", "/v2/nope/app/tags/list", "pull,push"),
-])
+@pytest.mark.parametrize(
+    "method,path,actions",
+    [
+        ("GET", f"/v2/{NAME}/tags/list", "pull,push"),
+        ("POST", f"/v2/{NAME}/blobs/uploads/", "pull,push"),
+        ("DELETE", f"/v2/{NAME}/manifests/1.0", "pull,push,delete"),
+        ("GET", "/v2/nope/app/tags/list", "pull,push"),
+    ],
+)
 def test_challenge_names_the_scope_to_ask_for(world, method, path, actions):
     response = Client().generic(method, path)
     assert response.status_code == 401
     name = path.split("/")[2] + "/" + path.split("/")[3]
     assert response["WWW-Authenticate"] == (
-        'Bearer realm="http://testserver/v2/token",service="multiarch-registry",'
-        f'scope="repository:{name}:{actions}"'
+        f'Bearer realm="http://testserver/v2/token",service="multiarch-registry",scope="repository:{name}:{actions}"'
     )
     assert response.json()["errors"][0]["code"] == "UNAUTHORIZED"
 
@@ -185,9 +236,18 @@ def test_session_writes_need_csrf(world):
     assert response.status_code == 403 and response.json()["errors"][0]["code"] == "DENIED"
 
 
-@pytest.mark.parametrize("header", [basic("writer", "wrong"), basic("no-such-user", "wrong"),
-                                    basic("token", "rgt_0000_nope"), "Bearer not-a-jwt", "Bearer rgt_x_y",
-                                    "Digest something", "Basic !!!"])
+@pytest.mark.parametrize(
+    "header",
+    [
+        basic("writer", "wrong"),
+        basic("no-such-user", "wrong"),
+        basic("token", "rgt_0000_nope"),
+        "Bearer not-a-jwt",
+        "Bearer rgt_x_y",
+        "Digest something",
+        "Basic !!!",
+    ],
+)
 def test_bad_credentials_are_401_with_one_message(world, header):
     response = Client().get(f"/v2/{NAME}/tags/list", HTTP_AUTHORIZATION=header)
     assert response.status_code == 401

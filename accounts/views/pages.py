@@ -1,4 +1,5 @@
 """Browser pages: the caller's API tokens, and the audit log for site admins."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -32,7 +33,8 @@ def tokens(request):
     if request.method == "POST" and form.is_valid():
         try:
             token, new_secret = token_services.token_create(
-                creator=request.user, name=form.cleaned_data["name"],
+                creator=request.user,
+                name=form.cleaned_data["name"],
                 permissions=form.cleaned_data["permissions"],
                 repositories=list(form.cleaned_data["repositories"]),
                 expires_at=timezone.now() + timedelta(days=form.cleaned_data["expires_in_days"]),
@@ -44,9 +46,12 @@ def tokens(request):
             form = TokenForm(user=request.user)
     own = tokens_visible_to(request.user).filter(user=request.user)
     context = {
-        "form": form, "tokens": own.filter(purpose="user"), "new_secret": new_secret,
-        "build_tokens_active": own.filter(purpose="build", revoked_at__isnull=True,
-                                          expires_at__gt=timezone.now()).count(),
+        "form": form,
+        "tokens": own.filter(purpose="user"),
+        "new_secret": new_secret,
+        "build_tokens_active": own.filter(
+            purpose="build", revoked_at__isnull=True, expires_at__gt=timezone.now()
+        ).count(),
     }
     response = render(request, "accounts/tokens.html", context)
     response.headers["Cache-Control"] = "no-store"  # the page may show a secret once

@@ -4,6 +4,7 @@ GET with optional Basic credentials (a password or an API token) and `scope` par
 an OAuth2 password grant for clients that use it. Anonymous callers get a token for what anonymous
 may do (pull public repositories). The answer grants the intersection of asked and held.
 """
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -51,8 +52,7 @@ class RegistryTokenView(View):
         user = None
         if credentials is not None:
             try:
-                user = authenticate_secret(request, username=credentials[0], secret=credentials[1],
-                                           channel="registry")
+                user = authenticate_secret(request, username=credentials[0], secret=credentials[1], channel="registry")
             except LoginThrottled as exc:
                 response = _error(429, "TOOMANYREQUESTS", str(exc))
                 response.headers["Retry-After"] = str(exc.retry_after)
@@ -66,11 +66,16 @@ class RegistryTokenView(View):
             subject=user.get_username() if user else "", access=access, api_token_id=token.pk if token else None
         )
         if user is not None and not scopes:
-            audit_record(action=AuditEvent.Action.REGISTRY_LOGIN, actor=user, request=request,
-                         detail={"via": "api_token" if token else "password",
-                                 **({"token": token.prefix} if token else {})})
+            audit_record(
+                action=AuditEvent.Action.REGISTRY_LOGIN,
+                actor=user,
+                request=request,
+                detail={"via": "api_token" if token else "password", **({"token": token.prefix} if token else {})},
+            )
         body = {
-            "token": jwt, "access_token": jwt, "expires_in": expires_in,
+            "token": jwt,
+            "access_token": jwt,
+            "expires_in": expires_in,
             "issued_at": datetime.fromtimestamp(issued_at, tz=UTC).isoformat().replace("+00:00", "Z"),
         }
         response = JsonResponse(body)

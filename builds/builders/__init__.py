@@ -1,5 +1,6 @@
 """Builder backends. A worker uses the one the build asks for, else BUILD_BUILDER, else the first
 available of buildah, buildx, docker (see AUTO_ORDER)."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -21,7 +22,17 @@ BUILDER_NAMES = tuple(BUILDERS)
 # `docker build` gets the first two wrong, so it comes last.
 AUTO_ORDER = ("buildah", "buildx", "docker")
 
-__all__ = ["AUTO_ORDER", "BUILDERS", "BUILDER_NAMES", "BUILDING", "PUSHING", "BuildSpec", "Builder", "Command", "builder_choose"]
+__all__ = [
+    "AUTO_ORDER",
+    "BUILDERS",
+    "BUILDER_NAMES",
+    "BUILDING",
+    "PUSHING",
+    "BuildSpec",
+    "Builder",
+    "Command",
+    "builder_choose",
+]
 
 
 def builder_choose(requested: str = "") -> Builder:

@@ -1,4 +1,5 @@
 """What every builder backend gets and gives: a spec in, a list of commands out."""
+
 from __future__ import annotations
 
 import platform as host
@@ -130,9 +131,18 @@ class DigestCapture:
             self.digest = match.group(1)
 
 
-MACHINE_PLATFORMS = {"x86_64": "linux/amd64", "amd64": "linux/amd64", "aarch64": "linux/arm64",
-                     "arm64": "linux/arm64", "armv7l": "linux/arm/v7", "armv6l": "linux/arm/v6",
-                     "i686": "linux/386", "ppc64le": "linux/ppc64le", "s390x": "linux/s390x", "riscv64": "linux/riscv64"}
+MACHINE_PLATFORMS = {
+    "x86_64": "linux/amd64",
+    "amd64": "linux/amd64",
+    "aarch64": "linux/arm64",
+    "arm64": "linux/arm64",
+    "armv7l": "linux/arm/v7",
+    "armv6l": "linux/arm/v6",
+    "i686": "linux/386",
+    "ppc64le": "linux/ppc64le",
+    "s390x": "linux/s390x",
+    "riscv64": "linux/riscv64",
+}
 
 
 def build_platform() -> str:

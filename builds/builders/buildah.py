@@ -9,6 +9,7 @@ directory goes with the build. `FROM` images are pulled with the build's read-on
 when this registry is plain HTTP, a per-build registries.conf marks that one host insecure (TLS
 stays verified for every other registry).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -56,7 +57,12 @@ class BuildahBuilder(Builder):
         """`FROM --platform=$BUILDPLATFORM` stages run natively only when BUILDPLATFORM is given
         explicitly: buildah 1.28 leaves it empty there and would run the stage under emulation."""
         os_, arch, *variant = build_platform().split("/")
-        values = {"BUILDPLATFORM": build_platform(), "BUILDOS": os_, "BUILDARCH": arch, "BUILDVARIANT": "".join(variant)}
+        values = {
+            "BUILDPLATFORM": build_platform(),
+            "BUILDOS": os_,
+            "BUILDARCH": arch,
+            "BUILDVARIANT": "".join(variant),
+        }
         given = {key for platform in spec.platforms for key in spec.args_for(platform)}
         return [flag for key, value in values.items() if key not in given for flag in ("--build-arg", f"{key}={value}")]
 
@@ -66,20 +72,40 @@ class BuildahBuilder(Builder):
         runs = [[p] for p in spec.platforms] if spec.args_differ_by_platform else [spec.platforms]
         for platforms in runs:
             yield Command(
-                [*self.base(spec), "build", "--isolation", "chroot", "--platform", ",".join(platforms), *pull_flags,
-                 # chroot isolation runs RUN steps in the host's network: --network does not apply.
-                 "--manifest", self.list_name(spec),
-                 *spec.common_build_flags(network=False, platform=platforms[0] if len(platforms) == 1 else None),
-                 *self.build_platform_args(spec), str(spec.context)],
+                [
+                    *self.base(spec),
+                    "build",
+                    "--isolation",
+                    "chroot",
+                    "--platform",
+                    ",".join(platforms),
+                    *pull_flags,
+                    # chroot isolation runs RUN steps in the host's network: --network does not apply.
+                    "--manifest",
+                    self.list_name(spec),
+                    *spec.common_build_flags(network=False, platform=platforms[0] if len(platforms) == 1 else None),
+                    *self.build_platform_args(spec),
+                    str(spec.context),
+                ],
                 BUILDING,
                 parser=BuildahParser(progress, platforms[0] if len(platforms) == 1 else None),
                 env=env or None,
                 on_success=lambda platforms=platforms: [progress.state(p, BUILT) for p in platforms],
             )
         yield Command(
-            [*self.base(spec), "manifest", "push", "--all", f"--tls-verify={'false' if spec.insecure else 'true'}",
-             "--authfile", str(spec.auth_file), "--digestfile", str(spec.workdir / "index-digest"),
-             self.list_name(spec), f"docker://{spec.destination}"],
+            [
+                *self.base(spec),
+                "manifest",
+                "push",
+                "--all",
+                f"--tls-verify={'false' if spec.insecure else 'true'}",
+                "--authfile",
+                str(spec.auth_file),
+                "--digestfile",
+                str(spec.workdir / "index-digest"),
+                self.list_name(spec),
+                f"docker://{spec.destination}",
+            ],
             PUSHING,
             on_start=lambda: progress.all(STATE_PUSHING),
             on_success=lambda: progress.all(PUSHED),

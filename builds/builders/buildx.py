@@ -6,6 +6,7 @@ Multi-platform output needs a builder instance with the docker-container (or kub
 named by BUILD_BUILDX_BUILDER; BuildKit then runs in a container, so BUILD_REGISTRY_HOST must be an
 address that container reaches (not 127.0.0.1).
 """
+
 from __future__ import annotations
 
 import json
@@ -36,9 +37,19 @@ class BuildxBuilder(Builder):
             argv += ["--builder", settings.BUILD_BUILDX_BUILDER]
         output = "type=registry,registry.insecure=true" if spec.insecure else "type=registry"
         return [
-            *argv, "--platform", ",".join(spec.platforms), *spec.common_build_flags(), "--progress", "plain",
-            "--tag", spec.destination, "--output", output,
-            "--metadata-file", str(spec.workdir / "buildx-metadata.json"), str(spec.context),
+            *argv,
+            "--platform",
+            ",".join(spec.platforms),
+            *spec.common_build_flags(),
+            "--progress",
+            "plain",
+            "--tag",
+            spec.destination,
+            "--output",
+            output,
+            "--metadata-file",
+            str(spec.workdir / "buildx-metadata.json"),
+            str(spec.context),
         ]
 
     def env(self, spec: BuildSpec) -> dict[str, str]:
@@ -53,10 +64,15 @@ class BuildxBuilder(Builder):
 
     def commands(self, spec: BuildSpec, progress: Progress) -> Iterator[Command]:
         if spec.args_differ_by_platform:
-            raise BuildError("buildx builds every platform in one run, so its build arguments cannot differ "
-                             "by platform; use the buildah or docker builder")
+            raise BuildError(
+                "buildx builds every platform in one run, so its build arguments cannot differ "
+                "by platform; use the buildah or docker builder"
+            )
         yield Command(
-            self.argv(spec), BUILDING, parser=BuildxParser(progress), env=self.env(spec),
+            self.argv(spec),
+            BUILDING,
+            parser=BuildxParser(progress),
+            env=self.env(spec),
             on_success=lambda: progress.all(PUSHED),
         )
 

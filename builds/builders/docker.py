@@ -1,5 +1,6 @@
 """`docker` builder, for engines without buildx: one legacy `docker build --platform P` per platform,
 a push of each, then `docker manifest create` + `docker manifest push` for the index."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -33,8 +34,19 @@ class DockerBuilder(Builder):
                 # --no-cache: the legacy cache does not tell platforms apart for FROM scratch stages
                 # (an arm64 build would reuse the amd64 layers and config). It pulls FROM images with
                 # the read-only credential; pushes use the write one.
-                ["docker", "--config", str(spec.pull_docker_config), "build", "--no-cache", "--platform", platform,
-                 *spec.common_build_flags(platform=platform), "--tag", ref, str(spec.context)],
+                [
+                    "docker",
+                    "--config",
+                    str(spec.pull_docker_config),
+                    "build",
+                    "--no-cache",
+                    "--platform",
+                    platform,
+                    *spec.common_build_flags(platform=platform),
+                    "--tag",
+                    ref,
+                    str(spec.context),
+                ],
                 BUILDING,
                 parser=parser,
                 env={"DOCKER_BUILDKIT": "0"},
@@ -50,8 +62,9 @@ class DockerBuilder(Builder):
         insecure = ["--insecure"] if spec.insecure else []
         yield Command([*docker, "manifest", "create", *insecure, spec.destination, *refs.values()], PUSHING)
         self._pushed = DigestCapture()
-        yield Command([*docker, "manifest", "push", *insecure, "--purge", spec.destination], PUSHING,
-                      parser=self._pushed)
+        yield Command(
+            [*docker, "manifest", "push", *insecure, "--purge", spec.destination], PUSHING, parser=self._pushed
+        )
 
     def reported_digest(self, spec: BuildSpec) -> str:
         pushed = getattr(self, "_pushed", None)

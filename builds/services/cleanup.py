@@ -1,4 +1,5 @@
 """The environment build commands see, and removing a build's private directory safely."""
+
 from __future__ import annotations
 
 import os
@@ -9,8 +10,22 @@ from pathlib import Path
 from builds.archives import remove_tree
 
 # The worker's environment holds database URLs and secrets: commands get only what tools need.
-KEEP = {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "USER", "XDG_RUNTIME_DIR", "TZ",
-        "http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"}
+KEEP = {
+    "PATH",
+    "HOME",
+    "LANG",
+    "LC_ALL",
+    "TMPDIR",
+    "USER",
+    "XDG_RUNTIME_DIR",
+    "TZ",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+}
 KEEP_PREFIXES = ("DOCKER_", "BUILDKIT_", "BUILDX_", "CONTAINERS_", "BUILDAH_", "STORAGE_")
 
 

@@ -4,6 +4,7 @@ The job row is the truth; the broker message only says "run build N" and is sent
 committed. Every status change is a conditional UPDATE, so cancel, the worker and the reconciler
 can race without a build running twice or ending twice.
 """
+
 from __future__ import annotations
 
 import os
@@ -129,13 +130,20 @@ def build_create(*, user, request: BuildRequest, archive=None, enqueue: bool = T
     if request.builder and request.builder not in BUILDER_NAMES:
         raise BuildInvalid("builder", f"choose one of {', '.join(BUILDER_NAMES)} (or leave it empty)")
     fields = dict(
-        requested_by=user, requested_by_name=user.get_username(), token_id=getattr(acting_token(user), "pk", None),
+        requested_by=user,
+        requested_by_name=user.get_username(),
+        token_id=getattr(acting_token(user), "pk", None),
         repository=repository,
-        repository_key=repository.key, image_name=image, tags=tags, platforms=platforms,
+        repository_key=repository.key,
+        image_name=image,
+        tags=tags,
+        platforms=platforms,
         context_dir=relative_path_check("context_dir", request.context_dir),
         dockerfile=relative_path_check("dockerfile", request.dockerfile, default="Dockerfile"),
-        build_args=build_args_check(request.build_args, platforms), target_stage=target_stage_check(request.target),
-        requested_builder=request.builder or "", time_limit=_time_limit(request.time_limit),
+        build_args=build_args_check(request.build_args, platforms),
+        target_stage=target_stage_check(request.target),
+        requested_builder=request.builder or "",
+        time_limit=_time_limit(request.time_limit),
     )
     if bool(request.git_url) == bool(archive):
         raise BuildInvalid("context", "give either a Git URL or a context archive (not both)")

@@ -1,4 +1,5 @@
 """Writing a build's log while it runs, and archiving it into the database when it ends."""
+
 from __future__ import annotations
 
 import threading

@@ -5,6 +5,7 @@ every requested platform is there and is that platform (builds/services/verify.p
 transaction that also re-checks the job was not cancelled meanwhile, points every requested tag
 (with its per-platform tags) at the index and drops the staging tags. So a cancelled or failed build never leaves a partial tag behind.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -46,7 +47,9 @@ def build_publish(*, job: BuildJob, staging: str, progress: dict, reported_diges
         raise BuildError(f"{job.requested_by_name or 'the requester'} may no longer push to {job.repository_key}")
     try:
         with transaction.atomic():
-            current = BuildJob.objects.select_for_update().filter(pk=job.pk).values("status", "cancel_requested").first()
+            current = (
+                BuildJob.objects.select_for_update().filter(pk=job.pk).values("status", "cancel_requested").first()
+            )
             if not current or current["status"] != Status.PUSHING:
                 raise BuildStopped("abandoned", "the build was ended elsewhere before its tags were set")
             if current["cancel_requested"]:
@@ -55,8 +58,12 @@ def build_publish(*, job: BuildJob, staging: str, progress: dict, reported_diges
                 tag_set(image=image, name=name, manifest=manifest, user=user, build_id=job.pk)
             staging_tags_delete(image=image, staging=staging, platforms=job.platforms)
             BuildJob.objects.filter(pk=job.pk).update(
-                status=Status.SUCCEEDED, finished=timezone.now(), heartbeat=timezone.now(),
-                index_digest=manifest.digest, platform_digests=digests, progress=progress,
+                status=Status.SUCCEEDED,
+                finished=timezone.now(),
+                heartbeat=timezone.now(),
+                index_digest=manifest.digest,
+                platform_digests=digests,
+                progress=progress,
             )
     except RegistryError as exc:
         raise BuildError(f"setting the tags failed: {exc.message}") from None

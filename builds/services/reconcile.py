@@ -1,5 +1,6 @@
 """The periodic reconciler: a build whose worker stopped beating ends failed (or cancelled, if that
 was asked), never "running" for ever; a queued build whose message may have been lost is sent again."""
+
 from __future__ import annotations
 
 import logging
@@ -30,8 +31,10 @@ def builds_reconcile(*, stale_after: float | None = None, requeue_after: float |
     )
     for job in stale.order_by("pk"):
         status = Status.CANCELLED if job.cancel_requested else Status.FAILED
-        message = (f"the worker {job.worker or ''} stopped answering (no heartbeat for {stale_after:.0f} s); "
-                   "the build was abandoned").replace("  ", " ")
+        message = (
+            f"the worker {job.worker or ''} stopped answering (no heartbeat for {stale_after:.0f} s); "
+            "the build was abandoned"
+        ).replace("  ", " ")
         # Conditional on the heartbeat we saw: a worker that beat meanwhile keeps its build.
         ended = BuildJob.objects.filter(pk=job.pk, status=job.status, heartbeat=job.heartbeat).update(
             status=status, finished=now, error=message

@@ -3,6 +3,7 @@
 The worker's own thread runs every command (procs.run_command) and, twice a second, the job's
 check: flush the log, store progress, beat the heartbeat, look for a cancel and the time limit.
 """
+
 from __future__ import annotations
 
 import logging
@@ -156,13 +157,15 @@ def build_run(*, job_id: int, worker: str = "", echo=None) -> BuildJob | None:
         if job.status != Status.PUSHING:
             run.advance(Status.PUSHING)
         run.stop_if_asked()
-        published = build_publish(job=job, staging=staging, progress=run.progress.snapshot(),
-                                  reported_digest=builder.reported_digest(spec))
+        published = build_publish(
+            job=job, staging=staging, progress=run.progress.snapshot(), reported_digest=builder.reported_digest(spec)
+        )
         outcome = Status.SUCCEEDED
         for check in published.checks:
             run.log.line(f"checked {check}")
-        run.log.line(f"pushed {settings.BUILD_REGISTRY_HOST}/{job.image_ref}:{', '.join(job.tags)} "
-                     f"as {published.index_digest}")
+        run.log.line(
+            f"pushed {settings.BUILD_REGISTRY_HOST}/{job.image_ref}:{', '.join(job.tags)} as {published.index_digest}"
+        )
         for platform, digest in published.platform_digests.items():
             run.log.line(f"  {platform}: {digest}")
     except BuildStopped as stop:
@@ -174,8 +177,16 @@ def build_run(*, job_id: int, worker: str = "", echo=None) -> BuildJob | None:
         logger.exception("build %s crashed", job.pk)
         error = f"internal error: {exc.__class__.__name__}: {exc}"
     finally:
-        _clean_up(run, job, builder, spec, [credential, pull_credential], workdir, staging,
-                  succeeded=outcome == Status.SUCCEEDED)
+        _clean_up(
+            run,
+            job,
+            builder,
+            spec,
+            [credential, pull_credential],
+            workdir,
+            staging,
+            succeeded=outcome == Status.SUCCEEDED,
+        )
     if outcome != Status.SUCCEEDED:
         run.log.line(f"build {outcome}: {error}")
         _finish(run, job, outcome, error)
@@ -190,24 +201,37 @@ def _spec(job: BuildJob, source, workdir: Path, staging: str) -> BuildSpec:
     if job.source_type == BuildJob.Source.GIT:
         labels = {"org.opencontainers.image.source": job.git_url, "org.opencontainers.image.revision": source.commit}
     return BuildSpec(
-        build_id=job.pk, context=source.context, dockerfile=source.dockerfile, platforms=job.platforms,
-        destination=f"{settings.BUILD_REGISTRY_HOST}/{job.image_ref}:{staging}", workdir=workdir,
-        build_args=job.build_args, target=job.target_stage, labels=labels, network=settings.BUILD_NETWORK,
+        build_id=job.pk,
+        context=source.context,
+        dockerfile=source.dockerfile,
+        platforms=job.platforms,
+        destination=f"{settings.BUILD_REGISTRY_HOST}/{job.image_ref}:{staging}",
+        workdir=workdir,
+        build_args=job.build_args,
+        target=job.target_stage,
+        labels=labels,
+        network=settings.BUILD_NETWORK,
         insecure=settings.BUILD_REGISTRY_INSECURE,
     )
 
 
-def _clean_up(run: _Run, job, builder, spec, credentials: list, workdir: Path, staging: str, *,
-              succeeded: bool) -> None:
+def _clean_up(
+    run: _Run, job, builder, spec, credentials: list, workdir: Path, staging: str, *, succeeded: bool
+) -> None:
     """Whatever happened: no staging tag, no credential, no files left behind."""
     steps = []
     if builder is not None and spec is not None:
         for argv in builder.cleanup(spec):
-            steps.append(lambda argv=argv: run_command(argv, on_line=lambda _: None, check=lambda: None,
-                                                         env=command_environment(None)))
+            steps.append(
+                lambda argv=argv: run_command(
+                    argv, on_line=lambda _: None, check=lambda: None, env=command_environment(None)
+                )
+            )
     if not succeeded:
         steps.append(lambda: build_staging_drop(job=job, staging=staging))
-    steps += [lambda credential=credential: build_credential_revoke(credential=credential) for credential in credentials]
+    steps += [
+        lambda credential=credential: build_credential_revoke(credential=credential) for credential in credentials
+    ]
     steps += [
         lambda: workdir_remove(workdir),
         lambda: build_files_drop(job=job),

@@ -12,6 +12,7 @@ its files are amd64 programs. So each platform image is checked twice:
 
 Either failure names what came out instead; the build then fails and no tag is set.
 """
+
 from __future__ import annotations
 
 import struct
@@ -99,15 +100,21 @@ def platform_image_verify(*, asked: str, manifest: Manifest) -> str:
     want = platform_parse(asked)
     got = platform_normalize(manifest.os, manifest.architecture, manifest.variant)
     if got != want:
-        raise BuildError(f"{asked} was asked, but the image pushed for it ({manifest.digest[:19]}…) is "
-                         f"{_label(*got)} according to its config: the builder built another platform "
-                         f"(no tag was set)")
+        raise BuildError(
+            f"{asked} was asked, but the image pushed for it ({manifest.digest[:19]}…) is "
+            f"{_label(*got)} according to its config: the builder built another platform "
+            f"(no tag was set)"
+        )
     found = executables_scan(manifest)
     if found.machines and not found.machines[want[1]]:
-        other = ", ".join(f"{arch} ({count}, e.g. {found.example[arch]})" for arch, count in found.machines.most_common())
-        raise BuildError(f"{asked} was asked and the image's config says so, but the programs inside are for "
-                         f"{other}, none for {want[1]}: a FROM image or a copied file of another platform "
-                         f"(no tag was set)")
+        other = ", ".join(
+            f"{arch} ({count}, e.g. {found.example[arch]})" for arch, count in found.machines.most_common()
+        )
+        raise BuildError(
+            f"{asked} was asked and the image's config says so, but the programs inside are for "
+            f"{other}, none for {want[1]}: a FROM image or a copied file of another platform "
+            f"(no tag was set)"
+        )
     programs = f"{found.machines[want[1]]} program(s) for {want[1]}" if found.machines else "no programs"
     return f"{asked}: config {_label(*got)}, {programs}"
 
@@ -118,9 +125,11 @@ def pushed_platforms_verify(*, manifest: Manifest, platforms: list[str]) -> tupl
     Returns ({asked platform: digest}, summary lines). Raises BuildError naming what came out when
     a platform is missing or an image is another platform than its entry claims."""
     if manifest.is_index:
-        children = [(entry.os, entry.architecture, entry.variant, entry.manifest)
-                    for entry in manifest.entries.select_related("manifest").order_by("position")
-                    if UNKNOWN_PLATFORM not in (entry.os, entry.architecture)]  # attestations are no platform
+        children = [
+            (entry.os, entry.architecture, entry.variant, entry.manifest)
+            for entry in manifest.entries.select_related("manifest").order_by("position")
+            if UNKNOWN_PLATFORM not in (entry.os, entry.architecture)
+        ]  # attestations are no platform
     else:
         children = [(manifest.os, manifest.architecture, manifest.variant, manifest)]
     by_platform: dict[tuple[str, str, str], Manifest] = {}
@@ -129,8 +138,10 @@ def pushed_platforms_verify(*, manifest: Manifest, platforms: list[str]) -> tupl
     missing = [p for p in platforms if platform_parse(p) not in by_platform]
     if missing:
         pushed = ", ".join(_label(*platform_normalize(o, a, v)) for o, a, v, _ in children) or "nothing"
-        raise BuildError(f"{', '.join(missing)} was asked, but the pushed image holds {pushed}: "
-                         f"the builder built another platform than asked (no tag was set)")
+        raise BuildError(
+            f"{', '.join(missing)} was asked, but the pushed image holds {pushed}: "
+            f"the builder built another platform than asked (no tag was set)"
+        )
     digests, summary = {}, []
     for platform in platforms:
         child = by_platform[platform_parse(platform)]

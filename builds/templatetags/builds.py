@@ -1,5 +1,6 @@
 """Build pieces for other pages: `{% build_provenance repository manifest %}` (the build that produced an
 image), `{% recent_builds %}` (home page)."""
+
 from django import template
 
 from builds.selectors import build_for_digest, builds_visible

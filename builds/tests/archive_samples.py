@@ -1,4 +1,5 @@
 """Build-context archives, good and malicious, written as real .tar, .tar.gz and .zip bytes."""
+
 from __future__ import annotations
 
 import gzip
@@ -36,8 +37,9 @@ def tar_entry(name: str, kind: bytes, *, linkname: str = "", size: int = 0) -> t
     return info
 
 
-def zip_bytes(members: list[tuple[str, bytes]], *, symlinks: dict[str, str] | None = None,
-              modes: dict[str, int] | None = None) -> bytes:
+def zip_bytes(
+    members: list[tuple[str, bytes]], *, symlinks: dict[str, str] | None = None, modes: dict[str, int] | None = None
+) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, data in members:
@@ -95,17 +97,36 @@ def malicious_archives() -> dict[str, tuple[str, bytes]]:
         "dotdot tar": ("evil.tar", tar_bytes([*good_context(), ("../escape.txt", b"x")])),
         "dotdot nested tar.gz": ("evil.tar.gz", tar_bytes([*good_context(), ("sub/../../escape.txt", b"x")], gz=True)),
         "absolute tar": ("evil.tar", tar_bytes([*good_context(), ("/etc/escape.txt", b"x")])),
-        "symlink out tar": ("evil.tar", tar_bytes([*good_context(), tar_entry("link", tarfile.SYMTYPE, linkname="/etc/passwd")])),
-        "symlink up tar": ("evil.tar", tar_bytes([*good_context(), tar_entry("d/link", tarfile.SYMTYPE, linkname="../../x")])),
-        "hardlink out tar": ("evil.tar", tar_bytes([*good_context(), tar_entry("h", tarfile.LNKTYPE, linkname="../../etc/passwd")])),
-        "hardlink abs tar": ("evil.tar", tar_bytes([*good_context(), tar_entry("h", tarfile.LNKTYPE, linkname="/etc/shadow")])),
+        "symlink out tar": (
+            "evil.tar",
+            tar_bytes([*good_context(), tar_entry("link", tarfile.SYMTYPE, linkname="/etc/passwd")]),
+        ),
+        "symlink up tar": (
+            "evil.tar",
+            tar_bytes([*good_context(), tar_entry("d/link", tarfile.SYMTYPE, linkname="../../x")]),
+        ),
+        "hardlink out tar": (
+            "evil.tar",
+            tar_bytes([*good_context(), tar_entry("h", tarfile.LNKTYPE, linkname="../../etc/passwd")]),
+        ),
+        "hardlink abs tar": (
+            "evil.tar",
+            tar_bytes([*good_context(), tar_entry("h", tarfile.LNKTYPE, linkname="/etc/shadow")]),
+        ),
         "char device tar": ("evil.tar", tar_bytes([*good_context(), tar_entry("null", tarfile.CHRTYPE)])),
         "block device tar": ("evil.tar", tar_bytes([*good_context(), tar_entry("sda", tarfile.BLKTYPE)])),
         "fifo tar": ("evil.tar", tar_bytes([*good_context(), tar_entry("pipe", tarfile.FIFOTYPE)])),
-        "symlink chain tar": ("evil.tar", tar_bytes([
-            *good_context(), tar_entry("d/y", tarfile.SYMTYPE, linkname="."),
-            tar_entry("d/s", tarfile.SYMTYPE, linkname="y/../.."), ("d/keep", b"k"),
-        ])),
+        "symlink chain tar": (
+            "evil.tar",
+            tar_bytes(
+                [
+                    *good_context(),
+                    tar_entry("d/y", tarfile.SYMTYPE, linkname="."),
+                    tar_entry("d/s", tarfile.SYMTYPE, linkname="y/../.."),
+                    ("d/keep", b"k"),
+                ]
+            ),
+        ),
         "dotdot zip": ("evil.zip", zip_bytes([*good_context(), ("../escape.txt", b"x")])),
         "absolute zip": ("evil.zip", zip_bytes([*good_context(), ("/tmp/escape.txt", b"x")])),
         "backslash zip": ("evil.zip", zip_bytes([*good_context(), ("..\\..\\escape.txt", b"x")])),
@@ -116,17 +137,40 @@ def malicious_archives() -> dict[str, tuple[str, bytes]]:
         "zip bomb (lying header)": ("bomb.zip", zip_bomb_lying(BOMB_SIZE)),
         "not an archive": ("notes.txt", b"just some text, not an archive at all\n" * 20),
         # Issue 12, defect 10: each of these passed the upload check before.
-        "hardlink to missing tar": ("evil.tar", tar_bytes([*good_context(), tar_entry("h", tarfile.LNKTYPE, linkname="missing.txt")])),
-        "hardlink to dir tar": ("evil.tar", tar_bytes([*good_context(), tar_entry("d", tarfile.DIRTYPE), tar_entry("h", tarfile.LNKTYPE, linkname="d")])),
-        "file then dir tar": ("evil.tar", tar_bytes([*good_context(), ("same", b"x"), tar_entry("same", tarfile.DIRTYPE)])),
-        "dir then file tar": ("evil.tar", tar_bytes([*good_context(), tar_entry("same", tarfile.DIRTYPE), ("same", b"x")])),
-        "file under a file tar.gz": ("evil.tar.gz", tar_bytes([*good_context(), ("same", b"x"), ("same/inner", b"y")], gz=True)),
+        "hardlink to missing tar": (
+            "evil.tar",
+            tar_bytes([*good_context(), tar_entry("h", tarfile.LNKTYPE, linkname="missing.txt")]),
+        ),
+        "hardlink to dir tar": (
+            "evil.tar",
+            tar_bytes(
+                [*good_context(), tar_entry("d", tarfile.DIRTYPE), tar_entry("h", tarfile.LNKTYPE, linkname="d")]
+            ),
+        ),
+        "file then dir tar": (
+            "evil.tar",
+            tar_bytes([*good_context(), ("same", b"x"), tar_entry("same", tarfile.DIRTYPE)]),
+        ),
+        "dir then file tar": (
+            "evil.tar",
+            tar_bytes([*good_context(), tar_entry("same", tarfile.DIRTYPE), ("same", b"x")]),
+        ),
+        "file under a file tar.gz": (
+            "evil.tar.gz",
+            tar_bytes([*good_context(), ("same", b"x"), ("same/inner", b"y")], gz=True),
+        ),
         "file under a file zip": ("evil.zip", zip_bytes([*good_context(), ("same", b"x"), ("same/inner", b"y")])),
         "truncated gzip trailer": ("cut.tar.gz", tar_bytes(good_context(), gz=True)[:-4]),
-        "truncated gzip stream": ("cut.tar.gz", tar_bytes([*good_context(), ("big.bin", bytes(range(256)) * 400)], gz=True)[:-200]),
+        "truncated gzip stream": (
+            "cut.tar.gz",
+            tar_bytes([*good_context(), ("big.bin", bytes(range(256)) * 400)], gz=True)[:-200],
+        ),
         # The tar ends (zero blocks) long before the gzip stream does, so a reader that stops at the tar's end
         # never reaches the cut.
-        "truncated gzip after the tar's end": ("cut.tar.gz", gzip.compress(tar_bytes(good_context()) + bytes(4 << 20))[:-10]),
+        "truncated gzip after the tar's end": (
+            "cut.tar.gz",
+            gzip.compress(tar_bytes(good_context()) + bytes(4 << 20))[:-10],
+        ),
         "truncated tar": ("cut.tar", tar_bytes([*good_context(), ("big.bin", b"z" * 20000)])[:-12000]),
         "6000-character path tar": ("long.tar", tar_bytes([*good_context(), ("/".join(["d" * 99] * 60), b"x")])),
         "300-character name tar.gz": ("long.tar.gz", tar_bytes([*good_context(), ("n" * 300, b"x")], gz=True)),

@@ -1,4 +1,5 @@
 """Fixtures for the build tests: repositories, people with and without write access, private dirs."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

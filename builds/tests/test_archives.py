@@ -1,4 +1,5 @@
 """Context archives: good ones extract exactly; every malicious one is refused, nothing lands outside."""
+
 import os
 import stat
 import tarfile
@@ -26,11 +27,14 @@ def write(tmp_path, name: str, data: bytes):
     return path
 
 
-@pytest.mark.parametrize("name,data", [
-    ("ctx.tar", tar_bytes(good_context())),
-    ("ctx.tar.gz", tar_bytes(good_context(), gz=True)),
-    ("ctx.zip", zip_bytes(good_context())),
-])
+@pytest.mark.parametrize(
+    "name,data",
+    [
+        ("ctx.tar", tar_bytes(good_context())),
+        ("ctx.tar.gz", tar_bytes(good_context(), gz=True)),
+        ("ctx.zip", zip_bytes(good_context())),
+    ],
+)
 def test_good_archives_extract_exactly(tmp_path, name, data):
     archive = write(tmp_path, name, data)
     dest = tmp_path / "out"
@@ -43,12 +47,15 @@ def test_good_archives_extract_exactly(tmp_path, name, data):
 
 
 def test_links_inside_the_context_are_kept(tmp_path):
-    data = tar_bytes([
-        *good_context(), ("sub/real.txt", b"r"),
-        tar_entry("sub/alias", tarfile.SYMTYPE, linkname="real.txt"),
-        tar_entry("up", tarfile.SYMTYPE, linkname="sub/../hello.txt"),
-        tar_entry("hard", tarfile.LNKTYPE, linkname="hello.txt"),
-    ])
+    data = tar_bytes(
+        [
+            *good_context(),
+            ("sub/real.txt", b"r"),
+            tar_entry("sub/alias", tarfile.SYMTYPE, linkname="real.txt"),
+            tar_entry("up", tarfile.SYMTYPE, linkname="sub/../hello.txt"),
+            tar_entry("hard", tarfile.LNKTYPE, linkname="hello.txt"),
+        ]
+    )
     dest = tmp_path / "out"
     dest.mkdir()
     archive_extract(write(tmp_path, "ok.tar", data), dest, **LIMITS)

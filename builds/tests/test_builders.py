@@ -1,4 +1,5 @@
 """Builder backends: the exact command lines, and which builder a worker picks."""
+
 from pathlib import Path
 
 import pytest
@@ -15,10 +16,17 @@ DEST = "reg.example:5000/docker-local/app:tmp-build-7"
 
 def make_spec(tmp_path: Path, **overrides) -> BuildSpec:
     values = dict(
-        build_id=7, context=tmp_path / "src", dockerfile=tmp_path / "src/Dockerfile",
-        platforms=["linux/amd64", "linux/arm64"], destination=DEST, workdir=tmp_path / "work",
-        build_args={"VERSION": "1.2"}, target="runtime", labels={"org.opencontainers.image.revision": "abc"},
-        network="none", insecure=True,
+        build_id=7,
+        context=tmp_path / "src",
+        dockerfile=tmp_path / "src/Dockerfile",
+        platforms=["linux/amd64", "linux/arm64"],
+        destination=DEST,
+        workdir=tmp_path / "work",
+        build_args={"VERSION": "1.2"},
+        target="runtime",
+        labels={"org.opencontainers.image.revision": "abc"},
+        network="none",
+        insecure=True,
     )
     values.update(overrides)
     return BuildSpec(**values)
@@ -28,12 +36,34 @@ def test_buildx_command_line(tmp_path, settings):
     settings.BUILD_BUILDX_BUILDER = "multiarch"
     spec = make_spec(tmp_path)
     assert BuildxBuilder().argv(spec) == [
-        "docker", "--config", str(tmp_path / "work/docker"), "buildx", "build", "--builder", "multiarch",
-        "--platform", "linux/amd64,linux/arm64", "--file", str(tmp_path / "src/Dockerfile"),
-        "--build-arg", "VERSION=1.2", "--label", "org.opencontainers.image.revision=abc", "--target", "runtime",
-        "--network", "none", "--progress", "plain", "--tag", DEST,
-        "--output", "type=registry,registry.insecure=true",
-        "--metadata-file", str(tmp_path / "work/buildx-metadata.json"), str(tmp_path / "src"),
+        "docker",
+        "--config",
+        str(tmp_path / "work/docker"),
+        "buildx",
+        "build",
+        "--builder",
+        "multiarch",
+        "--platform",
+        "linux/amd64,linux/arm64",
+        "--file",
+        str(tmp_path / "src/Dockerfile"),
+        "--build-arg",
+        "VERSION=1.2",
+        "--label",
+        "org.opencontainers.image.revision=abc",
+        "--target",
+        "runtime",
+        "--network",
+        "none",
+        "--progress",
+        "plain",
+        "--tag",
+        DEST,
+        "--output",
+        "type=registry,registry.insecure=true",
+        "--metadata-file",
+        str(tmp_path / "work/buildx-metadata.json"),
+        str(tmp_path / "src"),
     ]
     settings.BUILD_BUILDX_BUILDER = ""
     secure = BuildxBuilder().argv(make_spec(tmp_path, insecure=False, network="", build_args={}, labels={}, target=""))
@@ -63,10 +93,34 @@ def test_docker_builder_commands(tmp_path):
     commands = list(DockerBuilder().commands(spec, Progress(spec.platforms)))
     amd, arm = (f"reg.example:5000/docker-local/app:tmp-build-7-linux-{a}" for a in ("amd64", "arm64"))
     assert [c.argv for c in commands] == [
-        [*pulling, "build", "--no-cache", "--platform", "linux/amd64", "--file", str(spec.dockerfile),
-         "--network", "none", "--tag", amd, str(spec.context)],
-        [*pulling, "build", "--no-cache", "--platform", "linux/arm64", "--file", str(spec.dockerfile),
-         "--network", "none", "--tag", arm, str(spec.context)],
+        [
+            *pulling,
+            "build",
+            "--no-cache",
+            "--platform",
+            "linux/amd64",
+            "--file",
+            str(spec.dockerfile),
+            "--network",
+            "none",
+            "--tag",
+            amd,
+            str(spec.context),
+        ],
+        [
+            *pulling,
+            "build",
+            "--no-cache",
+            "--platform",
+            "linux/arm64",
+            "--file",
+            str(spec.dockerfile),
+            "--network",
+            "none",
+            "--tag",
+            arm,
+            str(spec.context),
+        ],
         [*docker, "push", amd],
         [*docker, "push", arm],
         [*docker, "manifest", "create", "--insecure", DEST, amd, arm],
@@ -89,34 +143,76 @@ def test_buildah_builder_commands(tmp_path, monkeypatch):
     monkeypatch.setattr("builds.builders.buildah.SYSTEM_REGISTRIES_CONF", system_conf)
     spec = make_spec(tmp_path, build_args={}, labels={}, target="")
     monkeypatch.setattr("builds.builders.buildah.build_platform", lambda: "linux/amd64")
-    base = ["buildah", "--root", str(tmp_path / "work/buildah/root"), "--runroot", str(tmp_path / "work/buildah/run"),
-            "--storage-driver", "vfs"]
+    base = [
+        "buildah",
+        "--root",
+        str(tmp_path / "work/buildah/root"),
+        "--runroot",
+        str(tmp_path / "work/buildah/run"),
+        "--storage-driver",
+        "vfs",
+    ]
     build, push = list(BuildahBuilder().commands(spec, Progress(spec.platforms)))
     # chroot isolation shares the host network: no --network. FROM images are pulled with the
     # read-only credential, the push uses the write one.
-    assert build.argv == [*base, "build", "--isolation", "chroot", "--platform", "linux/amd64,linux/arm64",
-                          "--authfile", str(tmp_path / "work/docker-pull/config.json"),
-                          "--manifest", "localhost/build-7", "--file", str(spec.dockerfile),
-                          # FROM --platform=$BUILDPLATFORM stages run natively (buildah leaves it empty otherwise).
-                          "--build-arg", "BUILDPLATFORM=linux/amd64", "--build-arg", "BUILDOS=linux",
-                          "--build-arg", "BUILDARCH=amd64", "--build-arg", "BUILDVARIANT=", str(spec.context)]
+    assert build.argv == [
+        *base,
+        "build",
+        "--isolation",
+        "chroot",
+        "--platform",
+        "linux/amd64,linux/arm64",
+        "--authfile",
+        str(tmp_path / "work/docker-pull/config.json"),
+        "--manifest",
+        "localhost/build-7",
+        "--file",
+        str(spec.dockerfile),
+        # FROM --platform=$BUILDPLATFORM stages run natively (buildah leaves it empty otherwise).
+        "--build-arg",
+        "BUILDPLATFORM=linux/amd64",
+        "--build-arg",
+        "BUILDOS=linux",
+        "--build-arg",
+        "BUILDARCH=amd64",
+        "--build-arg",
+        "BUILDVARIANT=",
+        str(spec.context),
+    ]
     # Plain HTTP to this registry only: the system file plus one insecure [[registry]] for its host.
     conf = Path(build.env["CONTAINERS_REGISTRIES_CONF"])
-    assert conf.read_text() == ('unqualified-search-registries = ["docker.io"]\n\n'
-                                '[[registry]]\nlocation = "reg.example:5000"\ninsecure = true\n')
-    assert push.argv == [*base, "manifest", "push", "--all", "--tls-verify=false", "--authfile",
-                         str(tmp_path / "work/docker/config.json"), "--digestfile", str(tmp_path / "work/index-digest"),
-                         "localhost/build-7", f"docker://{DEST}"]
+    assert conf.read_text() == (
+        'unqualified-search-registries = ["docker.io"]\n\n'
+        '[[registry]]\nlocation = "reg.example:5000"\ninsecure = true\n'
+    )
+    assert push.argv == [
+        *base,
+        "manifest",
+        "push",
+        "--all",
+        "--tls-verify=false",
+        "--authfile",
+        str(tmp_path / "work/docker/config.json"),
+        "--digestfile",
+        str(tmp_path / "work/index-digest"),
+        "localhost/build-7",
+        f"docker://{DEST}",
+    ]
     secure = list(BuildahBuilder().commands(make_spec(tmp_path, insecure=False), Progress(spec.platforms)))[0]
     assert secure.env is None and "--tls-verify=false" not in secure.argv
-    system_conf.write_text('[registries.insecure]\nregistries = []\n')  # version 1: no [[registry]] tables
+    system_conf.write_text("[registries.insecure]\nregistries = []\n")  # version 1: no [[registry]] tables
     old_style = list(BuildahBuilder().commands(spec, Progress(spec.platforms)))[0]
     assert old_style.env is None and "--tls-verify=false" in old_style.argv
 
 
 def test_buildah_runs_once_per_platform_when_build_args_differ(tmp_path):
-    spec = make_spec(tmp_path, platforms=["linux/amd64", "linux/arm64", "linux/arm/v7"], labels={}, target="",
-                     build_args={"VERSION": "1", "linux/arm64": {"ARCH": "h/arm64v8/"}, "linux/arm/v7": {"ARCH": "h/arm32v7/"}})
+    spec = make_spec(
+        tmp_path,
+        platforms=["linux/amd64", "linux/arm64", "linux/arm/v7"],
+        labels={},
+        target="",
+        build_args={"VERSION": "1", "linux/arm64": {"ARCH": "h/arm64v8/"}, "linux/arm/v7": {"ARCH": "h/arm32v7/"}},
+    )
     progress = Progress(spec.platforms)
     *builds, push = list(BuildahBuilder().commands(spec, progress))
     assert [b.argv[b.argv.index("--platform") + 1] for b in builds] == spec.platforms
@@ -167,7 +263,8 @@ def test_reported_digests(tmp_path):
     (spec.workdir / "index-digest").write_text(digest)
     assert BuildahBuilder().reported_digest(spec) == digest
     (spec.workdir / "buildx-metadata.json").write_text(
-        '{"containerimage.digest": "%s", "image.name": "%s"}' % (digest, DEST))
+        '{"containerimage.digest": "%s", "image.name": "%s"}' % (digest, DEST)
+    )
     assert BuildxBuilder().reported_digest(spec) == digest
     (spec.workdir / "buildx-metadata.json").write_text("not json")
     assert BuildxBuilder().reported_digest(spec) == ""

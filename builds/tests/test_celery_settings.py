@@ -1,5 +1,6 @@
 """Celery settings fit long builds: prefetch 1, late ack only on the idempotent tasks, a Redis visibility
 timeout longer than the build time limit, the reconciler on beat; and provenance lookups."""
+
 import json
 import os
 import subprocess
@@ -28,10 +29,21 @@ print(json.dumps({
 
 
 def test_celery_settings_fit_long_builds(tmp_path):
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DATA_DIR": str(tmp_path),
-           "REDIS_URL": "redis://127.0.0.1:6379/15", "BUILD_TIME_LIMIT_SECONDS": "30000"}
-    result = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=120,
-                            cwd=Path(__file__).resolve().parents[2])
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATA_DIR": str(tmp_path),
+        "REDIS_URL": "redis://127.0.0.1:6379/15",
+        "BUILD_TIME_LIMIT_SECONDS": "30000",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert result.returncode == 0, result.stderr
     probe = json.loads(result.stdout.strip().splitlines()[-1])
     assert probe["visibility"] > 30000  # Redis never re-delivers a build that is still running
@@ -44,10 +56,22 @@ def test_celery_settings_fit_long_builds(tmp_path):
 
 def test_provenance_by_index_or_platform_digest(people, repositories, settings):
     local, target = repositories
-    common = dict(requested_by=people.writer, repository=local, repository_key="docker-local", image_name="app",
-                  tags=["1.0"], platforms=["linux/amd64"], source_type="git", time_limit=60)
-    older = BuildJob.objects.create(status="succeeded", index_digest="sha256:" + "a" * 64,
-                                    platform_digests={"linux/amd64": "sha256:" + "b" * 64}, **common)
+    common = dict(
+        requested_by=people.writer,
+        repository=local,
+        repository_key="docker-local",
+        image_name="app",
+        tags=["1.0"],
+        platforms=["linux/amd64"],
+        source_type="git",
+        time_limit=60,
+    )
+    older = BuildJob.objects.create(
+        status="succeeded",
+        index_digest="sha256:" + "a" * 64,
+        platform_digests={"linux/amd64": "sha256:" + "b" * 64},
+        **common,
+    )
     BuildJob.objects.create(status="failed", index_digest="sha256:" + "c" * 64, **common)
     assert build_for_digest(repository=local, digest="sha256:" + "a" * 64) == older
     assert build_for_digest(repository=local, digest="sha256:" + "b" * 64) == older

@@ -1,4 +1,5 @@
 """The Git URL allow-list policy and the input grammar: SSRF targets are blocked unless an admin allows them."""
+
 import pytest
 
 from builds.errors import BuildInvalid
@@ -53,11 +54,14 @@ def test_public_address_is_allowed_and_pinned(settings):
     assert "http.curloptResolve=93.184.215.14:443:93.184.215.14" in config
 
 
-@pytest.mark.parametrize("allowed,url", [
-    (["127.0.0.1"], "git://127.0.0.1:9418/repo"),
-    (["127.0.0.1:8080"], "http://127.0.0.1:8080/repo.git"),
-    (["LOCALHOST"], "http://localhost/repo.git"),
-])
+@pytest.mark.parametrize(
+    "allowed,url",
+    [
+        (["127.0.0.1"], "git://127.0.0.1:9418/repo"),
+        (["127.0.0.1:8080"], "http://127.0.0.1:8080/repo.git"),
+        (["LOCALHOST"], "http://localhost/repo.git"),
+    ],
+)
 def test_admin_allow_list(settings, allowed, url):
     settings.BUILD_GIT_ALLOWED_HOSTS = allowed
     assert git_url_check(url).url == url

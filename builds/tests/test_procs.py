@@ -1,4 +1,5 @@
 """Build commands: lines stream as they come; a stop kills the whole tree, escaped sessions included."""
+
 import os
 import sys
 import time
@@ -29,8 +30,13 @@ def alive(pid: int) -> bool:
 def test_lines_stream_in_order_and_exit_status_is_kept():
     seen = []
     result = run_command(
-        [PY, "-c", "import sys\nfor i in range(3): print('line', i, flush=True)\nprint('oops', file=sys.stderr)\nsys.exit(3)"],
-        on_line=seen.append, check=lambda: None,
+        [
+            PY,
+            "-c",
+            "import sys\nfor i in range(3): print('line', i, flush=True)\nprint('oops', file=sys.stderr)\nsys.exit(3)",
+        ],
+        on_line=seen.append,
+        check=lambda: None,
     )
     assert result.returncode == 3 and result.stopped is None
     assert [s.strip() for s in seen] == ["line 0", "line 1", "line 2", "oops"]
@@ -55,6 +61,10 @@ def test_stop_kills_the_whole_tree():
 
 def test_command_sees_only_the_environment_it_is_given():
     seen = []
-    run_command([PY, "-c", "import os; print(sorted(os.environ))"], on_line=seen.append, check=lambda: None,
-                env={"PATH": os.environ["PATH"], "ONLY": "1"})
+    run_command(
+        [PY, "-c", "import os; print(sorted(os.environ))"],
+        on_line=seen.append,
+        check=lambda: None,
+        env={"PATH": os.environ["PATH"], "ONLY": "1"},
+    )
     assert "ONLY" in seen[0] and "SECRET_KEY" not in seen[0]

@@ -1,4 +1,5 @@
 """Per-platform progress parsed from recorded builder output (buildx plain, legacy docker, buildah)."""
+
 from pathlib import Path
 
 from builds.progress import (

@@ -1,4 +1,5 @@
 """Services: the reconciler, the build's registry credential, the log stores."""
+
 import base64
 import json
 import os
@@ -30,8 +31,9 @@ from conftest import IN_CI
 @pytest.fixture
 def job(people, settings):
     settings.BUILD_GIT_ALLOWED_HOSTS = ["127.0.0.1"]
-    request = BuildRequest(repository="docker-local", image="app", platforms=["linux/amd64"],
-                           git_url="git://127.0.0.1:9/app.git")
+    request = BuildRequest(
+        repository="docker-local", image="app", platforms=["linux/amd64"], git_url="git://127.0.0.1:9/app.git"
+    )
     return build_create(user=people.writer, request=request, enqueue=False)
 
 
@@ -138,8 +140,10 @@ def test_sweep_removes_only_workdirs_of_ended_builds(job, tmp_path):
     old = time.time() - 3600
     dirs = {}
     for name, status in (("ended", "failed"), ("active", "building")):
-        other = BuildJob.objects.create(**{f.name: getattr(job, f.name) for f in BuildJob._meta.fields
-                                           if f.name not in ("id", "status")}, status=status)
+        other = BuildJob.objects.create(
+            **{f.name: getattr(job, f.name) for f in BuildJob._meta.fields if f.name not in ("id", "status")},
+            status=status,
+        )
         dirs[name] = root / f"build-{other.pk}-abc"
     dirs["unknown"] = root / "build-999999-abc"
     dirs["young"] = root / f"build-{BuildJob.objects.get(status='failed').pk}-young"

@@ -1,4 +1,5 @@
 """Context preparation: Git refs of every kind from a real `git daemon`, and the context/Dockerfile checks."""
+
 import os
 
 import pytest
@@ -17,6 +18,7 @@ def runner(log: list[str]):
         result = run_command(argv, on_line=log.append, check=lambda: None, env={**os.environ, **(env or {})}, cwd=cwd)
         if result.returncode:
             raise BuildError(f"{argv[0]} failed")
+
     return run
 
 
@@ -45,7 +47,9 @@ def test_git_refs(git_server, tmp_path, allow_local, ref, expected):
 @pytest.mark.parametrize("length", [40, 10])
 def test_git_commit_full_and_abbreviated(git_server, tmp_path, allow_local, length):
     first = git_server.commits["v1.0"]
-    commit = git_checkout(url=git_server.url, ref=first[:length], dest=tmp_path / "src", workdir=tmp_path, run=runner([]))
+    commit = git_checkout(
+        url=git_server.url, ref=first[:length], dest=tmp_path / "src", workdir=tmp_path, run=runner([])
+    )
     assert commit == first
 
 
@@ -71,8 +75,13 @@ def test_git_checkout_with_a_link_out_is_refused(tmp_path, allow_local):
     git("clone", "--quiet", "--bare", str(work), str(served / "evil.git"), cwd=tmp_path)
     server, base = serve_git(served, log_path=tmp_path / "daemon.log")
     try:
-        job = BuildJob(source_type="git", git_url=f"{base}/evil.git", dockerfile="Dockerfile",
-                       platforms=["linux/amd64"], time_limit=60)
+        job = BuildJob(
+            source_type="git",
+            git_url=f"{base}/evil.git",
+            dockerfile="Dockerfile",
+            platforms=["linux/amd64"],
+            time_limit=60,
+        )
         with pytest.raises(ArchiveRefused, match="outside the context"):
             source_prepare(job=job, workdir=tmp_path / "w", run=runner([]), log=lambda _: None)
     finally:
@@ -80,14 +89,23 @@ def test_git_checkout_with_a_link_out_is_refused(tmp_path, allow_local):
         server.wait(timeout=10)
 
 
-@pytest.mark.parametrize("context_dir,dockerfile,message", [
-    ("missing", "Dockerfile", "context directory"),
-    ("", "nope/Dockerfile", "Dockerfile"),
-])
+@pytest.mark.parametrize(
+    "context_dir,dockerfile,message",
+    [
+        ("missing", "Dockerfile", "context directory"),
+        ("", "nope/Dockerfile", "Dockerfile"),
+    ],
+)
 def test_archive_context_checks(tmp_path, context_dir, dockerfile, message):
     archive = tmp_path / "ctx.tar"
     archive.write_bytes(tar_bytes(good_context()))
-    job = BuildJob(source_type="archive", archive_path=str(archive), context_dir=context_dir, dockerfile=dockerfile,
-                   platforms=["linux/amd64"], time_limit=60)
+    job = BuildJob(
+        source_type="archive",
+        archive_path=str(archive),
+        context_dir=context_dir,
+        dockerfile=dockerfile,
+        platforms=["linux/amd64"],
+        time_limit=60,
+    )
     with pytest.raises(BuildError, match=message):
         source_prepare(job=job, workdir=tmp_path / "w", run=runner([]), log=lambda _: None)

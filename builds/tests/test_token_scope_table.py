@@ -5,6 +5,7 @@ hold write) and in docker-target (where they hold nothing now: only being the re
 requested one in docker-local. The callers are the writer with a password and the writer through tokens of
 several scopes.
 """
+
 from __future__ import annotations
 
 import base64
@@ -32,14 +33,14 @@ TOKENS = {
 CALLERS = ["password", *TOKENS]
 #                       password t_t_r t_t_w t_l_r t_l_w a_r  a_w  expired
 SEE = {
-    "own-local":        (200, 404, 404, 200, 200, 200, 200, 401),
-    "own-target":       (200, 200, 200, 404, 404, 200, 200, 401),
-    "admin-local":      (200, 404, 404, 200, 200, 200, 200, 401),
+    "own-local": (200, 404, 404, 200, 200, 200, 200, 401),
+    "own-target": (200, 200, 200, 404, 404, 200, 200, 401),
+    "admin-local": (200, 404, 404, 200, 200, 200, 200, 401),
 }
 CANCEL = {
-    "own-local":        (202, 404, 404, 403, 202, 403, 202, 401),
-    "own-target":       (202, 403, 202, 404, 404, 403, 202, 401),
-    "admin-local":      (202, 404, 404, 403, 202, 403, 202, 401),
+    "own-local": (202, 404, 404, 403, 202, 403, 202, 401),
+    "own-target": (202, 403, 202, 404, 404, 403, 202, 401),
+    "admin-local": (202, 404, 404, 403, 202, 403, 202, 401),
 }
 
 
@@ -53,20 +54,33 @@ def scene(people, repositories):
     by_key = {"docker-local": local, "docker-target": target}
 
     def job(user, repository):
-        return BuildJob.objects.create(requested_by=user, requested_by_name=user.username, repository=repository,
-                                       repository_key=repository.key, image_name="app", platforms=["linux/amd64"],
-                                       time_limit=600)
+        return BuildJob.objects.create(
+            requested_by=user,
+            requested_by_name=user.username,
+            repository=repository,
+            repository_key=repository.key,
+            image_name="app",
+            platforms=["linux/amd64"],
+            time_limit=600,
+        )
 
-    builds = {"own-local": job(people.writer, local), "own-target": job(people.writer, target),
-              "admin-local": job(people.admin, local)}
+    builds = {
+        "own-local": job(people.writer, local),
+        "own-target": job(people.writer, target),
+        "admin-local": job(people.admin, local),
+    }
     auth = {"password": _basic("writer", PASSWORD)}
     # The writer held write on docker-target when the tokens were made and has lost it since: there, only
     # being the requester of the build is left.
     lost = RepositoryGrant.objects.create(repository=target, user=people.writer, permission="write")
     for name, (permissions, keys) in TOKENS.items():
-        token, secret = token_create(creator=people.writer, name=name, permissions=permissions,
-                                     repositories=[by_key[k] for k in keys or []],
-                                     expires_at=timezone.now() + timedelta(days=1))
+        token, secret = token_create(
+            creator=people.writer,
+            name=name,
+            permissions=permissions,
+            repositories=[by_key[k] for k in keys or []],
+            expires_at=timezone.now() + timedelta(days=1),
+        )
         if name == "tok_expired":
             ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
         auth[name] = f"Bearer {secret}"
@@ -74,9 +88,12 @@ def scene(people, repositories):
     return builds, auth
 
 
-CASES = [pytest.param(build, caller, table[build][i], kind, id=f"{kind}-{build}-{caller}")
-         for kind, table in (("see", SEE), ("cancel", CANCEL)) for build in table
-         for i, caller in enumerate(CALLERS)]
+CASES = [
+    pytest.param(build, caller, table[build][i], kind, id=f"{kind}-{build}-{caller}")
+    for kind, table in (("see", SEE), ("cancel", CANCEL))
+    for build in table
+    for i, caller in enumerate(CALLERS)
+]
 
 
 @pytest.mark.parametrize("build,caller,expected,kind", CASES)
@@ -117,8 +134,15 @@ def test_the_issue_scenario_a_read_token_on_target_cannot_reach_local_builds(sce
 def _start_build(client_auth: str, settings) -> BuildJob:
     settings.BUILD_GIT_ALLOWED_HOSTS = ["127.0.0.1"]
     response = Client(HTTP_AUTHORIZATION=client_auth).post(
-        "/api/builds/", data={"repository": "docker-local", "image": "app", "platforms": ["linux/amd64"],
-                              "git_url": "git://127.0.0.1:9/team/app.git"}, content_type="application/json")
+        "/api/builds/",
+        data={
+            "repository": "docker-local",
+            "image": "app",
+            "platforms": ["linux/amd64"],
+            "git_url": "git://127.0.0.1:9/team/app.git",
+        },
+        content_type="application/json",
+    )
     assert response.status_code == 201, response.content
     return BuildJob.objects.get(pk=response.json()["id"])
 

@@ -1,4 +1,5 @@
 """The check of every pushed platform image: its config and the programs inside against the platform asked."""
+
 from __future__ import annotations
 
 import gzip
@@ -38,18 +39,27 @@ def push(repository, *, entries: list[tuple[dict, dict, dict[str, bytes]]]) -> M
     """An index whose children each have (declared platform, config platform, files)."""
     children = []
     for declared, config_platform, files in entries:
-        config = f.image_config(os=config_platform["os"], architecture=config_platform["architecture"],
-                                variant=config_platform.get("variant"))
+        config = f.image_config(
+            os=config_platform["os"],
+            architecture=config_platform["architecture"],
+            variant=config_platform.get("variant"),
+        )
         data = layer(files)
         push_blob(repository, "app", config)
         push_blob(repository, "app", data)
         raw = f.image_manifest(config=config, layers=[data], oci=True)
-        manifest_put(repository=repository, image_name="app", reference=f.digest_of(raw), raw=raw,
-                     content_type=media_types.OCI_MANIFEST)
+        manifest_put(
+            repository=repository,
+            image_name="app",
+            reference=f.digest_of(raw),
+            raw=raw,
+            content_type=media_types.OCI_MANIFEST,
+        )
         children.append((raw, declared))
     raw = f.index(children=children, oci=True)
-    manifest_put(repository=repository, image_name="app", reference="tmp-build-1", raw=raw,
-                 content_type=media_types.OCI_INDEX)
+    manifest_put(
+        repository=repository, image_name="app", reference="tmp-build-1", raw=raw, content_type=media_types.OCI_INDEX
+    )
     return Manifest.objects.get(digest=f.digest_of(raw))
 
 
@@ -71,17 +81,22 @@ def test_elf_headers_and_platform_names():
 @pytest.mark.django_db
 def test_right_platforms_pass_with_a_summary(repositories):
     local, _ = repositories
-    index = push(local, entries=[
-        (AMD64, AMD64, {"bin/busybox": elf("amd64"), "arch.txt": b"amd64\n"}),
-        (ARM64, ARM64_V8, {"bin/busybox": elf("arm64")}),  # arm64/v8 is arm64
-        (ARMV7, ARM_BARE, {"bin/busybox": elf("arm"), "lib/x.so": elf("arm")}),  # arm without variant is v7
-        ({"os": "unknown", "architecture": "unknown"}, AMD64, {"attestation.json": b"{}"}),  # not a platform
-    ])
+    index = push(
+        local,
+        entries=[
+            (AMD64, AMD64, {"bin/busybox": elf("amd64"), "arch.txt": b"amd64\n"}),
+            (ARM64, ARM64_V8, {"bin/busybox": elf("arm64")}),  # arm64/v8 is arm64
+            (ARMV7, ARM_BARE, {"bin/busybox": elf("arm"), "lib/x.so": elf("arm")}),  # arm without variant is v7
+            ({"os": "unknown", "architecture": "unknown"}, AMD64, {"attestation.json": b"{}"}),  # not a platform
+        ],
+    )
     digests, summary = pushed_platforms_verify(manifest=index, platforms=["linux/amd64", "linux/arm64", "linux/arm/v7"])
     assert list(digests) == ["linux/amd64", "linux/arm64", "linux/arm/v7"]
-    assert summary == ["linux/amd64: config linux/amd64, 1 program(s) for amd64",
-                       "linux/arm64: config linux/arm64/v8, 1 program(s) for arm64",
-                       "linux/arm/v7: config linux/arm/v7, 2 program(s) for arm"]
+    assert summary == [
+        "linux/amd64: config linux/amd64, 1 program(s) for amd64",
+        "linux/arm64: config linux/arm64/v8, 1 program(s) for arm64",
+        "linux/arm/v7: config linux/arm/v7, 2 program(s) for arm",
+    ]
 
 
 @pytest.mark.django_db
@@ -89,8 +104,11 @@ def test_a_config_of_another_platform_fails_and_says_what_came_out(repositories)
     local, _ = repositories
     # What the legacy builder does with a multi-arch FROM: the arm64 entry's image is amd64.
     index = push(local, entries=[(AMD64, AMD64, {"a": elf("amd64")}), (ARM64, AMD64, {"a": elf("amd64")})])
-    with pytest.raises(BuildError, match=r"linux/arm64 was asked, but the image pushed for it .* is linux/amd64 "
-                                         r"according to its config"):
+    with pytest.raises(
+        BuildError,
+        match=r"linux/arm64 was asked, but the image pushed for it .* is linux/amd64 "
+        r"according to its config",
+    ):
         pushed_platforms_verify(manifest=index, platforms=["linux/amd64", "linux/arm64"])
 
 

@@ -1,4 +1,5 @@
 """Browser pages: form, list, build page and its htmx fragments (no inline script or style: CSP)."""
+
 import re
 
 import pytest
@@ -34,11 +35,21 @@ def test_form_starts_a_git_build(browser):
     html = page.content.decode()
     assert page.status_code == 200 and 'value="linux/arm64"' in html and 'value="docker-local"' in html
     no_inline_code(html)
-    response = browser.post("/builds/new/", {
-        "source": "git", "git_url": "git://127.0.0.1:9/app.git", "git_ref": "main", "dockerfile": "Dockerfile",
-        "platforms": ["linux/amd64", "linux/arm64"], "build_args": "A=1\nB=2", "repository": "docker-local",
-        "image": "app", "tags": "1.0, latest", "builder": "",
-    })
+    response = browser.post(
+        "/builds/new/",
+        {
+            "source": "git",
+            "git_url": "git://127.0.0.1:9/app.git",
+            "git_ref": "main",
+            "dockerfile": "Dockerfile",
+            "platforms": ["linux/amd64", "linux/arm64"],
+            "build_args": "A=1\nB=2",
+            "repository": "docker-local",
+            "image": "app",
+            "tags": "1.0, latest",
+            "builder": "",
+        },
+    )
     job = BuildJob.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/builds/{job.pk}/"
     assert job.tags == ["1.0", "latest"] and job.build_args == {"A": "1", "B": "2"} and job.git_ref == "main"
@@ -46,27 +57,52 @@ def test_form_starts_a_git_build(browser):
 
 def test_form_upload_and_errors(browser):
     upload = SimpleUploadedFile("ctx.tar", tar_bytes(good_context()))
-    response = browser.post("/builds/new/", {
-        "source": "archive", "context": upload, "dockerfile": "Dockerfile", "platforms": ["linux/amd64"],
-        "repository": "docker-local", "image": "app", "tags": "latest",
-    })
+    response = browser.post(
+        "/builds/new/",
+        {
+            "source": "archive",
+            "context": upload,
+            "dockerfile": "Dockerfile",
+            "platforms": ["linux/amd64"],
+            "repository": "docker-local",
+            "image": "app",
+            "tags": "latest",
+        },
+    )
     assert response.status_code == 302 and BuildJob.objects.get().source_type == "archive"
-    refused = browser.post("/builds/new/", {
-        "source": "git", "git_url": "http://169.254.169.254/x", "dockerfile": "Dockerfile",
-        "platforms": ["linux/amd64"], "repository": "docker-local", "image": "app", "tags": "latest",
-    })
+    refused = browser.post(
+        "/builds/new/",
+        {
+            "source": "git",
+            "git_url": "http://169.254.169.254/x",
+            "dockerfile": "Dockerfile",
+            "platforms": ["linux/amd64"],
+            "repository": "docker-local",
+            "image": "app",
+            "tags": "latest",
+        },
+    )
     assert refused.status_code == 200 and "non-public address" in refused.content.decode()
     assert BuildJob.objects.count() == 1
 
 
 def test_build_page_and_fragments(browser):
-    browser.post("/builds/new/", {
-        "source": "git", "git_url": "git://127.0.0.1:9/app.git", "dockerfile": "Dockerfile",
-        "platforms": ["linux/amd64", "linux/arm64"], "repository": "docker-local", "image": "app", "tags": "1.0",
-    })
+    browser.post(
+        "/builds/new/",
+        {
+            "source": "git",
+            "git_url": "git://127.0.0.1:9/app.git",
+            "dockerfile": "Dockerfile",
+            "platforms": ["linux/amd64", "linux/arm64"],
+            "repository": "docker-local",
+            "image": "app",
+            "tags": "1.0",
+        },
+    )
     job = BuildJob.objects.get()
     BuildJob.objects.filter(pk=job.pk).update(
-        status="building", progress={"linux/amd64": {"done": 2, "total": 4, "state": "building"}})
+        status="building", progress={"linux/amd64": {"done": 2, "total": 4, "state": "building"}}
+    )
     page = browser.get(f"/builds/{job.pk}/").content.decode()
     no_inline_code(page)
     assert 'hx-get="/builds/%d/status/"' % job.pk in page and 'value="50"' in page
@@ -76,8 +112,13 @@ def test_build_page_and_fragments(browser):
     writer.line("")
     writer.flush()
     first = browser.get(f"/api/builds/{job.pk}/log", {"start": 0}).json()
-    assert first == {"start": 0, "next": 2, "complete": False, "status": "building",
-                     "lines": ["<script>alert(1)</script>", ""]}
+    assert first == {
+        "start": 0,
+        "next": 2,
+        "complete": False,
+        "status": "building",
+        "lines": ["<script>alert(1)</script>", ""],
+    }
     assert browser.get(f"/api/builds/{job.pk}/log", {"start": 2}).json()["lines"] == []
     status = browser.get(f"/builds/{job.pk}/status/")
     assert status.status_code == 200 and "every 1s" in status.content.decode()
@@ -93,10 +134,18 @@ def test_build_page_and_fragments(browser):
 
 
 def test_cancel_button(browser):
-    browser.post("/builds/new/", {
-        "source": "git", "git_url": "git://127.0.0.1:9/app.git", "dockerfile": "Dockerfile",
-        "platforms": ["linux/amd64"], "repository": "docker-local", "image": "app", "tags": "1.0",
-    })
+    browser.post(
+        "/builds/new/",
+        {
+            "source": "git",
+            "git_url": "git://127.0.0.1:9/app.git",
+            "dockerfile": "Dockerfile",
+            "platforms": ["linux/amd64"],
+            "repository": "docker-local",
+            "image": "app",
+            "tags": "1.0",
+        },
+    )
     job = BuildJob.objects.get()
     response = browser.post(f"/builds/{job.pk}/cancel/")
     assert response.status_code == 302
@@ -104,10 +153,18 @@ def test_cancel_button(browser):
 
 
 def test_a_finished_build_offers_promote_this_build_and_home_lists_builds(browser, people):
-    browser.post("/builds/new/", {
-        "source": "git", "git_url": "git://127.0.0.1:9/app.git", "dockerfile": "Dockerfile",
-        "platforms": ["linux/amd64"], "repository": "docker-local", "image": "team/app", "tags": "1.0, latest",
-    })
+    browser.post(
+        "/builds/new/",
+        {
+            "source": "git",
+            "git_url": "git://127.0.0.1:9/app.git",
+            "dockerfile": "Dockerfile",
+            "platforms": ["linux/amd64"],
+            "repository": "docker-local",
+            "image": "team/app",
+            "tags": "1.0, latest",
+        },
+    )
     job = BuildJob.objects.get()
     admin = Client()
     admin.force_login(people.admin)

@@ -1,4 +1,5 @@
 """Acknowledging alerts."""
+
 from __future__ import annotations
 
 from django.db import transaction
@@ -33,6 +34,5 @@ def alert_acknowledge(*, actor, alert_id: int, reason: str) -> Alert:
             alert.acknowledged_by = actor
             alert.acknowledge_reason = reason
             alert.save(update_fields=["acknowledged_at", "acknowledged_by", "acknowledge_reason"])
-            audit_record(action="alert.acknowledge", actor=actor, target=f"alert {alert.pk}",
-                         detail={"reason": reason})
+            audit_record(action="alert.acknowledge", actor=actor, target=f"alert {alert.pk}", detail={"reason": reason})
     return alert

@@ -6,6 +6,7 @@ PARITY_CREATED_TOLERANCE_SECONDS apart; entrypoint, cmd, exposed ports, env vari
 rightly differ, e.g. TARGETARCH) and user; the number of build steps (history entries); and size: the largest
 platform image more than PARITY_SIZE_RATIO times the smallest.
 """
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -48,13 +49,21 @@ def parity_findings(images: dict[str, Manifest]) -> list[dict]:
     configs = {platform: manifest.config or {} for platform, manifest in images.items()}
     findings = []
     for label in LABELS:
-        findings.append(_differing(f"label {label}", {p: (c.get("labels") or {}).get(label) for p, c in configs.items()}))
+        findings.append(
+            _differing(f"label {label}", {p: (c.get("labels") or {}).get(label) for p, c in configs.items()})
+        )
     findings.append(_created_apart(configs))
     for key, name in FIELDS:
         findings.append(_differing(name, {p: c.get(key) for p, c in configs.items()}))
-    findings.append(_differing("env variable names", {
-        p: sorted({item.split("=", 1)[0] for item in c.get("env") or []}) for p, c in configs.items()}))
-    findings.append(_differing("build steps (history entries)", {p: len(c.get("history") or []) for p, c in configs.items()}))
+    findings.append(
+        _differing(
+            "env variable names",
+            {p: sorted({item.split("=", 1)[0] for item in c.get("env") or []}) for p, c in configs.items()},
+        )
+    )
+    findings.append(
+        _differing("build steps (history entries)", {p: len(c.get("history") or []) for p, c in configs.items()})
+    )
     findings.append(_size_outlier(images))
     return [f for f in findings if f is not None]
 
@@ -84,8 +93,12 @@ def _size_outlier(images: dict[str, Manifest]) -> dict | None:
     if len(sizes) < 2 or min(sizes.values()) * settings.PARITY_SIZE_RATIO >= max(sizes.values()):
         return None
     ratio = max(sizes.values()) / min(sizes.values())
-    return {"check": "size", "detail": "; ".join(f"{p}: {s} bytes" for p, s in sorted(sizes.items()))
-            + f" (largest {ratio:.1f}× the smallest)", "platforms": {p: str(s) for p, s in sizes.items()}}
+    return {
+        "check": "size",
+        "detail": "; ".join(f"{p}: {s} bytes" for p, s in sorted(sizes.items()))
+        + f" (largest {ratio:.1f}× the smallest)",
+        "platforms": {p: str(s) for p, s in sizes.items()},
+    }
 
 
 def parity_check(tag: Tag) -> Alert | None:

@@ -6,6 +6,7 @@ tag had in the previous stage.
 "The previous stage" is the repository with the highest stage order below this repository's that holds
 the same image and tag.
 """
+
 from __future__ import annotations
 
 import re
@@ -71,9 +72,16 @@ def regression_check(tag: Tag) -> Alert | None:
     if not comparisons:
         return None
     message = f"{tag.image.name}:{tag.name} lacks " + "; and ".join(phrases)
-    return alert_record(tag=tag, kind=Alert.Kind.PLATFORM_REGRESSION, message=message, details={
-        "lost": sorted(lost), "platforms": sorted(now), "comparisons": comparisons,
-    })
+    return alert_record(
+        tag=tag,
+        kind=Alert.Kind.PLATFORM_REGRESSION,
+        message=message,
+        details={
+            "lost": sorted(lost),
+            "platforms": sorted(now),
+            "comparisons": comparisons,
+        },
+    )
 
 
 def alert_record(*, tag: Tag, kind: str, message: str, details: dict) -> Alert | None:
@@ -81,8 +89,13 @@ def alert_record(*, tag: Tag, kind: str, message: str, details: dict) -> Alert |
     try:
         with transaction.atomic():
             return Alert.objects.create(
-                repository=tag.image.repository, image=tag.image, tag=tag.name, digest=tag.manifest.digest,
-                kind=kind, message=message, details=details,
+                repository=tag.image.repository,
+                image=tag.image,
+                tag=tag.name,
+                digest=tag.manifest.digest,
+                kind=kind,
+                message=message,
+                details=details,
             )
     except IntegrityError:
         return None

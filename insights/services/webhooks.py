@@ -4,6 +4,7 @@ A delivery body is JSON; `X-Hub-Signature-256: sha256=<hex>` is HMAC-SHA256 of t
 with the webhook's secret, `X-Registry-Delivery` a UUID that stays the same across retries of one
 delivery (a receiver can drop duplicates), `X-Registry-Event` the event name.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -40,8 +41,9 @@ def may_manage(actor, repository: Repository | None) -> bool:
     return repository is not None and user_can(actor, repository, "admin")
 
 
-def webhook_create(*, actor, url: str, events, secret: str, repository: Repository | None = None,
-                   active: bool = True) -> Webhook:
+def webhook_create(
+    *, actor, url: str, events, secret: str, repository: Repository | None = None, active: bool = True
+) -> Webhook:
     if not may_manage(actor, repository):
         raise WebhookRefused("registering a webhook needs site admin, or admin on the repository", status=403)
     url = (url or "").strip()
@@ -57,10 +59,15 @@ def webhook_create(*, actor, url: str, events, secret: str, repository: Reposito
     secret = secret or ""
     if not isinstance(secret, str) or len(secret) < 8 or len(secret) > 256:
         raise WebhookRefused("secret: 8 to 256 characters", field="secret")
-    webhook = Webhook.objects.create(url=url, events=sorted(set(events)), secret=secret, active=active,
-                                     repository=repository, created_by=actor)
-    audit_record(action="webhook.create", actor=actor, target=f"webhook {webhook.pk}",
-                 detail={"url": url, "repository": repository.key if repository else None})
+    webhook = Webhook.objects.create(
+        url=url, events=sorted(set(events)), secret=secret, active=active, repository=repository, created_by=actor
+    )
+    audit_record(
+        action="webhook.create",
+        actor=actor,
+        target=f"webhook {webhook.pk}",
+        detail={"url": url, "repository": repository.key if repository else None},
+    )
     return webhook
 
 
@@ -81,9 +88,14 @@ def event_dispatch(*, event: str, repository: Repository, payload: dict) -> list
                 continue
             delivery_id = uuid.uuid4()
             body = {"event": event, "delivery": str(delivery_id), **payload}
-            deliveries.append(WebhookDelivery.objects.create(
-                webhook=hook, delivery_id=delivery_id, event=event, payload=body,
-            ))
+            deliveries.append(
+                WebhookDelivery.objects.create(
+                    webhook=hook,
+                    delivery_id=delivery_id,
+                    event=event,
+                    payload=body,
+                )
+            )
         for delivery in deliveries:
             _enqueue_after_commit(delivery.pk)
     return deliveries
@@ -96,8 +108,11 @@ def delivery_redeliver(*, actor, delivery: WebhookDelivery) -> WebhookDelivery:
     delivery_id = uuid.uuid4()
     with transaction.atomic():
         again = WebhookDelivery.objects.create(
-            webhook=delivery.webhook, delivery_id=delivery_id, event=delivery.event,
-            payload={**delivery.payload, "delivery": str(delivery_id)}, redelivery_of=delivery,
+            webhook=delivery.webhook,
+            delivery_id=delivery_id,
+            event=delivery.event,
+            payload={**delivery.payload, "delivery": str(delivery_id)},
+            redelivery_of=delivery,
         )
         _enqueue_after_commit(again.pk)
     return again
@@ -129,8 +144,9 @@ def delivery_attempt(delivery: WebhookDelivery) -> bool:
     try:
         # Checked again before every attempt: DNS may point elsewhere since the URL was saved.
         outbound_url_check(hook.url, allow_private=settings.UPSTREAM_ALLOW_PRIVATE)
-        response = requests.post(hook.url, data=body, headers=headers, timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
-                                 allow_redirects=False)
+        response = requests.post(
+            hook.url, data=body, headers=headers, timeout=settings.WEBHOOK_TIMEOUT_SECONDS, allow_redirects=False
+        )
         code = response.status_code
         if not 200 <= code < 300:
             error = f"HTTP {code}"
@@ -140,8 +156,9 @@ def delivery_attempt(delivery: WebhookDelivery) -> bool:
         error = f"{type(exc).__name__}: {exc}"[:500]
     duration_ms = int((time.monotonic() - started) * 1000)
     delivery.attempts += 1
-    WebhookAttempt.objects.create(delivery=delivery, number=delivery.attempts, response_code=code,
-                                  duration_ms=duration_ms, error=error)
+    WebhookAttempt.objects.create(
+        delivery=delivery, number=delivery.attempts, response_code=code, duration_ms=duration_ms, error=error
+    )
     delivery.response_code = code
     delivery.duration_ms = duration_ms
     delivery.error = error

@@ -20,8 +20,16 @@ def open_alerts(context, image=None, tag: str = "", limit: int = 20, heading: st
     repositories = {alert.repository_id: alert.repository for alert in rows}
     # Only writers may acknowledge: the form shows for them alone.
     writable = {pk for pk, repository in repositories.items() if user_can(user, repository, "write")}
-    return {"alerts": rows[:limit], "more": len(rows) > limit, "request": request, "heading": heading,
-            "image": image, "tag": tag, "user": user, "writable": writable}
+    return {
+        "alerts": rows[:limit],
+        "more": len(rows) > limit,
+        "request": request,
+        "heading": heading,
+        "image": image,
+        "tag": tag,
+        "user": user,
+        "writable": writable,
+    }
 
 
 @register.simple_tag
@@ -34,8 +42,11 @@ def open_alert_counts(rows) -> dict:
     image_ids = {row.image_id for row in rows}
     if not image_ids:
         return {}
-    counted = (Alert.objects.filter(image_id__in=image_ids, acknowledged_at__isnull=True)
-               .values_list("image_id", "tag").annotate(n=Count("id")))
+    counted = (
+        Alert.objects.filter(image_id__in=image_ids, acknowledged_at__isnull=True)
+        .values_list("image_id", "tag")
+        .annotate(n=Count("id"))
+    )
     return {(image_id, tag): n for image_id, tag, n in counted}
 
 

@@ -7,8 +7,10 @@ from repos.tests.factories import RepositoryFactory
 @pytest.fixture
 def stages(db, blob_storage):
     """Two stages: docker-local (dev, order 10) then docker-target (prod, order 20)."""
-    return (RepositoryFactory(key="docker-local", stage="dev", stage_order=10),
-            RepositoryFactory(key="docker-target", stage="prod", stage_order=20))
+    return (
+        RepositoryFactory(key="docker-local", stage="dev", stage_order=10),
+        RepositoryFactory(key="docker-target", stage="prod", stage_order=20),
+    )
 
 
 @pytest.fixture
@@ -20,4 +22,5 @@ def push_index(django_capture_on_commit_callbacks):
     def push(*args, **kwargs):
         with django_capture_on_commit_callbacks(execute=True):
             return push_through_v2(*args, **kwargs)
+
     return push

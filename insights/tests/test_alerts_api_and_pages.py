@@ -1,4 +1,5 @@
 """Alerts through /api/alerts/ (filters, acknowledge with a reason, write access) and on the pages."""
+
 from __future__ import annotations
 
 import pytest
@@ -33,9 +34,16 @@ def test_api_lists_and_filters(admin_client, regression):
     assert row["kind"] == "platform-regression" and row["repository"] == "docker-local"
     assert row["image"] == "webapp" and row["tag"] == "1.2" and row["open"] is True
     assert row["details"]["lost"] == [ARM]
-    for query, count in [("repository=docker-local", 1), ("repository=docker-target", 0), ("image=webapp", 1),
-                         ("image=other", 0), ("kind=platform-regression", 1), ("kind=parity", 0),
-                         ("state=open", 1), ("state=acknowledged", 0)]:
+    for query, count in [
+        ("repository=docker-local", 1),
+        ("repository=docker-target", 0),
+        ("image=webapp", 1),
+        ("image=other", 0),
+        ("kind=platform-regression", 1),
+        ("kind=parity", 0),
+        ("state=open", 1),
+        ("state=acknowledged", 0),
+    ]:
         assert admin_client.get(f"/api/alerts/?{query}").json()["count"] == count, query
     assert admin_client.get("/api/alerts/?state=maybe").status_code == 400
     assert admin_client.get("/api/alerts/?kind=nope").status_code == 400
@@ -58,18 +66,19 @@ def test_acknowledge_needs_write_and_a_reason(admin_client, regression, django_u
     assert response.status_code == 200, response.content
     assert response.json()["acknowledged_by"] == "writer"
     assert admin_client.get("/api/alerts/?state=acknowledged").json()["results"][0]["acknowledge_reason"] == (
-        "arm64 dropped on purpose")
+        "arm64 dropped on purpose"
+    )
 
 
 def test_pages_show_open_alerts_and_acknowledge_from_the_browser(admin_client, regression):
     message = "webapp:1.2 lacks linux/arm64"
-    for url in ["/", "/repositories/docker-local/webapp/", "/repositories/docker-local/webapp/-/tags/1.2/",
-                "/alerts/"]:
+    for url in ["/", "/repositories/docker-local/webapp/", "/repositories/docker-local/webapp/-/tags/1.2/", "/alerts/"]:
         page = admin_client.get(url)
         assert page.status_code == 200 and message in page.content.decode(), url
     assert message not in admin_client.get("/repositories/docker-local/webapp/-/tags/1.1/").content.decode()
-    response = admin_client.post(f"/alerts/{regression.pk}/acknowledge/",
-                                 {"reason": "known", "next": "/repositories/docker-local/webapp/"})
+    response = admin_client.post(
+        f"/alerts/{regression.pk}/acknowledge/", {"reason": "known", "next": "/repositories/docker-local/webapp/"}
+    )
     assert response.status_code == 302 and response["Location"] == "/repositories/docker-local/webapp/"
     assert message not in admin_client.get("/").content.decode()
     assert "known" in admin_client.get("/alerts/?state=acknowledged").content.decode()

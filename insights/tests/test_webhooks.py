@@ -1,4 +1,5 @@
 """Webhooks: who may register them, what a URL must be, and a signed attempt logged against a real listener."""
+
 from __future__ import annotations
 
 import pytest
@@ -25,10 +26,18 @@ def test_repository_admins_register_for_their_repository_only(admin_client, stag
     owner, owner_client = _user_client(django_user_model, "owner")
     grant_create(actor=admin, repository=stages[0], permission="admin", user=owner)
     body = {"url": "http://127.0.0.1:9/hook", "events": ["push"], "secret": SECRET}
-    assert owner_client.post("/api/webhooks/", {**body, "repository": "docker-local"},
-                             content_type="application/json").status_code == 201
-    assert owner_client.post("/api/webhooks/", {**body, "repository": "docker-target"},
-                             content_type="application/json").status_code == 403
+    assert (
+        owner_client.post(
+            "/api/webhooks/", {**body, "repository": "docker-local"}, content_type="application/json"
+        ).status_code
+        == 201
+    )
+    assert (
+        owner_client.post(
+            "/api/webhooks/", {**body, "repository": "docker-target"}, content_type="application/json"
+        ).status_code
+        == 403
+    )
     assert owner_client.post("/api/webhooks/", body, content_type="application/json").status_code == 403
     assert admin_client.post("/api/webhooks/", body, content_type="application/json").status_code == 201
     listed = owner_client.get("/api/webhooks/").json()
@@ -36,10 +45,16 @@ def test_repository_admins_register_for_their_repository_only(admin_client, stag
     assert "secret" not in listed["results"][0]
 
 
-@pytest.mark.parametrize("change, field", [
-    ({"events": ["push", "nope"]}, "events"), ({"events": []}, "events"), ({"secret": "short"}, "secret"),
-    ({"url": "file:///etc/passwd"}, "url"), ({"url": "http://169.254.169.254/"}, "url"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"events": ["push", "nope"]}, "events"),
+        ({"events": []}, "events"),
+        ({"secret": "short"}, "secret"),
+        ({"url": "file:///etc/passwd"}, "url"),
+        ({"url": "http://169.254.169.254/"}, "url"),
+    ],
+)
 def test_bad_input_is_refused_naming_the_field(admin_client, stages, change, field):
     body = {"url": "http://127.0.0.1:9/hook", "events": ["push"], "secret": SECRET, **change}
     response = admin_client.post("/api/webhooks/", body, content_type="application/json")
@@ -51,8 +66,11 @@ def test_an_attempt_is_signed_and_logged(admin_client, stages, settings, django_
     listener = start_listener()
     listener.failures_left["/hook"] = 1
     try:
-        created = admin_client.post("/api/webhooks/", {"url": listener.url + "/hook", "events": ["alert"],
-                                                       "secret": SECRET}, content_type="application/json")
+        created = admin_client.post(
+            "/api/webhooks/",
+            {"url": listener.url + "/hook", "events": ["alert"], "secret": SECRET},
+            content_type="application/json",
+        )
         assert created.status_code == 201
         with django_capture_on_commit_callbacks(execute=False):  # attempts run here, not through the broker
             event_dispatch(event="push", repository=stages[0], payload={"tag": "x"})  # not subscribed

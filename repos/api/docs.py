@@ -2,11 +2,15 @@
 
 Both UIs set inline styles, so these two pages alone allow them; scripts stay 'self' only.
 """
+
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 
 from config.middleware import CONTENT_SECURITY_POLICY
 
-DOCS_CSP = CONTENT_SECURITY_POLICY.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'") + "; worker-src 'self' blob:"
+DOCS_CSP = (
+    CONTENT_SECURITY_POLICY.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+    + "; worker-src 'self' blob:"
+)
 
 
 class _DocsPolicy:

@@ -1,4 +1,5 @@
 """Query filters of the API lists (django-filter)."""
+
 from __future__ import annotations
 
 import django_filters as filters
@@ -44,10 +45,17 @@ class TagFilter(filters.FilterSet):
     repository = CharInFilter(field_name="image__repository__key")
     image = filters.CharFilter(field_name="image__name", help_text="Image name, e.g. team/app.")
     name = filters.CharFilter(field_name="name", lookup_expr="icontains", help_text="Part of the tag name.")
-    digest = filters.CharFilter(field_name="manifest__digest", lookup_expr="startswith",
-                                help_text="Digest of the manifest the tag points at (full or a prefix).")
-    derived = filters.BooleanFilter(field_name="derived_from", lookup_expr="isnull", exclude=True,
-                                    help_text="true: only per-platform tags derived from an index tag; false: only the others.")
+    digest = filters.CharFilter(
+        field_name="manifest__digest",
+        lookup_expr="startswith",
+        help_text="Digest of the manifest the tag points at (full or a prefix).",
+    )
+    derived = filters.BooleanFilter(
+        field_name="derived_from",
+        lookup_expr="isnull",
+        exclude=True,
+        help_text="true: only per-platform tags derived from an index tag; false: only the others.",
+    )
 
     class Meta:
         model = Tag

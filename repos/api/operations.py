@@ -6,6 +6,7 @@ PATCH /api/repositories/{key}/policy/            change them (quota: site admins
 GET  /api/repositories/{key}/retention/preview/  the tags a run would remove now (and the protected ones)
 POST /api/repositories/{key}/retention/run/      remove them; with {"expected": preview keys} only if unchanged
 """
+
 from __future__ import annotations
 
 from django.http import Http404
@@ -28,7 +29,9 @@ from repos.services.retention import (
 
 class StorageSerializer(serializers.Serializer):
     repository = serializers.CharField()
-    held_bytes = serializers.IntegerField(help_text="Distinct blobs pushed, mounted or promoted in (what the quota counts).")
+    held_bytes = serializers.IntegerField(
+        help_text="Distinct blobs pushed, mounted or promoted in (what the quota counts)."
+    )
     referenced_bytes = serializers.IntegerField(help_text="Distinct blobs its manifests use.")
     exclusive_bytes = serializers.IntegerField(help_text="Of those, the bytes no other repository's manifests use.")
     quota_bytes = serializers.IntegerField(allow_null=True)
@@ -45,8 +48,11 @@ class PolicySerializer(serializers.Serializer):
 
 
 class RunSerializer(serializers.Serializer):
-    expected = serializers.ListField(child=serializers.CharField(), required=False,
-                                     help_text="The `keys` of the preview you confirm; refused (409) if they changed.")
+    expected = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="The `keys` of the preview you confirm; refused (409) if they changed.",
+    )
 
 
 def _repository(request, key: str):
@@ -69,8 +75,15 @@ class RepositoryStorageView(APIView):
     @extend_schema(responses=StorageSerializer)
     def get(self, request, key: str):
         storage = repository_storage(repository=_repository(request, key))
-        return Response({"repository": key, "held_bytes": storage.held, "referenced_bytes": storage.referenced,
-                         "exclusive_bytes": storage.exclusive, "quota_bytes": storage.quota})
+        return Response(
+            {
+                "repository": key,
+                "held_bytes": storage.held,
+                "referenced_bytes": storage.referenced,
+                "exclusive_bytes": storage.exclusive,
+                "quota_bytes": storage.quota,
+            }
+        )
 
 
 class RepositoryPolicyView(APIView):
@@ -104,22 +117,33 @@ class RetentionPreviewView(APIView):
 
 
 class RetentionRunView(APIView):
-    @extend_schema(request=RunSerializer, responses={
-        200: inline_serializer("RetentionRunResult", {"id": serializers.IntegerField(),
-                                                      "removed": serializers.JSONField(),
-                                                      "protected": serializers.JSONField()}),
-        403: OpenApiResponse(description="Repository admins only."),
-        404: OpenApiResponse(description="No such repository."),
-        409: OpenApiResponse(description="The preview given as `expected` is outdated; the body carries the new one."),
-    })
+    @extend_schema(
+        request=RunSerializer,
+        responses={
+            200: inline_serializer(
+                "RetentionRunResult",
+                {
+                    "id": serializers.IntegerField(),
+                    "removed": serializers.JSONField(),
+                    "protected": serializers.JSONField(),
+                },
+            ),
+            403: OpenApiResponse(description="Repository admins only."),
+            404: OpenApiResponse(description="No such repository."),
+            409: OpenApiResponse(
+                description="The preview given as `expected` is outdated; the body carries the new one."
+            ),
+        },
+    )
     def post(self, request, key: str):
         repository = _repository(request, key)
         _require_admin(request, repository)
         serializer = RunSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            run = retention_apply(repository=repository, expected=serializer.validated_data.get("expected"),
-                                  user=request.user)
+            run = retention_apply(
+                repository=repository, expected=serializer.validated_data.get("expected"), user=request.user
+            )
         except RetentionPreviewOutdated as exc:
             return Response({"detail": str(exc), "preview": exc.plan.as_dict()}, status=status.HTTP_409_CONFLICT)
         return Response({"id": run.pk, "removed": run.removed, "protected": run.skipped})

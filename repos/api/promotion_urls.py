@@ -1,4 +1,5 @@
 """Routes of the promotion API; included from config/urls.py."""
+
 from django.urls import path
 
 from repos.api.promotions import ArtifactoryPromoteView, PromotionJobViewSet

@@ -1,4 +1,5 @@
 """REST API for promotions: Artifactory's docker promote call, and a resource for promotion jobs."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -31,8 +32,12 @@ class ArtifactoryPromoteSerializer(serializers.Serializer):
     def to_request(self, source_key: str) -> PromotionRequest:
         data = self.validated_data
         return PromotionRequest(
-            source_key=source_key, source_image=data["dockerRepository"], target_key=data["targetRepo"],
-            target_image=data["targetDockerRepository"], source_tag=data["tag"], target_tag=data["targetTag"],
+            source_key=source_key,
+            source_image=data["dockerRepository"],
+            target_key=data["targetRepo"],
+            target_image=data["targetDockerRepository"],
+            source_tag=data["tag"],
+            target_tag=data["targetTag"],
             copy=data["copy"],
         )
 
@@ -42,28 +47,41 @@ class PromotionCreateSerializer(serializers.Serializer):
     image = serializers.CharField(max_length=255)
     target_repository = serializers.CharField(max_length=64)
     target_image = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
-    source_tag = serializers.CharField(max_length=128, required=False, allow_blank=True, default="",
-                                       help_text="Blank: every tag of the image.")
+    source_tag = serializers.CharField(
+        max_length=128, required=False, allow_blank=True, default="", help_text="Blank: every tag of the image."
+    )
     target_tag = serializers.CharField(max_length=128, required=False, allow_blank=True, default="")
     copy = serializers.BooleanField(required=False, default=False, help_text="false (default): move.")
-    dry_run = serializers.BooleanField(required=False, default=False,
-                                       help_text="Only answer what would change, and which rules refuse it.")
-    wait = serializers.BooleanField(required=False, default=False,
-                                    help_text="Wait for the job to finish (up to PROMOTION_WAIT_SECONDS).")
+    dry_run = serializers.BooleanField(
+        required=False, default=False, help_text="Only answer what would change, and which rules refuse it."
+    )
+    wait = serializers.BooleanField(
+        required=False, default=False, help_text="Wait for the job to finish (up to PROMOTION_WAIT_SECONDS)."
+    )
     expected_digest = serializers.CharField(
-        max_length=140, required=False, allow_blank=True, default="",
+        max_length=140,
+        required=False,
+        allow_blank=True,
+        default="",
         help_text="The source tag's digest as you checked it (`source_digest` of a dry run). If the tag holds "
-                  "another digest when the promotion is asked for or runs, it is refused: 409, rule "
-                  "`source-changed`, nothing changed. Needs `source_tag`.")
+        "another digest when the promotion is asked for or runs, it is refused: 409, rule "
+        "`source-changed`, nothing changed. Needs `source_tag`.",
+    )
     expected_digests = serializers.DictField(
-        child=serializers.CharField(max_length=140), required=False, default=None, allow_null=True, allow_empty=True,
+        child=serializers.CharField(max_length=140),
+        required=False,
+        default=None,
+        allow_null=True,
+        allow_empty=True,
         help_text="Without `source_tag`: every source tag (index tags) and its digest, as a dry run's "
-                  "`source_digests` lists them. Refused (409, `source-changed`) if the source tags differ.")
+        "`source_digests` lists them. Refused (409, `source-changed`) if the source tags differ.",
+    )
 
     def validate(self, data):
         if data["expected_digest"] and not data["source_tag"]:
-            raise serializers.ValidationError({"expected_digest": "needs source_tag (use expected_digests for "
-                                                                  "every tag)"})
+            raise serializers.ValidationError(
+                {"expected_digest": "needs source_tag (use expected_digests for every tag)"}
+            )
         if data["expected_digest"] and data["expected_digests"] is not None:
             raise serializers.ValidationError({"expected_digests": "give expected_digest or expected_digests"})
         return data
@@ -74,9 +92,14 @@ class PromotionCreateSerializer(serializers.Serializer):
         if data["expected_digest"]:
             expected = {data["source_tag"]: data["expected_digest"]}
         return PromotionRequest(
-            source_key=data["source_repository"], source_image=data["image"], target_key=data["target_repository"],
-            target_image=data["target_image"], source_tag=data["source_tag"], target_tag=data["target_tag"],
-            copy=data["copy"], expected_digests=expected,
+            source_key=data["source_repository"],
+            source_image=data["image"],
+            target_key=data["target_repository"],
+            target_image=data["target_image"],
+            source_tag=data["source_tag"],
+            target_tag=data["target_tag"],
+            copy=data["copy"],
+            expected_digests=expected,
         )
 
 
@@ -90,9 +113,28 @@ class PromotionJobSerializer(serializers.ModelSerializer):
     class Meta:
         model = PromotionJob
         fields = [
-            "id", "url", "status", "mode", "source", "target", "source_key", "source_image", "source_tag",
-            "target_key", "target_image", "target_tag", "copy", "requested_by", "created", "started", "finished",
-            "attempts", "expected_digests", "error_code", "error", "result",
+            "id",
+            "url",
+            "status",
+            "mode",
+            "source",
+            "target",
+            "source_key",
+            "source_image",
+            "source_tag",
+            "target_key",
+            "target_image",
+            "target_tag",
+            "copy",
+            "requested_by",
+            "created",
+            "started",
+            "finished",
+            "attempts",
+            "expected_digests",
+            "error_code",
+            "error",
+            "result",
         ]
 
     def get_url(self, job) -> str:
@@ -113,8 +155,9 @@ def job_response(job: PromotionJob) -> Response:
         failure = errors.RegistryError(job.error, detail=job.result.get("refusals") or job.result.get("detail"))
         failure.status, failure.code = _failure_status(job), job.error_code or "PROMOTION_FAILED"
         return Response({**error_body(failure), "job": data}, status=failure.status, headers=location)
-    return Response({"message": "Promotion queued; follow the job URL", **data}, status=status.HTTP_202_ACCEPTED,
-                    headers=location)
+    return Response(
+        {"message": "Promotion queued; follow the job URL", **data}, status=status.HTTP_202_ACCEPTED, headers=location
+    )
 
 
 def _failure_status(job: PromotionJob) -> int:
@@ -151,23 +194,30 @@ class PromotionJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     serializer_class = PromotionJobSerializer
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(parameters=[
-        OpenApiParameter("digest", str, description="Only promotions that brought this digest somewhere (the ledger)."),
-        OpenApiParameter("status", str, enum=Status.values),
-        OpenApiParameter("repository", str, description="Source or target repository key."),
-    ])
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "digest", str, description="Only promotions that brought this digest somewhere (the ledger)."
+            ),
+            OpenApiParameter("status", str, enum=Status.values),
+            OpenApiParameter("repository", str, description="Source or target repository key."),
+        ]
+    )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
     def get_queryset(self):
         params = self.request.query_params
         return promotion_jobs_visible(
-            user=self.request.user, digest=params.get("digest", ""), status=params.get("status", ""),
+            user=self.request.user,
+            digest=params.get("digest", ""),
+            status=params.get("status", ""),
             repository=params.get("repository", ""),
         )
 
-    @extend_schema(request=PromotionCreateSerializer, responses={200: PromotionJobSerializer,
-                                                                 202: PromotionJobSerializer})
+    @extend_schema(
+        request=PromotionCreateSerializer, responses={200: PromotionJobSerializer, 202: PromotionJobSerializer}
+    )
     def create(self, request):
         body = PromotionCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -3,6 +3,7 @@
 The input serializers describe the fields (and the OpenAPI schema); the rules live in
 `repos.services.repositories`, which every way in shares.
 """
+
 from __future__ import annotations
 
 from django.db.models import Prefetch
@@ -33,15 +34,22 @@ class RepositoryInputSerializer(serializers.Serializer):
     required_platforms = serializers.ListField(child=serializers.CharField(), required=False)
     upstream_url = serializers.CharField(required=False, allow_blank=True, help_text="Remote: the upstream registry.")
     username = serializers.CharField(required=False, allow_blank=True, help_text="Remote: upstream user name.")
-    password = serializers.CharField(required=False, allow_blank=True, write_only=True,
-                                     help_text="Remote: upstream password or token; stored encrypted, never shown.")
+    password = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        help_text="Remote: upstream password or token; stored encrypted, never shown.",
+    )
     library_prefix = serializers.BooleanField(required=False, help_text="Remote: `library/` for one-segment names.")
-    tag_cache_seconds = serializers.IntegerField(required=False, min_value=0,
-                                                 help_text="Remote: how long a tag is served before asking again.")
-    members = serializers.ListField(child=serializers.CharField(), required=False,
-                                    help_text="Virtual: local and remote keys, in resolution order.")
-    default_deployment = serializers.CharField(required=False, allow_blank=True, allow_null=True,
-                                               help_text="Virtual: the local that pushes land in.")
+    tag_cache_seconds = serializers.IntegerField(
+        required=False, min_value=0, help_text="Remote: how long a tag is served before asking again."
+    )
+    members = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="Virtual: local and remote keys, in resolution order."
+    )
+    default_deployment = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, help_text="Virtual: the local that pushes land in."
+    )
 
 
 class RepositoryPatchSerializer(RepositoryInputSerializer):
@@ -61,8 +69,9 @@ def _input(serializer_class, request, *, partial: bool) -> dict:
     return {field: value for field, value in serializer.validated_data.items() if field in request.data}
 
 
-class RepositoryViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, mixins.DestroyModelMixin,
-                        viewsets.ReadOnlyModelViewSet):
+class RepositoryViewSet(
+    mixins.CreateModelMixin, mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet
+):
     """Repositories you may read, with image and tag counts and storage used. Site admins create and
     delete them; repository admins change their settings (upstream and members: site admins)."""
 
@@ -75,8 +84,11 @@ class RepositoryViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, mixins
 
     def get_queryset(self):
         members = VirtualMember.objects.select_related("member").order_by("position")
-        return repositories_with_stats(repositories=readable_repositories(self.request.user)).select_related(
-            "remote", "default_deployment").prefetch_related(Prefetch("members", queryset=members))
+        return (
+            repositories_with_stats(repositories=readable_repositories(self.request.user))
+            .select_related("remote", "default_deployment")
+            .prefetch_related(Prefetch("members", queryset=members))
+        )
 
     @extend_schema(request=RepositoryInputSerializer, responses={201: RepositorySerializer})
     def create(self, request, *args, **kwargs):
@@ -88,8 +100,9 @@ class RepositoryViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, mixins
     def partial_update(self, request, *args, **kwargs):
         repository = self.get_object()
         data = _input(RepositoryPatchSerializer, request, partial=True)
-        _call(repository_services.repository_update, repository=repository, user=request.user, data=data,
-              request=request)
+        _call(
+            repository_services.repository_update, repository=repository, user=request.user, data=data, request=request
+        )
         return Response(self._out(repository.key))
 
     def update(self, request, *args, **kwargs):
@@ -97,14 +110,24 @@ class RepositoryViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, mixins
             return Response({"detail": "use PATCH with the fields to change"}, status=405)
         return super().update(request, *args, **kwargs)
 
-    @extend_schema(parameters=[OpenApiParameter(
-        "force", bool, description="Confirm deleting a repository that holds images (they go with it).")])
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "force", bool, description="Confirm deleting a repository that holds images (they go with it)."
+            )
+        ]
+    )
     def destroy(self, request, *args, **kwargs):
         repository = self.get_object()
         force = request.query_params.get("force", "").lower() in ("1", "true", "yes")
         try:
-            _call(repository_services.repository_delete, repository=repository, user=request.user, force=force,
-                  request=request)
+            _call(
+                repository_services.repository_delete,
+                repository=repository,
+                user=request.user,
+                force=force,
+                request=request,
+            )
         except repository_services.RepositoryNotEmpty as exc:
             return Response({"detail": str(exc), "code": "not_empty"}, status=status.HTTP_409_CONFLICT)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,4 +1,5 @@
 """Output serializers. Lists compute platforms and derived tags once per page, not once per row."""
+
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
@@ -14,20 +15,37 @@ from repos.selectors_dashboard.provenance import tag_provenance
 class RepositorySerializer(serializers.ModelSerializer):
     image_count = serializers.IntegerField(read_only=True)
     tag_count = serializers.IntegerField(read_only=True)
-    storage_bytes = serializers.IntegerField(source="storage", read_only=True,
-                                             help_text="Bytes of the distinct blobs the repository holds.")
+    storage_bytes = serializers.IntegerField(
+        source="storage", read_only=True, help_text="Bytes of the distinct blobs the repository holds."
+    )
     required_platforms = serializers.ListField(child=serializers.CharField())
-    remote = serializers.SerializerMethodField(help_text="Remote repositories: upstream settings and last status "
-                                                         "(the password is never shown).")
+    remote = serializers.SerializerMethodField(
+        help_text="Remote repositories: upstream settings and last status (the password is never shown)."
+    )
     members = serializers.SerializerMethodField(help_text="Virtual repositories: member keys in resolution order.")
-    default_deployment = serializers.CharField(source="default_deployment.key", default=None, read_only=True,
-                                               allow_null=True)
+    default_deployment = serializers.CharField(
+        source="default_deployment.key", default=None, read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Repository
-        fields = ["key", "kind", "description", "stage", "stage_order", "is_public", "tag_immutability",
-                  "required_platforms", "remote", "members", "default_deployment", "image_count", "tag_count",
-                  "storage_bytes", "created"]
+        fields = [
+            "key",
+            "kind",
+            "description",
+            "stage",
+            "stage_order",
+            "is_public",
+            "tag_immutability",
+            "required_platforms",
+            "remote",
+            "members",
+            "default_deployment",
+            "image_count",
+            "tag_count",
+            "storage_bytes",
+            "created",
+        ]
 
     @extend_schema_field({"type": "object", "additionalProperties": True, "nullable": True})
     def get_remote(self, repository):
@@ -36,11 +54,16 @@ class RepositorySerializer(serializers.ModelSerializer):
         remote = getattr(repository, "remote", None)
         if remote is None:
             return None
-        return {"upstream_url": remote.upstream_url, "username": remote.username,
-                "has_password": remote.has_password, "library_prefix": remote.library_prefix,
-                "tag_cache_seconds": remote.tag_cache_seconds, "last_status": remote.last_status or None,
-                "last_error": remote.last_error or None,
-                "last_contact": _iso(remote.last_contact)}
+        return {
+            "upstream_url": remote.upstream_url,
+            "username": remote.username,
+            "has_password": remote.has_password,
+            "library_prefix": remote.library_prefix,
+            "tag_cache_seconds": remote.tag_cache_seconds,
+            "last_status": remote.last_status or None,
+            "last_error": remote.last_error or None,
+            "last_contact": _iso(remote.last_contact),
+        }
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField(), allow_null=True))
     def get_members(self, repository):
@@ -64,13 +87,25 @@ class ImageSerializer(serializers.ModelSerializer):
     client_name = serializers.CharField(read_only=True)
     tag_count = serializers.SerializerMethodField()
     latest_tags = serializers.SerializerMethodField()
-    platforms = serializers.SerializerMethodField(help_text="Platforms of the current tag (`latest`, else the last pushed).")
+    platforms = serializers.SerializerMethodField(
+        help_text="Platforms of the current tag (`latest`, else the last pushed)."
+    )
     size = serializers.SerializerMethodField(help_text="Compressed bytes of the current tag, all platforms.")
 
     class Meta:
         model = Image
-        fields = ["id", "repository", "name", "client_name", "tag_count", "latest_tags", "platforms", "size",
-                  "last_pushed", "created"]
+        fields = [
+            "id",
+            "repository",
+            "name",
+            "client_name",
+            "tag_count",
+            "latest_tags",
+            "platforms",
+            "size",
+            "last_pushed",
+            "created",
+        ]
         list_serializer_class = _PageAwareList
 
     @staticmethod
@@ -121,22 +156,40 @@ class TagSerializer(serializers.ModelSerializer):
     digest = serializers.CharField(source="manifest.digest", read_only=True)
     media_type = serializers.CharField(source="manifest.media_type", read_only=True)
     is_index = serializers.BooleanField(source="manifest.is_index", read_only=True)
-    size = serializers.IntegerField(source="manifest.content_size", read_only=True,
-                                    help_text="Compressed bytes a pull of every platform transfers.")
+    size = serializers.IntegerField(
+        source="manifest.content_size", read_only=True, help_text="Compressed bytes a pull of every platform transfers."
+    )
     derived_from = serializers.CharField(source="derived_from.name", default=None, read_only=True)
     pushed_by = serializers.CharField(source="pushed_by.username", default=None, read_only=True)
     platforms = serializers.SerializerMethodField()
     derived_tags = serializers.SerializerMethodField()
     warnings = serializers.SerializerMethodField(
-        help_text="Problems with what the tag points at, e.g. an index listing one platform twice.")
+        help_text="Problems with what the tag points at, e.g. an index listing one platform twice."
+    )
     provenance = serializers.SerializerMethodField(
         help_text="Where the tag's current value came from: pushed by a client, built by a build, or promoted "
-                  "from another repository (by whom, when, which job).")
+        "from another repository (by whom, when, which job)."
+    )
 
     class Meta:
         model = Tag
-        fields = ["id", "repository", "image", "name", "digest", "media_type", "is_index", "size", "platforms",
-                  "derived_from", "derived_tags", "warnings", "updated", "pushed_by", "provenance"]
+        fields = [
+            "id",
+            "repository",
+            "image",
+            "name",
+            "digest",
+            "media_type",
+            "is_index",
+            "size",
+            "platforms",
+            "derived_from",
+            "derived_tags",
+            "warnings",
+            "updated",
+            "pushed_by",
+            "provenance",
+        ]
         list_serializer_class = _PageAwareList
 
     @staticmethod
@@ -202,13 +255,33 @@ class ManifestSerializer(serializers.ModelSerializer):
     # Children, layers and locations are plain dicts: nested serializers cost more than the queries here.
     children = serializers.SerializerMethodField()
     layers = serializers.SerializerMethodField()
-    locations = serializers.SerializerMethodField(help_text="Where the manifest is, among the repositories you may read.")
+    locations = serializers.SerializerMethodField(
+        help_text="Where the manifest is, among the repositories you may read."
+    )
 
     class Meta:
         model = Manifest
-        fields = ["digest", "media_type", "is_index", "size", "content_size", "platform", "os", "architecture",
-                  "variant", "image_created", "artifact_type", "subject_digest", "annotations", "config_digest",
-                  "config", "children", "layers", "locations", "created"]
+        fields = [
+            "digest",
+            "media_type",
+            "is_index",
+            "size",
+            "content_size",
+            "platform",
+            "os",
+            "architecture",
+            "variant",
+            "image_created",
+            "artifact_type",
+            "subject_digest",
+            "annotations",
+            "config_digest",
+            "config",
+            "children",
+            "layers",
+            "locations",
+            "created",
+        ]
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_platform(self, manifest):
@@ -216,23 +289,42 @@ class ManifestSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(EntrySerializer(many=True))
     def get_children(self, manifest):
-        return [{
-            "position": e.position, "digest": e.manifest.digest, "media_type": e.manifest.media_type,
-            "platform": e.platform, "os": e.os, "architecture": e.architecture, "variant": e.variant,
-            "size": e.manifest.content_size, "created": _iso(e.manifest.image_created),
-            "attestation": is_attestation(e.os, e.architecture),
-        } for e in manifest.entries.all()]
+        return [
+            {
+                "position": e.position,
+                "digest": e.manifest.digest,
+                "media_type": e.manifest.media_type,
+                "platform": e.platform,
+                "os": e.os,
+                "architecture": e.architecture,
+                "variant": e.variant,
+                "size": e.manifest.content_size,
+                "created": _iso(e.manifest.image_created),
+                "attestation": is_attestation(e.os, e.architecture),
+            }
+            for e in manifest.entries.all()
+        ]
 
     @extend_schema_field(LayerSerializer(many=True))
     def get_layers(self, manifest):
-        return [{"position": layer.position, "digest": layer.blob.digest, "media_type": layer.media_type,
-                 "size": layer.size, "created_by": layer.created_by, "empty_layer": layer.empty_layer}
-                for layer in manifest.layers.all()]
+        return [
+            {
+                "position": layer.position,
+                "digest": layer.blob.digest,
+                "media_type": layer.media_type,
+                "size": layer.size,
+                "created_by": layer.created_by,
+                "empty_layer": layer.empty_layer,
+            }
+            for layer in manifest.layers.all()
+        ]
 
     @extend_schema_field(LocationSerializer(many=True))
     def get_locations(self, manifest):
-        return [{"repository": m.image.repository.key, "image": m.image.name, "pushed_at": _iso(m.pushed_at)}
-                for m in manifest.readable_memberships]
+        return [
+            {"repository": m.image.repository.key, "image": m.image.name, "pushed_at": _iso(m.pushed_at)}
+            for m in manifest.readable_memberships
+        ]
 
 
 def _iso(value):
@@ -249,12 +341,15 @@ class ManifestSummarySerializer(ManifestSerializer):
 class CoverageQuerySerializer(serializers.Serializer):
     """Matrix options of GET /api/coverage/ (which images: see the repository, stage and name filters)."""
 
-    platform = serializers.CharField(required=False, default="",
-                                     help_text="Platforms to report, comma-separated (default: all seen or required).")
-    missing = serializers.BooleanField(required=False, default=False,
-                                       help_text="Only images missing at least one of the reported platforms.")
-    missing_required = serializers.BooleanField(required=False, default=False,
-                                                help_text="Only images missing a platform their repository requires.")
+    platform = serializers.CharField(
+        required=False, default="", help_text="Platforms to report, comma-separated (default: all seen or required)."
+    )
+    missing = serializers.BooleanField(
+        required=False, default=False, help_text="Only images missing at least one of the reported platforms."
+    )
+    missing_required = serializers.BooleanField(
+        required=False, default=False, help_text="Only images missing a platform their repository requires."
+    )
 
     def validated_platforms(self) -> tuple[str, ...]:
         values = [v.strip() for v in self.validated_data["platform"].split(",")]

@@ -1,4 +1,5 @@
 """`GET /api/stages/?image=NAME`: one image's tags across the pipeline's repositories, as the stage view shows."""
+
 from __future__ import annotations
 
 from django.http import Http404
@@ -23,7 +24,8 @@ class StageCellSerializer(serializers.Serializer):
     state = serializers.ChoiceField(
         choices=STATES,
         help_text="Compared with the same tag in the previous stage: same, different, new (the previous stage "
-                  "lacks it), absent (this stage lacks it); present in the first stage.")
+        "lacks it), absent (this stage lacks it); present in the first stage.",
+    )
     digest = serializers.CharField(allow_null=True, help_text="null when absent")
     platforms = serializers.ListField(child=serializers.CharField())
     attestations = serializers.IntegerField()
@@ -33,9 +35,11 @@ class StageRowSerializer(serializers.Serializer):
     tag = serializers.CharField()
     cells = StageCellSerializer(many=True, help_text="One per repository, in the order of `repositories`.")
     next_promotion = serializers.DictField(
-        child=serializers.CharField(), allow_null=True,
+        child=serializers.CharField(),
+        allow_null=True,
         help_text="{source_repository, target_repository}: the first stage step this tag has not taken; null "
-                  "when every stage matches. POST it to /api/promotions/ with image and source_tag.")
+        "when every stage matches. POST it to /api/promotions/ with image and source_tag.",
+    )
 
 
 class StageGridSerializer(serializers.Serializer):
@@ -62,20 +66,32 @@ class StageGridView(APIView):
         image = request.query_params.get("image", "").strip()
         if not names.is_valid_name(image):
             raise serializers.ValidationError({"image": "a valid image name is required"})
-        grid = stage_grid(repositories=readable_repositories(request.user), image=image,
-                          page_number=request.query_params.get("page"))
+        grid = stage_grid(
+            repositories=readable_repositories(request.user), image=image, page_number=request.query_params.get("page")
+        )
         if grid is None:
             raise Http404("no stage holds this image")
-        return Response(StageGridSerializer({
-            "image": grid.image,
-            "repositories": grid.repositories,
-            "count": grid.page.paginator.count,
-            "page": grid.page.number,
-            "pages": grid.page.paginator.num_pages,
-            "results": [{
-                "tag": row.tag,
-                "cells": [{**vars(cell), "digest": cell.digest or None} for cell in row.cells],
-                "next_promotion": {"source_repository": row.promote_from, "target_repository": row.promote_to}
-                if row.promote_to else None,
-            } for row in grid.rows],
-        }).data)
+        return Response(
+            StageGridSerializer(
+                {
+                    "image": grid.image,
+                    "repositories": grid.repositories,
+                    "count": grid.page.paginator.count,
+                    "page": grid.page.number,
+                    "pages": grid.page.paginator.num_pages,
+                    "results": [
+                        {
+                            "tag": row.tag,
+                            "cells": [{**vars(cell), "digest": cell.digest or None} for cell in row.cells],
+                            "next_promotion": {
+                                "source_repository": row.promote_from,
+                                "target_repository": row.promote_to,
+                            }
+                            if row.promote_to
+                            else None,
+                        }
+                        for row in grid.rows
+                    ],
+                }
+            ).data
+        )

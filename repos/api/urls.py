@@ -17,8 +17,11 @@ KEY = "<str:key>"
 urlpatterns = [
     path(f"repositories/{KEY}/storage/", operations.RepositoryStorageView.as_view(), name="api-repository-storage"),
     path(f"repositories/{KEY}/policy/", operations.RepositoryPolicyView.as_view(), name="api-repository-policy"),
-    path(f"repositories/{KEY}/retention/preview/", operations.RetentionPreviewView.as_view(),
-         name="api-retention-preview"),
+    path(
+        f"repositories/{KEY}/retention/preview/",
+        operations.RetentionPreviewView.as_view(),
+        name="api-retention-preview",
+    ),
     path(f"repositories/{KEY}/retention/run/", operations.RetentionRunView.as_view(), name="api-retention-run"),
     path("coverage/", views.CoverageView.as_view(), name="api-coverage"),
     path("stages/", StageGridView.as_view(), name="api-stages"),

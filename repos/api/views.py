@@ -1,4 +1,5 @@
 """Read-only API views: querysets come from the readable repositories only; no business logic here."""
+
 from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Prefetch
@@ -35,7 +36,8 @@ class ImageViewSet(_ReadOnly):
     def get_queryset(self):
         # Counts and platforms come per page from the serializer (image_summaries), not per row in SQL.
         return (
-            Image.objects.filter(repository__in=self.readable()).select_related("repository")
+            Image.objects.filter(repository__in=self.readable())
+            .select_related("repository")
             .order_by("repository__stage_order", "repository__key", "name")
         )
 
@@ -53,7 +55,9 @@ class TagViewSet(_ReadOnly):
             .prefetch_related(
                 Prefetch("image", queryset=Image.objects.select_related("repository")),
                 Prefetch("manifest", queryset=manifests_light()),
-                "pushed_by", "derived_from", "promotion",
+                "pushed_by",
+                "derived_from",
+                "promotion",
             )
             .order_by("-updated", "-id")
         )
@@ -81,11 +85,18 @@ class ManifestViewSet(_ReadOnly):
             .defer("raw", *(("config",) if self.action == "list" else ()))
             .select_related("config_blob")
             .prefetch_related(
-                Prefetch("entries", queryset=ManifestListEntry.objects.select_related("manifest")
-                         .defer("manifest__raw", "manifest__config", "manifest__annotations").order_by("position")),
+                Prefetch(
+                    "entries",
+                    queryset=ManifestListEntry.objects.select_related("manifest")
+                    .defer("manifest__raw", "manifest__config", "manifest__annotations")
+                    .order_by("position"),
+                ),
                 Prefetch("layers", queryset=ManifestLayer.objects.select_related("blob").order_by("position")),
-                Prefetch("memberships", to_attr="readable_memberships",
-                         queryset=held.select_related("image__repository").order_by("image__repository__key", "image__name")),
+                Prefetch(
+                    "memberships",
+                    to_attr="readable_memberships",
+                    queryset=held.select_related("image__repository").order_by("image__repository__key", "image__name"),
+                ),
             )
             .order_by("-id")
         )
@@ -108,7 +119,8 @@ class CoverageView(GenericAPIView):
             OpenApiParameter("repository", str, description="Repository keys, comma-separated."),
             OpenApiParameter("stage", str, description="Repository stage, e.g. prod."),
             OpenApiParameter("name", str, description="Part of the image name."),
-            OpenApiParameter("page", int), OpenApiParameter("page_size", int),
+            OpenApiParameter("page", int),
+            OpenApiParameter("page_size", int),
         ],
         responses=serializers.CoverageSerializer,
     )
@@ -123,17 +135,29 @@ class CoverageView(GenericAPIView):
         )
         paginator = self.paginator
         rows = paginator.paginate_queryset(matrix.rows, request, view=self)
-        return Response({
-            "count": paginator.page.paginator.count,
-            "next": paginator.get_next_link(),
-            "previous": paginator.get_previous_link(),
-            "platforms": matrix.platforms,
-            "counts": {p: vars(c) for p, c in matrix.counts.items()},
-            "images_in_scope": matrix.images_in_scope,
-            "images_complete": matrix.images_complete,
-            "results": serializers.CoverageRowSerializer([
-                {"repository": r.repository, "stage": r.stage, "image": r.image, "tag": r.tag, "digest": r.digest,
-                 "platforms": dict(r.cells), "missing_required": r.missing_required}
-                for r in rows
-            ], many=True).data,
-        })
+        return Response(
+            {
+                "count": paginator.page.paginator.count,
+                "next": paginator.get_next_link(),
+                "previous": paginator.get_previous_link(),
+                "platforms": matrix.platforms,
+                "counts": {p: vars(c) for p, c in matrix.counts.items()},
+                "images_in_scope": matrix.images_in_scope,
+                "images_complete": matrix.images_complete,
+                "results": serializers.CoverageRowSerializer(
+                    [
+                        {
+                            "repository": r.repository,
+                            "stage": r.stage,
+                            "image": r.image,
+                            "tag": r.tag,
+                            "digest": r.digest,
+                            "platforms": dict(r.cells),
+                            "missing_required": r.missing_required,
+                        }
+                        for r in rows
+                    ],
+                    many=True,
+                ).data,
+            }
+        )

@@ -4,6 +4,7 @@ One coverage row per image: its current tag and the platforms that tag offers. T
 `repos.services.aggregates` whenever a tag or image is written or deleted (signals, plus explicit calls
 from bulk writers such as seeding), in the same transaction as the write.
 """
+
 from django.db import models
 
 
@@ -31,8 +32,9 @@ class RepositoryStats(models.Model):
     deletes can never leave drifted counters behind.
     """
 
-    repository = models.OneToOneField("repos.Repository", primary_key=True, on_delete=models.CASCADE,
-                                      related_name="stats")
+    repository = models.OneToOneField(
+        "repos.Repository", primary_key=True, on_delete=models.CASCADE, related_name="stats"
+    )
     dirty = models.BooleanField(default=True)
     image_count = models.PositiveIntegerField(default=0)
     tag_count = models.PositiveIntegerField(default=0)

@@ -1,4 +1,5 @@
 """Content-addressed rows: blobs and manifests are stored once and shared across repositories."""
+
 from django.db import models
 from django.utils import timezone
 

@@ -1,4 +1,5 @@
 """Operations records: garbage-collection runs."""
+
 from django.db import models
 
 
@@ -53,7 +54,9 @@ class RepositoryPolicy(models.Model):
     )
     retention_enabled = models.BooleanField(default=False, help_text="Apply the retention rules every day.")
     retention_tag_pattern = models.CharField(
-        max_length=200, default="*", blank=True,
+        max_length=200,
+        default="*",
+        blank=True,
         help_text="Tags the rules apply to (shell-style: `*`, `1.*`, `pr-*`); per-platform tags follow their index tag.",
     )
     retention_keep_newest = models.PositiveIntegerField(

@@ -1,4 +1,5 @@
 """Promotion jobs: the queue entry, its state machine and the audit ledger of what was promoted."""
+
 from django.conf import settings
 from django.db import models
 
@@ -27,12 +28,8 @@ class PromotionJob(models.Model):
     requested_by_name = models.CharField(max_length=150, blank=True)
     # The API token the request came through (accounts.ApiToken id): the run is bounded by its scope.
     token_id = models.PositiveBigIntegerField(null=True, blank=True)
-    source_repository = models.ForeignKey(
-        "repos.Repository", null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    target_repository = models.ForeignKey(
-        "repos.Repository", null=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    source_repository = models.ForeignKey("repos.Repository", null=True, on_delete=models.SET_NULL, related_name="+")
+    target_repository = models.ForeignKey("repos.Repository", null=True, on_delete=models.SET_NULL, related_name="+")
     source_key = models.CharField(max_length=64)
     target_key = models.CharField(max_length=64)
     source_image = models.CharField(max_length=255)

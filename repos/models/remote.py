@@ -1,4 +1,5 @@
 """Settings and state of remote (pull-through cache) and virtual repositories."""
+
 from django.db import models
 
 

@@ -1,4 +1,5 @@
 """Repositories, the images inside them, and tags."""
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models

@@ -50,9 +50,7 @@ def parse_digest(value: str) -> Digest:
     if expected_len is None:
         raise InvalidDigest(f"unsupported digest algorithm: {algorithm[:32]!r}")
     if len(encoded) != expected_len or not _HEX_RE.fullmatch(encoded):
-        raise InvalidDigest(
-            f"{algorithm} digest must be {expected_len} lowercase hex characters"
-        )
+        raise InvalidDigest(f"{algorithm} digest must be {expected_len} lowercase hex characters")
     return Digest(algorithm=algorithm, hex=encoded)
 
 

@@ -129,9 +129,7 @@ def parse_image_config(raw: bytes | bytearray | memoryview | str) -> ImageConfig
     )
 
 
-def layer_history(
-    config: ImageConfig | None, layer_count: int
-) -> list[HistoryEntry | None]:
+def layer_history(config: ImageConfig | None, layer_count: int) -> list[HistoryEntry | None]:
     """For each layer index, the history entry that created it (or None).
 
     History has one entry per build step; steps flagged ``empty_layer`` (ENV,

@@ -167,9 +167,7 @@ def _annotations(obj: dict[str, Any], where: str) -> dict[str, str]:
     value = obj.get("annotations")
     if value is None:
         return {}
-    if not isinstance(value, dict) or not all(
-        isinstance(v, str) for v in value.values()
-    ):
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
         raise ManifestError(f"{where}.annotations must be a string-to-string map")
     return dict(value)
 
@@ -256,9 +254,7 @@ def _resolve_media_type(doc: dict[str, Any], content_type: str | None) -> str:
     header_type = mt.normalize_content_type(content_type)
 
     if body_type and header_type and body_type != header_type:
-        raise MediaTypeMismatch(
-            f"Content-Type {header_type!r} does not match mediaType {body_type!r}"
-        )
+        raise MediaTypeMismatch(f"Content-Type {header_type!r} does not match mediaType {body_type!r}")
     media_type = body_type or header_type
     if not media_type:
         # OCI allows omitting mediaType; fall back to the document's shape, but
@@ -278,9 +274,7 @@ def _resolve_media_type(doc: dict[str, Any], content_type: str | None) -> str:
     return media_type
 
 
-def parse_manifest(
-    raw: bytes | bytearray | memoryview | str, content_type: str | None = None
-) -> ParsedManifest:
+def parse_manifest(raw: bytes | bytearray | memoryview | str, content_type: str | None = None) -> ParsedManifest:
     """Parse and validate a manifest or index; raises only ManifestError."""
     doc = _decode(raw)
     version = doc.get("schemaVersion")

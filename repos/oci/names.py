@@ -19,11 +19,7 @@ UNKNOWN_PLATFORM = "unknown"
 
 def is_valid_name(name: object) -> bool:
     """True for a spec-conformant repository name of at most 255 characters."""
-    return (
-        isinstance(name, str)
-        and 0 < len(name) <= MAX_NAME_LENGTH
-        and NAME_RE.fullmatch(name) is not None
-    )
+    return isinstance(name, str) and 0 < len(name) <= MAX_NAME_LENGTH and NAME_RE.fullmatch(name) is not None
 
 
 def is_valid_tag(tag: object) -> bool:
@@ -43,9 +39,7 @@ def split_name(name: str) -> tuple[str, str]:
     return key, path
 
 
-def platform_tag(
-    tag: str, os: str, architecture: str, variant: str | None = None
-) -> str | None:
+def platform_tag(tag: str, os: str, architecture: str, variant: str | None = None) -> str | None:
     """Per-platform alias tag for an index child, e.g. ``"1.0-linux-arm-v7"``.
 
     Returns None for attestation/unknown platforms and whenever the result would

@@ -1,4 +1,5 @@
 """Who may do what through /v2/. The one place the registry asks about permissions."""
+
 from __future__ import annotations
 
 from django.db.models import QuerySet

@@ -1,4 +1,5 @@
 """The request body as a stream, whatever framing the client used."""
+
 from __future__ import annotations
 
 import re

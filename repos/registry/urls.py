@@ -1,4 +1,5 @@
 """Routes of the distribution API. A name holds slashes, so the fixed suffixes anchor each route."""
+
 from django.urls import re_path
 
 from repos.registry.views.blobs import BlobView

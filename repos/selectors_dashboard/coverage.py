@@ -4,6 +4,7 @@ An image's platforms are those of its current tag: `latest` when it exists, othe
 tag pushed last. A cell is present, missing, or missing-but-required (the repository's
 `required_platforms` lists it). Read from the ImageCoverage aggregate (one row per image, kept current on writes).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -74,7 +75,9 @@ class CoverageFilters:
     missing_required: bool = False
 
 
-def coverage_images(*, repositories: QuerySet[Repository], filters: CoverageFilters = CoverageFilters()) -> QuerySet[Image]:
+def coverage_images(
+    *, repositories: QuerySet[Repository], filters: CoverageFilters = CoverageFilters()
+) -> QuerySet[Image]:
     """The images in scope: readable, then narrowed by repository keys, stage and name."""
     images = Image.objects.filter(repository__in=repositories)
     if filters.repositories:
@@ -86,8 +89,9 @@ def coverage_images(*, repositories: QuerySet[Repository], filters: CoverageFilt
     return images
 
 
-def coverage_matrix(*, images: QuerySet[Image], platforms: tuple[str, ...] = (), missing: bool = False,
-                    missing_required: bool = False) -> CoverageMatrix:
+def coverage_matrix(
+    *, images: QuerySet[Image], platforms: tuple[str, ...] = (), missing: bool = False, missing_required: bool = False
+) -> CoverageMatrix:
     """The matrix over `images`; `platforms` picks the columns (default: every platform seen or required).
 
     Read from the ImageCoverage rows kept current on every write: a handful of SQL queries and only the
@@ -97,10 +101,12 @@ def coverage_matrix(*, images: QuerySet[Image], platforms: tuple[str, ...] = (),
     required = {
         pk: [p for p in (value or []) if isinstance(p, str)]
         for pk, value in Repository.objects.filter(pk__in=images.values("repository_id"))
-        .exclude(required_platforms=[]).values_list("pk", "required_platforms")
+        .exclude(required_platforms=[])
+        .values_list("pk", "required_platforms")
     }
-    columns = list(platforms) or sorted(_platforms_seen(scope) | {p for ps in required.values() for p in ps},
-                                        key=platform_sort_key)
+    columns = list(platforms) or sorted(
+        _platforms_seen(scope) | {p for ps in required.values() for p in ps}, key=platform_sort_key
+    )
     in_scope = scope.count()
     complete = in_scope - (scope.filter(_missing_required_q(required)).count() if required else 0)
     rows = scope
@@ -108,8 +114,9 @@ def coverage_matrix(*, images: QuerySet[Image], platforms: tuple[str, ...] = (),
         rows = rows.filter(_any_of(~Q(platforms__contains=ImageCoverage.marker(p)) for p in columns))
     if missing_required:
         rows = rows.filter(_missing_required_q(required, among=set(columns)))
-    return CoverageMatrix(columns, CoverageRows(rows, columns, required), _counts(rows, columns, required),
-                          in_scope, complete)
+    return CoverageMatrix(
+        columns, CoverageRows(rows, columns, required), _counts(rows, columns, required), in_scope, complete
+    )
 
 
 class CoverageRows:
@@ -117,8 +124,15 @@ class CoverageRows:
 
     def __init__(self, queryset: QuerySet[ImageCoverage], columns: list[str], required: dict[int, list[str]]):
         self.queryset = queryset.order_by("repository__stage_order", "repository__key", "image__name").values_list(
-            "image_id", "image__name", "repository_id", "repository__key", "repository__stage", "tag", "digest",
-            "platforms")
+            "image_id",
+            "image__name",
+            "repository_id",
+            "repository__key",
+            "repository__stage",
+            "tag",
+            "digest",
+            "platforms",
+        )
         self.columns = columns
         self.required = required
         self._count: int | None = None
@@ -142,9 +156,17 @@ class CoverageRows:
 
     def _row(self, values) -> CoverageRow:
         image_id, name, repository_id, key, stage, tag, digest, platforms = values
-        row = CoverageRow(image_id=image_id, repository=key, stage=stage, image=name, tag=tag or None,
-                          digest=digest or None, present={p for p in platforms.split(",") if p},
-                          required=self.required.get(repository_id, []), repository_id=repository_id)
+        row = CoverageRow(
+            image_id=image_id,
+            repository=key,
+            stage=stage,
+            image=name,
+            tag=tag or None,
+            digest=digest or None,
+            present={p for p in platforms.split(",") if p},
+            required=self.required.get(repository_id, []),
+            repository_id=repository_id,
+        )
         row.cells = [(platform, row.state(platform)) for platform in self.columns]
         return row
 
@@ -165,13 +187,15 @@ def _any_of(conditions) -> Q:
 def _missing_required_q(required: dict[int, list[str]], among: set[str] | None = None) -> Q:
     """Rows whose repository requires a platform (of `among`, default any) the row does not offer."""
     return _any_of(
-        Q(repository_id=pk) & _any_of(~Q(platforms__contains=ImageCoverage.marker(p)) for p in platforms
-                                      if among is None or p in among)
+        Q(repository_id=pk)
+        & _any_of(~Q(platforms__contains=ImageCoverage.marker(p)) for p in platforms if among is None or p in among)
         for pk, platforms in required.items()
     )
 
 
-def _counts(rows: QuerySet[ImageCoverage], columns: list[str], required: dict[int, list[str]]) -> dict[str, PlatformCount]:
+def _counts(
+    rows: QuerySet[ImageCoverage], columns: list[str], required: dict[int, list[str]]
+) -> dict[str, PlatformCount]:
     if not columns:
         return {}
     terms = {"total": Count("pk")}
@@ -185,8 +209,9 @@ def _counts(rows: QuerySet[ImageCoverage], columns: list[str], required: dict[in
     counts = {}
     for i, platform in enumerate(columns):
         present, needed = found[f"p{i}"], found.get(f"r{i}", 0)
-        counts[platform] = PlatformCount(present=present, missing=found["total"] - present - needed,
-                                         missing_required=needed)
+        counts[platform] = PlatformCount(
+            present=present, missing=found["total"] - present - needed, missing_required=needed
+        )
     return counts
 
 
@@ -210,9 +235,12 @@ def coverage_summary(*, repositories: QuerySet[Repository], images: int) -> Cove
 
 
 def coverage_for(*, repositories: QuerySet[Repository], filters: CoverageFilters) -> CoverageMatrix:
-    return coverage_matrix(images=coverage_images(repositories=repositories, filters=filters),
-                           platforms=filters.platforms, missing=filters.missing,
-                           missing_required=filters.missing_required)
+    return coverage_matrix(
+        images=coverage_images(repositories=repositories, filters=filters),
+        platforms=filters.platforms,
+        missing=filters.missing,
+        missing_required=filters.missing_required,
+    )
 
 
 def current_coverage(images: QuerySet[Image]) -> list[CoverageRow]:
@@ -222,16 +250,24 @@ def current_coverage(images: QuerySet[Image]) -> list[CoverageRow]:
 
 def _rows(images: QuerySet[Image]) -> list[CoverageRow]:
     found = list(
-        images.order_by("repository__stage_order", "repository__key", "name")
-        .values_list("id", "name", "repository__key", "repository__stage", "repository__required_platforms",
-                     "repository_id")
+        images.order_by("repository__stage_order", "repository__key", "name").values_list(
+            "id", "name", "repository__key", "repository__stage", "repository__required_platforms", "repository_id"
+        )
     )
     # The window runs over the tag table alone, in a subquery; only the ~one tag per image it keeps is
     # joined to its manifest (joining inside the window would join every tag).
     current = {
-        row[0]: row[1:] for row in Tag.objects.filter(pk__in=current_tags(images).values("pk")).values_list(
-            "image_id", "name", "manifest_id", "manifest__media_type", "manifest__os", "manifest__architecture",
-            "manifest__variant", "manifest__digest")
+        row[0]: row[1:]
+        for row in Tag.objects.filter(pk__in=current_tags(images).values("pk")).values_list(
+            "image_id",
+            "name",
+            "manifest_id",
+            "manifest__media_type",
+            "manifest__os",
+            "manifest__architecture",
+            "manifest__variant",
+            "manifest__digest",
+        )
     }
     by_index = index_platforms({c[1]: c[6] for c in current.values() if c[2] in INDEX_TYPES})
     rows = []
@@ -244,8 +280,17 @@ def _rows(images: QuerySet[Image]) -> list[CoverageRow]:
         else:
             label = platform_label(os, arch, variant)
             present = {label} if label else set()
-        rows.append(CoverageRow(
-            image_id=image_id, repository=key, stage=stage, image=name, tag=tag, digest=digest, present=present,
-            required=[p for p in (required or []) if isinstance(p, str)], repository_id=repository_id,
-        ))
+        rows.append(
+            CoverageRow(
+                image_id=image_id,
+                repository=key,
+                stage=stage,
+                image=name,
+                tag=tag,
+                digest=digest,
+                present=present,
+                required=[p for p in (required or []) if isinstance(p, str)],
+                repository_id=repository_id,
+            )
+        )
     return rows

@@ -1,4 +1,5 @@
 """The home page: repositories with counts and storage, recent pushes, pushes over time."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -13,10 +14,7 @@ from repos.models import Blob, Repository, RepositoryBlob, RepositoryStats, Tag
 
 
 def count_related(queryset: QuerySet, path: str) -> Subquery:
-    counted = (
-        queryset.filter(**{path: OuterRef("pk")}).order_by().values(path)
-        .annotate(n=Count("pk")).values("n")
-    )
+    counted = queryset.filter(**{path: OuterRef("pk")}).order_by().values(path).annotate(n=Count("pk")).values("n")
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
@@ -58,14 +56,25 @@ def recent_pushes(*, repositories: QuerySet[Repository], limit: int = 10) -> lis
     # Sort the narrow tag rows first, then join the few kept: sorting the wide joined rows costs far more.
     latest = (
         Tag.objects.filter(image__repository__in=repositories, derived_from__isnull=True)
-        .order_by("-updated", "-id").values("pk")[:limit]
+        .order_by("-updated", "-id")
+        .values("pk")[:limit]
     )
     return list(
         Tag.objects.filter(pk__in=latest)
         .select_related("image__repository", "pushed_by", "manifest")
-        .only("name", "updated", "image__name", "image__repository__key", "pushed_by__username",
-              "manifest__digest", "manifest__media_type", "manifest__content_size", "manifest__os",
-              "manifest__architecture", "manifest__variant")
+        .only(
+            "name",
+            "updated",
+            "image__name",
+            "image__repository__key",
+            "pushed_by__username",
+            "manifest__digest",
+            "manifest__media_type",
+            "manifest__content_size",
+            "manifest__os",
+            "manifest__architecture",
+            "manifest__variant",
+        )
         .order_by("-updated", "-id")
     )
 
@@ -75,7 +84,9 @@ def pushes_per_day(*, repositories: QuerySet[Repository], days: int = 30) -> lis
     today = timezone.now().astimezone(UTC).date()
     since = today - timedelta(days=days - 1)
     per_day: dict[str, int] = {}
-    for histogram in RepositoryStats.objects.filter(repository__in=repositories).values_list("pushes_by_day", flat=True):
+    for histogram in RepositoryStats.objects.filter(repository__in=repositories).values_list(
+        "pushes_by_day", flat=True
+    ):
         for day, n in (histogram or {}).items():
             per_day[day] = per_day.get(day, 0) + n
     return [(since + timedelta(days=i), per_day.get((since + timedelta(days=i)).isoformat(), 0)) for i in range(days)]

@@ -1,4 +1,5 @@
 """A repository's images and an image's tags, with platforms and sizes."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -38,15 +39,26 @@ def image_summaries(images: list[Image]) -> list[ImageSummary]:
     if ids:
         ranked = (
             Tag.objects.filter(image_id__in=ids, derived_from__isnull=True)
-            .annotate(rank=Window(RowNumber(), partition_by=[F("image_id")], order_by=[F("updated").desc(), F("id").desc()]))
+            .annotate(
+                rank=Window(RowNumber(), partition_by=[F("image_id")], order_by=[F("updated").desc(), F("id").desc()])
+            )
             .filter(rank__lte=LATEST_TAGS_SHOWN)
             .order_by("image_id", "rank")
             .values_list("image_id", "name")
         )
         for image_id, tag_name in ranked:
             latest[image_id].append(tag_name)
-    counts = dict(Tag.objects.filter(image_id__in=ids).order_by().values("image_id").annotate(n=Count("id"))
-                  .values_list("image_id", "n")) if ids else {}
+    counts = (
+        dict(
+            Tag.objects.filter(image_id__in=ids)
+            .order_by()
+            .values("image_id")
+            .annotate(n=Count("id"))
+            .values_list("image_id", "n")
+        )
+        if ids
+        else {}
+    )
     current = dict(current_tags(Image.objects.filter(id__in=ids)).values_list("image_id", "manifest_id")) if ids else {}
     manifest_ids = set(current.values())
     manifests = {m.id: m for m in manifests_light().filter(id__in=manifest_ids)} if manifest_ids else {}
@@ -54,14 +66,16 @@ def image_summaries(images: list[Image]) -> list[ImageSummary]:
     summaries = []
     for image in images:
         manifest = manifests.get(current.get(image.id))
-        summaries.append(ImageSummary(
-            image=image,
-            latest_tags=latest.get(image.id, []),
-            tag_count=counts.get(image.id, 0),
-            platforms=platforms.get(manifest.id, ManifestPlatforms()) if manifest else ManifestPlatforms(),
-            size=manifest.content_size if manifest else None,
-            current_digest=manifest.digest if manifest else None,
-        ))
+        summaries.append(
+            ImageSummary(
+                image=image,
+                latest_tags=latest.get(image.id, []),
+                tag_count=counts.get(image.id, 0),
+                platforms=platforms.get(manifest.id, ManifestPlatforms()) if manifest else ManifestPlatforms(),
+                size=manifest.content_size if manifest else None,
+                current_digest=manifest.digest if manifest else None,
+            )
+        )
     return summaries
 
 
@@ -89,6 +103,10 @@ def tag_rows(tags: list[Tag]) -> list[TagRow]:
     platforms = platforms_of(tag.manifest for tag in tags)
     derived: dict[int, list[Tag]] = defaultdict(list)
     if tags:
-        for child in Tag.objects.filter(derived_from__in=[t.id for t in tags]).only("name", "derived_from_id", "manifest_id").order_by("name"):
+        for child in (
+            Tag.objects.filter(derived_from__in=[t.id for t in tags])
+            .only("name", "derived_from_id", "manifest_id")
+            .order_by("name")
+        ):
             derived[child.derived_from_id].append(child)
     return [TagRow(tag=tag, platforms=platforms[tag.manifest.id], derived=derived.get(tag.id, [])) for tag in tags]

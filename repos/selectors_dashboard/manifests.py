@@ -1,4 +1,5 @@
 """A tag or manifest of an image: an index with its platform images, or one image with its layers."""
+
 from __future__ import annotations
 
 import json
@@ -15,14 +16,19 @@ ATTESTATIONS_SHOWN = 100
 
 
 def image_find(*, repositories: QuerySet[Repository], key: str, name: str) -> Image | None:
-    return Image.objects.select_related("repository").filter(
-        repository__in=repositories, repository__key=key, name=name
-    ).first()
+    return (
+        Image.objects.select_related("repository")
+        .filter(repository__in=repositories, repository__key=key, name=name)
+        .first()
+    )
 
 
 def tag_find(*, image: Image, name: str) -> Tag | None:
-    return (Tag.objects.select_related("manifest", "pushed_by", "derived_from", "promotion")
-            .filter(image=image, name=name).first())
+    return (
+        Tag.objects.select_related("manifest", "pushed_by", "derived_from", "promotion")
+        .filter(image=image, name=name)
+        .first()
+    )
 
 
 def manifest_find(*, image: Image, digest: str) -> Manifest | None:
@@ -36,7 +42,9 @@ def membership(*, image: Image, manifest: Manifest) -> ImageManifest | None:
 def tags_pointing_at(*, image: Image, manifest_ids: list[int]) -> dict[int, list[str]]:
     found: dict[int, list[str]] = defaultdict(list)
     for manifest_id, name in (
-        Tag.objects.filter(image=image, manifest_id__in=manifest_ids).order_by("name").values_list("manifest_id", "name")
+        Tag.objects.filter(image=image, manifest_id__in=manifest_ids)
+        .order_by("name")
+        .values_list("manifest_id", "name")
     ):
         found[manifest_id].append(name)
     return found
@@ -45,7 +53,8 @@ def tags_pointing_at(*, image: Image, manifest_ids: list[int]) -> dict[int, list
 def referrers(*, image: Image, digests: list[str]) -> list[Manifest]:
     """Signatures, SBOMs and other artifacts whose subject is one of `digests`, in this image."""
     return list(
-        manifests_light().filter(subject_digest__in=digests, memberships__image=image)
+        manifests_light()
+        .filter(subject_digest__in=digests, memberships__image=image)
         .order_by("subject_digest", "artifact_type", "digest")[:REFERRERS_SHOWN]
     )
 
@@ -53,8 +62,11 @@ def referrers(*, image: Image, digests: list[str]) -> list[Manifest]:
 def index_children(*, index: Manifest) -> QuerySet[ManifestListEntry]:
     """The platform images of an index, in index order (attestations apart)."""
     return (
-        ManifestListEntry.objects.filter(index=index).exclude(os=UNKNOWN).exclude(architecture=UNKNOWN)
-        .select_related("manifest").defer("manifest__raw", "manifest__config", "manifest__annotations")
+        ManifestListEntry.objects.filter(index=index)
+        .exclude(os=UNKNOWN)
+        .exclude(architecture=UNKNOWN)
+        .select_related("manifest")
+        .defer("manifest__raw", "manifest__config", "manifest__annotations")
         .order_by("position")
     )
 
@@ -70,8 +82,10 @@ class Attestation:
 def index_attestations(*, index: Manifest) -> list[Attestation]:
     """Attestation manifests attached to the index (BuildKit provenance/SBOM as unknown/unknown children)."""
     entries = list(
-        ManifestListEntry.objects.filter(index=index).filter(Q(os=UNKNOWN) | Q(architecture=UNKNOWN))
-        .select_related("manifest").only("os", "architecture", "position", "manifest__digest", "manifest__content_size")
+        ManifestListEntry.objects.filter(index=index)
+        .filter(Q(os=UNKNOWN) | Q(architecture=UNKNOWN))
+        .select_related("manifest")
+        .only("os", "architecture", "position", "manifest__digest", "manifest__content_size")
         .order_by("position")[:ATTESTATIONS_SHOWN]
     )
     if not entries:
@@ -81,12 +95,14 @@ def index_attestations(*, index: Manifest) -> list[Attestation]:
     for entry in entries:
         notes = annotations.get(entry.manifest.digest, {})
         subject = notes.get("vnd.docker.reference.digest", "")
-        result.append(Attestation(
-            digest=entry.manifest.digest,
-            size=entry.manifest.content_size,
-            reference_type=notes.get("vnd.docker.reference.type", "attestation"),
-            describes=platforms.get(subject, subject),
-        ))
+        result.append(
+            Attestation(
+                digest=entry.manifest.digest,
+                size=entry.manifest.content_size,
+                reference_type=notes.get("vnd.docker.reference.type", "attestation"),
+                describes=platforms.get(subject, subject),
+            )
+        )
     return result
 
 
@@ -134,7 +150,8 @@ class ImageContext:
 def image_context(*, image: Image, manifest: Manifest, index_digest: str = "") -> ImageContext:
     parents = list(
         ManifestListEntry.objects.filter(manifest=manifest, index__memberships__image=image)
-        .order_by("-index_id").values_list("index_id", "index__digest", "os", "architecture", "variant")[:50]
+        .order_by("-index_id")
+        .values_list("index_id", "index__digest", "os", "architecture", "variant")[:50]
     )
     chosen = next((p for p in parents if p[1] == index_digest), parents[0] if parents else None)
     own_platform = manifest.platform
@@ -144,14 +161,17 @@ def image_context(*, image: Image, manifest: Manifest, index_digest: str = "") -
     siblings = [
         (platform_label(s_os, s_arch, s_variant), s_id, s_digest)
         for s_id, s_digest, s_os, s_arch, s_variant in ManifestListEntry.objects.filter(index_id=index_id)
-        .exclude(manifest=manifest).order_by("position")
+        .exclude(manifest=manifest)
+        .order_by("position")
         .values_list("manifest_id", "manifest__digest", "os", "architecture", "variant")
         if not is_attestation(s_os, s_arch)
     ]
     platform_of = {s_id: label for label, s_id, _ in siblings}
     shared: dict[int, list[str]] = defaultdict(list)
     if siblings:
-        for s_id, blob_id in ManifestLayer.objects.filter(manifest_id__in=platform_of).values_list("manifest_id", "blob_id"):
+        for s_id, blob_id in ManifestLayer.objects.filter(manifest_id__in=platform_of).values_list(
+            "manifest_id", "blob_id"
+        ):
             if platform_of[s_id] not in shared[blob_id]:
                 shared[blob_id].append(platform_of[s_id])
     return ImageContext(
@@ -165,7 +185,8 @@ def image_context(*, image: Image, manifest: Manifest, index_digest: str = "") -
 def layer_rows(*, manifest: Manifest, shared_blobs: dict[int, list[str]]) -> list[LayerRow]:
     """Layers in order, with the empty history steps between them (from the image config's history)."""
     layers = list(
-        ManifestLayer.objects.filter(manifest=manifest).select_related("blob")
+        ManifestLayer.objects.filter(manifest=manifest)
+        .select_related("blob")
         .only("position", "media_type", "size", "created_by", "empty_layer", "blob__digest", "blob_id")
         .order_by("position")
     )
@@ -182,9 +203,9 @@ def layer_rows(*, manifest: Manifest, shared_blobs: dict[int, list[str]]) -> lis
         layer = next(pending, None)
         if layer is None:
             break
-        rows.append(LayerRow(layer.position, layer, layer.created_by or created_by, False,
-                             shared_blobs.get(layer.blob_id, [])))
+        rows.append(
+            LayerRow(layer.position, layer, layer.created_by or created_by, False, shared_blobs.get(layer.blob_id, []))
+        )
     for layer in pending:
         rows.append(LayerRow(layer.position, layer, layer.created_by, False, shared_blobs.get(layer.blob_id, [])))
     return rows
-

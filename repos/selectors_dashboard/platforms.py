@@ -1,4 +1,5 @@
 """Platforms of manifests: an index's children (attestations apart) or an image manifest's own."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -50,9 +51,11 @@ class DuplicatePlatform:
     @property
     def message(self) -> str:
         others = ", ".join(self.shadowed)
-        return (f"{self.platform} is listed {len(self.shadowed) + 1} times in this index: docker and containerd "
-                f"pull the first entry ({self.pulled}), which its per-platform tag names; {others} is never "
-                f"pulled for {self.platform}")
+        return (
+            f"{self.platform} is listed {len(self.shadowed) + 1} times in this index: docker and containerd "
+            f"pull the first entry ({self.pulled}), which its per-platform tag names; {others} is never "
+            f"pulled for {self.platform}"
+        )
 
 
 @dataclass
@@ -71,8 +74,11 @@ class ManifestPlatforms:
         for child in self.children:
             if child.platform:
                 by_platform[child.platform].append(child.digest)
-        return [DuplicatePlatform(label, found[0], tuple(found[1:]))
-                for label, found in by_platform.items() if len(found) > 1]
+        return [
+            DuplicatePlatform(label, found[0], tuple(found[1:]))
+            for label, found in by_platform.items()
+            if len(found) > 1
+        ]
 
 
 def platforms_of(manifests: Iterable) -> dict[int, ManifestPlatforms]:
@@ -96,8 +102,9 @@ def platforms_of(manifests: Iterable) -> dict[int, ManifestPlatforms]:
         entries = (
             ManifestListEntry.objects.filter(index_id__in=index_ids)
             .order_by("index_id", "position")
-            .values_list("index_id", "os", "architecture", "variant", "manifest_id",
-                         "manifest__digest", "manifest__content_size")
+            .values_list(
+                "index_id", "os", "architecture", "variant", "manifest_id", "manifest__digest", "manifest__content_size"
+            )
         )
         for index_id, os, arch, variant, child_id, child_digest, child_size in entries:
             if is_attestation(os, arch):
@@ -154,8 +161,11 @@ def manifests_light() -> QuerySet[Manifest]:
 
 def current_tag_ranking() -> list:
     """Ordering that puts an image's current tag first: `latest`, then the top-level tag pushed last."""
-    return [Case(When(name="latest", then=Value(0)), default=Value(1), output_field=IntegerField()).asc(),
-            F("updated").desc(), F("id").desc()]
+    return [
+        Case(When(name="latest", then=Value(0)), default=Value(1), output_field=IntegerField()).asc(),
+        F("updated").desc(),
+        F("id").desc(),
+    ]
 
 
 def current_tags(images: QuerySet) -> QuerySet[Tag]:

@@ -1,4 +1,5 @@
 """The repository list: every readable repository with its kind, counts and kind settings."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -26,8 +27,11 @@ class RepositoryRow:
 
 def repository_rows(*, repositories: QuerySet[Repository], user) -> list[RepositoryRow]:
     members = VirtualMember.objects.select_related("member").order_by("position")
-    rows = (repositories_with_stats(repositories=repositories).select_related("remote", "default_deployment")
-            .prefetch_related(Prefetch("members", queryset=members)))
+    rows = (
+        repositories_with_stats(repositories=repositories)
+        .select_related("remote", "default_deployment")
+        .prefetch_related(Prefetch("members", queryset=members))
+    )
     return [RepositoryRow(repository=r, can_admin=user_can(user, r, ADMIN)) for r in rows]
 
 

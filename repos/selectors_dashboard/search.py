@@ -3,6 +3,7 @@
 A query is read as what it looks like (`sha256:…`/hex → digest, `linux/arm64` → platform, `key=value` →
 label) unless it says so with a prefix: `image:`, `tag:`, `digest:`, `platform:`, `label:`.
 """
+
 from __future__ import annotations
 
 import re
@@ -21,8 +22,23 @@ _PLATFORM = re.compile(r"([a-z0-9]+)/([a-z0-9_]+)(?:/([a-z0-9]+))?")
 MAX_LABELLED = 5_000  # ids passed as parameters, twice: within SQLite's limit
 _PLAIN = re.compile(r"[A-Za-z0-9._/:@ -]*")  # the same in JSON text, escaped or not
 _LABEL_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,199}")
-KNOWN_OS = {"linux", "windows", "darwin", "freebsd", "netbsd", "openbsd", "solaris", "illumos", "aix",
-            "android", "ios", "dragonfly", "plan9", "wasip1", "js"}
+KNOWN_OS = {
+    "linux",
+    "windows",
+    "darwin",
+    "freebsd",
+    "netbsd",
+    "openbsd",
+    "solaris",
+    "illumos",
+    "aix",
+    "android",
+    "ios",
+    "dragonfly",
+    "plan9",
+    "wasip1",
+    "js",
+}
 
 
 @dataclass(frozen=True)
@@ -54,7 +70,8 @@ def parse_query(raw: str) -> ParsedQuery:
 def search_images(*, repositories: QuerySet[Repository], text: str) -> QuerySet[Image]:
     return (
         Image.objects.filter(repository__in=repositories, name__icontains=text)
-        .select_related("repository").annotate(tag_count=count_related(Tag.objects.all(), "image"))
+        .select_related("repository")
+        .annotate(tag_count=count_related(Tag.objects.all(), "image"))
         .order_by("repository__stage_order", "repository__key", "name")
     )
 
@@ -119,18 +136,20 @@ def search_label(*, repositories: QuerySet[Repository], text: str) -> QuerySet[T
     if _PLAIN.fullmatch(key + value):
         # A plain-text scan first: cheap, and it leaves the JSON parsing to the few rows that may match.
         labelled = labelled.annotate(config_text=Cast("config", TextField())).filter(
-            config_text__contains=value if sep and value else key)
+            config_text__contains=value if sep and value else key
+        )
     labelled = labelled.annotate(
         label=Cast(KeyTextTransform(key, KeyTransform("labels", "config")), output_field=TextField())
     )
     labelled = labelled.filter(label=value) if sep else labelled.filter(label__isnull=False)
     # Evaluated once here when not too many, else the count and the page each scan every config again.
-    labelled_ids = list(labelled.values_list("id", flat=True)[:MAX_LABELLED + 1])
+    labelled_ids = list(labelled.values_list("id", flat=True)[: MAX_LABELLED + 1])
     if len(labelled_ids) > MAX_LABELLED:
         labelled_ids = labelled.values("id")
     indexes = ManifestListEntry.objects.filter(manifest_id__in=labelled_ids).values("index_id")
     return (
-        _tags(repositories).filter(Q(manifest_id__in=labelled_ids) | Q(manifest_id__in=indexes))
+        _tags(repositories)
+        .filter(Q(manifest_id__in=labelled_ids) | Q(manifest_id__in=indexes))
         .order_by("-updated", "-id")
     )
 

@@ -3,6 +3,7 @@
 Reads only, in a fixed number of queries whatever the number of repositories and tags: the
 repositories, one page of tag names, the tags of that page, and the platforms of their indexes.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -74,19 +75,22 @@ class StageGrid:
     page: Page
 
 
-def stage_grid(*, repositories: QuerySet[Repository], image: str, page_number=None,
-               per_page: int = ROWS_PER_PAGE) -> StageGrid | None:
+def stage_grid(
+    *, repositories: QuerySet[Repository], image: str, page_number=None, per_page: int = ROWS_PER_PAGE
+) -> StageGrid | None:
     """The grid of one image name over the stages among `repositories` (those the caller may read);
     None if no stage holds the image."""
     columns = stages(repositories)
-    tags = Tag.objects.filter(image__repository__in=[r.pk for r in columns], image__name=image,
-                              derived_from__isnull=True)
+    tags = Tag.objects.filter(
+        image__repository__in=[r.pk for r in columns], image__name=image, derived_from__isnull=True
+    )
     names = tags.order_by("name").values_list("name", flat=True).distinct()
     page = Paginator(names, per_page).get_page(page_number)
     if not page.paginator.count:
         return None
-    found = list(tags.filter(name__in=list(page.object_list)).values_list("name", "image__repository_id",
-                                                                          "manifest_id"))
+    found = list(
+        tags.filter(name__in=list(page.object_list)).values_list("name", "image__repository_id", "manifest_id")
+    )
     manifests = {m.id: m for m in manifests_light().filter(id__in={row[2] for row in found})}
     platforms = platforms_of(manifests.values())
     held = {(name, repository_id): manifests[manifest_id] for name, repository_id, manifest_id in found}
@@ -99,8 +103,11 @@ def stage_grid(*, repositories: QuerySet[Repository], image: str, page_number=No
                 cells.append(StageCell(repository.key, ABSENT))
                 continue
             labels = platforms[manifest.id]
-            cells.append(StageCell(repository.key, _state(cells, manifest.digest), manifest.digest, labels.labels,
-                                   labels.attestations))
+            cells.append(
+                StageCell(
+                    repository.key, _state(cells, manifest.digest), manifest.digest, labels.labels, labels.attestations
+                )
+            )
         rows.append(_with_next_step(StageRow(name, cells)))
     return StageGrid(image=image, repositories=columns, rows=rows, page=page)
 

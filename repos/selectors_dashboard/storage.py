@@ -5,6 +5,7 @@ promoted in; what a quota counts), `referenced` (bytes of the distinct blobs its
 and `exclusive` (of those, bytes no manifest of any other repository uses: what deleting the
 repository's images would let garbage collection free).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

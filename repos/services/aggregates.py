@@ -4,6 +4,7 @@ tag or image write), and RepositoryStats / SiteStats rows flagged dirty on write
 Signals cover every ORM path that saves or deletes a Tag or an Image one by one (pushes, promotions,
 builds, deletes, cascades); bulk writers (seeding) call `image_coverage_refresh` themselves.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -36,13 +37,21 @@ def image_coverage_refresh(*, image_ids: Iterable[int]) -> None:
 
     ids = list(dict.fromkeys(image_ids))
     for start in range(0, len(ids), BATCH):
-        chunk = ids[start:start + BATCH]
+        chunk = ids[start : start + BATCH]
         rows = current_coverage(Image.objects.filter(pk__in=chunk))
         ImageCoverage.objects.bulk_create(
-            [ImageCoverage(image_id=r.image_id, repository_id=r.repository_id, tag=r.tag or "", digest=r.digest or "",
-                           platforms="," + "".join(f"{p}," for p in sorted(r.present)))
-             for r in rows],
-            update_conflicts=True, unique_fields=["image"],
+            [
+                ImageCoverage(
+                    image_id=r.image_id,
+                    repository_id=r.repository_id,
+                    tag=r.tag or "",
+                    digest=r.digest or "",
+                    platforms="," + "".join(f"{p}," for p in sorted(r.present)),
+                )
+                for r in rows
+            ],
+            update_conflicts=True,
+            unique_fields=["image"],
             update_fields=["repository", "tag", "digest", "platforms"],
         )
 
@@ -71,6 +80,7 @@ def _image_saved(sender, instance: Image, created: bool, **kwargs) -> None:
 
 # Repository counters: writes flag the row, the next reader recomputes it (repository_stats_current).
 
+
 def repository_stats_mark(*, repository_ids: Iterable[int], site: bool = False) -> None:
     ids = [pk for pk in set(repository_ids) if pk is not None]
     if ids:
@@ -81,7 +91,8 @@ def repository_stats_mark(*, repository_ids: Iterable[int], site: bool = False) 
 
 def _mark_for_image(image_id: int, *, site: bool = False) -> None:
     RepositoryStats.objects.filter(
-        repository_id=Subquery(Image.objects.filter(pk=image_id).values("repository_id")[:1]), dirty=False,
+        repository_id=Subquery(Image.objects.filter(pk=image_id).values("repository_id")[:1]),
+        dirty=False,
     ).update(dirty=True)
     if site:
         SiteStats.objects.filter(pk=1, dirty=False).update(dirty=True)
@@ -136,8 +147,9 @@ def repository_stats_refresh(*, repository_ids: Iterable[int]) -> None:
     known = dict(RepositoryStats.objects.filter(repository_id__in=ids).values_list("pk", "dirty"))
     missing = [pk for pk in ids if pk not in known]
     if missing:
-        RepositoryStats.objects.bulk_create([RepositoryStats(repository_id=pk) for pk in missing],
-                                            ignore_conflicts=True)
+        RepositoryStats.objects.bulk_create(
+            [RepositoryStats(repository_id=pk) for pk in missing], ignore_conflicts=True
+        )
     dirty = [*missing, *(pk for pk, flagged in known.items() if flagged)]
     if dirty:
         # Claim first (clear the flag), then count: a write landing meanwhile flags the row again.
@@ -160,6 +172,7 @@ FIELDS = ["image_count", "tag_count", "storage", "pushes_by_day"]
 
 def _count_repositories(ids: list[int]) -> list[RepositoryStats]:
     """Fresh counts for these repositories in four grouped queries, whatever their number."""
+
     def grouped(queryset, field: str, value) -> dict:
         return dict(queryset.order_by().values(field).annotate(n=value).values_list(field, "n"))
 
@@ -170,9 +183,20 @@ def _count_repositories(ids: list[int]) -> list[RepositoryStats]:
     pushes: dict[int, dict[str, int]] = {pk: {} for pk in ids}
     for repository_id, day, n in (
         ImageManifest.objects.filter(image__repository_id__in=ids, pushed_at__gte=since)
-        .annotate(day=utc_day("pushed_at")).order_by().values("image__repository_id", "day")
-        .annotate(n=Count("id")).values_list("image__repository_id", "day", "n")
+        .annotate(day=utc_day("pushed_at"))
+        .order_by()
+        .values("image__repository_id", "day")
+        .annotate(n=Count("id"))
+        .values_list("image__repository_id", "day", "n")
     ):
         pushes[repository_id][str(day)[:10]] = n
-    return [RepositoryStats(repository_id=pk, image_count=images.get(pk, 0), tag_count=tags.get(pk, 0),
-                            storage=storage.get(pk) or 0, pushes_by_day=pushes[pk]) for pk in ids]
+    return [
+        RepositoryStats(
+            repository_id=pk,
+            image_count=images.get(pk, 0),
+            tag_count=tags.get(pk, 0),
+            storage=storage.get(pk) or 0,
+            pushes_by_day=pushes[pk],
+        )
+        for pk in ids
+    ]

@@ -7,6 +7,7 @@ stored, a cross-repository mount, a HEAD (docker skips uploading what HEAD finds
 manifest PUT itself. A touch waits for a GC holding the row, so it either lands before GC
 re-checks (GC keeps the blob) or finds the row gone (the caller uploads the bytes again).
 """
+
 from __future__ import annotations
 
 import logging
@@ -49,7 +50,9 @@ def blob_reserve(*, digest: str, size: int) -> Blob:
                 fields = {"touched": timezone.now()}
                 if blob.size != size:
                     # A foreign layer's row has no size; a row from an older version may hold a declared one.
-                    logger.warning("blob %s: stored size %s corrected to the %d bytes received", digest, blob.size, size)
+                    logger.warning(
+                        "blob %s: stored size %s corrected to the %d bytes received", digest, blob.size, size
+                    )
                     fields["size"] = size
                 Blob.objects.filter(pk=blob.pk).update(**fields)
                 blob.__dict__.update(fields)

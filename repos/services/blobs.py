@@ -1,4 +1,5 @@
 """Blob membership of repositories."""
+
 from django.db import transaction
 from django.db.models import Q
 

@@ -7,6 +7,7 @@ it up without re-reading anything. When no saved state matches the staged size (
 off half-way, a crash before the save, no libcrypto), the state is rebuilt by hashing the
 staged bytes once.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -197,10 +198,10 @@ def _read_state(staging, upload_id: str, offset: int) -> ResumableSha256 | None:
         return None
     if len(data) != len(_MAGIC) + 8 + _CTX_SIZE or not data.startswith(_MAGIC):
         return None
-    (saved_offset,) = struct.unpack(">Q", data[len(_MAGIC):len(_MAGIC) + 8])
+    (saved_offset,) = struct.unpack(">Q", data[len(_MAGIC) : len(_MAGIC) + 8])
     if saved_offset != offset:
         return None
-    return ResumableSha256(data[len(_MAGIC) + 8:])
+    return ResumableSha256(data[len(_MAGIC) + 8 :])
 
 
 def _write_state(staging, upload_id: str, offset: int, state: bytes) -> None:

@@ -3,6 +3,7 @@
 gzip keeps the uncompressed length (mod 2^32) in its last four bytes, so one seek answers for any layer under
 4 GiB without decompressing; a plain tar is its own size. What cannot be told cheaply is stored as -1.
 """
+
 from __future__ import annotations
 
 import struct
@@ -23,8 +24,11 @@ def manifests_uncompressed_size(*, manifest_ids: list[int]) -> dict[int, int | N
     One query once every layer has been looked at; layers seen for the first time are read and their
     size stored (one more query).
     """
-    rows = list(ManifestLayer.objects.filter(manifest_id__in=manifest_ids).values_list(
-        "manifest_id", "blob_id", "media_type", "blob__uncompressed_size", "blob__digest", "blob__size"))
+    rows = list(
+        ManifestLayer.objects.filter(manifest_id__in=manifest_ids).values_list(
+            "manifest_id", "blob_id", "media_type", "blob__uncompressed_size", "blob__digest", "blob__size"
+        )
+    )
     found: dict[int, int] = {}
     store = None
     for _, blob_id, media_type, size, digest, compressed in rows:
@@ -32,8 +36,9 @@ def manifests_uncompressed_size(*, manifest_ids: list[int]) -> dict[int, int | N
             store = store or get_blob_store()
             found[blob_id] = _uncompressed_size(store, digest, compressed, media_type)
     if found:
-        Blob.objects.bulk_update([Blob(pk=pk, uncompressed_size=size) for pk, size in found.items()],
-                                 ["uncompressed_size"])
+        Blob.objects.bulk_update(
+            [Blob(pk=pk, uncompressed_size=size) for pk, size in found.items()], ["uncompressed_size"]
+        )
     totals: dict[int, int | None] = {}
     for manifest_id, blob_id, _, size, _, _ in rows:
         size = found.get(blob_id, size)

@@ -3,6 +3,7 @@
 All I/O (reading config blobs) happens before the transaction; the rows for the manifest,
 its children/layers, membership and tags are then written in one transaction.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -54,7 +55,13 @@ class _Prepared:
 
 
 def manifest_put(
-    *, repository: Repository, image_name: str, reference: str, raw: bytes, content_type: str, user=None,
+    *,
+    repository: Repository,
+    image_name: str,
+    reference: str,
+    raw: bytes,
+    content_type: str,
+    user=None,
     layers_on_demand: bool = False,
 ) -> Manifest:
     """Store a manifest and tag it. `layers_on_demand`: a remote caching what its upstream sent; its
@@ -108,8 +115,9 @@ def _image_locked(*, repository: Repository, name: str) -> Image:
     )
 
 
-def tag_set(*, image: Image, name: str, manifest: Manifest, user=None, promotion=None,
-            build_id: int | None = None) -> Tag:
+def tag_set(
+    *, image: Image, name: str, manifest: Manifest, user=None, promotion=None, build_id: int | None = None
+) -> Tag:
     """Point a tag at a manifest; for an index, derive `<tag>-<os>-<arch>[-<variant>]` per platform
     (the first entry of a platform listed twice, the one clients pull).
 
@@ -150,9 +158,7 @@ def _announce_after_commit(*, tag: Tag, user, promotion, build_id) -> None:
     """Tell listeners (alerts, parity checks, webhooks) once the tag's value is committed."""
     source = "promotion" if promotion is not None else "build" if build_id is not None else "push"
     tag_id, actor_id = tag.pk, getattr(user, "pk", None)
-    transaction.on_commit(
-        lambda: signals.tag_written.send(sender=Tag, tag_id=tag_id, actor_id=actor_id, source=source)
-    )
+    transaction.on_commit(lambda: signals.tag_written.send(sender=Tag, tag_id=tag_id, actor_id=actor_id, source=source))
 
 
 def manifest_delete(*, image: Image, digest: str) -> None:
@@ -193,10 +199,16 @@ def tag_delete(*, image: Image, name: str, user=None) -> None:
             raise errors.Unsupported(_immutable_message(image.repository))
         manifest = tag.manifest
         tag.delete()
-        transaction.on_commit(lambda: signals.tag_deleted.send(
-            sender=Tag, image_id=image.pk, tag=name, digest=manifest.digest, media_type=manifest.media_type,
-            actor_id=getattr(user, "pk", None),
-        ))
+        transaction.on_commit(
+            lambda: signals.tag_deleted.send(
+                sender=Tag,
+                image_id=image.pk,
+                tag=name,
+                digest=manifest.digest,
+                media_type=manifest.media_type,
+                actor_id=getattr(user, "pk", None),
+            )
+        )
 
 
 def _remove_from_image(*, image: Image, manifest: Manifest) -> None:
@@ -217,7 +229,7 @@ def _listing_indexes(*, image: Image, manifest: Manifest):
 
 
 def _immutable_message(repository: Repository) -> str:
-    return f"repository {repository.key} has immutable tags (setting \"Immutable tags\", tag_immutability)"
+    return f'repository {repository.key} has immutable tags (setting "Immutable tags", tag_immutability)'
 
 
 def _refuse_moving_tag(*, image: Image, name: str, manifest: Manifest) -> None:
@@ -225,7 +237,7 @@ def _refuse_moving_tag(*, image: Image, name: str, manifest: Manifest) -> None:
     if current is not None and current != manifest.pk:
         raise errors.Denied(
             f"tag {name} already exists and repository {image.repository.key} has immutable tags "
-            f"(setting \"Immutable tags\", tag_immutability): push a new tag instead",
+            f'(setting "Immutable tags", tag_immutability): push a new tag instead',
             detail={"tag": name, "repository": image.repository.key, "setting": "tag_immutability"},
         )
 
@@ -259,8 +271,9 @@ def _check_reference(reference: str, raw: bytes) -> str | None:
     return reference
 
 
-def _resolve_references(prepared: _Prepared, *, repository: Repository, image: Image | None,
-                        layers_on_demand: bool = False) -> None:
+def _resolve_references(
+    prepared: _Prepared, *, repository: Repository, image: Image | None, layers_on_demand: bool = False
+) -> None:
     parsed = prepared.parsed
     if isinstance(parsed, ImageIndex):
         wanted = {child.digest for child in parsed.manifests}

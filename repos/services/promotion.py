@@ -5,6 +5,7 @@ read or copied, so the cost does not depend on the image size. Everything happen
 that first locks the source and target image rows, so two promotions into the same target serialize
 and the target always ends in the state of one complete promotion.
 """
+
 from __future__ import annotations
 
 import logging
@@ -67,8 +68,12 @@ def promotion_execute(*, request: PromotionRequest, user, job: PromotionJob | No
         both = Image.objects.select_for_update().filter(pk__in={source_image.pk, target_image.pk}).order_by("pk")
         locked = {image.pk: image for image in both}
         plan = plan_build(
-            request=request, user=user, source=source, target=target,
-            source_image=locked[source_image.pk], target_image=locked[target_image.pk],
+            request=request,
+            user=user,
+            source=source,
+            target=target,
+            source_image=locked[source_image.pk],
+            target_image=locked[target_image.pk],
         )
         if not plan.allowed:
             raise PromotionRefused(plan)
@@ -81,9 +86,11 @@ def promotion_execute(*, request: PromotionRequest, user, job: PromotionJob | No
 
 def _lock_running_job(job: PromotionJob) -> None:
     # Holding this row lock for the whole transaction tells the reconciler the job is alive.
-    still_ours = PromotionJob.objects.select_for_update().filter(
-        pk=job.pk, status=PromotionJob.Status.RUNNING, attempts=job.attempts
-    ).exists()
+    still_ours = (
+        PromotionJob.objects.select_for_update()
+        .filter(pk=job.pk, status=PromotionJob.Status.RUNNING, attempts=job.attempts)
+        .exists()
+    )
     if not still_ours:
         raise JobNotRunning(job.pk)
 
@@ -123,9 +130,9 @@ def _remove_from_source(plan: PromotionPlan) -> None:
 
 def _record_success(job: PromotionJob, plan: PromotionPlan) -> None:
     result = plan.as_dict()
-    updated = PromotionJob.objects.filter(
-        pk=job.pk, status=PromotionJob.Status.RUNNING, attempts=job.attempts
-    ).update(status=PromotionJob.Status.SUCCEEDED, finished=timezone.now(), result=result, error="", error_code="")
+    updated = PromotionJob.objects.filter(pk=job.pk, status=PromotionJob.Status.RUNNING, attempts=job.attempts).update(
+        status=PromotionJob.Status.SUCCEEDED, finished=timezone.now(), result=result, error="", error_code=""
+    )
     if not updated:
         raise JobNotRunning(job.pk)
     roles = dict(plan.manifests)

@@ -4,6 +4,7 @@ The job row is the truth. Every status change is a conditional UPDATE on the sta
 number), so a message delivered twice, a worker killed mid-run, or the reconciler racing a slow
 worker can never apply a promotion twice or leave a job `running` for ever.
 """
+
 from __future__ import annotations
 
 import logging
@@ -53,8 +54,13 @@ def promotion_job_create(*, request: PromotionRequest, user, enqueue: bool = Tru
 
 def promotion_job_request(job: PromotionJob) -> PromotionRequest:
     return PromotionRequest(
-        source_key=job.source_key, source_image=job.source_image, target_key=job.target_key,
-        target_image=job.target_image, source_tag=job.source_tag, target_tag=job.target_tag, copy=job.copy,
+        source_key=job.source_key,
+        source_image=job.source_image,
+        target_key=job.target_key,
+        target_image=job.target_image,
+        source_tag=job.source_tag,
+        target_tag=job.target_tag,
+        copy=job.copy,
         expected_digests=job.expected_digests,
     )
 
@@ -121,9 +127,15 @@ def _acting_user(job: PromotionJob):
 
 
 def _finish(job: PromotionJob, *, status: str, code: str = "", error: str = "", result: dict | None = None) -> bool:
-    return bool(PromotionJob.objects.filter(pk=job.pk, status=Status.RUNNING, attempts=job.attempts).update(
-        status=status, finished=timezone.now(), error_code=code, error=error, result=result or {},
-    ))
+    return bool(
+        PromotionJob.objects.filter(pk=job.pk, status=Status.RUNNING, attempts=job.attempts).update(
+            status=status,
+            finished=timezone.now(),
+            error_code=code,
+            error=error,
+            result=result or {},
+        )
+    )
 
 
 def _requeue_or_fail(job: PromotionJob, *, reason: str, send: bool = True) -> str:

@@ -3,6 +3,7 @@
 Confirm runs exactly the pinned request with those digests expected, so a source that moved since
 the preview is refused (source-changed) and inputs changed since the preview are not run at all.
 """
+
 from __future__ import annotations
 
 from django.core import signing
@@ -12,8 +13,15 @@ from repos.services.promotion_plan import PromotionInvalid, PromotionPlan, Promo
 SALT = "repos.promotion.pinned-plan"
 MAX_AGE_SECONDS = 3600
 FIELDS = ("source_key", "source_image", "target_key", "target_image", "source_tag", "target_tag", "copy")
-LABELS = {"source_key": "source repository", "source_image": "image", "target_key": "target repository",
-          "target_image": "new image name", "source_tag": "tag", "target_tag": "new tag name", "copy": "mode"}
+LABELS = {
+    "source_key": "source repository",
+    "source_image": "image",
+    "target_key": "target repository",
+    "target_image": "new image name",
+    "source_tag": "tag",
+    "target_tag": "new tag name",
+    "copy": "mode",
+}
 
 
 class PlanNotPinned(PromotionInvalid):

@@ -3,6 +3,7 @@
 Reads only. `promotion_plan` serves the preview (dry run); execution builds the same plan again
 inside its transaction, under locks, and applies it (repos/services/promotion.py).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -74,11 +75,15 @@ class PromotionRequest:
             raise PromotionInvalid("a target tag needs a source tag (which tag should be renamed?)")
         for tag, digest in (self.expected_digests or {}).items():
             if not names.is_valid_tag(tag) or not digests.is_valid_digest(digest):
-                raise PromotionInvalid(f"invalid expected digest {str(digest)[:100]!r} for tag {str(tag)[:130]!r}",
-                                       detail={"tag": str(tag)[:300], "digest": str(digest)[:300]})
+                raise PromotionInvalid(
+                    f"invalid expected digest {str(digest)[:100]!r} for tag {str(tag)[:130]!r}",
+                    detail={"tag": str(tag)[:300], "digest": str(digest)[:300]},
+                )
         if self.expected_digests is not None and self.source_tag and set(self.expected_digests) != {self.source_tag}:
-            raise PromotionInvalid("the expected digest must be the one of the source tag",
-                                   detail={"source_tag": self.source_tag, "expected": sorted(self.expected_digests)})
+            raise PromotionInvalid(
+                "the expected digest must be the one of the source tag",
+                detail={"source_tag": self.source_tag, "expected": sorted(self.expected_digests)},
+            )
         same_image = self.source_key == self.target_key and self.source_image == self.target_image_name
         if same_image and (self.target_tag or self.source_tag) == self.source_tag:
             raise PromotionInvalid("source and target are the same; give another repository, image or tag")
@@ -191,8 +196,13 @@ def promotion_plan(*, request: PromotionRequest, user) -> PromotionPlan:
 
 
 def plan_build(
-    *, request: PromotionRequest, user, source: Repository, target: Repository,
-    source_image: Image | None, target_image: Image | None,
+    *,
+    request: PromotionRequest,
+    user,
+    source: Repository,
+    target: Repository,
+    source_image: Image | None,
+    target_image: Image | None,
 ) -> PromotionPlan:
     if source_image is None:
         raise_if_pinned(request)
@@ -200,8 +210,11 @@ def plan_build(
             f"image {request.source_image!r} not found in {source.key}", detail={"image": request.source_image}
         )
     plan = PromotionPlan(
-        request=request, source_repository=source, target_repository=target,
-        source_image_row=source_image, target_image_row=target_image,
+        request=request,
+        source_repository=source,
+        target_repository=target,
+        source_image_row=source_image,
+        target_image_row=target_image,
     )
     try:
         selected = _selected_source_tags(request, source_image)
@@ -257,9 +270,12 @@ def _plan_target_tags(plan: PromotionPlan, selected: list[Tag], target_image: Im
                 continue  # a platform listed twice names the first entry, as in tag_set
             in_source = names.platform_tag(tag.name, entry.os, entry.architecture, entry.variant or None)
             wanted[derived] = TagChange(
-                target_tag=derived, digest=entry.manifest.digest, action="",
+                target_tag=derived,
+                digest=entry.manifest.digest,
+                action="",
                 source_tag=in_source if (tag.pk, in_source) in source_derived else "",
-                platform=entry.platform, derived_from=target_name,
+                platform=entry.platform,
+                derived_from=target_name,
             )
     existing: dict[str, Tag] = {}
     if target_image is not None:
@@ -274,12 +290,14 @@ def _plan_target_tags(plan: PromotionPlan, selected: list[Tag], target_image: Im
             change.previous_digest = current.manifest.digest
             change.action = "unchanged" if current.manifest.digest == change.digest else "overwrite"
     # Each index tag followed by its per-platform tags.
-    plan.tags = sorted(wanted.values(), key=lambda c: (c.derived_from or c.target_tag, bool(c.derived_from),
-                                                       c.target_tag))
+    plan.tags = sorted(
+        wanted.values(), key=lambda c: (c.derived_from or c.target_tag, bool(c.derived_from), c.target_tag)
+    )
     # tag_set drops per-platform tags of an overwritten index tag that the new index does not have.
     primaries = {name for name, _ in plan.primaries}
     plan.removed_parents = {
-        t.name: t.derived_from.name for t in existing.values()
+        t.name: t.derived_from.name
+        for t in existing.values()
         if t.derived_from is not None and t.derived_from.name in primaries and t.name not in wanted
     }
     plan.removed_from_target = sorted(plan.removed_parents)
@@ -345,52 +363,75 @@ def _refusals(plan: PromotionPlan, *, user) -> list[Refusal]:
         refusals.append(source_changed_refusal(request, changed))
     for side, repository in (("source", source), ("target", target)):
         if not user_can(user, repository, PROMOTE):
-            refusals.append(Refusal(
-                RULE_PERMISSION, f"you may not promote from or into {repository.key} (promote permission needed)",
-                {"repository": repository.key, "permission": PROMOTE, "side": side},
-            ))
+            refusals.append(
+                Refusal(
+                    RULE_PERMISSION,
+                    f"you may not promote from or into {repository.key} (promote permission needed)",
+                    {"repository": repository.key, "permission": PROMOTE, "side": side},
+                )
+            )
     if not request.copy and not user_can(user, source, DELETE):
-        refusals.append(Refusal(
-            RULE_PERMISSION, f"a move removes tags from {source.key}, which needs the delete permission there",
-            {"repository": source.key, "permission": DELETE, "side": "source"},
-        ))
+        refusals.append(
+            Refusal(
+                RULE_PERMISSION,
+                f"a move removes tags from {source.key}, which needs the delete permission there",
+                {"repository": source.key, "permission": DELETE, "side": "source"},
+            )
+        )
     if not target.is_local:
-        refusals.append(Refusal(
-            RULE_TARGET_KIND, f"{target.key} is a {target.kind} repository: promote into a local repository",
-            {"repository": target.key, "kind": target.kind, "side": "target"},
-        ))
+        refusals.append(
+            Refusal(
+                RULE_TARGET_KIND,
+                f"{target.key} is a {target.kind} repository: promote into a local repository",
+                {"repository": target.key, "kind": target.kind, "side": "target"},
+            )
+        )
     if not request.copy and not source.is_local:
-        refusals.append(Refusal(
-            RULE_TARGET_KIND, f"{source.key} is a {source.kind} repository: copy from it (a move would remove "
-                              "from the cache, not from its upstream)",
-            {"repository": source.key, "kind": source.kind, "side": "source"},
-        ))
+        refusals.append(
+            Refusal(
+                RULE_TARGET_KIND,
+                f"{source.key} is a {source.kind} repository: copy from it (a move would remove "
+                "from the cache, not from its upstream)",
+                {"repository": source.key, "kind": source.kind, "side": "source"},
+            )
+        )
     overwritten = [c.target_tag for c in plan.changes("overwrite")] + plan.removed_from_target
     if overwritten and target.tag_immutability:
-        refusals.append(Refusal(
-            RULE_IMMUTABLE, f"{target.key} has immutable tags and these exist: {', '.join(overwritten)}",
-            {"repository": target.key, "tags": overwritten, "side": "target"},
-        ))
+        refusals.append(
+            Refusal(
+                RULE_IMMUTABLE,
+                f"{target.key} has immutable tags and these exist: {', '.join(overwritten)}",
+                {"repository": target.key, "tags": overwritten, "side": "target"},
+            )
+        )
     if plan.removed_from_source and source.tag_immutability:
-        refusals.append(Refusal(
-            RULE_IMMUTABLE, f"{source.key} has immutable tags: a move cannot remove "
-                            f"{', '.join(plan.removed_from_source)} (copy instead)",
-            {"repository": source.key, "tags": plan.removed_from_source, "side": "source"},
-        ))
+        refusals.append(
+            Refusal(
+                RULE_IMMUTABLE,
+                f"{source.key} has immutable tags: a move cannot remove "
+                f"{', '.join(plan.removed_from_source)} (copy instead)",
+                {"repository": source.key, "tags": plan.removed_from_source, "side": "source"},
+            )
+        )
     if overwritten and not user_can(user, target, DELETE):
-        refusals.append(Refusal(
-            RULE_OVERWRITE, f"overwriting {', '.join(overwritten)} in {target.key} needs the delete permission",
-            {"repository": target.key, "tags": overwritten, "permission": DELETE},
-        ))
+        refusals.append(
+            Refusal(
+                RULE_OVERWRITE,
+                f"overwriting {', '.join(overwritten)} in {target.key} needs the delete permission",
+                {"repository": target.key, "tags": overwritten, "permission": DELETE},
+            )
+        )
     required = [p for p in (target.required_platforms or []) if isinstance(p, str) and p]
     for target_name, manifest in plan.primaries if required else []:
         missing = missing_platforms(required, manifest)
         if missing:
-            refusals.append(Refusal(
-                RULE_PLATFORMS,
-                f"{target.key} requires platforms {', '.join(missing)} that {target_name} does not have",
-                {"repository": target.key, "tag": target_name, "missing": missing, "required": required},
-            ))
+            refusals.append(
+                Refusal(
+                    RULE_PLATFORMS,
+                    f"{target.key} requires platforms {', '.join(missing)} that {target_name} does not have",
+                    {"repository": target.key, "tag": target_name, "missing": missing, "required": required},
+                )
+            )
     return refusals
 
 

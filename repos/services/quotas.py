@@ -4,6 +4,7 @@ What a repository holds is the bytes of the distinct blobs linked to it (pushed,
 promoted in): exactly what the dashboard and API show as "held". The check and the link happen
 under the repository's row lock, so two concurrent pushes cannot both slip under the limit.
 """
+
 from __future__ import annotations
 
 from django.db import transaction

@@ -13,6 +13,7 @@ so the dashboard, the read API, search, coverage and promotion treat it like any
   blob's bytes against its digest and size. A lie is refused and nothing of it is stored.
 - When the upstream cannot be reached, cached content is served as it is.
 """
+
 from __future__ import annotations
 
 import logging
@@ -52,11 +53,16 @@ def remote_settings(repository: Repository) -> RemoteSettings:
 
 
 def _client(repository: Repository, remote: RemoteSettings) -> UpstreamClient:
-    return upstream_client(repository_id=repository.pk, base_url=remote.upstream_url, username=remote.username,
-                           password=credential_decrypt(remote.password_encrypted))
+    return upstream_client(
+        repository_id=repository.pk,
+        base_url=remote.upstream_url,
+        username=remote.username,
+        password=credential_decrypt(remote.password_encrypted),
+    )
 
 
 # -- manifests ------------------------------------------------------------------------------------
+
 
 def remote_manifest(*, repository: Repository, image_name: str, reference: str) -> Manifest:
     """The manifest of `image_name:reference` (tag or digest), from the cache or the upstream."""
@@ -82,8 +88,9 @@ def remote_manifest(*, repository: Repository, image_name: str, reference: str) 
     except UpstreamError as exc:
         remote_status_record(repository, error=str(exc))
         if cached is not None:
-            logger.info("remote %s: upstream unavailable, serving %s:%s from the cache", repository.key,
-                        image_name, reference)
+            logger.info(
+                "remote %s: upstream unavailable, serving %s:%s from the cache", repository.key, image_name, reference
+            )
             return cached
         raise errors.UpstreamUnavailable(str(exc), detail={"upstream": remote.upstream_url}) from None
     digest = digests.sha256_digest(raw)
@@ -109,14 +116,24 @@ def _cached(image: Image, reference: str) -> Manifest | None:
 
 
 def _tag_fresh(repository: Repository, image_name: str, tag: str) -> bool:
-    cache_seconds = RemoteSettings.objects.filter(repository_id=repository.pk).values_list(
-        "tag_cache_seconds", flat=True).first() or 0
-    checked = RemoteTagCheck.objects.filter(repository=repository, image_name=image_name, tag=tag).values_list(
-        "checked", flat=True).first()
+    cache_seconds = (
+        RemoteSettings.objects.filter(repository_id=repository.pk).values_list("tag_cache_seconds", flat=True).first()
+        or 0
+    )
+    checked = (
+        RemoteTagCheck.objects.filter(repository=repository, image_name=image_name, tag=tag)
+        .values_list("checked", flat=True)
+        .first()
+    )
     if checked is None:
         # A tag derived from an index (`1.0-linux-amd64`) is as fresh as the index tag it came from.
-        derived = Tag.objects.filter(image__repository=repository, image__name=image_name, name=tag,
-                                     derived_from__isnull=False).values_list("derived_from__name", flat=True).first()
+        derived = (
+            Tag.objects.filter(
+                image__repository=repository, image__name=image_name, name=tag, derived_from__isnull=False
+            )
+            .values_list("derived_from__name", flat=True)
+            .first()
+        )
         if derived is None:
             return False
         return _tag_fresh(repository, image_name, derived)
@@ -124,8 +141,9 @@ def _tag_fresh(repository: Repository, image_name: str, tag: str) -> bool:
 
 
 def _tag_checked(repository: Repository, image_name: str, tag: str, digest: str) -> None:
-    RemoteTagCheck.objects.update_or_create(repository=repository, image_name=image_name, tag=tag,
-                                            defaults={"digest": digest, "checked": timezone.now()})
+    RemoteTagCheck.objects.update_or_create(
+        repository=repository, image_name=image_name, tag=tag, defaults={"digest": digest, "checked": timezone.now()}
+    )
 
 
 def _refuse(repository: Repository, message: str) -> NoReturn:
@@ -133,8 +151,17 @@ def _refuse(repository: Repository, message: str) -> NoReturn:
     raise errors.UpstreamUnavailable(f"refused: {message}")
 
 
-def _cache(repository: Repository, client: UpstreamClient, name: str, image_name: str, reference: str,
-           raw: bytes, media_type: str, *, depth: int) -> Manifest:
+def _cache(
+    repository: Repository,
+    client: UpstreamClient,
+    name: str,
+    image_name: str,
+    reference: str,
+    raw: bytes,
+    media_type: str,
+    *,
+    depth: int,
+) -> Manifest:
     """Store what the upstream sent (verified by the caller), children and config first."""
     try:
         parsed = parse_manifest(raw, media_type)
@@ -151,11 +178,24 @@ def _cache(repository: Repository, client: UpstreamClient, name: str, image_name
             image = image or Image.objects.filter(repository=repository, name=image_name).first()
     else:
         config = parsed.config
-        blob_fetch_wait(FetchRequest(repository=repository, client=client, upstream_name=name,
-                                     digest=config.digest, declared_size=config.size))
+        blob_fetch_wait(
+            FetchRequest(
+                repository=repository,
+                client=client,
+                upstream_name=name,
+                digest=config.digest,
+                declared_size=config.size,
+            )
+        )
     try:
-        return manifest_services.manifest_put(repository=repository, image_name=image_name, reference=reference,
-                                              raw=raw, content_type=media_type, layers_on_demand=True)
+        return manifest_services.manifest_put(
+            repository=repository,
+            image_name=image_name,
+            reference=reference,
+            raw=raw,
+            content_type=media_type,
+            layers_on_demand=True,
+        )
     except (errors.ManifestInvalid, errors.ManifestBlobUnknown, errors.DigestInvalid, errors.TagInvalid) as exc:
         _refuse(repository, f"the upstream's manifest {name}:{reference} cannot be stored: {exc.message}")
 
@@ -168,13 +208,16 @@ def _cache_child(repository, client, name, image_name, child, *, depth: int) -> 
         raise errors.UpstreamUnavailable(f"child manifest {child.digest}: {exc}") from None
     digest = digests.sha256_digest(raw)
     if digest != child.digest or len(raw) != child.size:
-        _refuse(repository, f"the upstream's child manifest {child.digest} does not match its descriptor "
-                            f"(got {digest}, {len(raw)} bytes)")
-    _cache(repository, client, name, image_name, child.digest, raw, media_type or child.media_type,
-           depth=depth + 1)
+        _refuse(
+            repository,
+            f"the upstream's child manifest {child.digest} does not match its descriptor "
+            f"(got {digest}, {len(raw)} bytes)",
+        )
+    _cache(repository, client, name, image_name, child.digest, raw, media_type or child.media_type, depth=depth + 1)
 
 
 # -- blobs -----------------------------------------------------------------------------------------
+
 
 def remote_blob(*, repository: Repository, image_name: str, digest: str):
     """The blob from the cache (a Blob), or a BlobStream of its fetch from the upstream."""
@@ -205,16 +248,23 @@ def _fetch_request(repository: Repository, image_name: str, digest: str) -> Fetc
     if not digests.is_valid_digest(digest):
         raise errors.DigestInvalid("invalid digest", detail={"digest": digest})
     remote = remote_settings(repository)
-    return FetchRequest(repository=repository, client=_client(repository, remote),
-                        upstream_name=upstream_name(remote, image_name), digest=digest,
-                        declared_size=_declared_size(repository, image_name, digest))
+    return FetchRequest(
+        repository=repository,
+        client=_client(repository, remote),
+        upstream_name=upstream_name(remote, image_name),
+        digest=digest,
+        declared_size=_declared_size(repository, image_name, digest),
+    )
 
 
 def _declared_size(repository: Repository, image_name: str, digest: str) -> int | None:
     """The size a manifest cached for this image gives the blob (layers and configs)."""
     held = {"memberships__image__repository": repository, "memberships__image__name": image_name}
-    layer = ManifestLayer.objects.filter(blob__digest=digest, **{f"manifest__{k}": v for k, v in held.items()}
-                                         ).values_list("size", flat=True).first()
+    layer = (
+        ManifestLayer.objects.filter(blob__digest=digest, **{f"manifest__{k}": v for k, v in held.items()})
+        .values_list("size", flat=True)
+        .first()
+    )
     if layer is not None:
         return layer
     config = Manifest.objects.filter(config_blob__digest=digest, **held).first()
@@ -238,8 +288,9 @@ def remote_fill(*, repository: Repository, image_name: str, manifests: list[Mani
     for digest, size, media_type in layers.distinct():
         if digest in linked or any(m in media_type for m in manifest_services.NON_DISTRIBUTABLE_MARKERS):
             continue
-        blob_fetch_wait(FetchRequest(repository=repository, client=client, upstream_name=name, digest=digest,
-                                     declared_size=size))
+        blob_fetch_wait(
+            FetchRequest(repository=repository, client=client, upstream_name=name, digest=digest, declared_size=size)
+        )
         linked.add(digest)
         fetched += 1
     return fetched
@@ -247,10 +298,14 @@ def remote_fill(*, repository: Repository, image_name: str, manifests: list[Mani
 
 # -- tags ------------------------------------------------------------------------------------------
 
+
 def remote_tag_names(*, repository: Repository, image_name: str) -> list[str]:
     """The upstream's tags when it answers, else the cached ones (never an error while cached)."""
-    cached = list(Tag.objects.filter(image__repository=repository, image__name=image_name,
-                                     derived_from__isnull=True).values_list("name", flat=True))
+    cached = list(
+        Tag.objects.filter(image__repository=repository, image__name=image_name, derived_from__isnull=True).values_list(
+            "name", flat=True
+        )
+    )
     remote = remote_settings(repository)
     try:
         upstream = _client(repository, remote).tags(upstream_name(remote, image_name))
@@ -284,5 +339,5 @@ def remote_status_record(repository: Repository, *, error: str) -> None:
             return
         _last_status[repository.pk] = (status, now)
     RemoteSettings.objects.filter(repository_id=repository.pk).update(
-        last_status=status, last_error=error[:2000], last_contact=timezone.now())
-
+        last_status=status, last_error=error[:2000], last_contact=timezone.now()
+    )

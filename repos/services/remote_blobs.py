@@ -9,6 +9,7 @@ back its last chunk until the fetch is verified: a client never receives a compl
 not match its digest. Readers on another host (no shared staging disk) wait for the commit and
 read from the store. A fetch whose heartbeat stops (its process died) is taken over.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -74,8 +75,9 @@ def blob_fetch_stream(request: FetchRequest) -> Blob | BlobStream:
         size = _wait_for_size(fetch, deadline)
         if size is None:
             if time.monotonic() > deadline:
-                raise errors.UpstreamUnavailable("the upstream did not start sending the blob in time",
-                                                 detail={"digest": request.digest})
+                raise errors.UpstreamUnavailable(
+                    "the upstream did not start sending the blob in time", detail={"digest": request.digest}
+                )
             continue
         return BlobStream(digest=request.digest, size=size, chunks=_read_growing(fetch, size))
 
@@ -117,7 +119,9 @@ def _stored(request: FetchRequest) -> Blob | None:
 
 def _current_fetch(digest: str) -> RemoteBlobFetch | None:
     fetch = RemoteBlobFetch.objects.filter(digest=digest).first()
-    if fetch is not None and fetch.heartbeat < timezone.now() - timedelta(seconds=settings.UPSTREAM_FETCH_STALE_SECONDS):
+    if fetch is not None and fetch.heartbeat < timezone.now() - timedelta(
+        seconds=settings.UPSTREAM_FETCH_STALE_SECONDS
+    ):
         # Its process died mid-fetch: drop the lock (only if nobody refreshed it meanwhile), someone takes over.
         RemoteBlobFetch.objects.filter(pk=fetch.pk, heartbeat=fetch.heartbeat).delete()
         return None
@@ -129,8 +133,9 @@ def _lead(request: FetchRequest) -> RemoteBlobFetch | None:
     staged_id = uuid.uuid4().hex
     try:
         with transaction.atomic():
-            fetch = RemoteBlobFetch.objects.create(digest=request.digest, staged_id=staged_id, host=HOST,
-                                                   heartbeat=timezone.now())
+            fetch = RemoteBlobFetch.objects.create(
+                digest=request.digest, staged_id=staged_id, host=HOST, heartbeat=timezone.now()
+            )
     except IntegrityError:
         return None
     response = None
@@ -146,8 +151,12 @@ def _lead(request: FetchRequest) -> RemoteBlobFetch | None:
         raise
     RemoteBlobFetch.objects.filter(pk=fetch.pk).update(size=size)
     fetch.size = size
-    thread = threading.Thread(target=_fetch_run, args=(fetch.pk, staged_id, request, response, size),
-                              name=f"upstream-fetch-{request.digest[7:19]}", daemon=True)
+    thread = threading.Thread(
+        target=_fetch_run,
+        args=(fetch.pk, staged_id, request, response, size),
+        name=f"upstream-fetch-{request.digest[7:19]}",
+        daemon=True,
+    )
     thread.start()
     return fetch
 
@@ -160,8 +169,9 @@ def _announced_size(request: FetchRequest, response) -> int:
         return request.declared_size
     size = int(length)
     if request.declared_size is not None and size != request.declared_size:
-        raise UpstreamError(f"the upstream sends {size} bytes for blob {request.digest}, "
-                            f"its manifest declared {request.declared_size}")
+        raise UpstreamError(
+            f"the upstream sends {size} bytes for blob {request.digest}, its manifest declared {request.declared_size}"
+        )
     return size
 
 

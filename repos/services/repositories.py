@@ -6,6 +6,7 @@ policy and its password is stored encrypted, a virtual's members are locals or r
 default deployment is one of its locals. Bad input raises `RepositoryInvalid` with the message per
 field; nothing is written then.
 """
+
 from __future__ import annotations
 
 import re
@@ -43,6 +44,7 @@ class RepositoryInvalid(Exception):
 
 class RepositoryNotEmpty(Exception):
     """Deleting a repository that holds content needs a confirmation (`force`)."""
+
 
 # Stage labels of the seeded repositories, in order: the first is where CI pushes, the next where
 # tested images are promoted. Orders leave gaps so stages can be inserted between them.
@@ -105,13 +107,20 @@ def repository_create(*, user, data: dict[str, Any], system: bool = False, reque
                 _set_members(repository, virtual)
     except IntegrityError:
         raise RepositoryInvalid({"key": [f"a repository {key} exists already"]}) from None
-    audit_record(action="repository_created", actor=user if not system else None, request=request,
-                 actor_name="" if not system else "manage.py", target=key, detail={"kind": kind})
+    audit_record(
+        action="repository_created",
+        actor=user if not system else None,
+        request=request,
+        actor_name="" if not system else "manage.py",
+        target=key,
+        detail={"kind": kind},
+    )
     return repository
 
 
-def repository_update(*, repository: Repository, user, data: dict[str, Any], system: bool = False,
-                      request=None) -> Repository:
+def repository_update(
+    *, repository: Repository, user, data: dict[str, Any], system: bool = False, request=None
+) -> Repository:
     """Change some settings (a partial update). Repository admins change the common settings;
     upstream and members need a site admin (they decide what the repository serves)."""
     _refuse_unknown(data)
@@ -129,8 +138,7 @@ def repository_update(*, repository: Repository, user, data: dict[str, Any], sys
     common = _clean_common(data, errors, creating=False)
     current = RemoteSettings.objects.filter(repository=repository).first()
     remote = _clean_remote(data, errors, kind=repository.kind, current=current, partial=True)
-    virtual = _clean_virtual(data, errors, kind=repository.kind, key=repository.key, partial=True,
-                             current=repository)
+    virtual = _clean_virtual(data, errors, kind=repository.kind, key=repository.key, partial=True, current=repository)
     if errors:
         raise RepositoryInvalid(errors)
     with transaction.atomic():
@@ -146,18 +154,25 @@ def repository_update(*, repository: Repository, user, data: dict[str, Any], sys
         if virtual:
             _set_members(locked, virtual)
     changed = sorted(f for f in data if f not in ("key", "kind"))
-    audit_record(action="repository_changed", actor=user if not system else None, request=request,
-                 actor_name="" if not system else "manage.py", target=repository.key, detail={"fields": changed})
+    audit_record(
+        action="repository_changed",
+        actor=user if not system else None,
+        request=request,
+        actor_name="" if not system else "manage.py",
+        target=repository.key,
+        detail={"fields": changed},
+    )
     return locked
 
 
 def repository_has_content(repository: Repository) -> bool:
-    return (Image.objects.filter(repository=repository).exists()
-            or RepositoryBlob.objects.filter(repository=repository).exists())
+    return (
+        Image.objects.filter(repository=repository).exists()
+        or RepositoryBlob.objects.filter(repository=repository).exists()
+    )
 
 
-def repository_delete(*, repository: Repository, user, force: bool = False, system: bool = False,
-                      request=None) -> None:
+def repository_delete(*, repository: Repository, user, force: bool = False, system: bool = False, request=None) -> None:
     """Delete a repository. One that holds content needs `force`. Its rows go in one transaction;
     blobs and manifests stay for garbage collection, and a pull already streaming a blob finishes
     (it holds the open file). Virtuals listing it lose the member."""
@@ -170,11 +185,18 @@ def repository_delete(*, repository: Repository, user, force: bool = False, syst
     key = repository.key
     with transaction.atomic():
         Repository.objects.filter(pk=repository.pk).delete()
-    audit_record(action="repository_deleted", actor=user if not system else None, request=request,
-                 actor_name="" if not system else "manage.py", target=key, detail={"force": force})
+    audit_record(
+        action="repository_deleted",
+        actor=user if not system else None,
+        request=request,
+        actor_name="" if not system else "manage.py",
+        target=key,
+        detail={"force": force},
+    )
 
 
 # -- validation -------------------------------------------------------------------------------------
+
 
 def _refuse_unknown(data: dict) -> None:
     unknown = sorted(set(data) - set(ALL_FIELDS))
@@ -187,8 +209,10 @@ def _clean_key(value, errors) -> str:
     if not key:
         errors["key"] = ["a key is required, e.g. docker-dev"]
     elif len(key) > 64 or not KEY_RE.fullmatch(key):
-        errors["key"] = ["lower-case letters and digits, with single . _ or - between them, at most 64 characters "
-                         "(the first segment of every image name)"]
+        errors["key"] = [
+            "lower-case letters and digits, with single . _ or - between them, at most 64 characters "
+            "(the first segment of every image name)"
+        ]
     return key
 
 
@@ -325,8 +349,9 @@ def _upstream_url(url: str, errors) -> str:
     return url
 
 
-def _clean_virtual(data, errors, *, kind: str, key: str, partial: bool = False,
-                   current: Repository | None = None) -> dict:
+def _clean_virtual(
+    data, errors, *, kind: str, key: str, partial: bool = False, current: Repository | None = None
+) -> dict:
     given = [f for f in VIRTUAL_FIELDS if f in data]
     if kind != Repository.Kind.VIRTUAL:
         for field in given:
@@ -350,8 +375,11 @@ def _clean_virtual(data, errors, *, kind: str, key: str, partial: bool = False,
     found = {r.key: r for r in Repository.objects.filter(key__in=keys)}
     problems = [f"{k}: no such repository" for k in keys if k not in found]
     problems += [f"{k}: a virtual cannot contain itself" for k in keys if k == key]
-    problems += [f"{k}: members are local or remote repositories" for k in keys
-                 if k in found and found[k].kind == Repository.Kind.VIRTUAL and k != key]
+    problems += [
+        f"{k}: members are local or remote repositories"
+        for k in keys
+        if k in found and found[k].kind == Repository.Kind.VIRTUAL and k != key
+    ]
     if problems:
         errors["members"] = problems
     if "default_deployment" in data:

@@ -1,4 +1,5 @@
 """Changing a repository's settings (description, stage, visibility, tag rules, required platforms)."""
+
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
@@ -10,8 +11,17 @@ from repos.models import Repository
 FIELDS = ("description", "stage", "stage_order", "is_public", "tag_immutability", "required_platforms")
 
 
-def repository_update_settings(*, repository: Repository, user, description: str, stage: str, stage_order: int,
-                               is_public: bool, tag_immutability: bool, required_platforms: list[str]) -> Repository:
+def repository_update_settings(
+    *,
+    repository: Repository,
+    user,
+    description: str,
+    stage: str,
+    stage_order: int,
+    is_public: bool,
+    tag_immutability: bool,
+    required_platforms: list[str],
+) -> Repository:
     if not user_can(user, repository, ADMIN):
         raise PermissionDenied("admin permission on the repository is required")
     with transaction.atomic():

@@ -9,6 +9,7 @@ A member that cannot answer (upstream down, name unknown there) is skipped, so o
 does not break the virtual's other members. So is a member the caller may not read: a virtual never
 shows anyone more than its members would (making a virtual public exposes only public members).
 """
+
 from __future__ import annotations
 
 from repos import errors, selectors
@@ -103,14 +104,17 @@ def push_target(*, repository: Repository) -> Repository:
     if repository.is_remote:
         raise errors.Denied(
             f"{repository.key} is a remote repository (a read-only cache of its upstream); "
-            "push to a local repository instead", detail={"repository": repository.key, "kind": "remote"})
+            "push to a local repository instead",
+            detail={"repository": repository.key, "kind": "remote"},
+        )
     if repository.is_virtual:
         target = repository.default_deployment
         if target is None:
             raise errors.Denied(
                 f"virtual repository {repository.key} has no default deployment repository; "
                 "push to one of its local members, or ask an admin to set one",
-                detail={"repository": repository.key, "kind": "virtual"})
+                detail={"repository": repository.key, "kind": "virtual"},
+            )
         return target
     return repository
 
@@ -127,8 +131,9 @@ def deployment_link_blobs(*, virtual: Repository, target: Repository, user, raw:
     if isinstance(parsed, ImageIndex):
         return 0
     wanted = {d.digest for d in (parsed.config, *parsed.layers)}
-    present = set(RepositoryBlob.objects.filter(repository=target, blob__digest__in=wanted)
-                  .values_list("blob__digest", flat=True))
+    present = set(
+        RepositoryBlob.objects.filter(repository=target, blob__digest__in=wanted).values_list("blob__digest", flat=True)
+    )
     members = [m for m in virtual_members(repository=virtual, user=user) if m.pk != target.pk]
     linked = 0
     for digest in sorted(wanted - present):

@@ -8,6 +8,7 @@ repository with immutable tags, and tags whose manifest a later stage (a reposit
 stage order) holds under the same image name. The manifests and blobs left untagged are reclaimed
 by garbage collection once older than its untagged age.
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -40,8 +41,13 @@ class RetentionPlan:
         return [f"{item['image']}:{item['tag']}@{item['digest']}" for item in self.remove]
 
     def as_dict(self) -> dict:
-        return {"repository": self.repository.key, "remove": self.remove, "protected": self.protected,
-                "kept": self.kept, "keys": self.keys}
+        return {
+            "repository": self.repository.key,
+            "remove": self.remove,
+            "protected": self.protected,
+            "kept": self.kept,
+            "keys": self.keys,
+        }
 
 
 def retention_policy(*, repository: Repository) -> RepositoryPolicy:
@@ -68,8 +74,11 @@ def retention_plan(*, repository: Repository, policy: RepositoryPolicy | None = 
     if not policy.retention_configured:
         return plan
     pattern = policy.retention_tag_pattern or "*"
-    cutoff = (timezone.now() - timedelta(days=policy.retention_max_age_days)
-              if policy.retention_max_age_days is not None else None)
+    cutoff = (
+        timezone.now() - timedelta(days=policy.retention_max_age_days)
+        if policy.retention_max_age_days is not None
+        else None
+    )
     held_later = set() if policy.retention_include_promoted else _held_by_later_stages(repository)
     immutable = repository.tag_immutability and not policy.retention_include_immutable
     tags = (
@@ -98,8 +107,14 @@ def retention_plan(*, repository: Repository, policy: RepositoryPolicy | None = 
             if reason:
                 plan.protected.append({"image": image_name, "tag": tag.name, "reason": reason})
                 continue
-            plan.remove.append({"image": image_name, "tag": tag.name, "digest": tag.manifest.digest,
-                                "updated": tag.updated.isoformat()})
+            plan.remove.append(
+                {
+                    "image": image_name,
+                    "tag": tag.name,
+                    "digest": tag.manifest.digest,
+                    "updated": tag.updated.isoformat(),
+                }
+            )
     return plan
 
 
@@ -115,7 +130,9 @@ def retention_apply(*, repository: Repository, expected: list[str] | None = None
             # Deleting an index tag takes its per-platform tags along (derived_from cascades).
             Tag.objects.filter(image=by_name[item["image"]], name=item["tag"], manifest__digest=item["digest"]).delete()
         run = RetentionRun.objects.create(
-            repository=repository, removed=plan.remove, skipped=plan.protected,
+            repository=repository,
+            removed=plan.remove,
+            skipped=plan.protected,
             requested_by_name=getattr(user, "username", "") or "",
         )
     return run
@@ -131,6 +148,4 @@ def retention_apply_all() -> int:
 
 def _held_by_later_stages(repository: Repository) -> set[tuple[str, str]]:
     later = Repository.objects.filter(stage_order__gt=repository.stage_order)
-    return set(
-        Tag.objects.filter(image__repository__in=later).values_list("image__name", "manifest__digest")
-    )
+    return set(Tag.objects.filter(image__repository__in=later).values_list("image__name", "manifest__digest"))

@@ -4,6 +4,7 @@ The rows are the ones a real push writes through `manifest_put` (same config par
 per-platform tags), created in bulk so that 1,000 images / 10,000 tags take seconds, not an hour.
 Blob bytes are written to the blob store too (unless `write_blobs=False`), so seeded images can be pulled.
 """
+
 from __future__ import annotations
 
 import os
@@ -72,15 +73,17 @@ class _Batch:
     tags: list[tuple] = field(default_factory=list)
 
 
-def seed_dashboard_content(*, images: int, tags: int, prefix: str = "seed", write_blobs: bool = True,
-                           batch_size: int = 100, seed: int = 7) -> SeedReport:
+def seed_dashboard_content(
+    *, images: int, tags: int, prefix: str = "seed", write_blobs: bool = True, batch_size: int = 100, seed: int = 7
+) -> SeedReport:
     rng = random.Random(seed)
     repositories = _seed_repositories(prefix)
     users = _seed_users()
     report = SeedReport(repositories=len(repositories))
     now = timezone.now().replace(microsecond=0)
-    base_layers = {p: content.layer(f"etc/os-release-{'-'.join(filter(None, p))}", f"base {p}\n".encode() * 40)
-                   for p in PLATFORMS}
+    base_layers = {
+        p: content.layer(f"etc/os-release-{'-'.join(filter(None, p))}", f"base {p}\n".encode() * 40) for p in PLATFORMS
+    }
     per_image, extra = divmod(tags, max(images, 1))
     batch = _Batch()
     for number in range(images):
@@ -89,8 +92,17 @@ def seed_dashboard_content(*, images: int, tags: int, prefix: str = "seed", writ
         if Image.objects.filter(repository=repository, name=name).exists():
             continue
         tag_budget = per_image + (1 if number < extra else 0)
-        _plan_image(batch, rng=rng, repository=repository, name=name, number=number, tag_budget=tag_budget,
-                    base_layers=base_layers, users=users, now=now)
+        _plan_image(
+            batch,
+            rng=rng,
+            repository=repository,
+            name=name,
+            number=number,
+            tag_budget=tag_budget,
+            base_layers=base_layers,
+            users=users,
+            now=now,
+        )
         if len(batch.images) >= batch_size:
             _flush(batch, report, write_blobs=write_blobs)
             batch = _Batch()
@@ -101,8 +113,20 @@ def seed_dashboard_content(*, images: int, tags: int, prefix: str = "seed", writ
 
 def _analyze() -> None:
     """Fresh planner statistics after a bulk load, as autovacuum would gather a little later."""
-    tables = [model._meta.db_table for model in (Blob, Image, ImageManifest, Manifest, ManifestLayer,
-                                                 ManifestListEntry, Repository, RepositoryBlob, Tag)]
+    tables = [
+        model._meta.db_table
+        for model in (
+            Blob,
+            Image,
+            ImageManifest,
+            Manifest,
+            ManifestLayer,
+            ManifestListEntry,
+            Repository,
+            RepositoryBlob,
+            Tag,
+        )
+    ]
     with connection.cursor() as cursor:
         for table in tables:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
@@ -113,8 +137,13 @@ def _seed_repositories(prefix: str) -> list[Repository]:
     for stage, order, required in STAGES:
         repository, _ = Repository.objects.get_or_create(
             key=f"{prefix}-{stage}",
-            defaults={"description": f"Seeded {stage} repository", "stage": stage, "stage_order": order,
-                      "required_platforms": required, "tag_immutability": stage == "prod"},
+            defaults={
+                "description": f"Seeded {stage} repository",
+                "stage": stage,
+                "stage_order": order,
+                "required_platforms": required,
+                "tag_immutability": stage == "prod",
+            },
         )
         found.append(repository)
     return found
@@ -156,21 +185,30 @@ def _plan_image(batch: _Batch, *, rng, repository, name, number, tag_budget, bas
         app_layer = content.layer("app/service", f"{name} {version}\n".encode() * rng.randint(20, 400))
         children = []
         for os_name, arch, variant in platforms:
-            child = _plan_platform_image(batch, repository, name, version, (os_name, arch, variant),
-                                         base_layers[(os_name, arch, variant)], app_layer, pushed)
-            children.append({"digest": child, "platform": _platform_dict(os_name, arch, variant), "label":
-                             (os_name, arch, variant)})
+            child = _plan_platform_image(
+                batch,
+                repository,
+                name,
+                version,
+                (os_name, arch, variant),
+                base_layers[(os_name, arch, variant)],
+                app_layer,
+                pushed,
+            )
+            children.append(
+                {"digest": child, "platform": _platform_dict(os_name, arch, variant), "label": (os_name, arch, variant)}
+            )
             batch.memberships[(key, child)] = pushed
         if multi:
             if attest:
                 children += _plan_attestations(batch, repository, children, name, version)
-                for child in children[len(platforms):]:
+                for child in children[len(platforms) :]:
                     batch.memberships[(key, child["digest"])] = pushed
             index_digest = _plan_index(batch, children)
             batch.memberships[(key, index_digest)] = pushed
-            tag_targets = [(version, index_digest, children[:len(platforms)])]
+            tag_targets = [(version, index_digest, children[: len(platforms)])]
             if with_latest and position == len(versions) - 1:
-                tag_targets.append(("latest", index_digest, children[:len(platforms)]))
+                tag_targets.append(("latest", index_digest, children[: len(platforms)]))
         else:
             tag_targets = [(version, children[0]["digest"], [])]
             if with_latest and position == len(versions) - 1:
@@ -180,7 +218,7 @@ def _plan_image(batch: _Batch, *, rng, repository, name, number, tag_budget, bas
             for child in tag_children:
                 derived = names.platform_tag(tag_name, *child["label"][:2], child["label"][2] or None)
                 batch.tags.append((key, derived, child["digest"], tag_name, pushed, user))
-        last_children = [c["digest"] for c in children[:len(platforms)]]
+        last_children = [c["digest"] for c in children[: len(platforms)]]
     for extra in range(remaining):
         batch.tags.append((key, f"{versions[-1]}-debug{extra or ''}", last_children[0], None, pushed, user))
     batch.images[key] = pushed
@@ -200,10 +238,21 @@ def _plan_platform_image(batch, repository, name, version, platform, base, app, 
         {"created": created, "created_by": "COPY service /app/service # buildkit"},
         {"created": created, "created_by": 'CMD ["serve"]', "empty_layer": True},
     ]
-    labels = {"org.opencontainers.image.title": name, "org.opencontainers.image.version": version,
-              "team": name.split("/")[0]}
-    config = content.image_config(os=os_name, architecture=arch, variant=variant, created=created, labels=labels,
-                                  history=history, diff_ids=[base_diff, app_diff], cmd=["serve"])
+    labels = {
+        "org.opencontainers.image.title": name,
+        "org.opencontainers.image.version": version,
+        "team": name.split("/")[0],
+    }
+    config = content.image_config(
+        os=os_name,
+        architecture=arch,
+        variant=variant,
+        created=created,
+        labels=labels,
+        history=history,
+        diff_ids=[base_diff, app_diff],
+        cmd=["serve"],
+    )
     raw = content.image_manifest(config=config, layers=[base_bytes, app_bytes])
     digest = content.sha256(raw)
     for blob in (config, base_bytes, app_bytes):
@@ -214,12 +263,25 @@ def _plan_platform_image(batch, repository, name, version, platform, base, app, 
         parsed = parse_image_config(config)
         steps = layer_history(parsed, 2)
         batch.manifests[digest] = {
-            "raw": raw, "media_type": media_types.OCI_MANIFEST, "config_digest": content.sha256(config),
-            "config": _config_summary(parsed), "os": os_name, "architecture": arch, "variant": variant,
-            "image_created": pushed, "content_size": len(config) + len(base_bytes) + len(app_bytes),
-            "layers": [(content.sha256(data), len(data), media_types.OCI_LAYER_TAR_GZIP,
-                        step.created_by or "" if step else "", step.created or "" if step else "")
-                       for data, step in zip((base_bytes, app_bytes), steps)],
+            "raw": raw,
+            "media_type": media_types.OCI_MANIFEST,
+            "config_digest": content.sha256(config),
+            "config": _config_summary(parsed),
+            "os": os_name,
+            "architecture": arch,
+            "variant": variant,
+            "image_created": pushed,
+            "content_size": len(config) + len(base_bytes) + len(app_bytes),
+            "layers": [
+                (
+                    content.sha256(data),
+                    len(data),
+                    media_types.OCI_LAYER_TAR_GZIP,
+                    step.created_by or "" if step else "",
+                    step.created or "" if step else "",
+                )
+                for data, step in zip((base_bytes, app_bytes), steps)
+            ],
         }
     return digest
 
@@ -234,16 +296,32 @@ def _plan_attestations(batch, repository, children, name, version) -> list[dict]
         for blob in (config, statement):
             batch.blobs[content.sha256(blob)] = blob
             batch.repo_blobs.add((repository.id, content.sha256(blob)))
-        batch.manifests.setdefault(digest, {
-            "raw": raw, "media_type": media_types.OCI_MANIFEST, "config_digest": content.sha256(config),
-            "config": {}, "os": "", "architecture": "", "variant": "", "image_created": None,
-            "content_size": len(config) + len(statement),
-            "layers": [(content.sha256(statement), len(statement), content.IN_TOTO, "", "")],
-        })
-        planned.append({"digest": digest, "platform": {"os": "unknown", "architecture": "unknown"},
-                        "label": ("unknown", "unknown", ""), "annotations": {
-                            "vnd.docker.reference.digest": child["digest"],
-                            "vnd.docker.reference.type": "attestation-manifest"}})
+        batch.manifests.setdefault(
+            digest,
+            {
+                "raw": raw,
+                "media_type": media_types.OCI_MANIFEST,
+                "config_digest": content.sha256(config),
+                "config": {},
+                "os": "",
+                "architecture": "",
+                "variant": "",
+                "image_created": None,
+                "content_size": len(config) + len(statement),
+                "layers": [(content.sha256(statement), len(statement), content.IN_TOTO, "", "")],
+            },
+        )
+        planned.append(
+            {
+                "digest": digest,
+                "platform": {"os": "unknown", "architecture": "unknown"},
+                "label": ("unknown", "unknown", ""),
+                "annotations": {
+                    "vnd.docker.reference.digest": child["digest"],
+                    "vnd.docker.reference.type": "attestation-manifest",
+                },
+            }
+        )
     return planned
 
 
@@ -252,12 +330,22 @@ def _plan_index(batch, children) -> str:
         child["size"] = len(batch.manifests[child["digest"]]["raw"])
     raw = content.index(children)
     digest = content.sha256(raw)
-    batch.manifests.setdefault(digest, {
-        "raw": raw, "media_type": media_types.OCI_INDEX, "config_digest": None, "config": {}, "os": "",
-        "architecture": "", "variant": "", "image_created": None,
-        "content_size": sum(batch.manifests[c["digest"]]["content_size"] for c in children),
-        "entries": [(c["digest"], *c["label"]) for c in children], "layers": [],
-    })
+    batch.manifests.setdefault(
+        digest,
+        {
+            "raw": raw,
+            "media_type": media_types.OCI_INDEX,
+            "config_digest": None,
+            "config": {},
+            "os": "",
+            "architecture": "",
+            "variant": "",
+            "image_created": None,
+            "content_size": sum(batch.manifests[c["digest"]]["content_size"] for c in children),
+            "entries": [(c["digest"], *c["label"]) for c in children],
+            "layers": [],
+        },
+    )
     return digest
 
 
@@ -265,7 +353,7 @@ def _ids(model, digests) -> dict[str, int]:
     digests = list(digests)
     found = {}
     for start in range(0, len(digests), 500):
-        found.update(model.objects.filter(digest__in=digests[start:start + 500]).values_list("digest", "id"))
+        found.update(model.objects.filter(digest__in=digests[start : start + 500]).values_list("digest", "id"))
     return found
 
 
@@ -276,34 +364,80 @@ def _flush(batch: _Batch, report: SeedReport, *, write_blobs: bool) -> None:
         _write_blobs(batch.blobs)
     with transaction.atomic():
         Image.objects.bulk_create(
-            [Image(repository_id=r, name=n, last_pushed=t) for (r, n), t in batch.images.items()], ignore_conflicts=True)
+            [Image(repository_id=r, name=n, last_pushed=t) for (r, n), t in batch.images.items()], ignore_conflicts=True
+        )
         image_ids = {}
         for repo_id in {r for r, _ in batch.images}:
             wanted = [n for r, n in batch.images if r == repo_id]
-            image_ids.update({(repo_id, n): i for n, i in Image.objects.filter(
-                repository_id=repo_id, name__in=wanted).values_list("name", "id")})
-        Blob.objects.bulk_create([Blob(digest=d, size=len(b)) for d, b in batch.blobs.items()],
-                                 ignore_conflicts=True, batch_size=500)
+            image_ids.update(
+                {
+                    (repo_id, n): i
+                    for n, i in Image.objects.filter(repository_id=repo_id, name__in=wanted).values_list("name", "id")
+                }
+            )
+        Blob.objects.bulk_create(
+            [Blob(digest=d, size=len(b)) for d, b in batch.blobs.items()], ignore_conflicts=True, batch_size=500
+        )
         blob_ids = _ids(Blob, batch.blobs)
-        RepositoryBlob.objects.bulk_create([RepositoryBlob(repository_id=r, blob_id=blob_ids[d])
-                                            for r, d in batch.repo_blobs], ignore_conflicts=True, batch_size=500)
-        Manifest.objects.bulk_create([
-            Manifest(digest=d, media_type=m["media_type"], raw=m["raw"], size=len(m["raw"]),
-                     config_blob_id=blob_ids.get(m["config_digest"]), config=m["config"], os=m["os"],
-                     architecture=m["architecture"], variant=m["variant"], image_created=m["image_created"],
-                     content_size=m["content_size"])
-            for d, m in batch.manifests.items()], ignore_conflicts=True, batch_size=200)
+        RepositoryBlob.objects.bulk_create(
+            [RepositoryBlob(repository_id=r, blob_id=blob_ids[d]) for r, d in batch.repo_blobs],
+            ignore_conflicts=True,
+            batch_size=500,
+        )
+        Manifest.objects.bulk_create(
+            [
+                Manifest(
+                    digest=d,
+                    media_type=m["media_type"],
+                    raw=m["raw"],
+                    size=len(m["raw"]),
+                    config_blob_id=blob_ids.get(m["config_digest"]),
+                    config=m["config"],
+                    os=m["os"],
+                    architecture=m["architecture"],
+                    variant=m["variant"],
+                    image_created=m["image_created"],
+                    content_size=m["content_size"],
+                )
+                for d, m in batch.manifests.items()
+            ],
+            ignore_conflicts=True,
+            batch_size=200,
+        )
         manifest_ids = _ids(Manifest, batch.manifests)
-        ManifestLayer.objects.bulk_create([
-            ManifestLayer(manifest_id=manifest_ids[d], blob_id=blob_ids[ld], position=pos, media_type=mt, size=size,
-                          created_by=cb, history_created=hc[:64])
-            for d, m in batch.manifests.items() for pos, (ld, size, mt, cb, hc) in enumerate(m["layers"])
-        ], ignore_conflicts=True, batch_size=500)
-        ManifestListEntry.objects.bulk_create([
-            ManifestListEntry(index_id=manifest_ids[d], manifest_id=manifest_ids[cd], position=pos, os=o,
-                              architecture=a, variant=v)
-            for d, m in batch.manifests.items() for pos, (cd, o, a, v) in enumerate(m.get("entries", []))
-        ], ignore_conflicts=True, batch_size=500)
+        ManifestLayer.objects.bulk_create(
+            [
+                ManifestLayer(
+                    manifest_id=manifest_ids[d],
+                    blob_id=blob_ids[ld],
+                    position=pos,
+                    media_type=mt,
+                    size=size,
+                    created_by=cb,
+                    history_created=hc[:64],
+                )
+                for d, m in batch.manifests.items()
+                for pos, (ld, size, mt, cb, hc) in enumerate(m["layers"])
+            ],
+            ignore_conflicts=True,
+            batch_size=500,
+        )
+        ManifestListEntry.objects.bulk_create(
+            [
+                ManifestListEntry(
+                    index_id=manifest_ids[d],
+                    manifest_id=manifest_ids[cd],
+                    position=pos,
+                    os=o,
+                    architecture=a,
+                    variant=v,
+                )
+                for d, m in batch.manifests.items()
+                for pos, (cd, o, a, v) in enumerate(m.get("entries", []))
+            ],
+            ignore_conflicts=True,
+            batch_size=500,
+        )
         _create_memberships(batch, image_ids, manifest_ids)
         report.tags += _create_tags(batch, image_ids, manifest_ids)
     report.images += len(batch.images)
@@ -312,12 +446,16 @@ def _flush(batch: _Batch, report: SeedReport, *, write_blobs: bool) -> None:
 
 
 def _create_memberships(batch: _Batch, image_ids: dict, manifest_ids: dict) -> None:
-    ImageManifest.objects.bulk_create([
-        ImageManifest(image_id=image_ids[k], manifest_id=manifest_ids[d]) for k, d in batch.memberships
-    ], ignore_conflicts=True, batch_size=500)
+    ImageManifest.objects.bulk_create(
+        [ImageManifest(image_id=image_ids[k], manifest_id=manifest_ids[d]) for k, d in batch.memberships],
+        ignore_conflicts=True,
+        batch_size=500,
+    )
     # pushed_at is auto_now_add: set the planned push times afterwards.
     when = {(image_ids[k], manifest_ids[d]): t for (k, d), t in batch.memberships.items()}
-    rows = list(ImageManifest.objects.filter(image_id__in=set(image_ids.values())).only("id", "image_id", "manifest_id"))
+    rows = list(
+        ImageManifest.objects.filter(image_id__in=set(image_ids.values())).only("id", "image_id", "manifest_id")
+    )
     for row in rows:
         row.pushed_at = when.get((row.image_id, row.manifest_id), row.pushed_at)
     ImageManifest.objects.bulk_update(rows, ["pushed_at"], batch_size=500)
@@ -325,12 +463,16 @@ def _create_memberships(batch: _Batch, image_ids: dict, manifest_ids: dict) -> N
 
 def _create_tags(batch: _Batch, image_ids: dict, manifest_ids: dict) -> int:
     def build(rows):
-        return [Tag(image_id=image_ids[k], name=n, manifest_id=manifest_ids[d], pushed_by_id=u) for k, n, d, _, _, u in rows]
+        return [
+            Tag(image_id=image_ids[k], name=n, manifest_id=manifest_ids[d], pushed_by_id=u) for k, n, d, _, _, u in rows
+        ]
 
     top = [t for t in batch.tags if t[3] is None]
     Tag.objects.bulk_create(build(top), ignore_conflicts=True, batch_size=500)
-    tag_ids = {(i, n): pk for pk, i, n in Tag.objects.filter(image_id__in=set(image_ids.values()))
-               .values_list("id", "image_id", "name")}
+    tag_ids = {
+        (i, n): pk
+        for pk, i, n in Tag.objects.filter(image_id__in=set(image_ids.values())).values_list("id", "image_id", "name")
+    }
     derived = []
     for row in (t for t in batch.tags if t[3] is not None):
         tag = build([row])[0]

@@ -4,6 +4,7 @@ No database transaction is open while bytes move; the repository link that makes
 is written only after the blob is in place, so a half-written upload is never visible. One request at a time writes to an upload
 (an exclusive lock on its staged file), so the bytes hashed are exactly the bytes stored.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -58,8 +59,13 @@ def upload_append(
 ) -> int:
     """Append a chunk; returns the new offset. `range_start` comes from Content-Range."""
     if _in_bucket(session):
-        return uploads_bucket.append(session=session, stream=stream, length=length, range_start=range_start,
-                                     progress_headers=lambda offset: _progress_headers(session, offset))
+        return uploads_bucket.append(
+            session=session,
+            stream=stream,
+            length=length,
+            range_start=range_start,
+            progress_headers=lambda offset: _progress_headers(session, offset),
+        )
     upload_id = session.id.hex
     staging = get_upload_staging()
     with _exclusive(session):
@@ -94,9 +100,14 @@ def upload_complete(
         upload_cancel(session=session)
         raise errors.DigestInvalid("invalid digest", detail={"digest": digest})
     if _in_bucket(session):
-        return uploads_bucket.complete(session=session, digest=digest, stream=stream, length=length,
-                                       range_start=range_start,
-                                       progress_headers=lambda offset: _progress_headers(session, offset))
+        return uploads_bucket.complete(
+            session=session,
+            digest=digest,
+            stream=stream,
+            length=length,
+            range_start=range_start,
+            progress_headers=lambda offset: _progress_headers(session, offset),
+        )
     upload_id = session.id.hex
     staging = get_upload_staging()
     with _exclusive(session):

@@ -7,6 +7,7 @@ filesystem). The row is updated after each part and after the tail is written, a
 state the bucket already holds, so a node that dies mid-chunk leaves an upload any other node
 resumes from GET's Range. No database transaction is open while bytes move.
 """
+
 from __future__ import annotations
 
 import logging
@@ -43,8 +44,9 @@ def offset(session: UploadSession) -> int:
     return current
 
 
-def append(*, session: UploadSession, stream: BinaryIO, length: int | None, range_start: int | None,
-           progress_headers) -> int:
+def append(
+    *, session: UploadSession, stream: BinaryIO, length: int | None, range_start: int | None, progress_headers
+) -> int:
     with _lease(session, progress_headers) as row:
         _check_start(row, range_start, progress_headers)
         written, _ = _absorb(row, stream, length)
@@ -53,8 +55,15 @@ def append(*, session: UploadSession, stream: BinaryIO, length: int | None, rang
     return row.offset
 
 
-def complete(*, session: UploadSession, digest: str, stream: BinaryIO | None, length: int | None,
-             range_start: int | None, progress_headers) -> Blob:
+def complete(
+    *,
+    session: UploadSession,
+    digest: str,
+    stream: BinaryIO | None,
+    length: int | None,
+    range_start: int | None,
+    progress_headers,
+) -> Blob:
     staging = get_bucket_staging()
     with _lease(session, progress_headers) as row:
         _check_start(row, range_start, progress_headers)
@@ -74,8 +83,9 @@ def complete(*, session: UploadSession, digest: str, stream: BinaryIO | None, le
             cancel(session=row)
             raise
         blob = blob_guard.blob_reserve(digest=digest, size=row.offset)  # before the bytes land: see blob_guard
-        staging.commit(upload_id=row.id.hex, multipart_id=row.multipart_id, parts=row.parts,
-                       tail_size=row.tail_size, digest=digest)
+        staging.commit(
+            upload_id=row.id.hex, multipart_id=row.multipart_id, parts=row.parts, tail_size=row.tail_size, digest=digest
+        )
         quotas.blob_link_within_quota(repository=row.repository, blob=blob)
     UploadSession.objects.filter(pk=session.pk).delete()
     return blob
@@ -92,7 +102,8 @@ def cancel(*, session: UploadSession) -> None:
 def expire_stale(*, cutoff) -> int:
     expired = 0
     stale = UploadSession.objects.filter(staging=UploadSession.Staging.BUCKET, updated__lt=cutoff).filter(
-        Q(locked_until__isnull=True) | Q(locked_until__lt=timezone.now()))
+        Q(locked_until__isnull=True) | Q(locked_until__lt=timezone.now())
+    )
     for session in stale.iterator():
         cancel(session=session)
         expired += 1
@@ -101,8 +112,9 @@ def expire_stale(*, cutoff) -> int:
 
 def _check_start(row: UploadSession, range_start: int | None, progress_headers) -> None:
     if range_start is not None and range_start != row.offset:
-        raise errors.RangeInvalid(f"chunk starts at {range_start}, upload is at {row.offset}",
-                                  headers=progress_headers(row.offset))
+        raise errors.RangeInvalid(
+            f"chunk starts at {range_start}, upload is at {row.offset}", headers=progress_headers(row.offset)
+        )
 
 
 def _hasher(row: UploadSession):
@@ -127,7 +139,7 @@ def _absorb(row: UploadSession, stream: BinaryIO, length: int | None) -> tuple[i
         buffer += data
         written += len(data)
         while len(buffer) >= staging.part_size:
-            part = bytes(buffer[:staging.part_size])
+            part = bytes(buffer[: staging.part_size])
             if hashed < len(part):
                 hasher.update(part[hashed:])
             if not row.multipart_id:
@@ -135,7 +147,7 @@ def _absorb(row: UploadSession, stream: BinaryIO, length: int | None) -> tuple[i
             number = len(row.parts) + 1
             etag = staging.upload_part(upload_id, row.multipart_id, number, part)
             row.parts = [*row.parts, {"number": number, "etag": etag, "size": len(part)}]
-            del buffer[:staging.part_size]
+            del buffer[: staging.part_size]
             hashed = max(0, hashed - len(part))
             _save(row, offset=sum(p["size"] for p in row.parts), tail_size=0, hasher=hasher)
     if hashed < len(buffer):
@@ -149,16 +161,24 @@ def _absorb(row: UploadSession, stream: BinaryIO, length: int | None) -> tuple[i
 def _save(row: UploadSession, *, offset: int, tail_size: int, hasher) -> None:
     row.offset, row.tail_size, row.hash_state = offset, tail_size, hasher.state()
     UploadSession.objects.filter(pk=row.pk).update(
-        offset=offset, tail_size=tail_size, hash_state=row.hash_state, parts=row.parts,
-        multipart_id=row.multipart_id, updated=timezone.now(), locked_until=timezone.now() + LEASE,
+        offset=offset,
+        tail_size=tail_size,
+        hash_state=row.hash_state,
+        parts=row.parts,
+        multipart_id=row.multipart_id,
+        updated=timezone.now(),
+        locked_until=timezone.now() + LEASE,
     )
 
 
 @contextmanager
 def _lease(session: UploadSession, progress_headers) -> Iterator[UploadSession]:
     now = timezone.now()
-    taken = UploadSession.objects.filter(pk=session.pk).filter(
-        Q(locked_until__isnull=True) | Q(locked_until__lt=now)).update(locked_until=now + LEASE)
+    taken = (
+        UploadSession.objects.filter(pk=session.pk)
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+        .update(locked_until=now + LEASE)
+    )
     if not taken:
         current = UploadSession.objects.filter(pk=session.pk).values_list("offset", flat=True).first()
         if current is None:

@@ -8,6 +8,7 @@ until shortly before they expire. Every connection and every redirect hop passes
 policy (blob downloads are often redirected to a CDN or a bucket); credentials never follow a
 redirect to another host.
 """
+
 from __future__ import annotations
 
 import base64
@@ -23,8 +24,14 @@ from django.conf import settings
 from config.outbound import OutboundUrlRefused, outbound_url_check
 from repos.oci import media_types
 
-MANIFEST_ACCEPT = ", ".join([media_types.OCI_INDEX, media_types.DOCKER_MANIFEST_LIST_V2,
-                             media_types.OCI_MANIFEST, media_types.DOCKER_MANIFEST_V2])
+MANIFEST_ACCEPT = ", ".join(
+    [
+        media_types.OCI_INDEX,
+        media_types.DOCKER_MANIFEST_LIST_V2,
+        media_types.OCI_MANIFEST,
+        media_types.DOCKER_MANIFEST_V2,
+    ]
+)
 MAX_REDIRECTS = 5
 MAX_TAG_PAGES = 50
 _CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
@@ -63,8 +70,9 @@ class UpstreamClient:
     # -- the registry API -----------------------------------------------------------------------
     def manifest(self, name: str, reference: str, *, limit: int) -> tuple[bytes, str, str]:
         """(raw bytes, media type, the digest the upstream claims) of a manifest or index."""
-        response = self.request("GET", name, f"/v2/{name}/manifests/{reference}",
-                                headers={"Accept": MANIFEST_ACCEPT}, stream=True)
+        response = self.request(
+            "GET", name, f"/v2/{name}/manifests/{reference}", headers={"Accept": MANIFEST_ACCEPT}, stream=True
+        )
         with response:
             self._expect_ok(response, f"manifest {name}:{reference}")
             raw = response.raw.read(limit + 1, decode_content=True)
@@ -107,8 +115,9 @@ class UpstreamClient:
         return found
 
     # -- transport --------------------------------------------------------------------------------
-    def request(self, method: str, name: str, path: str, *, headers: dict | None = None,
-                stream: bool = False) -> requests.Response:
+    def request(
+        self, method: str, name: str, path: str, *, headers: dict | None = None, stream: bool = False
+    ) -> requests.Response:
         url = urljoin(self.base_url.rstrip("/") + "/", path.lstrip("/"))
         scope = f"repository:{name}:pull"
         response = self._send(method, url, headers or {}, scope, stream)
@@ -148,9 +157,11 @@ class UpstreamClient:
         response = self._send("GET", params["realm"], {}, None, False, params=query, auth=auth)
         with response:
             if response.status_code != 200:
-                raise UpstreamError(f"the upstream's token service answered {response.status_code}"
-                                    + (" (check the username and password)" if response.status_code in (401, 403)
-                                       else ""), status=response.status_code)
+                raise UpstreamError(
+                    f"the upstream's token service answered {response.status_code}"
+                    + (" (check the username and password)" if response.status_code in (401, 403) else ""),
+                    status=response.status_code,
+                )
             try:
                 body = response.json()
             except ValueError:
@@ -163,8 +174,17 @@ class UpstreamClient:
             self._tokens[scope] = _Token(value=value, expires=time.monotonic() + max(lifetime - 10, 5))
         return True
 
-    def _send(self, method: str, url: str, headers: dict, scope: str | None, stream: bool, *,
-              params: dict | None = None, auth=None) -> requests.Response:
+    def _send(
+        self,
+        method: str,
+        url: str,
+        headers: dict,
+        scope: str | None,
+        stream: bool,
+        *,
+        params: dict | None = None,
+        auth=None,
+    ) -> requests.Response:
         """One request, following redirects by hand: each hop is checked; credentials stay on their host."""
         origin = urlsplit(url).netloc
         for _ in range(MAX_REDIRECTS + 1):
@@ -178,8 +198,14 @@ class UpstreamClient:
                 sent.update(self._auth_header(scope))
             try:
                 response = self._session.request(
-                    method, url, headers=sent, params=params, auth=auth if same_host else None, stream=stream,
-                    allow_redirects=False, timeout=(min(self.timeout, 10.0), self.timeout),
+                    method,
+                    url,
+                    headers=sent,
+                    params=params,
+                    auth=auth if same_host else None,
+                    stream=stream,
+                    allow_redirects=False,
+                    timeout=(min(self.timeout, 10.0), self.timeout),
                 )
             except requests.RequestException as exc:
                 raise UpstreamError(f"cannot reach the upstream: {exc.__class__.__name__}: {exc}") from None
@@ -200,8 +226,10 @@ class UpstreamClient:
         if response.status_code == 404:
             raise UpstreamNotFound(f"{what}: not found upstream", status=404)
         if response.status_code in (401, 403):
-            raise UpstreamError(f"{what}: the upstream refused access ({response.status_code}); "
-                                "check the username and password", status=response.status_code)
+            raise UpstreamError(
+                f"{what}: the upstream refused access ({response.status_code}); check the username and password",
+                status=response.status_code,
+            )
         raise UpstreamError(f"{what}: the upstream answered {response.status_code}", status=response.status_code)
 
 
@@ -222,8 +250,12 @@ def upstream_client(*, repository_id: int, base_url: str, username: str, passwor
         if client is None:
             for old in [k for k in _clients if k[0] == repository_id]:
                 _clients.pop(old)
-            client = UpstreamClient(base_url=base_url, username=username, password=password,
-                                    allow_private=settings.UPSTREAM_ALLOW_PRIVATE,
-                                    timeout=settings.UPSTREAM_TIMEOUT_SECONDS)
+            client = UpstreamClient(
+                base_url=base_url,
+                username=username,
+                password=password,
+                allow_private=settings.UPSTREAM_ALLOW_PRIVATE,
+                timeout=settings.UPSTREAM_TIMEOUT_SECONDS,
+            )
             _clients[key] = client
         return client

@@ -1,4 +1,5 @@
 """Upstream passwords and tokens, encrypted at rest (Fernet) and only ever decrypted to call out."""
+
 from __future__ import annotations
 
 import functools

@@ -3,6 +3,7 @@
 Use :func:`get_blob_store` / :func:`get_upload_staging`; both are built once
 from Django settings (``BLOB_STORAGE`` and ``UPLOAD_STAGING_ROOT``).
 """
+
 from __future__ import annotations
 
 import functools

@@ -3,6 +3,7 @@
 Blobs are addressed by their OCI digest (``sha256:<64 lowercase hex>``) and
 laid out as ``sha256/<first two hex>/<hex>`` under the backend's root/prefix.
 """
+
 from __future__ import annotations
 
 import abc

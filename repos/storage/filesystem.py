@@ -1,4 +1,5 @@
 """Blob store on a local (or network) filesystem: ``root/sha256/ab/<hex>``."""
+
 from __future__ import annotations
 
 import errno

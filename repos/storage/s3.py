@@ -1,4 +1,5 @@
 """Blob store on S3 (or an S3-compatible service) using boto3 directly."""
+
 from __future__ import annotations
 
 import os
@@ -123,7 +124,7 @@ class S3BlobStore(BlobStore):
         pages = paginator.paginate(Bucket=self.bucket, Prefix=base, PaginationConfig=paging)
         for page in pages:
             for obj in page.get("Contents", ()):
-                parts = obj["Key"][len(base):].split("/")
+                parts = obj["Key"][len(base) :].split("/")
                 if len(parts) == 2:
                     digest = digest_from_parts(*parts)
                     if digest is not None:
@@ -135,7 +136,7 @@ class S3BlobStore(BlobStore):
         paging = {"PageSize": self.list_page_size} if self.list_page_size else {}
         for page in paginator.paginate(Bucket=self.bucket, Prefix=base, PaginationConfig=paging):
             for obj in page.get("Contents", ()):
-                parts = obj["Key"][len(base):].split("/")
+                parts = obj["Key"][len(base) :].split("/")
                 digest = digest_from_parts(*parts) if len(parts) == 2 else None
                 if digest is not None:
                     yield StoredBlob(digest, int(obj["Size"]), obj["LastModified"].timestamp())
@@ -169,7 +170,7 @@ class S3BlobStore(BlobStore):
     def delete_many(self, digests: Iterable[str]) -> None:
         keys = [self.key(d) for d in digests]
         for start in range(0, len(keys), 1000):  # DeleteObjects takes at most 1000 keys
-            batch = [{"Key": key} for key in keys[start:start + 1000]]
+            batch = [{"Key": key} for key in keys[start : start + 1000]]
             response = self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
             if response.get("Errors"):
                 raise RuntimeError(f"S3 refused to delete {len(response['Errors'])} blob(s): {response['Errors'][:3]}")

@@ -6,6 +6,7 @@ An upload is an S3 multipart upload at `<prefix>uploads/<id>/data` whose parts a
 chunks of any size). Completing uploads the tail as the last part (a server-side copy), completes
 the multipart upload and copies the result to the blob's content address.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -58,7 +59,9 @@ class BucketUploadStaging:
     def write_tail(self, upload_id: str, data: bytes) -> None:
         self.client.put_object(Bucket=self.bucket, Key=self.key(upload_id, "tail"), Body=data)
 
-    def commit(self, *, upload_id: str, multipart_id: str, parts: list[dict[str, Any]], tail_size: int, digest: str) -> bool:
+    def commit(
+        self, *, upload_id: str, multipart_id: str, parts: list[dict[str, Any]], tail_size: int, digest: str
+    ) -> bool:
         """Move the verified upload to the blob's address; False when the blob was already stored."""
         target = self.store.key(digest)
         if self.store.exists(digest):
@@ -68,8 +71,13 @@ class BucketUploadStaging:
             # Everything is in the tail (small blobs): one server-side copy.
             if tail_size:
                 source = self.key(upload_id, "tail")
-                self.client.copy_object(Bucket=self.bucket, Key=target, CopySource={"Bucket": self.bucket, "Key": source},
-                                        ContentType="application/octet-stream", MetadataDirective="REPLACE")
+                self.client.copy_object(
+                    Bucket=self.bucket,
+                    Key=target,
+                    CopySource={"Bucket": self.bucket, "Key": source},
+                    ContentType="application/octet-stream",
+                    MetadataDirective="REPLACE",
+                )
             else:
                 self.client.put_object(Bucket=self.bucket, Key=target, Body=b"", ContentType="application/octet-stream")
             self.discard(upload_id, multipart_id)
@@ -77,31 +85,46 @@ class BucketUploadStaging:
         completed = [{"PartNumber": p["number"], "ETag": p["etag"]} for p in parts]
         if tail_size:
             copied = self.client.upload_part_copy(
-                Bucket=self.bucket, Key=self.key(upload_id, "data"), UploadId=multipart_id,
-                PartNumber=len(parts) + 1, CopySource={"Bucket": self.bucket, "Key": self.key(upload_id, "tail")},
+                Bucket=self.bucket,
+                Key=self.key(upload_id, "data"),
+                UploadId=multipart_id,
+                PartNumber=len(parts) + 1,
+                CopySource={"Bucket": self.bucket, "Key": self.key(upload_id, "tail")},
             )
             completed.append({"PartNumber": len(parts) + 1, "ETag": copied["CopyPartResult"]["ETag"]})
         self.client.complete_multipart_upload(
-            Bucket=self.bucket, Key=self.key(upload_id, "data"), UploadId=multipart_id,
+            Bucket=self.bucket,
+            Key=self.key(upload_id, "data"),
+            UploadId=multipart_id,
             MultipartUpload={"Parts": completed},
         )
         # Managed copy: multipart server-side copy beyond 5 GB.
-        self.client.copy({"Bucket": self.bucket, "Key": self.key(upload_id, "data")}, self.bucket, target,
-                         ExtraArgs={"ContentType": "application/octet-stream"},
-                         Config=self.store.transfer_config)
+        self.client.copy(
+            {"Bucket": self.bucket, "Key": self.key(upload_id, "data")},
+            self.bucket,
+            target,
+            ExtraArgs={"ContentType": "application/octet-stream"},
+            Config=self.store.transfer_config,
+        )
         self.discard(upload_id, "")
         return True
 
     def discard(self, upload_id: str, multipart_id: str) -> None:
         if multipart_id:
             try:
-                self.client.abort_multipart_upload(Bucket=self.bucket, Key=self.key(upload_id, "data"),
-                                                   UploadId=multipart_id)
+                self.client.abort_multipart_upload(
+                    Bucket=self.bucket, Key=self.key(upload_id, "data"), UploadId=multipart_id
+                )
             except ClientError as exc:
                 if not _is_missing(exc) and exc.response.get("Error", {}).get("Code") != "NoSuchUpload":
                     raise
-        self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": [
-            {"Key": self.key(upload_id, "tail")}, {"Key": self.key(upload_id, "data")}], "Quiet": True})
+        self.client.delete_objects(
+            Bucket=self.bucket,
+            Delete={
+                "Objects": [{"Key": self.key(upload_id, "tail")}, {"Key": self.key(upload_id, "data")}],
+                "Quiet": True,
+            },
+        )
 
     def check_ready(self) -> None:
         self.client.head_bucket(Bucket=self.bucket)

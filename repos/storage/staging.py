@@ -1,4 +1,5 @@
 """Local staging area for in-progress blob uploads (one file per upload)."""
+
 from __future__ import annotations
 
 import hashlib

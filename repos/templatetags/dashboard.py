@@ -1,4 +1,5 @@
 """Formatting for dashboard pages: sizes, times, digests, platforms."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -57,9 +58,20 @@ def utc(value: datetime | None, empty: str = "—"):
 
 # url_name prefixes -> the navigation section they belong to (for aria-current).
 _NAV_SECTIONS = (
-    ("coverage", "coverage"), ("build", "builds"), ("promotion", "promotions"), ("accounts-token", "tokens"),
-    ("accounts-audit", "audit"), ("operations", "operations"), ("gc-", "operations"), ("repositor", "repositories"), ("home", "repositories"), ("image", "repositories"),
-    ("tag", "repositories"), ("manifest", "repositories"), ("alert", "alerts"), ("webhook", "webhooks"),
+    ("coverage", "coverage"),
+    ("build", "builds"),
+    ("promotion", "promotions"),
+    ("accounts-token", "tokens"),
+    ("accounts-audit", "audit"),
+    ("operations", "operations"),
+    ("gc-", "operations"),
+    ("repositor", "repositories"),
+    ("home", "repositories"),
+    ("image", "repositories"),
+    ("tag", "repositories"),
+    ("manifest", "repositories"),
+    ("alert", "alerts"),
+    ("webhook", "webhooks"),
 )
 
 
@@ -132,8 +144,15 @@ def platform_class(label: str) -> str:
     """A colour class per architecture, so amd64 and arm64 are told apart at a glance."""
     parts = (label or "").split("/")
     arch = parts[1] if len(parts) > 1 else ""
-    return {"amd64": "p-amd64", "arm64": "p-arm64", "arm": "p-arm", "386": "p-386", "ppc64le": "p-ppc",
-            "s390x": "p-s390x", "riscv64": "p-riscv"}.get(arch, "p-other")
+    return {
+        "amd64": "p-amd64",
+        "arm64": "p-arm64",
+        "arm": "p-arm",
+        "386": "p-386",
+        "ppc64le": "p-ppc",
+        "s390x": "p-s390x",
+        "riscv64": "p-riscv",
+    }.get(arch, "p-other")
 
 
 @register.simple_tag

@@ -1,4 +1,5 @@
 """Promotion pieces for other pages: `{% promote_button repository image tag %}`, `{% recent_promotions %}`."""
+
 from django import template
 
 from accounts.permissions import PROMOTE, request_can

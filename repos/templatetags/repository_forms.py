@@ -1,4 +1,5 @@
 """Small helpers to lay out a form's fields in groups."""
+
 from django import template
 
 register = template.Library()

@@ -1,4 +1,5 @@
 """Builders for test content: blobs, image configs, manifests and indexes as real bytes."""
+
 from __future__ import annotations
 
 import hashlib
@@ -23,8 +24,9 @@ def digest_of(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def image_config(*, os: str = "linux", architecture: str = "amd64", variant: str | None = None,
-                 history: list[dict] | None = None) -> bytes:
+def image_config(
+    *, os: str = "linux", architecture: str = "amd64", variant: str | None = None, history: list[dict] | None = None
+) -> bytes:
     config = {
         "architecture": architecture,
         "os": os,
@@ -38,8 +40,14 @@ def image_config(*, os: str = "linux", architecture: str = "amd64", variant: str
     return json.dumps(config).encode()
 
 
-def image_manifest(*, config: bytes, layers: list[bytes], oci: bool = False, subject: dict | None = None,
-                   artifact_type: str | None = None) -> bytes:
+def image_manifest(
+    *,
+    config: bytes,
+    layers: list[bytes],
+    oci: bool = False,
+    subject: dict | None = None,
+    artifact_type: str | None = None,
+) -> bytes:
     layer_type = media_types.OCI_LAYER_TAR_GZIP if oci else media_types.DOCKER_LAYER_TAR_GZIP
     body = {
         "schemaVersion": 2,
@@ -60,11 +68,13 @@ def image_manifest(*, config: bytes, layers: list[bytes], oci: bool = False, sub
 
 def index(*, children: list[tuple[bytes, dict]], oci: bool = False) -> bytes:
     child_type = media_types.OCI_MANIFEST if oci else media_types.DOCKER_MANIFEST_V2
-    return json.dumps({
-        "schemaVersion": 2,
-        "mediaType": media_types.OCI_INDEX if oci else media_types.DOCKER_MANIFEST_LIST_V2,
-        "manifests": [
-            {"mediaType": child_type, "digest": digest_of(raw), "size": len(raw), "platform": platform}
-            for raw, platform in children
-        ],
-    }).encode()
+    return json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": media_types.OCI_INDEX if oci else media_types.DOCKER_MANIFEST_LIST_V2,
+            "manifests": [
+                {"mediaType": child_type, "digest": digest_of(raw), "size": len(raw), "platform": platform}
+                for raw, platform in children
+            ],
+        }
+    ).encode()

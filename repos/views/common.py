@@ -1,4 +1,5 @@
 """Helpers every dashboard page uses: what the user may read, pagination, htmx fragments."""
+
 from __future__ import annotations
 
 from django.core.paginator import Page, Paginator
@@ -39,8 +40,11 @@ def paginate(request, items, *, per_page: int = PAGE_SIZE, param: str = "page") 
 def is_htmx(request) -> bool:
     """An htmx request for a fragment (a history restore or a boosted link wants the whole page)."""
     headers = request.headers
-    return (headers.get("HX-Request") == "true" and headers.get("HX-Boosted") != "true"
-            and headers.get("HX-History-Restore-Request") != "true")
+    return (
+        headers.get("HX-Request") == "true"
+        and headers.get("HX-Boosted") != "true"
+        and headers.get("HX-History-Restore-Request") != "true"
+    )
 
 
 def render_with_partial(request, template: str, partial: str, context: dict):

@@ -1,4 +1,5 @@
 """Architecture coverage: the matrix page and its CSV export."""
+
 from __future__ import annotations
 
 import csv
@@ -49,8 +50,19 @@ def coverage_csv(request):
     writer = csv.writer(response)
     writer.writerow(["repository", "stage", "image", "tag", "digest", *matrix.platforms])
     for row in matrix.rows:
-        writer.writerow([_cell(v) for v in (row.repository, row.stage, row.image, row.tag or "", row.digest or "",
-                                            *(state for _, state in row.cells))])
+        writer.writerow(
+            [
+                _cell(v)
+                for v in (
+                    row.repository,
+                    row.stage,
+                    row.image,
+                    row.tag or "",
+                    row.digest or "",
+                    *(state for _, state in row.cells),
+                )
+            ]
+        )
     return response
 
 

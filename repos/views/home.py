@@ -1,4 +1,5 @@
 """Home: the repositories as a pipeline, storage, recent pushes, pushes over time, coverage summary."""
+
 from __future__ import annotations
 
 from itertools import groupby
@@ -23,9 +24,9 @@ def home(request):
     page = paginate(request, with_stats)
     page.object_list = list(page.object_list)
     by_storage = sorted(page.object_list, key=lambda r: r.storage, reverse=True)[:STORAGE_CHART_ROWS]
-    storage_chart = horizontal_bars([
-        (r.key, r.storage, human_bytes(r.storage), reverse("repository", args=[r.key])) for r in by_storage
-    ])
+    storage_chart = horizontal_bars(
+        [(r.key, r.storage, human_bytes(r.storage), reverse("repository", args=[r.key])) for r in by_storage]
+    )
     pushes = selectors.pushes_per_day(repositories=repositories)
     if page.paginator.num_pages == 1:  # every repository on this page (the usual case): add its counts up
         images_total = sum(r.image_count for r in page.object_list)

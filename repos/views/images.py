@@ -1,4 +1,5 @@
 """An image: its tags, index tags grouped with the per-arch tags derived from them."""
+
 from __future__ import annotations
 
 from config.public_url import public_host

@@ -1,4 +1,5 @@
 """A tag or a manifest by digest: an index with its platform images, or one platform image with its layers."""
+
 from __future__ import annotations
 
 from django.http import Http404

@@ -1,4 +1,5 @@
 """Operations page (site admins): garbage-collection runs and storage per repository."""
+
 from __future__ import annotations
 
 from django.conf import settings

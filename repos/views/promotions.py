@@ -1,4 +1,5 @@
 """Promotion pages: the promote form with its preview, a job's progress, and the ledger."""
+
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
@@ -90,17 +91,28 @@ def promotion_detail(request, pk: int):
     job = promotion_job_find(user=request.user, pk=pk)
     if job is None:
         raise Http404("No such promotion")
-    return render(request, "promotions/detail.html", {
-        "job": job, "linked": promotion_linked_content(job=job), "result": job.result or {},
-        "resulting_tags": promotion_resulting_tags(job=job), "host": public_host(request),
-        "refresh": job.status in (PromotionJob.Status.QUEUED, PromotionJob.Status.RUNNING),
-    })
+    return render(
+        request,
+        "promotions/detail.html",
+        {
+            "job": job,
+            "linked": promotion_linked_content(job=job),
+            "result": job.result or {},
+            "resulting_tags": promotion_resulting_tags(job=job),
+            "host": public_host(request),
+            "refresh": job.status in (PromotionJob.Status.QUEUED, PromotionJob.Status.RUNNING),
+        },
+    )
 
 
 @login_required
 def promotion_list(request):
     """Every promotion the user may see; with ?digest=, where that digest has been promoted and by whom."""
     digest = request.GET.get("digest", "").strip()
-    jobs = promotion_jobs_visible(user=request.user, digest=digest, status=request.GET.get("status", ""),
-                                  repository=request.GET.get("repository", ""))
+    jobs = promotion_jobs_visible(
+        user=request.user,
+        digest=digest,
+        status=request.GET.get("status", ""),
+        repository=request.GET.get("repository", ""),
+    )
     return render(request, "promotions/list.html", {"page": paginate(request, jobs), "digest": digest})

@@ -1,4 +1,5 @@
 """Repositories: the list, one repository's images, create / settings / delete pages."""
+
 from __future__ import annotations
 
 from django.contrib import messages
@@ -15,9 +16,14 @@ from repos.views.common import paginate, readable, render_with_partial, reposito
 
 def repository_list(request):
     rows = repository_rows(repositories=readable(request), user=request.user)
-    return render(request, "repos/repositories.html", {
-        "rows": rows, "can_create": is_site_admin(request.user),
-    })
+    return render(
+        request,
+        "repos/repositories.html",
+        {
+            "rows": rows,
+            "can_create": is_site_admin(request.user),
+        },
+    )
 
 
 def repository_detail(request, key: str):
@@ -44,7 +50,8 @@ def repository_create(request):
     if request.method == "POST" and form.is_valid():
         try:
             repository = repository_services.repository_create(
-                user=request.user, data=form.service_data(), request=request)
+                user=request.user, data=form.service_data(), request=request
+            )
         except repository_services.RepositoryInvalid as exc:
             form.add_service_errors(exc.errors)
         else:
@@ -62,15 +69,22 @@ def repository_settings(request, key: str):
     if request.method == "POST" and form.is_valid():
         try:
             repository_services.repository_update(
-                repository=repository, user=request.user, data=form.service_data(), request=request)
+                repository=repository, user=request.user, data=form.service_data(), request=request
+            )
         except repository_services.RepositoryInvalid as exc:
             form.add_service_errors(exc.errors)
         else:
             messages.success(request, f"Settings of {repository.key} saved.")
             return redirect("repository", key=repository.key)
-    return render(request, "repos/repository_form.html", {
-        "form": form, "repository": repository, "can_delete": site_admin,
-    })
+    return render(
+        request,
+        "repos/repository_form.html",
+        {
+            "form": form,
+            "repository": repository,
+            "can_delete": site_admin,
+        },
+    )
 
 
 def repository_delete(request, key: str):
@@ -85,10 +99,18 @@ def repository_delete(request, key: str):
         if holds_content and typed != repository.key:
             form.add_error("confirm_key", f"Type {repository.key} to delete it with its images.")
         else:
-            repository_services.repository_delete(repository=repository, user=request.user, force=holds_content,
-                                                  request=request)
+            repository_services.repository_delete(
+                repository=repository, user=request.user, force=holds_content, request=request
+            )
             messages.success(request, f"Repository {repository.key} deleted.")
             return redirect("repositories")
-    return render(request, "repos/repository_delete.html", {
-        "repository": repository, "form": form, "counts": counts, "holds_content": holds_content,
-    })
+    return render(
+        request,
+        "repos/repository_delete.html",
+        {
+            "repository": repository,
+            "form": form,
+            "counts": counts,
+            "holds_content": holds_content,
+        },
+    )

@@ -1,4 +1,5 @@
 """A repository's storage, quota and retention: figures, rules, a preview and the run that removes it."""
+
 from __future__ import annotations
 
 from django.contrib import messages

@@ -1,12 +1,18 @@
 """Search across the repositories the user may read."""
+
 from __future__ import annotations
 
 from repos.selectors_dashboard.images import tag_rows
 from repos.selectors_dashboard.search import SEARCHES, parse_query
 from repos.views.common import paginate, readable, render_with_partial
 
-TITLES = {"image": "Images", "tag": "Tags", "digest": "Digests", "platform": "Runs on the platform",
-          "label": "Labelled"}
+TITLES = {
+    "image": "Images",
+    "tag": "Tags",
+    "digest": "Digests",
+    "platform": "Runs on the platform",
+    "label": "Labelled",
+}
 
 
 def search(request):
@@ -16,13 +22,17 @@ def search(request):
     if parsed.text:
         repositories = readable(request)
         for kind in parsed.kinds:
-            page = paginate(request, SEARCHES[kind](repositories=repositories, text=parsed.text), per_page=25,
-                            param=f"{kind}_page")
+            page = paginate(
+                request, SEARCHES[kind](repositories=repositories, text=parsed.text), per_page=25, param=f"{kind}_page"
+            )
             items = list(page.object_list)
             rows = tag_rows(items) if kind in ("tag", "platform", "label") else items
-            sections.append({"kind": kind, "title": TITLES[kind], "page": page, "rows": rows,
-                             "param": f"{kind}_page"})
+            sections.append({"kind": kind, "title": TITLES[kind], "page": page, "rows": rows, "param": f"{kind}_page"})
     found = [s for s in sections if s["page"].paginator.count]
-    context = {"query": raw.strip()[:300], "parsed": parsed, "sections": found or sections,
-               "not_found": [s["title"] for s in sections if found and s not in found]}
+    context = {
+        "query": raw.strip()[:300],
+        "parsed": parsed,
+        "sections": found or sections,
+        "not_found": [s["title"] for s in sections if found and s not in found],
+    }
     return render_with_partial(request, "repos/search.html", "partials/_search_results.html", context)

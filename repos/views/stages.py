@@ -1,4 +1,5 @@
 """Stages side by side: one image's tags across the pipeline's repositories, with the next promotion."""
+
 from __future__ import annotations
 
 from django.http import Http404

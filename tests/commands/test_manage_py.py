@@ -6,6 +6,7 @@
 - a command that finds no database says so and exits non-zero, creating nothing; migrate and bootstrap
   create the database.
 """
+
 from __future__ import annotations
 
 import os
@@ -37,9 +38,12 @@ def bare_python(tmp_path_factory) -> str:
 
 
 def _env(**overrides) -> dict:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "DATA_DIR", "VIRTUAL_ENV")
-           and not k.startswith("S3_")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "DATA_DIR", "VIRTUAL_ENV")
+        and not k.startswith("S3_")
+    }
     env.update(overrides)
     return env
 
@@ -65,12 +69,26 @@ def set_up(bare_python, tmp_path_factory) -> Path:
 def test_promote_as_documented_with_a_python_that_has_no_django(bare_python, set_up):
     env = _env(DATA_DIR=str(set_up))
     manage(bare_python, "shell", "-c", SEED_INDEX, env=env)
-    result = manage(bare_python, "promote", "multiarch-image", "docker-local", "docker-target",
-                    "--copy", "--source-tag", "tag", env=env)
+    result = manage(
+        bare_python,
+        "promote",
+        "multiarch-image",
+        "docker-local",
+        "docker-target",
+        "--copy",
+        "--source-tag",
+        "tag",
+        env=env,
+    )
     assert "no such table" not in result.stderr
-    listed = manage(bare_python, "shell", "-c",
-                    "from repos.models import Tag; print(sorted(Tag.objects.filter("
-                    "image__repository__key='docker-target').values_list('name', flat=True)))", env=env)
+    listed = manage(
+        bare_python,
+        "shell",
+        "-c",
+        "from repos.models import Tag; print(sorted(Tag.objects.filter("
+        "image__repository__key='docker-target').values_list('name', flat=True)))",
+        env=env,
+    )
     assert listed.stdout.strip().splitlines()[-1] == "['tag', 'tag-linux-amd64', 'tag-linux-arm64']"
 
 
@@ -92,8 +110,16 @@ def test_data_dir_resolution(monkeypatch, tmp_path):
 
 def test_a_command_without_a_database_says_so_and_creates_nothing(bare_python, tmp_path):
     data = tmp_path / "no-such-data"
-    result = manage(bare_python, "promote", "multiarch-image", "docker-local", "docker-target", "--copy",
-                    env=_env(DATA_DIR=str(data)), check=False)
+    result = manage(
+        bare_python,
+        "promote",
+        "multiarch-image",
+        "docker-local",
+        "docker-target",
+        "--copy",
+        env=_env(DATA_DIR=str(data)),
+        check=False,
+    )
     assert result.returncode == 2
     assert f"no database at {data / 'db.sqlite3'}" in result.stderr
     assert "make run" in result.stderr and "Traceback" not in result.stderr
@@ -112,8 +138,9 @@ def test_an_empty_sqlite_file_is_not_a_database(bare_python, tmp_path):
 
 def test_an_unreachable_database_url_says_so(bare_python, tmp_path):
     missing = f"postgres://postgres@127.0.0.1:1/no_such_db_{uuid.uuid4().hex[:6]}"
-    result = manage(bare_python, "repository", "list", check=False,
-                    env=_env(DATA_DIR=str(tmp_path / "data"), DATABASE_URL=missing))
+    result = manage(
+        bare_python, "repository", "list", check=False, env=_env(DATA_DIR=str(tmp_path / "data"), DATABASE_URL=missing)
+    )
     assert result.returncode == 2
     assert "cannot reach the database" in result.stderr and "Traceback" not in result.stderr
 

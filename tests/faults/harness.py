@@ -1,6 +1,7 @@
 """The whole stack (`python -m config.stack`, as `make run` starts it) in a temporary data directory, and
 the handles fault tests need: the processes by role, a pushed two-arch image, promotions followed to
 their end."""
+
 from __future__ import annotations
 
 import json
@@ -109,8 +110,16 @@ class Stack:
             slots = int(self.env.get("WORKER_CONCURRENCY", "2"))
             pool_ok = self.env.get("WORKER_POOL", "threads") != "prefork" or len(roles["pool"]) >= slots
             front_ok = self.env.get("FRONT") == "0" or roles["front"]
-            return (self.web_up() and roles["web-worker"] and roles["beat"] and pool_ok and front_ok
-                    and self.worker_ready() and roles)
+            return (
+                self.web_up()
+                and roles["web-worker"]
+                and roles["beat"]
+                and pool_ok
+                and front_ok
+                and self.worker_ready()
+                and roles
+            )
+
         return self.wait_for(ready, "the whole stack to be up", timeout)
 
     def push_image(self, name: str = "faults", tag: str = "latest") -> None:
@@ -118,17 +127,37 @@ class Stack:
 
         layout = self.data_dir / f"layout-{name}"
         write_layout(layout, tag=tag, platforms=[("linux", "amd64"), ("linux", "arm64")], content=name)
-        subprocess.run(["skopeo", "copy", "--all", "--dest-tls-verify=false", "--dest-creds",
-                        f"admin:{self.admin_password}", f"oci:{layout}:{tag}",
-                        f"docker://{self.host}/docker-local/{name}:{tag}"], check=True, capture_output=True,
-                       timeout=120)
+        subprocess.run(
+            [
+                "skopeo",
+                "copy",
+                "--all",
+                "--dest-tls-verify=false",
+                "--dest-creds",
+                f"admin:{self.admin_password}",
+                f"oci:{layout}:{tag}",
+                f"docker://{self.host}/docker-local/{name}:{tag}",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
 
     def promote(self, target_tag: str, *, image: str = "faults") -> str:
         """Ask for a copy promotion; returns the job's URL."""
-        response = self.session.post(f"{self.url}/api/promotions/", auth=("admin", self.admin_password), json={
-            "source_repository": "docker-local", "image": image, "target_repository": "docker-target",
-            "source_tag": "latest", "target_tag": target_tag, "copy": True,
-        }, timeout=60)
+        response = self.session.post(
+            f"{self.url}/api/promotions/",
+            auth=("admin", self.admin_password),
+            json={
+                "source_repository": "docker-local",
+                "image": image,
+                "target_repository": "docker-target",
+                "source_tag": "latest",
+                "target_tag": target_tag,
+                "copy": True,
+            },
+            timeout=60,
+        )
         assert response.status_code in (201, 202), response.text
         return self.url + response.json()["url"]
 
@@ -140,8 +169,11 @@ class Stack:
 
     def target_tag_exists(self, tag: str, image: str = "faults") -> bool:
         response = self.session.get(
-            f"{self.url}/v2/docker-target/{image}/manifests/{tag}", auth=("admin", self.admin_password),
-            headers={"Accept": "application/vnd.oci.image.index.v1+json"}, timeout=30)
+            f"{self.url}/v2/docker-target/{image}/manifests/{tag}",
+            auth=("admin", self.admin_password),
+            headers={"Accept": "application/vnd.oci.image.index.v1+json"},
+            timeout=30,
+        )
         return response.status_code == 200
 
     def kill(self, pid: int, sig: int = signal.SIGKILL) -> None:
@@ -154,12 +186,24 @@ def running_stack(tmp_path: Path, *, extra_env: dict | None = None, database_url
     data_dir = tmp_path / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL") and not k.startswith("S3_")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL") and not k.startswith("S3_")
+    }
     password = secrets.token_urlsafe(12)
-    env.update(DATA_DIR=str(data_dir), PORT=str(port), ADMIN_PASSWORD=password, ACCESS_LOG="",
-               WORKER_PING_SECONDS="1", WORKER_STALL_SECONDS="10", PROMOTION_STALE_SECONDS="3",
-               PROMOTION_RECONCILE_SECONDS="1", PROMOTION_WAIT_SECONDS="0", CELERY_QUEUE=f"faults-{uuid.uuid4().hex[:8]}")
+    env.update(
+        DATA_DIR=str(data_dir),
+        PORT=str(port),
+        ADMIN_PASSWORD=password,
+        ACCESS_LOG="",
+        WORKER_PING_SECONDS="1",
+        WORKER_STALL_SECONDS="10",
+        PROMOTION_STALE_SECONDS="3",
+        PROMOTION_RECONCILE_SECONDS="1",
+        PROMOTION_WAIT_SECONDS="0",
+        CELERY_QUEUE=f"faults-{uuid.uuid4().hex[:8]}",
+    )
     env.update(extra_env or {})
     created_db = None
     base_db = os.environ.get("DATABASE_URL", "")
@@ -170,12 +214,18 @@ def running_stack(tmp_path: Path, *, extra_env: dict | None = None, database_url
     stack = Stack(data_dir=data_dir, env=env, port=port, admin_password=password)
     try:
         for command in (["migrate", "--noinput"], ["bootstrap"]):
-            subprocess.run([PYTHON, "manage.py", *command], cwd=PROJECT_ROOT, env=env, check=True,
-                           capture_output=True, timeout=300)
+            subprocess.run(
+                [PYTHON, "manage.py", *command], cwd=PROJECT_ROOT, env=env, check=True, capture_output=True, timeout=300
+            )
         stack.log_path = data_dir / "stack.log"
-        stack.process = subprocess.Popen([PYTHON, "-m", "config.stack"], cwd=PROJECT_ROOT, env=env,
-                                         stdout=open(stack.log_path, "wb"), stderr=subprocess.STDOUT,
-                                         start_new_session=True)
+        stack.process = subprocess.Popen(
+            [PYTHON, "-m", "config.stack"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=open(stack.log_path, "wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         yield stack
     finally:
         if stack.process is not None and stack.process.poll() is None:

@@ -1,5 +1,6 @@
 """A TCP proxy the test controls, between the stack and the shared PostgreSQL: `outage()` cuts every
 open connection and turns new ones away, so only the stack under test loses its database."""
+
 from __future__ import annotations
 
 import socket

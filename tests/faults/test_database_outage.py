@@ -2,6 +2,7 @@
 stack stays up, /readyz says the database is down meanwhile, and afterwards every promotion asked for
 ends succeeded (none lost, none stuck queued or running). Only this stack loses its database: it reaches
 PostgreSQL through a TCP proxy the test cuts (tests/faults/tcp_proxy.py)."""
+
 import os
 import signal
 import time
@@ -63,10 +64,19 @@ def test_database_unavailable_for_ten_seconds(tmp_path, proxied_database):
         started = time.monotonic()
         ready = requests.get(f"{stack.url}/readyz", timeout=30)
         assert ready.status_code == 503 and "database" in ready.text
-        refused = requests.post(f"{stack.url}/api/promotions/", auth=("admin", stack.admin_password), timeout=60,
-                                json={"source_repository": "docker-local", "image": "faults",
-                                      "target_repository": "docker-target", "source_tag": "latest",
-                                      "target_tag": "during", "copy": True})
+        refused = requests.post(
+            f"{stack.url}/api/promotions/",
+            auth=("admin", stack.admin_password),
+            timeout=60,
+            json={
+                "source_repository": "docker-local",
+                "image": "faults",
+                "target_repository": "docker-target",
+                "source_tag": "latest",
+                "target_tag": "during",
+                "copy": True,
+            },
+        )
         assert refused.status_code >= 500  # nothing recorded, and the client is told so
         time.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - started)))
         proxy.restore()

@@ -2,6 +2,7 @@
 keeps answering, what died is started again, and every promotion asked for ends succeeded (none lost,
 none stuck queued or running). Default broker (filesystem transport, threads pool) here; the Redis broker
 with a prefork pool in test_redis_faults.py."""
+
 import signal
 import time
 

@@ -2,6 +2,7 @@
 busy in a promotion), of the worker's main process, pool processes that stop answering, and Redis
 restarted (without persistence) while jobs wait in it. Every promotion asked for ends succeeded: none
 lost, none stuck queued or running. A private redis-server on a free port, never the shared one."""
+
 import signal
 import subprocess
 import time
@@ -26,8 +27,22 @@ class PrivateRedis:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.directory)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.directory),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         client = redis.Redis.from_url(self.url)
         for _ in range(100):
             try:
@@ -70,8 +85,10 @@ def test_pool_processes_worker_and_redis_faults(tmp_path, private_redis):
             pool = stack.roles()["pool"]
             victim = pool[index]
             stack.kill(victim)
-            stack.wait_for(lambda: victim not in stack.roles()["pool"] and len(stack.roles()["pool"]) == 2,
-                           "a replacement pool process")
+            stack.wait_for(
+                lambda: victim not in stack.roles()["pool"] and len(stack.roles()["pool"]) == 2,
+                "a replacement pool process",
+            )
             jobs[f"idle-{index}"] = url = stack.promote(f"idle-{index}")
             assert stack.follow(url)["status"] == "succeeded"
         # Every pool process while one of them is inside a promotion's transaction.

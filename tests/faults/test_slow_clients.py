@@ -2,6 +2,7 @@
 or idling between keep-alive requests held open through the stack's front (config/front.py), a real
 skopeo push and pull and a large blob's push and pull succeed, and none of the slow connections was
 dropped. Then the front's header, body-idle and keep-alive timeouts close such connections."""
+
 import os
 import socket
 import subprocess
@@ -13,8 +14,12 @@ from conftest import require_tool
 from tests.faults.harness import running_stack
 
 pytestmark = pytest.mark.e2e
-PATIENT = {"FRONT_HEADER_TIMEOUT": "600", "FRONT_BODY_IDLE_TIMEOUT": "600", "FRONT_KEEPALIVE_TIMEOUT": "600",
-           "FRONT_STREAM_AFTER": str(1024 * 1024)}
+PATIENT = {
+    "FRONT_HEADER_TIMEOUT": "600",
+    "FRONT_BODY_IDLE_TIMEOUT": "600",
+    "FRONT_KEEPALIVE_TIMEOUT": "600",
+    "FRONT_STREAM_AFTER": str(1024 * 1024),
+}
 
 
 def test_push_and_pull_while_slow_clients_hold_connections(tmp_path):
@@ -22,16 +27,29 @@ def test_push_and_pull_while_slow_clients_hold_connections(tmp_path):
     with running_stack(tmp_path, extra_env=PATIENT) as stack:
         stack.wait_ready()
         auth = ("admin", stack.admin_password)
-        crowd = SlowCrowd(host="127.0.0.1", port=stack.port, count=150, auth=auth,
-                          upload_paths=upload_paths(stack.url, auth, 50))
+        crowd = SlowCrowd(
+            host="127.0.0.1", port=stack.port, count=150, auth=auth, upload_paths=upload_paths(stack.url, auth, 50)
+        )
         crowd.start()
         try:
             assert crowd.opened == {"headers": 50, "body": 50, "keepalive": 50} and crowd.failed == 0
             stack.push_image("crowded")
             pulled = tmp_path / "pulled"
-            subprocess.run(["skopeo", "copy", "--all", "--src-tls-verify=false", "--src-creds",
-                            f"admin:{stack.admin_password}", f"docker://{stack.host}/docker-local/crowded:latest",
-                            f"oci:{pulled}:latest"], check=True, capture_output=True, timeout=120)
+            subprocess.run(
+                [
+                    "skopeo",
+                    "copy",
+                    "--all",
+                    "--src-tls-verify=false",
+                    "--src-creds",
+                    f"admin:{stack.admin_password}",
+                    f"docker://{stack.host}/docker-local/crowded:latest",
+                    f"oci:{pulled}:latest",
+                ],
+                check=True,
+                capture_output=True,
+                timeout=120,
+            )
             assert len(list((pulled / "blobs" / "sha256").iterdir())) == 7  # index, 2 manifests, 2 configs, 2 layers
             # 24 MiB: past FRONT_STREAM_AFTER, so the body streams through to gunicorn; pulled back byte-identical.
             push_and_pull(stack.url, auth, os.urandom(24 * 1024 * 1024), "big", timeout=120)
@@ -62,15 +80,21 @@ def test_front_timeouts_and_malformed_heads(tmp_path):
         answer = _exchange(port, b"GET /v2/ HTTP/1.1\r\nHost: x\r\nX-Slow: 1\r\n")
         assert answer.startswith(b"HTTP/1.1 408") and b'"code": "TIMEOUT"' in answer
         # A body that stops: 408, closed; nothing reaches the application.
-        answer = _exchange(port, b"PATCH /v2/docker-local/x/blobs/uploads/none HTTP/1.1\r\nHost: x\r\n"
-                                 b"Content-Length: 1000\r\n\r\n" + b"x" * 10)
+        answer = _exchange(
+            port,
+            b"PATCH /v2/docker-local/x/blobs/uploads/none HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Length: 1000\r\n\r\n" + b"x" * 10,
+        )
         assert answer.startswith(b"HTTP/1.1 408")
         # An idle keep-alive connection: the first answer, then closed by the server.
         answer = _exchange(port, b"GET /v2/ HTTP/1.1\r\nHost: x\r\n\r\n")
         assert answer.count(b"HTTP/1.1 ") == 1 and b"Connection: keep-alive" in answer
         # Two requests on one connection, the first with a chunked body.
-        answer = _exchange(port, b"POST /v2/ HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-                                 b"3\r\nabc\r\n0\r\n\r\nGET /v2/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        answer = _exchange(
+            port,
+            b"POST /v2/ HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"3\r\nabc\r\n0\r\n\r\nGET /v2/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
         assert answer.count(b"HTTP/1.1 ") == 2
         # Ambiguous framing (request smuggling), unknown codings, bad lengths, huge heads: refused at the front.
         for head, status in (

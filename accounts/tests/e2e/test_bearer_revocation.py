@@ -1,5 +1,6 @@
 """Every gunicorn worker remembers the bearer tokens it verified; a revoked API token must still be
 refused at once by all of them, without any message between the processes."""
+
 from __future__ import annotations
 
 import hashlib
@@ -22,17 +23,24 @@ def _push_small_image(url: str, session: requests.Session, name: str) -> None:
     config = json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}}).encode()
     layer = b"revocation layer"
     descriptors = []
-    for blob, media_type in ((config, "application/vnd.oci.image.config.v1+json"),
-                             (layer, "application/vnd.oci.image.layer.v1.tar+gzip")):
+    for blob, media_type in (
+        (config, "application/vnd.oci.image.config.v1+json"),
+        (layer, "application/vnd.oci.image.layer.v1.tar+gzip"),
+    ):
         digest = "sha256:" + hashlib.sha256(blob).hexdigest()
-        done = session.post(f"{url}/v2/{name}/blobs/uploads/?digest={digest}", data=blob,
-                            headers={"Content-Type": "application/octet-stream"})
+        done = session.post(
+            f"{url}/v2/{name}/blobs/uploads/?digest={digest}",
+            data=blob,
+            headers={"Content-Type": "application/octet-stream"},
+        )
         assert done.status_code == 201, done.text
         descriptors.append({"mediaType": media_type, "digest": digest, "size": len(blob)})
-    manifest = json.dumps({"schemaVersion": 2, "mediaType": OCI, "config": descriptors[0],
-                           "layers": descriptors[1:]}).encode()
-    assert session.put(f"{url}/v2/{name}/manifests/1.0", data=manifest,
-                       headers={"Content-Type": OCI}).status_code == 201
+    manifest = json.dumps(
+        {"schemaVersion": 2, "mediaType": OCI, "config": descriptors[0], "layers": descriptors[1:]}
+    ).encode()
+    assert (
+        session.put(f"{url}/v2/{name}/manifests/1.0", data=manifest, headers={"Content-Type": OCI}).status_code == 201
+    )
 
 
 def _served_by(log_path, since: int) -> dict[str, set[str]]:
@@ -49,21 +57,27 @@ def _served_by(log_path, since: int) -> dict[str, set[str]]:
 
 def test_a_revoked_api_token_is_refused_by_every_worker_at_once(tmp_path):
     access_log = tmp_path / "access.log"
-    extra = {"ACCESS_LOG": str(access_log),
-             "GUNICORN_CMD_ARGS": "--access-logformat=pid=%(p)s|status=%(s)s|path=%(U)s"}
+    extra = {"ACCESS_LOG": str(access_log), "GUNICORN_CMD_ARGS": "--access-logformat=pid=%(p)s|status=%(s)s|path=%(U)s"}
     with running_server(tmp_path, extra_env=extra, web_workers=2) as server:
         admin = admin_session(server)
         _push_small_image(server.url, admin, "docker-local/app")
         assert admin.post(f"{server.url}/api/users/", json={"username": "ci", "password": PASSWORD}).status_code == 201
-        assert admin.post(f"{server.url}/api/repositories/docker-local/grants/",
-                          json={"user": "ci", "permission": "write"}).status_code == 201
-        created = requests.post(f"{server.url}/api/tokens/", auth=("ci", PASSWORD),
-                                json={"name": "ci", "permissions": ["read", "write"]})
+        assert (
+            admin.post(
+                f"{server.url}/api/repositories/docker-local/grants/", json={"user": "ci", "permission": "write"}
+            ).status_code
+            == 201
+        )
+        created = requests.post(
+            f"{server.url}/api/tokens/", auth=("ci", PASSWORD), json={"name": "ci", "permissions": ["read", "write"]}
+        )
         assert created.status_code == 201, created.text
         token_id, secret = created.json()["id"], created.json()["token"]
-        jwt = requests.get(f"{server.url}/v2/token", auth=("token", secret),
-                           params={"service": "multiarch-registry",
-                                   "scope": "repository:docker-local/app:pull,push"}).json()["token"]
+        jwt = requests.get(
+            f"{server.url}/v2/token",
+            auth=("token", secret),
+            params={"service": "multiarch-registry", "scope": "repository:docker-local/app:pull,push"},
+        ).json()["token"]
         headers = {"Authorization": f"Bearer {jwt}", "Accept": OCI}
         manifest = f"{server.url}/v2/docker-local/app/manifests/1.0"
 

@@ -1,5 +1,6 @@
 """Real clients against the real server: docker login/push/pull, a reader refused, skopeo with an
 API token, revoked and expired tokens refused, oras (Python) through the token flow."""
+
 from __future__ import annotations
 
 import subprocess
@@ -22,11 +23,14 @@ def server(tmp_path_factory):
     with running_server(tmp_path_factory.mktemp("auth-e2e")) as running:
         admin = admin_session(running)
         for username, permission in (("alice", "write"), ("bob", "read")):
-            created = admin.post(f"{running.url}/api/users/", json={"username": username,
-                                                                     "password": PASSWORDS[username]})
+            created = admin.post(
+                f"{running.url}/api/users/", json={"username": username, "password": PASSWORDS[username]}
+            )
             assert created.status_code == 201, created.text
-            granted = admin.post(f"{running.url}/api/repositories/docker-local/grants/",
-                                 json={"user": username, "permission": permission})
+            granted = admin.post(
+                f"{running.url}/api/repositories/docker-local/grants/",
+                json={"user": username, "permission": permission},
+            )
             assert granted.status_code == 201, granted.text
         yield running
 
@@ -46,8 +50,9 @@ def pushed(server, tmp_path_factory):
 
 
 def _token(server, username: str, **body) -> tuple[int, str]:
-    response = requests.post(f"{server.url}/api/tokens/", auth=(username, PASSWORDS[username]),
-                             json={"name": "ci", **body})
+    response = requests.post(
+        f"{server.url}/api/tokens/", auth=(username, PASSWORDS[username]), json={"name": "ci", **body}
+    )
     assert response.status_code == 201, response.text
     return response.json()["id"], response.json()["token"]
 
@@ -93,8 +98,18 @@ def test_skopeo_with_an_api_token_then_revoked(server, pushed):
     reference, _ = pushed
     token_id, secret = _token(server, "alice", permissions=["read", "write"], repositories=["docker-local"])
     copy = f"docker://{server.host}/docker-local/auth-e2e-copy:1.0"
-    run("skopeo", "copy", "--src-tls-verify=false", "--dest-tls-verify=false", "--src-creds", f"alice:{secret}",
-        "--dest-creds", f"token:{secret}", f"docker://{reference}", copy)
+    run(
+        "skopeo",
+        "copy",
+        "--src-tls-verify=false",
+        "--dest-tls-verify=false",
+        "--src-creds",
+        f"alice:{secret}",
+        "--dest-creds",
+        f"token:{secret}",
+        f"docker://{reference}",
+        copy,
+    )
     assert "auth-e2e-copy" in run("skopeo", "inspect", "--tls-verify=false", "--creds", f"alice:{secret}", copy)
 
     revoked = requests.delete(f"{server.url}/api/tokens/{token_id}/", auth=("alice", PASSWORDS["alice"]))
@@ -106,8 +121,12 @@ def test_skopeo_with_an_api_token_then_revoked(server, pushed):
 def test_an_expired_token_is_refused(server, pushed):
     token_id, secret = _token(server, "alice", permissions=["read"])
     assert requests.get(f"{server.url}/v2/docker-local/auth-e2e/tags/list", auth=("alice", secret)).status_code == 200
-    server.manage("shell", "-c", "from django.utils import timezone; from accounts.models import ApiToken; "
-                  f"ApiToken.objects.filter(pk={token_id}).update(expires_at=timezone.now())")
+    server.manage(
+        "shell",
+        "-c",
+        "from django.utils import timezone; from accounts.models import ApiToken; "
+        f"ApiToken.objects.filter(pk={token_id}).update(expires_at=timezone.now())",
+    )
     with pytest.raises(AssertionError, match="(?i)unauthorized|invalid credentials"):
         run("skopeo", "inspect", "--tls-verify=false", "--creds", f"alice:{secret}", f"docker://{pushed[0]}")
 
@@ -116,8 +135,18 @@ def test_a_read_token_cannot_push_even_for_a_writer(server, pushed):
     _, secret = _token(server, "alice", permissions=["read"], repositories=["docker-local"])
     target = f"docker://{server.host}/docker-local/auth-e2e-ro:1.0"
     with pytest.raises(AssertionError, match="denied"):
-        run("skopeo", "copy", "--src-tls-verify=false", "--dest-tls-verify=false", "--src-creds",
-            f"alice:{secret}", "--dest-creds", f"alice:{secret}", f"docker://{pushed[0]}", target)
+        run(
+            "skopeo",
+            "copy",
+            "--src-tls-verify=false",
+            "--dest-tls-verify=false",
+            "--src-creds",
+            f"alice:{secret}",
+            "--dest-creds",
+            f"alice:{secret}",
+            f"docker://{pushed[0]}",
+            target,
+        )
 
 
 def test_oras_pushes_and_pulls_through_the_token_flow(server, tmp_path, monkeypatch):

@@ -7,6 +7,7 @@
 By default a worker runs it (queued like any build); `--here` runs it in this process. Ctrl-C
 cancels the build. The exit status is 0 only when the build succeeded.
 """
+
 from __future__ import annotations
 
 import tarfile
@@ -40,8 +41,15 @@ class Command(BaseCommand):
         parser.add_argument("--git-ref", default="", help="Branch, tag or commit (default: the remote HEAD).")
         parser.add_argument("--context-dir", default="", help="Sub-directory of the source used as the context.")
         parser.add_argument("--dockerfile", "-f", default="Dockerfile", help="Relative to the context.")
-        parser.add_argument("--platform", action="append", help="Repeat or comma-separate, e.g. linux/amd64,linux/arm64.")
-        parser.add_argument("--build-arg", action="append", default=[], help="KEY=VALUE, or PLATFORM:KEY=VALUE for one platform (repeat).")
+        parser.add_argument(
+            "--platform", action="append", help="Repeat or comma-separate, e.g. linux/amd64,linux/arm64."
+        )
+        parser.add_argument(
+            "--build-arg",
+            action="append",
+            default=[],
+            help="KEY=VALUE, or PLATFORM:KEY=VALUE for one platform (repeat).",
+        )
         parser.add_argument("--target", default="", help="Target stage.")
         parser.add_argument("--repository", required=True, help="Target repository key, e.g. docker-local.")
         parser.add_argument("--image", required=True, help="Image name inside the repository.")
@@ -61,10 +69,18 @@ class Command(BaseCommand):
         except BuildInvalid as exc:
             raise CommandError(f"--build-arg: {exc.message}") from None
         request = BuildRequest(
-            repository=options["repository"], image=options["image"], tags=_many(options["tag"]),
-            platforms=_many(options["platform"]), git_url=options["git_url"] or "", git_ref=options["git_ref"],
-            context_dir=options["context_dir"], dockerfile=options["dockerfile"], build_args=build_args,
-            target=options["target"], builder=options["builder"], time_limit=options["time_limit"],
+            repository=options["repository"],
+            image=options["image"],
+            tags=_many(options["tag"]),
+            platforms=_many(options["platform"]),
+            git_url=options["git_url"] or "",
+            git_ref=options["git_ref"],
+            context_dir=options["context_dir"],
+            dockerfile=options["dockerfile"],
+            build_args=build_args,
+            target=options["target"],
+            builder=options["builder"],
+            time_limit=options["time_limit"],
         )
         try:
             job = self._create(user, request, options["context"], enqueue=not options["here"])

@@ -1,5 +1,6 @@
 """Static busybox for each platform, from Debian's busybox-static packages (.ci/run downloads them):
 the shell and `uname` inside the tiny test images that are built, pulled back and run per platform."""
+
 from __future__ import annotations
 
 import os
@@ -25,11 +26,14 @@ def busybox_binaries() -> dict[str, bytes]:
     for goarch, deb_arch in DEB_ARCH.items():
         debs = sorted(DEB_DIR.glob(f"busybox-static_*_{deb_arch}.deb"))
         if not debs:
-            message = (f"no busybox-static {deb_arch} package in {DEB_DIR} (.ci/run downloads them: "
-                       f"apt-get download busybox-static:{deb_arch})")
+            message = (
+                f"no busybox-static {deb_arch} package in {DEB_DIR} (.ci/run downloads them: "
+                f"apt-get download busybox-static:{deb_arch})"
+            )
             pytest.fail(message) if IN_CI else pytest.skip(message)
-        found[goarch] = subprocess.run(["dpkg-deb", "--fsys-tarfile", str(debs[-1])], check=True,
-                                       capture_output=True).stdout
+        found[goarch] = subprocess.run(
+            ["dpkg-deb", "--fsys-tarfile", str(debs[-1])], check=True, capture_output=True
+        ).stdout
     return {goarch: _member(tar, "./bin/busybox") for goarch, tar in found.items()}
 
 

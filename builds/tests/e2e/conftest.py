@@ -1,4 +1,5 @@
 """One real server (gunicorn + a Celery worker on Redis) and one Git server for the build e2e tests."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -42,8 +43,9 @@ def world(tmp_path_factory):
             admin.auth = ("admin", server.admin_password)
             created = admin.post(f"{server.url}/api/users/", json={"username": "dev", "password": DEV_PASSWORD})
             assert created.status_code == 201, created.text
-            granted = admin.post(f"{server.url}/api/repositories/docker-local/grants/",
-                                 json={"user": "dev", "permission": "write"})
+            granted = admin.post(
+                f"{server.url}/api/repositories/docker-local/grants/", json={"user": "dev", "permission": "write"}
+            )
             assert granted.status_code == 201, granted.text
             api = requests.Session()
             api.auth = ("dev", DEV_PASSWORD)

@@ -1,4 +1,5 @@
 """Helpers for the build e2e tests: a Git server on 127.0.0.1, contexts, a never-ending RUN step."""
+
 from __future__ import annotations
 
 import io
@@ -23,11 +24,12 @@ PAUSE_DOCKERFILE = 'FROM scratch\nCOPY hello.txt /\nCOPY pause /pause\nRUN ["/pa
 
 def pause_binary() -> bytes:
     """A 129-byte static ELF for x86-64: `loop: mov eax, 34 (pause); syscall; jmp loop`."""
-    code = bytes.fromhex("b822000000" "0f05" "ebf7")
+    code = bytes.fromhex("b8220000000f05ebf7")
     base, header, program = 0x400000, 64, 56
     ident = b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8)
-    elf = ident + struct.pack("<HHIQQQIHHHHHH", 2, 0x3E, 1, base + header + program, header, 0, 0,
-                              header, program, 1, 0, 0, 0)
+    elf = ident + struct.pack(
+        "<HHIQQQIHHHHHH", 2, 0x3E, 1, base + header + program, header, 0, 0, header, program, 1, 0, 0, 0
+    )
     size = header + program + len(code)
     return elf + struct.pack("<IIQQQQQQ", 1, 5, 0, base, base, size, size, 0x1000) + code
 
@@ -56,8 +58,13 @@ def free_port() -> int:
 
 
 def git(*args: str, cwd: Path) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+    }
     return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True).stdout.strip()
 
 
@@ -102,9 +109,20 @@ def serve_git(served: Path, *, log_path: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     log = open(log_path, "ab")
     process = subprocess.Popen(
-        ["git", "daemon", "--reuseaddr", "--export-all", "--informative-errors", f"--base-path={served}",
-         "--listen=127.0.0.1", f"--port={port}", str(served)],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            "git",
+            "daemon",
+            "--reuseaddr",
+            "--export-all",
+            "--informative-errors",
+            f"--base-path={served}",
+            "--listen=127.0.0.1",
+            f"--port={port}",
+            str(served),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     base = f"git://127.0.0.1:{port}"
     deadline = time.monotonic() + 20
@@ -122,11 +140,13 @@ def wait_for(api: requests.Session, server, build_id: int, *, until=None, timeou
     deadline = time.monotonic() + timeout
     while True:
         job = api.get(f"{server.url}/api/builds/{build_id}/").json()
-        if (until(job) if until else job["status"] in TERMINAL):
+        if until(job) if until else job["status"] in TERMINAL:
             return job
         if job["status"] in TERMINAL or time.monotonic() > deadline:
-            raise AssertionError(f"build {build_id} ended up {job['status']}: {job.get('error')}\n"
-                                 + "\n".join(full_log(api, server, build_id)[-40:]))
+            raise AssertionError(
+                f"build {build_id} ended up {job['status']}: {job.get('error')}\n"
+                + "\n".join(full_log(api, server, build_id)[-40:])
+            )
         time.sleep(0.3)
 
 

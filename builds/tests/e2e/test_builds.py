@@ -1,6 +1,7 @@
 """Real multi-arch builds on a real worker: docker and buildah builders, from an upload and from Git,
 pushed into the server's registry with the requester's credential; failure, cancel, time limit, a
 killed worker, malicious archives and the Git policy."""
+
 from __future__ import annotations
 
 import json
@@ -38,8 +39,9 @@ def start_build(world, *, files: dict | None = None, filename: str = "context.ta
     else:
         data = {k: v for k, v in body.items() if k != "platforms"}
         data["platforms"] = ",".join(body["platforms"])  # one comma-separated multipart value
-        response = world.api.post(f"{world.server.url}/api/builds/", data=data,
-                                  files={"context": (filename, tar_gz(files))})
+        response = world.api.post(
+            f"{world.server.url}/api/builds/", data=data, files={"context": (filename, tar_gz(files))}
+        )
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -61,8 +63,11 @@ def assert_pushed(world, job: dict, *, content: str) -> None:
     name = f"docker-local/{job['image']}"
     index, digest, _ = registry_manifest(world.server, name, job["tags"][0], session=world.api)
     assert digest == job["index_digest"]
-    children = {f"{m['platform']['os']}/{m['platform']['architecture']}": m["digest"] for m in index["manifests"]
-                if m["platform"]["architecture"] != "unknown"}
+    children = {
+        f"{m['platform']['os']}/{m['platform']['architecture']}": m["digest"]
+        for m in index["manifests"]
+        if m["platform"]["architecture"] != "unknown"
+    }
     assert children == job["platform_digests"] and set(children) == set(job["platforms"])
     for platform, child_digest in children.items():
         manifest, _, _ = registry_manifest(world.server, name, child_digest, session=world.api)
@@ -87,8 +92,13 @@ def test_pushes_need_credentials(world):
 @pytest.mark.parametrize("builder", ["docker", "buildah"])
 def test_build_from_uploaded_archive(world, builder):
     content = f"uploaded for {builder} {uuid.uuid4().hex}\n"
-    job = start_build(world, files=context_files(content), image=image_name(f"upload-{builder}"),
-                      tags=["1.0", "latest"], builder=builder)
+    job = start_build(
+        world,
+        files=context_files(content),
+        image=image_name(f"upload-{builder}"),
+        tags=["1.0", "latest"],
+        builder=builder,
+    )
     job = wait_for(world.api, world.server, job["id"])
     assert job["status"] == "succeeded", job["error"]
     assert job["builder"] == builder and job["requested_by"] == "dev"
@@ -98,23 +108,34 @@ def test_build_from_uploaded_archive(world, builder):
         assert any("build --no-cache --platform linux/arm64" in c for c in job["commands"])
         assert any(" manifest push --insecure --purge " in c for c in job["commands"])
     else:
-        assert any("--platform linux/amd64,linux/arm64 --authfile " in c and " --manifest " in c
-                   for c in job["commands"])
+        assert any(
+            "--platform linux/amd64,linux/arm64 --authfile " in c and " --manifest " in c for c in job["commands"]
+        )
     log = full_log(world.api, world.server, job["id"])
     assert log[-1].startswith("  linux/") and any("pushed " in line for line in log)
 
 
 @pytest.mark.parametrize("builder,ref", [("docker", "v1.0"), ("buildah", "main")])
 def test_build_from_git(world, builder, ref):
-    job = start_build(world, git_url=world.git.url, git_ref=ref, context_dir="app",
-                      image=image_name(f"git-{builder}"), tags=["2.0"], builder=builder)
+    job = start_build(
+        world,
+        git_url=world.git.url,
+        git_ref=ref,
+        context_dir="app",
+        image=image_name(f"git-{builder}"),
+        tags=["2.0"],
+        builder=builder,
+    )
     job = wait_for(world.api, world.server, job["id"])
     assert job["status"] == "succeeded", job["error"]
     assert job["source_commit"] == world.git.commits[ref]
     assert_pushed(world, job, content="from git v1\n" if ref == "v1.0" else "from git v2\n")
-    manifest, _, _ = registry_manifest(world.server, f"docker-local/{job['image']}", "2.0-linux-arm64",
-                                       session=world.api)
-    config = world.api.get(f"{world.server.url}/v2/docker-local/{job['image']}/blobs/{manifest['config']['digest']}").json()
+    manifest, _, _ = registry_manifest(
+        world.server, f"docker-local/{job['image']}", "2.0-linux-arm64", session=world.api
+    )
+    config = world.api.get(
+        f"{world.server.url}/v2/docker-local/{job['image']}/blobs/{manifest['config']['digest']}"
+    ).json()
     labels = config["config"]["Labels"]
     assert labels["org.opencontainers.image.revision"] == job["source_commit"]
     assert labels["org.opencontainers.image.source"] == world.git.url
@@ -133,10 +154,21 @@ def test_failing_dockerfile_fails_with_the_log(world):
 
 def test_cancel_stops_the_tree_and_leaves_no_tag(world):
     image = image_name("cancel")
-    job = start_build(world, files=context_files("c", dockerfile=PAUSE_DOCKERFILE), image=image,
-                      platforms=["linux/amd64"], builder="docker")
-    wait_for(world.api, world.server, job["id"], until=lambda j: j["status"] == "building" and any(
-        "RUN" in line for line in full_log(world.api, world.server, j["id"])))
+    job = start_build(
+        world,
+        files=context_files("c", dockerfile=PAUSE_DOCKERFILE),
+        image=image,
+        platforms=["linux/amd64"],
+        builder="docker",
+    )
+    wait_for(
+        world.api,
+        world.server,
+        job["id"],
+        until=lambda j: (
+            j["status"] == "building" and any("RUN" in line for line in full_log(world.api, world.server, j["id"]))
+        ),
+    )
     asked = time.monotonic()
     response = world.api.post(f"{world.server.url}/api/builds/{job['id']}/cancel/")
     assert response.status_code == 202 and response.json()["cancel_requested"]
@@ -152,8 +184,14 @@ def test_cancel_stops_the_tree_and_leaves_no_tag(world):
 
 def test_time_limit(world):
     image = image_name("slow")
-    job = start_build(world, files=context_files("s", dockerfile=PAUSE_DOCKERFILE), image=image,
-                      platforms=["linux/amd64"], builder="buildah", time_limit=5)
+    job = start_build(
+        world,
+        files=context_files("s", dockerfile=PAUSE_DOCKERFILE),
+        image=image,
+        platforms=["linux/amd64"],
+        builder="buildah",
+        time_limit=5,
+    )
     job = wait_for(world.api, world.server, job["id"], timeout=90)
     assert job["status"] == "failed" and "time limit of 5 s" in job["error"]
     assert registry_tags(world, image) == set()
@@ -162,9 +200,11 @@ def test_time_limit(world):
 
 def test_malicious_archives_are_refused(world):
     for case, (filename, data) in malicious_archives().items():
-        response = world.api.post(f"{world.server.url}/api/builds/",
-                                  data={"repository": "docker-local", "image": "evil", "platforms": "linux/amd64"},
-                                  files={"context": (filename, data)})
+        response = world.api.post(
+            f"{world.server.url}/api/builds/",
+            data={"repository": "docker-local", "image": "evil", "platforms": "linux/amd64"},
+            files={"context": (filename, data)},
+        )
         assert response.status_code == 400, (case, response.text)
         assert response.json()["context"][0], case
 
@@ -173,12 +213,16 @@ def test_git_policy_and_permissions(world):
     url = world.server.url
     port = world.git.url.split(":")[2].split("/")[0]
     for git_url in (f"git://localhost:{port}/app.git", "http://169.254.169.254/latest", "file:///etc"):
-        response = world.api.post(f"{url}/api/builds/", json={"repository": "docker-local", "image": "x",
-                                                               "platforms": TWO, "git_url": git_url})
+        response = world.api.post(
+            f"{url}/api/builds/",
+            json={"repository": "docker-local", "image": "x", "platforms": TWO, "git_url": git_url},
+        )
         assert response.status_code == 400 and "git_url" in response.json(), git_url
     # dev may not write docker-target (nor even see it): refused before anything runs.
-    response = world.api.post(f"{url}/api/builds/", json={"repository": "docker-target", "image": "x",
-                                                           "platforms": TWO, "git_url": world.git.url})
+    response = world.api.post(
+        f"{url}/api/builds/",
+        json={"repository": "docker-target", "image": "x", "platforms": TWO, "git_url": world.git.url},
+    )
     assert response.status_code == 400 and "repository" in response.json()
 
 
@@ -188,9 +232,23 @@ def test_cli_prints_the_log_as_it_runs(world, tmp_path):
     for name, data in context_files("from the cli\n").items():
         (context / name).write_bytes(data)
     image = image_name("cli")
-    out = world.server.manage("build", "--user", "dev", "--context", str(context), "--repository", "docker-local",
-                              "--image", image, "--tag", "cli", "--platform", "linux/amd64,linux/arm64",
-                              "--builder", "buildah")
+    out = world.server.manage(
+        "build",
+        "--user",
+        "dev",
+        "--context",
+        str(context),
+        "--repository",
+        "docker-local",
+        "--image",
+        image,
+        "--tag",
+        "cli",
+        "--platform",
+        "linux/amd64,linux/arm64",
+        "--builder",
+        "buildah",
+    )
     assert "STEP 2/4: COPY hello.txt /" in out and "succeeded: sha256:" in out
     assert {"cli", "cli-linux-amd64", "cli-linux-arm64"} <= registry_tags(world, image)
 
@@ -208,7 +266,8 @@ def test_live_log_and_progress_in_a_browser(world, tmp_path):
     url = world.server.url
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=chromium, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+            executable_path=chromium, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        )
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 1000})
             console_errors = []
@@ -244,7 +303,9 @@ def test_live_log_and_progress_in_a_browser(world, tmp_path):
             page.screenshot(path=str(artifacts / "build-cancelled.png"), full_page=True)
             done = world.api.get(f"{url}/api/builds/", params={"status": "succeeded"}).json()["results"][0]
             page.goto(f"{url}/builds/{done['id']}/")
-            assert page.locator("progress").evaluate_all("bars => bars.map(b => b.value)") == [100] * len(done["platforms"])
+            assert page.locator("progress").evaluate_all("bars => bars.map(b => b.value)") == [100] * len(
+                done["platforms"]
+            )
             assert done["index_digest"] in page.content()
             page.screenshot(path=str(artifacts / "build-succeeded.png"), full_page=True)
             # Provenance: the image's tag page links back to the build that produced it.
@@ -260,9 +321,21 @@ def test_live_log_and_progress_in_a_browser(world, tmp_path):
 def start_beat(server) -> subprocess.Popen:
     log = open(server.data_dir / "beat.log", "ab")
     return subprocess.Popen(
-        [str(BIN / "celery"), "-A", "config", "beat", "--loglevel", "INFO",
-         "--schedule", str(server.data_dir / f"beat-{uuid.uuid4().hex[:6]}")],
-        cwd=PROJECT_ROOT, env=server.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            str(BIN / "celery"),
+            "-A",
+            "config",
+            "beat",
+            "--loglevel",
+            "INFO",
+            "--schedule",
+            str(server.data_dir / f"beat-{uuid.uuid4().hex[:6]}"),
+        ],
+        cwd=PROJECT_ROOT,
+        env=server.env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
 
 
@@ -270,10 +343,21 @@ def test_killed_worker_leaves_the_build_failed(world):
     """kill -9 of the worker mid-build: its commands die with it, and the reconciler (on beat) fails the job."""
     server = world.server
     image = image_name("killed")
-    job = start_build(world, files=context_files("k", dockerfile=PAUSE_DOCKERFILE), image=image,
-                      platforms=["linux/amd64"], builder="docker")
-    wait_for(world.api, server, job["id"], until=lambda j: j["status"] == "building" and any(
-        "RUN" in line for line in full_log(world.api, server, j["id"])))
+    job = start_build(
+        world,
+        files=context_files("k", dockerfile=PAUSE_DOCKERFILE),
+        image=image,
+        platforms=["linux/amd64"],
+        builder="docker",
+    )
+    wait_for(
+        world.api,
+        server,
+        job["id"],
+        until=lambda j: (
+            j["status"] == "building" and any("RUN" in line for line in full_log(world.api, server, j["id"]))
+        ),
+    )
     server.stop_worker(server.extra.pop("worker"), kill=True)
     assert wait_until(lambda: not processes_mentioning(f"tmp-build-{job['id']}")) is True
     beat = start_beat(server)

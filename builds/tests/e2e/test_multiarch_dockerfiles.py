@@ -10,6 +10,7 @@ linux/amd64, linux/arm64 and linux/arm/v7; each platform image is pulled back an
 4. FROM this registry's private multi-arch base:1 with RUN steps executed under emulation.
 A builder/Dockerfile combination that yields another architecture fails the build and sets no tag.
 """
+
 from __future__ import annotations
 
 import io
@@ -72,19 +73,28 @@ def tar_gz(entries: dict) -> bytes:
     return buffer.getvalue()
 
 
-def start(world, *, dockerfile: str, files: dict, image: str, tags: list[str], platforms=PLATFORMS,
-          **fields) -> dict:
-    data = {"repository": "docker-local", "image": image, "tags": ",".join(tags),
-            "platforms": ",".join(platforms), **fields}
-    response = world.api.post(f"{world.server.url}/api/builds/", data=data,
-                              files={"context": ("context.tar.gz", tar_gz({"Dockerfile": dockerfile.encode(), **files}))})
+def start(world, *, dockerfile: str, files: dict, image: str, tags: list[str], platforms=PLATFORMS, **fields) -> dict:
+    data = {
+        "repository": "docker-local",
+        "image": image,
+        "tags": ",".join(tags),
+        "platforms": ",".join(platforms),
+        **fields,
+    }
+    response = world.api.post(
+        f"{world.server.url}/api/builds/",
+        data=data,
+        files={"context": ("context.tar.gz", tar_gz({"Dockerfile": dockerfile.encode(), **files}))},
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
 
 def build(world, **kwargs) -> dict:
     job = wait_for(world.api, world.server, start(world, **kwargs)["id"], timeout=BUILD_TIMEOUT)
-    assert job["status"] == "succeeded", job["error"] + "\n" + "\n".join(full_log(world.api, world.server, job["id"])[-30:])
+    assert job["status"] == "succeeded", (
+        job["error"] + "\n" + "\n".join(full_log(world.api, world.server, job["id"])[-30:])
+    )
     return job
 
 
@@ -104,11 +114,16 @@ def assert_configs_match(world, job: dict, *, arm_variant_in_config: bool = True
     With a `FROM --platform=$BUILDPLATFORM` stage, buildah 1.28 writes `arm` without `v7` into the
     final stage's config (the index entry keeps `v7`); docker and containerd read a bare `arm` as
     arm/v7, and so does the build's own check. `arm_variant_in_config=False` allows exactly that."""
-    index, digest, _ = registry_manifest(world.server, f"{job['repository']}/{job['image']}", job["tags"][0],
-                                         session=world.api)
+    index, digest, _ = registry_manifest(
+        world.server, f"{job['repository']}/{job['image']}", job["tags"][0], session=world.api
+    )
     assert digest == job["index_digest"]
-    declared = {m["digest"]: "/".join(filter(None, (m["platform"]["os"], m["platform"]["architecture"],
-                                                     m["platform"].get("variant")))) for m in index["manifests"]}
+    declared = {
+        m["digest"]: "/".join(
+            filter(None, (m["platform"]["os"], m["platform"]["architecture"], m["platform"].get("variant")))
+        )
+        for m in index["manifests"]
+    }
     assert declared == {digest: platform for platform, digest in job["platform_digests"].items()}
     for platform, config in configs(world, job).items():
         os_, arch, *variant = platform.split("/")
@@ -136,8 +151,13 @@ def run_each_platform(world, docker, job: dict, command: str) -> dict[str, str]:
         ref = f"{world.server.host}/{job['repository']}/{job['image']}@{digest}"
         run("docker", "pull", "--quiet", "--platform", platform, ref, env=env)
         pulled.append(ref)
-        result = subprocess.run(["docker", "run", "--rm", "--network", "none", "--platform", platform, ref,
-                                 "sh", "-c", command], env=env, capture_output=True, text=True, timeout=300)
+        result = subprocess.run(
+            ["docker", "run", "--rm", "--network", "none", "--platform", platform, ref, "sh", "-c", command],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert result.returncode == 0, result.stderr
         outputs[platform] = result.stdout.strip()
     return outputs
@@ -165,8 +185,19 @@ def per_arch_bases(world, base) -> dict[str, str]:
     creds = f"dev:{DEV_PASSWORD}"
     for platform, prefix in prefixes.items():
         source = f"{world.server.host}/docker-local/base:1-{platform.replace('/', '-')}"
-        run("skopeo", "copy", "--quiet", "--src-tls-verify=false", "--dest-tls-verify=false", "--src-creds", creds,
-            "--dest-creds", creds, f"docker://{source}", f"docker://{world.server.host}/docker-local/{prefix}/base:latest")
+        run(
+            "skopeo",
+            "copy",
+            "--quiet",
+            "--src-tls-verify=false",
+            "--dest-tls-verify=false",
+            "--src-creds",
+            creds,
+            "--dest-creds",
+            creds,
+            f"docker://{source}",
+            f"docker://{world.server.host}/docker-local/{prefix}/base:latest",
+        )
     return {platform: f"{world.server.host}/docker-local/{prefix}/" for platform, prefix in prefixes.items()}
 
 
@@ -185,21 +216,36 @@ def test_scratch_with_targetarch_copy(world, base, docker):
 
 def test_per_platform_from_with_build_args_keyed_by_platform(world, per_arch_bases, docker):
     build_args = {platform: {"ARCH": prefix} for platform, prefix in per_arch_bases.items()}
-    job = build(world, dockerfile=PER_PLATFORM_DOCKERFILE, files={"hello.txt": b"hello\n"},
-                image=f"classic-{uuid.uuid4().hex[:6]}", tags=["1.0"], build_args=json_arg(build_args))
+    job = build(
+        world,
+        dockerfile=PER_PLATFORM_DOCKERFILE,
+        files={"hello.txt": b"hello\n"},
+        image=f"classic-{uuid.uuid4().hex[:6]}",
+        tags=["1.0"],
+        build_args=json_arg(build_args),
+    )
     assert job["build_args"] == build_args
     assert sum(" build --isolation chroot --platform " in c for c in job["commands"]) == 3  # one run each
     assert_configs_match(world, job)
     outputs = run_each_platform(world, docker, job, "uname -m; cat /arch.txt /hello.txt")
     assert outputs == {p: f"{UNAME[p]}\n{GOARCH[p]}\nhello" for p in PLATFORMS}
     assert set(registry_tags(world.server, f"docker-local/{job['image']}", session=world.api)) == {
-        "1.0", "1.0-linux-amd64", "1.0-linux-arm64", "1.0-linux-arm-v7"}
+        "1.0",
+        "1.0-linux-amd64",
+        "1.0-linux-arm64",
+        "1.0-linux-arm-v7",
+    }
 
 
 def test_cross_compiling_stage_runs_on_the_build_platform(world, base, docker):
     files = {f"busybox-{goarch}": program for goarch, program in busybox_binaries().items()}
-    job = build(world, dockerfile=CROSS_DOCKERFILE.format(host=world.server.host), files=files,
-                image=f"cross-{uuid.uuid4().hex[:6]}", tags=["1"])
+    job = build(
+        world,
+        dockerfile=CROSS_DOCKERFILE.format(host=world.server.host),
+        files=files,
+        image=f"cross-{uuid.uuid4().hex[:6]}",
+        tags=["1"],
+    )
     assert_configs_match(world, job, arm_variant_in_config=False)
     outputs = run_each_platform(world, docker, job, "uname -m; cat /built.txt")
     # The build stage ran natively (x86_64) and copied each target's program into its final stage.
@@ -207,8 +253,13 @@ def test_cross_compiling_stage_runs_on_the_build_platform(world, base, docker):
 
 
 def test_from_a_private_multiarch_image_with_run_under_emulation(world, base, docker):
-    job = build(world, dockerfile=RUN_DOCKERFILE.format(host=world.server.host), files={},
-                image=f"run-{uuid.uuid4().hex[:6]}", tags=["1"])
+    job = build(
+        world,
+        dockerfile=RUN_DOCKERFILE.format(host=world.server.host),
+        files={},
+        image=f"run-{uuid.uuid4().hex[:6]}",
+        tags=["1"],
+    )
     assert_configs_match(world, job)
     outputs = run_each_platform(world, docker, job, "uname -m; cat /built-on.txt")
     # The RUN step itself ran on each platform (qemu for arm64 and arm/v7) on that platform's base.
@@ -220,12 +271,19 @@ def test_from_an_image_of_another_private_repository(world, base, docker):
     credential reads what its owner reads, the push credential writes the target only."""
     admin = requests.Session()
     admin.auth = ("admin", world.server.admin_password)
-    granted = admin.post(f"{world.server.url}/api/repositories/docker-target/grants/",
-                         json={"user": "dev", "permission": "write"})
+    granted = admin.post(
+        f"{world.server.url}/api/repositories/docker-target/grants/", json={"user": "dev", "permission": "write"}
+    )
     assert granted.status_code == 201, granted.text
-    job = build(world, dockerfile=f"FROM {world.server.host}/docker-local/base:1\nCOPY hello.txt /\n",
-                files={"hello.txt": b"hello\n"}, image=f"elsewhere-{uuid.uuid4().hex[:6]}", tags=["1"],
-                platforms=["linux/amd64", "linux/arm64"], repository="docker-target")
+    job = build(
+        world,
+        dockerfile=f"FROM {world.server.host}/docker-local/base:1\nCOPY hello.txt /\n",
+        files={"hello.txt": b"hello\n"},
+        image=f"elsewhere-{uuid.uuid4().hex[:6]}",
+        tags=["1"],
+        platforms=["linux/amd64", "linux/arm64"],
+        repository="docker-target",
+    )
     assert job["repository"] == "docker-target"
     assert_configs_match(world, job)
     outputs = run_each_platform(world, docker, job, "uname -m; cat /arch.txt /hello.txt")
@@ -237,21 +295,46 @@ def test_another_architecture_fails_the_build_and_sets_no_tag(world, per_arch_ba
     result arm64 (its files are amd64); the legacy docker builder resolves the multi-arch FROM to the
     amd64 image it already has. Both fail, saying what came out, and leave no tag."""
     image = f"wrong-{uuid.uuid4().hex[:6]}"
-    swapped = {"linux/amd64": {"ARCH": per_arch_bases["linux/amd64"]},
-               "linux/arm64": {"ARCH": per_arch_bases["linux/amd64"]}}
-    job = wait_for(world.api, world.server, start(
-        world, dockerfile=PER_PLATFORM_DOCKERFILE, files={"hello.txt": b"hi\n"}, image=image, tags=["1"],
-        platforms=["linux/amd64", "linux/arm64"], build_args=json_arg(swapped))["id"], timeout=BUILD_TIMEOUT)
+    swapped = {
+        "linux/amd64": {"ARCH": per_arch_bases["linux/amd64"]},
+        "linux/arm64": {"ARCH": per_arch_bases["linux/amd64"]},
+    }
+    job = wait_for(
+        world.api,
+        world.server,
+        start(
+            world,
+            dockerfile=PER_PLATFORM_DOCKERFILE,
+            files={"hello.txt": b"hi\n"},
+            image=image,
+            tags=["1"],
+            platforms=["linux/amd64", "linux/arm64"],
+            build_args=json_arg(swapped),
+        )["id"],
+        timeout=BUILD_TIMEOUT,
+    )
     assert job["status"] == "failed" and job["builder"] == "buildah", job
     log = "\n".join(full_log(world.api, world.server, job["id"])[-25:])
-    assert ("linux/arm64 was asked and the image's config says so, but the programs inside are for amd64 "
-            "(1, e.g. /bin/busybox), none for arm64") in job["error"], log
+    assert (
+        "linux/arm64 was asked and the image's config says so, but the programs inside are for amd64 "
+        "(1, e.g. /bin/busybox), none for arm64"
+    ) in job["error"], log
     assert registry_tags_or_none(world, image) == set()
 
-    legacy = wait_for(world.api, world.server, start(
-        world, dockerfile=f"FROM {world.server.host}/docker-local/base:1\nCOPY hello.txt /\n",
-        files={"hello.txt": b"hi\n"}, image=f"legacy-{image}", tags=["1"], platforms=["linux/amd64", "linux/arm64"],
-        builder="docker")["id"], timeout=BUILD_TIMEOUT)
+    legacy = wait_for(
+        world.api,
+        world.server,
+        start(
+            world,
+            dockerfile=f"FROM {world.server.host}/docker-local/base:1\nCOPY hello.txt /\n",
+            files={"hello.txt": b"hi\n"},
+            image=f"legacy-{image}",
+            tags=["1"],
+            platforms=["linux/amd64", "linux/arm64"],
+            builder="docker",
+        )["id"],
+        timeout=BUILD_TIMEOUT,
+    )
     assert legacy["status"] == "failed", legacy
     assert "linux/arm64 was asked, but the pushed image holds linux/amd64, linux/amd64" in legacy["error"]
     assert registry_tags_or_none(world, f"legacy-{image}") == set()
@@ -285,15 +368,22 @@ def test_live_log_of_thousands_of_lines_in_a_browser(world, base):
     artifacts = PROJECT_ROOT / "test-artifacts" / "builds"
     artifacts.mkdir(parents=True, exist_ok=True)
     count = 2400
-    job = start(world, dockerfile=LOUD_DOCKERFILE.format(host=world.server.host, count=count), files={},
-                image=f"loud-{uuid.uuid4().hex[:6]}", tags=["1", "latest"], platforms=["linux/amd64"])
+    job = start(
+        world,
+        dockerfile=LOUD_DOCKERFILE.format(host=world.server.host, count=count),
+        files={},
+        image=f"loud-{uuid.uuid4().hex[:6]}",
+        tags=["1", "latest"],
+        platforms=["linux/amd64"],
+    )
     url = world.server.url
     last_in_view = """log => { const lines = log.querySelectorAll('.line'); if (!lines.length) return false;
         const box = log.getBoundingClientRect(), last = lines[lines.length - 1].getBoundingClientRect();
         return last.bottom <= box.bottom + 1 && last.top >= box.top - 1; }"""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=chromium, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+            executable_path=chromium, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        )
         try:
             page = browser.new_page(viewport={"width": 1440, "height": 1000})
             page.goto(f"{url}/accounts/login/?next=/builds/{job['id']}/")

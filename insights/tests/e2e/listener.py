@@ -1,4 +1,5 @@
 """A webhook receiver on 127.0.0.1 that records what it gets; a path may fail a few times first."""
+
 from __future__ import annotations
 
 import hashlib

@@ -4,6 +4,7 @@
 signed webhook deliveries (push, alert) received by a listener on 127.0.0.1. A listener that fails
 twice and then answers 200 gets the same delivery three times, all logged.
 """
+
 from __future__ import annotations
 
 import time
@@ -21,17 +22,45 @@ SECRET = f"secret-{uuid.uuid4().hex}"
 
 
 def buildah(storage, *args: str) -> str:
-    return run("buildah", "--root", str(storage / "root"), "--runroot", str(storage / "run"),
-               "--storage-driver", "vfs", *args, timeout=600)
+    return run(
+        "buildah",
+        "--root",
+        str(storage / "root"),
+        "--runroot",
+        str(storage / "run"),
+        "--storage-driver",
+        "vfs",
+        *args,
+        timeout=600,
+    )
 
 
 def push_release(server, storage, context, tag: str, platforms: str) -> None:
     list_name = f"localhost/webapp-{tag}-{uuid.uuid4().hex[:6]}"
-    buildah(storage, "build", "--isolation", "chroot", "--platform", platforms, "--manifest", list_name,
-            "-f", str(context / "Dockerfile"), str(context))
-    buildah(storage, "manifest", "push", "--all", "--tls-verify=false",
-            "--creds", f"admin:{server.admin_password}", list_name,
-            f"docker://{server.host}/docker-local/webapp:{tag}")
+    buildah(
+        storage,
+        "build",
+        "--isolation",
+        "chroot",
+        "--platform",
+        platforms,
+        "--manifest",
+        list_name,
+        "-f",
+        str(context / "Dockerfile"),
+        str(context),
+    )
+    buildah(
+        storage,
+        "manifest",
+        "push",
+        "--all",
+        "--tls-verify=false",
+        "--creds",
+        f"admin:{server.admin_password}",
+        list_name,
+        f"docker://{server.host}/docker-local/webapp:{tag}",
+    )
 
 
 def wait_for(condition, *, what: str, seconds: float = 120):
@@ -58,8 +87,10 @@ def test_lost_platform_alerts_through_api_pages_and_signed_webhooks(server, tmp_
     listener.failures_left["/flaky"] = 2
     admin = admin_session(server)
     for path, events in (("/hook", ["push", "alert"]), ("/flaky", ["alert"])):
-        created = admin.post(f"{server.url}/api/webhooks/", json={
-            "url": listener.url + path, "events": events, "secret": SECRET, "repository": "docker-local"})
+        created = admin.post(
+            f"{server.url}/api/webhooks/",
+            json={"url": listener.url + path, "events": events, "secret": SECRET, "repository": "docker-local"},
+        )
         assert created.status_code == 201, created.text
     flaky_id = created.json()["id"]
 
@@ -77,8 +108,9 @@ def test_lost_platform_alerts_through_api_pages_and_signed_webhooks(server, tmp_
         html = browser.get(server.url + page).text
         assert "webapp:1.2 lacks linux/arm64" in html, page
 
-    alert_calls = wait_for(lambda: [r for r in listener.on("/hook") if r.payload["event"] == "alert"],
-                           what="an alert delivery on /hook")
+    alert_calls = wait_for(
+        lambda: [r for r in listener.on("/hook") if r.payload["event"] == "alert"], what="an alert delivery on /hook"
+    )
     delivered = alert_calls[0]
     assert delivered.signature_valid(SECRET)
     assert not delivered.signature_valid("another secret")
@@ -101,6 +133,7 @@ def test_lost_platform_alerts_through_api_pages_and_signed_webhooks(server, tmp_
     def logged():
         rows = admin.get(f"{server.url}/api/webhooks/{flaky_id}/deliveries/").json()["results"]
         return rows if rows and rows[0]["status"] == "delivered" else None
+
     rows = wait_for(logged, what="the delivery logged as delivered")
     assert len(rows) == 1
     assert rows[0]["attempts"] == 3 and rows[0]["response_code"] == 200
@@ -120,10 +153,15 @@ def test_webhook_url_passes_the_outbound_policy(tmp_path_factory):
     """Without UPSTREAM_ALLOW_PRIVATE, loopback and metadata addresses are refused when registering."""
     with running_server(tmp_path_factory.mktemp("insights-ssrf")) as strict:
         admin = admin_session(strict)
-        for url in ("http://127.0.0.1:9/x", "http://169.254.169.254/latest", "ftp://example.com/x",
-                    "http://user:pw@example.com/x"):
-            response = admin.post(f"{strict.url}/api/webhooks/", json={"url": url, "events": ["push"],
-                                                                      "secret": SECRET})
+        for url in (
+            "http://127.0.0.1:9/x",
+            "http://169.254.169.254/latest",
+            "ftp://example.com/x",
+            "http://user:pw@example.com/x",
+        ):
+            response = admin.post(
+                f"{strict.url}/api/webhooks/", json={"url": url, "events": ["push"], "secret": SECRET}
+            )
             assert response.status_code == 400 and "url" in response.json(), (url, response.text)
 
 
@@ -135,14 +173,49 @@ def test_parity_flags_an_arm64_image_from_another_revision_only(server, tmp_path
     revision = "org.opencontainers.image.revision"
     mixed = f"localhost/mixed-{uuid.uuid4().hex[:6]}"
     for arch, sha in (("amd64", "aaaa111"), ("arm64", "bbbb222")):
-        buildah(storage, "build", "--isolation", "chroot", "--platform", f"linux/{arch}", "--label",
-                f"{revision}={sha}", "--manifest", mixed, "-f", str(context / "Dockerfile"), str(context))
+        buildah(
+            storage,
+            "build",
+            "--isolation",
+            "chroot",
+            "--platform",
+            f"linux/{arch}",
+            "--label",
+            f"{revision}={sha}",
+            "--manifest",
+            mixed,
+            "-f",
+            str(context / "Dockerfile"),
+            str(context),
+        )
     same = f"localhost/same-{uuid.uuid4().hex[:6]}"
-    buildah(storage, "build", "--isolation", "chroot", "--platform", "linux/amd64,linux/arm64", "--label",
-            f"{revision}=aaaa111", "--manifest", same, "-f", str(context / "Dockerfile"), str(context))
+    buildah(
+        storage,
+        "build",
+        "--isolation",
+        "chroot",
+        "--platform",
+        "linux/amd64,linux/arm64",
+        "--label",
+        f"{revision}=aaaa111",
+        "--manifest",
+        same,
+        "-f",
+        str(context / "Dockerfile"),
+        str(context),
+    )
     for list_name, tag in ((mixed, "mixed"), (same, "same")):
-        buildah(storage, "manifest", "push", "--all", "--tls-verify=false",
-                "--creds", f"admin:{server.admin_password}", list_name, f"docker://{server.host}/docker-local/parity:{tag}")
+        buildah(
+            storage,
+            "manifest",
+            "push",
+            "--all",
+            "--tls-verify=false",
+            "--creds",
+            f"admin:{server.admin_password}",
+            list_name,
+            f"docker://{server.host}/docker-local/parity:{tag}",
+        )
 
     admin = admin_session(server)
     flagged = admin.get(f"{server.url}/api/alerts/", params={"image": "parity", "kind": "parity"}).json()

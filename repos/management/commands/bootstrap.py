@@ -1,4 +1,5 @@
 """First-run setup: default repositories and the admin account."""
+
 import os
 import secrets
 

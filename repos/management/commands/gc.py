@@ -1,4 +1,5 @@
 """python manage.py gc [--dry-run] [--grace SECONDS] [--untagged-age SECONDS]"""
+
 from django.core.management.base import BaseCommand, CommandError
 
 from repos.models import GcRun
@@ -14,13 +15,19 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--dry-run", action="store_true", help="only report what would be removed")
         parser.add_argument(
-            "--grace", type=int, default=None, metavar="SECONDS",
+            "--grace",
+            type=int,
+            default=None,
+            metavar="SECONDS",
             help="keep content touched in the last SECONDS (default REGISTRY_GC_GRACE_SECONDS; 0 collects at once)",
         )
         parser.add_argument(
-            "--untagged-age", type=int, default=None, metavar="SECONDS",
+            "--untagged-age",
+            type=int,
+            default=None,
+            metavar="SECONDS",
             help="remove untagged manifests older than this (default REGISTRY_GC_UNTAGGED_AGE_SECONDS, "
-                 "or --grace when that is given)",
+            "or --grace when that is given)",
         )
 
     def handle(self, *args, dry_run=False, grace=None, untagged_age=None, **options):
@@ -29,8 +36,9 @@ class Command(BaseCommand):
         if untagged_age is None and grace is not None:
             untagged_age = grace
         try:
-            run = gc_run(grace_seconds=grace, untagged_age_seconds=untagged_age, dry_run=dry_run,
-                         trigger=GcRun.Trigger.COMMAND)
+            run = gc_run(
+                grace_seconds=grace, untagged_age_seconds=untagged_age, dry_run=dry_run, trigger=GcRun.Trigger.COMMAND
+            )
         except GcAlreadyRunning as exc:
             raise CommandError(str(exc)) from None
         verb = "would remove" if dry_run else "removed"

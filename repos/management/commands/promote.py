@@ -1,4 +1,5 @@
 """`python manage.py promote IMAGE SOURCE_REPO TARGET_REPO` — after the JFrog CLI's `docker-promote`."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,10 @@ from repos.services.promotion_jobs import promotion_job_create, promotion_job_ru
 
 
 class Command(BaseCommand):
-    help = ("Promote (move, or with --copy copy) an image's tags from one repository to another. Without "
-            "--source-tag every tag is promoted. Runs here and records a promotion job; --queue hands it to a worker.")
+    help = (
+        "Promote (move, or with --copy copy) an image's tags from one repository to another. Without "
+        "--source-tag every tag is promoted. Runs here and records a promotion job; --queue hands it to a worker."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("image", help="image name inside the source repository, e.g. team/app")
@@ -24,8 +27,9 @@ class Command(BaseCommand):
         parser.add_argument("--source-tag", default="", help="promote only this tag")
         parser.add_argument("--target-tag", default="", help="the tag's name in the target (needs --source-tag)")
         parser.add_argument("--target-image", default="", help="the image's name in the target")
-        parser.add_argument("--expected-digest", default="",
-                            help="refuse (source-changed) unless --source-tag holds this digest")
+        parser.add_argument(
+            "--expected-digest", default="", help="refuse (source-changed) unless --source-tag holds this digest"
+        )
         parser.add_argument("--user", default="admin", help="act as this user (default: admin)")
         parser.add_argument("--dry-run", action="store_true", help="only print what would change")
         parser.add_argument("--queue", action="store_true", help="let a Celery worker run it, and wait")
@@ -37,10 +41,16 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"no user {options['user']!r}")
         request = PromotionRequest(
-            source_key=options["source_repo"], source_image=options["image"], target_key=options["target_repo"],
-            target_image=options["target_image"], source_tag=options["source_tag"],
-            target_tag=options["target_tag"], copy=options["copy"],
-            expected_digests={options["source_tag"]: options["expected_digest"]} if options["expected_digest"] else None,
+            source_key=options["source_repo"],
+            source_image=options["image"],
+            target_key=options["target_repo"],
+            target_image=options["target_image"],
+            source_tag=options["source_tag"],
+            target_tag=options["target_tag"],
+            copy=options["copy"],
+            expected_digests={options["source_tag"]: options["expected_digest"]}
+            if options["expected_digest"]
+            else None,
         )
         try:
             if options["dry_run"]:
@@ -59,15 +69,20 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(plan, indent=2))
             return
         self.stdout.write("dry run: nothing changed")
-        for label, key in (("create", "tags_created"), ("overwrite", "tags_overwritten"),
-                           ("unchanged", "tags_unchanged"), ("remove from source", "removed_from_source"),
-                           ("remove from target", "removed_from_target")):
+        for label, key in (
+            ("create", "tags_created"),
+            ("overwrite", "tags_overwritten"),
+            ("unchanged", "tags_unchanged"),
+            ("remove from source", "removed_from_source"),
+            ("remove from target", "removed_from_target"),
+        ):
             for name in plan[key]:
                 self.stdout.write(f"  {label}: {name}")
         for rename in plan["tags_renamed"]:
             self.stdout.write(f"  rename: {rename['from']} -> {rename['to']}")
-        self.stdout.write(f"  content: {len(plan['manifests'])} manifests, {len(plan['blobs'])} blobs "
-                          "(linked, no bytes copied)")
+        self.stdout.write(
+            f"  content: {len(plan['manifests'])} manifests, {len(plan['blobs'])} blobs (linked, no bytes copied)"
+        )
         for refusal in plan["refusals"]:
             self.stdout.write(self.style.ERROR(f"  refused ({refusal['rule']}): {refusal['message']}"))
         if plan["refusals"]:
@@ -75,18 +90,28 @@ class Command(BaseCommand):
 
     def _show_job(self, job: PromotionJob, as_json: bool) -> None:
         if as_json:
-            self.stdout.write(json.dumps({"id": job.pk, "status": job.status, "error": job.error,
-                                          "result": job.result}, indent=2))
+            self.stdout.write(
+                json.dumps({"id": job.pk, "status": job.status, "error": job.error, "result": job.result}, indent=2)
+            )
         if job.status == PromotionJob.Status.SUCCEEDED:
             if not as_json:
                 result = job.result
-                self.stdout.write(self.style.SUCCESS(
-                    f"promotion #{job.pk} succeeded: {job.mode} {job.source} -> {job.target}; "
-                    f"created {', '.join(result['tags_created']) or 'no tags'}"
-                    + (f"; overwritten {', '.join(result['tags_overwritten'])}" if result["tags_overwritten"] else "")
-                    + (f"; removed from source {', '.join(result['removed_from_source'])}"
-                       if result["removed_from_source"] else "")
-                ))
+                self.stdout.write(
+                    self.style.SUCCESS(
+                        f"promotion #{job.pk} succeeded: {job.mode} {job.source} -> {job.target}; "
+                        f"created {', '.join(result['tags_created']) or 'no tags'}"
+                        + (
+                            f"; overwritten {', '.join(result['tags_overwritten'])}"
+                            if result["tags_overwritten"]
+                            else ""
+                        )
+                        + (
+                            f"; removed from source {', '.join(result['removed_from_source'])}"
+                            if result["removed_from_source"]
+                            else ""
+                        )
+                    )
+                )
             return
         if job.status == PromotionJob.Status.FAILED:
             raise CommandError(f"promotion #{job.pk} failed ({job.error_code}): {job.error}")

@@ -1,4 +1,5 @@
 """Check that the database and blob storage agree (run after a crash, a restore, or in monitoring)."""
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
@@ -7,8 +8,10 @@ from repos.services.gc import gc_plan_build
 
 
 class Command(BaseCommand):
-    help = ("Report blobs without bytes, stored sizes that differ from the bytes, corrupt blobs (--rehash), tags "
-            "or index children that dangle, and the unreferenced blobs and bytes garbage collection would free.")
+    help = (
+        "Report blobs without bytes, stored sizes that differ from the bytes, corrupt blobs (--rehash), tags "
+        "or index children that dangle, and the unreferenced blobs and bytes garbage collection would free."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--rehash", action="store_true", help="re-hash every blob's bytes (slow)")
@@ -16,8 +19,14 @@ class Command(BaseCommand):
     def handle(self, *args, rehash: bool = False, **options):
         report = consistency_check(rehash=rehash)
         self.stdout.write(f"blobs checked: {report.blobs_checked}")
-        for label in ("missing_blob_bytes", "corrupt_blobs", "size_mismatches", "tags_without_membership",
-                      "layers_without_blob_bytes", "children_outside_image"):
+        for label in (
+            "missing_blob_bytes",
+            "corrupt_blobs",
+            "size_mismatches",
+            "tags_without_membership",
+            "layers_without_blob_bytes",
+            "children_outside_image",
+        ):
             values = getattr(report, label)
             self.stdout.write(f"{label}: {len(values)}")
             for value in values[:20]:
@@ -28,9 +37,11 @@ class Command(BaseCommand):
         for digest in list(plan.blob_digests.values())[:20]:
             self.stdout.write(f"  {digest}")
         self.stdout.write(f"stored files without a blob row: {len(plan.orphans)}")
-        self.stdout.write(f"unreferenced manifests: {len(plan.manifest_ids)} "
-                          f"(untagged manifests older than {settings.REGISTRY_GC_UNTAGGED_AGE_SECONDS} s: "
-                          f"{plan.membership_count})")
+        self.stdout.write(
+            f"unreferenced manifests: {len(plan.manifest_ids)} "
+            f"(untagged manifests older than {settings.REGISTRY_GC_UNTAGGED_AGE_SECONDS} s: "
+            f"{plan.membership_count})"
+        )
         self.stdout.write(f"bytes garbage collection would free: {plan.bytes_reclaimable}")
         if report.problems:
             raise CommandError(f"{report.problems} problem(s) found")

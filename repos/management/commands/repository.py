@@ -1,4 +1,5 @@
 """`manage.py repository list|create|update|delete`: the repository services from the host's shell."""
+
 from __future__ import annotations
 
 import sys
@@ -39,8 +40,11 @@ class Command(BaseCommand):
                 if name == "update" and field == "kind":
                     continue
                 sub.add_argument(option, dest=field, help=text)
-            sub.add_argument("--password-stdin", action="store_true",
-                             help="remote: read the upstream password or token from standard input")
+            sub.add_argument(
+                "--password-stdin",
+                action="store_true",
+                help="remote: read the upstream password or token from standard input",
+            )
         delete = actions.add_parser("delete", help="delete a repository")
         delete.add_argument("key")
         delete.add_argument("--force", action="store_true", help="delete it even if it holds images")
@@ -53,8 +57,9 @@ class Command(BaseCommand):
             return
         if action == "delete":
             try:
-                repository_services.repository_delete(repository=self._get(options["key"]), user=None,
-                                                      force=options["force"], system=True)
+                repository_services.repository_delete(
+                    repository=self._get(options["key"]), user=None, force=options["force"], system=True
+                )
             except repository_services.RepositoryNotEmpty as exc:
                 raise CommandError(f"{exc} (--force)") from None
             self.stdout.write(f"repository {options['key']}: deleted")
@@ -65,13 +70,17 @@ class Command(BaseCommand):
         try:
             if action == "create":
                 repository = repository_services.repository_create(
-                    user=None, data={"key": options["key"], **data}, system=True)
+                    user=None, data={"key": options["key"], **data}, system=True
+                )
             else:
                 repository = repository_services.repository_update(
-                    repository=self._get(options["key"]), user=None, data=data, system=True)
+                    repository=self._get(options["key"]), user=None, data=data, system=True
+                )
         except repository_services.RepositoryInvalid as exc:
             raise CommandError("; ".join(f"{f}: {' '.join(m)}" for f, m in exc.errors.items())) from None
-        self.stdout.write(f"repository {repository.key} ({repository.kind}): {'created' if action == 'create' else 'updated'}")
+        self.stdout.write(
+            f"repository {repository.key} ({repository.kind}): {'created' if action == 'create' else 'updated'}"
+        )
 
     @staticmethod
     def _get(key: str) -> Repository:

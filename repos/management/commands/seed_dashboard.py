@@ -1,4 +1,5 @@
 """Seed repositories with realistic multi-arch images (default: 1,000 images / 10,000 tags)."""
+
 import time
 
 from django.core.management.base import BaseCommand

@@ -1,4 +1,5 @@
 """The base of every /v2/ view: spec headers, and registry errors rendered as the spec's envelope."""
+
 from __future__ import annotations
 
 import json

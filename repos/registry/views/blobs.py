@@ -1,4 +1,5 @@
 """GET/HEAD/DELETE /v2/<name>/blobs/<digest>."""
+
 from __future__ import annotations
 
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
@@ -18,7 +19,9 @@ class BlobView(RegistryView):
     def head(self, request, name: str, digest: str):
         repository, image_name = selectors.repository_resolve(name=name)
         access.require(request, repository, access.PULL)
-        digest, size = resolution.blob_size_for_pull(repository=repository, user=request.user, image_name=image_name, digest=digest)
+        digest, size = resolution.blob_size_for_pull(
+            repository=repository, user=request.user, image_name=image_name, digest=digest
+        )
         # Clients skip uploading what HEAD finds and reference it next: keep GC off it meanwhile.
         blob_guard.blobs_touch(digests=[digest])
         response = HttpResponse(status=200, content_type="application/octet-stream")

@@ -1,4 +1,5 @@
 """/v2/, /v2/_catalog, /v2/<name>/tags/list and /v2/<name>/referrers/<digest>."""
+
 from __future__ import annotations
 
 import json
@@ -50,8 +51,9 @@ class TagListView(RegistryView):
         repository, image_name = selectors.repository_resolve(name=name)
         access.require(request, repository, access.PULL)
         n = page_size(request)
-        tags = resolution.tag_names_page(repository=repository, user=request.user, image_name=image_name, limit=n,
-                                         last=request.GET.get("last", ""))
+        tags = resolution.tag_names_page(
+            repository=repository, user=request.user, image_name=image_name, limit=n, last=request.GET.get("last", "")
+        )
         headers = {"Link": _next_link(request.path, n, tags[-1])} if n and len(tags) == n else {}
         return json_response({"name": name, "tags": tags}, headers=headers)
 

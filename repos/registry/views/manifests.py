@@ -1,4 +1,5 @@
 """GET/HEAD/PUT/DELETE /v2/<name>/manifests/<reference>."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -45,7 +46,9 @@ class ManifestView(RegistryView):
         else:  # the long way: remotes and virtuals, and the error that says what is missing
             repository, image_name = selectors.repository_resolve(name=name)
             access.require(request, repository, access.PULL)
-            manifest = resolution.manifest_for_pull(repository=repository, user=request.user, image_name=image_name, reference=reference)
+            manifest = resolution.manifest_for_pull(
+                repository=repository, user=request.user, image_name=image_name, reference=reference
+            )
         return _negotiate(request, manifest)
 
     def head(self, request, name: str, reference: str):
@@ -62,8 +65,13 @@ class ManifestView(RegistryView):
         raw = _read_manifest_body(request)
         repository = access.push_target(request, addressed)
         if repository.pk != addressed.pk:
-            resolution.deployment_link_blobs(virtual=addressed, target=repository, user=request.user, raw=raw,
-                                             content_type=request.headers.get("Content-Type", ""))
+            resolution.deployment_link_blobs(
+                virtual=addressed,
+                target=repository,
+                user=request.user,
+                raw=raw,
+                content_type=request.headers.get("Content-Type", ""),
+            )
         manifest = manifest_services.manifest_put(
             repository=repository,
             image_name=image_name,

@@ -1,4 +1,5 @@
 """Blob uploads: POST starts (or mounts, or pushes monolithically), PATCH appends, PUT completes."""
+
 from __future__ import annotations
 
 from django.http import HttpResponse

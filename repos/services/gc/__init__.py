@@ -4,6 +4,7 @@
 transactions, re-checking every candidate under the same row locks that pushes, mounts and
 promotions take, and skipping anything touched inside the grace window.
 """
+
 from repos.services.gc.plan import GcPlan, gc_plan_build
 from repos.services.gc.run import GcAlreadyRunning, gc_run
 

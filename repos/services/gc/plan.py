@@ -7,6 +7,7 @@ it, while a kept index lists it, or while it is younger than the grace window. A
 while a kept manifest uses it (config or layer) or while it was touched inside the grace window.
 Bytes in the store without any blob row (left by a crash) go once older than the grace window.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -86,8 +87,9 @@ def _plan_memberships(plan: GcPlan, manifests, children, referrers) -> set[int]:
 
     surviving: set[int] = set()
     for image_id, present in members.items():
-        roots = [m for m, (_, pushed_at) in present.items()
-                 if m in tagged[image_id] or pushed_at >= plan.untagged_cutoff]
+        roots = [
+            m for m, (_, pushed_at) in present.items() if m in tagged[image_id] or pushed_at >= plan.untagged_cutoff
+        ]
         reached = set(roots)
         stack = list(roots)
         while stack:

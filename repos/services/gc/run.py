@@ -6,6 +6,7 @@ commits first (and the re-check sees its reference) or waits and finds the row g
 are deleted inside the transaction that deletes the row, so an upload that finds the bytes
 already stored has reserved the row (blob_guard.blob_reserve) and GC then leaves both alone.
 """
+
 from __future__ import annotations
 
 import logging
@@ -58,9 +59,7 @@ def gc_run(
     ).first()
     if running is not None and not dry_run:
         raise GcAlreadyRunning(running)
-    run = GcRun.objects.create(
-        trigger=trigger, dry_run=dry_run, grace_seconds=grace, untagged_age_seconds=untagged
-    )
+    run = GcRun.objects.create(trigger=trigger, dry_run=dry_run, grace_seconds=grace, untagged_age_seconds=untagged)
     try:
         plan = gc_plan_build(grace_seconds=grace, untagged_age_seconds=untagged)
         if dry_run:
@@ -78,8 +77,13 @@ def gc_run(
         run.save()
     logger.info(
         "garbage collection #%s%s: %d untagged manifests, %d manifests, %d blobs, %d orphan files, %d bytes",
-        run.pk, " (dry run)" if dry_run else "", run.memberships_removed, run.manifests_removed,
-        run.blobs_removed, run.orphan_files_removed, run.bytes_reclaimed,
+        run.pk,
+        " (dry run)" if dry_run else "",
+        run.memberships_removed,
+        run.manifests_removed,
+        run.blobs_removed,
+        run.orphan_files_removed,
+        run.bytes_reclaimed,
     )
     return run
 
@@ -105,14 +109,14 @@ def _execute(run: GcRun, plan: GcPlan) -> None:
         run.skipped += skipped
     doomed_manifests = set(plan.manifest_ids)
     for start in range(0, len(plan.manifest_ids), BATCH):
-        batch = plan.manifest_ids[start:start + BATCH]
+        batch = plan.manifest_ids[start : start + BATCH]
         done, skipped = _guarded(len(batch), _drop_manifests, batch, doomed_manifests, plan.grace_cutoff)
         run.manifests_removed += len(done)
         run.skipped += skipped
         removed["manifests"].extend(plan.manifest_digests[pk] for pk in done)
     store = get_blob_store()
     for start in range(0, len(plan.blob_ids), BATCH):
-        batch = plan.blob_ids[start:start + BATCH]
+        batch = plan.blob_ids[start : start + BATCH]
         done, skipped = _guarded(len(batch), _drop_blobs, store, batch, plan.grace_cutoff)
         run.blobs_removed += len(done)
         run.skipped += skipped
@@ -164,9 +168,11 @@ def _still_reached(image_id: int, candidates: dict[int, int]) -> set[int]:
         ManifestListEntry.objects.filter(manifest_id__in=ids, index_id__in=others).values_list("manifest_id", flat=True)
     )
     subjects = set(Manifest.objects.filter(pk__in=others).values_list("digest", flat=True))
-    keep |= set(
-        Manifest.objects.filter(pk__in=ids, subject_digest__in=subjects).values_list("pk", flat=True)
-    ) if subjects else set()
+    keep |= (
+        set(Manifest.objects.filter(pk__in=ids, subject_digest__in=subjects).values_list("pk", flat=True))
+        if subjects
+        else set()
+    )
     return keep
 
 

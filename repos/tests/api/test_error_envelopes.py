@@ -1,5 +1,6 @@
 """Issue 12, defect 5: errors Django raises before a view runs (a body over the limit, an unknown URL) answer
 API clients in JSON (the REST `{"detail": ...}` shape, the spec's envelope under /v2/), never an HTML page."""
+
 import json
 
 import pytest
@@ -14,8 +15,16 @@ def signed_in(db, django_user_model):
     return client
 
 
-@pytest.mark.parametrize("path", ["/api/builds/", "/api/tokens/", "/api/docker/docker-local/v2/promote",
-                                  "/api/promotions/", "/artifactory/api/docker/docker-local/v2/promote"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/builds/",
+        "/api/tokens/",
+        "/api/docker/docker-local/v2/promote",
+        "/api/promotions/",
+        "/artifactory/api/docker/docker-local/v2/promote",
+    ],
+)
 def test_oversized_rest_bodies_answer_json_413(signed_in, settings, path):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
     body = json.dumps({"name": "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)})

@@ -1,4 +1,5 @@
 """The read API: repositories, images, tags, manifests, coverage; filters, pagination, visibility, schema."""
+
 import pytest
 
 from repos.models import Repository
@@ -51,11 +52,15 @@ def test_manifest_with_children_and_layers(admin_client, pushed):
     children = {c["platform"]: c for c in index["children"]}
     assert set(children) == {"linux/amd64", "linux/arm64", "unknown/unknown"}
     assert children["unknown/unknown"]["attestation"] and not children["linux/amd64"]["attestation"]
-    assert index["locations"] == [{"repository": "docker-local", "image": "team/app", "pushed_at": index["locations"][0]["pushed_at"]}]
+    assert index["locations"] == [
+        {"repository": "docker-local", "image": "team/app", "pushed_at": index["locations"][0]["pushed_at"]}
+    ]
     amd64 = get(admin_client, f"/api/manifests/{children['linux/amd64']['digest']}/")
     assert amd64["platform"] == "linux/amd64"
-    assert [layer["digest"] for layer in amd64["layers"]] == [pushed.content.base_layer_digest,
-                                                              pushed.content.app_layer_digests["linux/amd64"]]
+    assert [layer["digest"] for layer in amd64["layers"]] == [
+        pushed.content.base_layer_digest,
+        pushed.content.app_layer_digests["linux/amd64"],
+    ]
     assert amd64["layers"][1]["created_by"].startswith("COPY hello-amd64")
     assert amd64["config"]["cmd"] == ["/app/hello"]
     arm = get(admin_client, "/api/manifests/", platform="linux/arm64")
@@ -69,8 +74,11 @@ def test_coverage_filters(admin_client, pushed):
     Repository.objects.filter(key="docker-local").update(required_platforms=["linux/amd64", "linux/s390x"])
     body = get(admin_client, "/api/coverage/")
     assert body["platforms"] == ["linux/amd64", "linux/arm64", "linux/s390x"]
-    assert body["results"][0]["platforms"] == {"linux/amd64": "present", "linux/arm64": "present",
-                                               "linux/s390x": "missing_required"}
+    assert body["results"][0]["platforms"] == {
+        "linux/amd64": "present",
+        "linux/arm64": "present",
+        "linux/s390x": "missing_required",
+    }
     assert body["results"][0]["missing_required"] == ["linux/s390x"]
     assert body["counts"]["linux/s390x"] == {"present": 0, "missing": 0, "missing_required": 1}
     assert body["images_in_scope"] == 1 and body["images_complete"] == 0

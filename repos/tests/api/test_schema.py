@@ -1,4 +1,5 @@
 """The OpenAPI schema lists every REST endpoint, the accounts API included, with its answers."""
+
 import pytest
 from drf_spectacular.generators import SchemaGenerator
 
@@ -11,12 +12,16 @@ def schema():
 def test_accounts_endpoints_are_in_the_schema_with_their_answers(schema):
     paths = schema["paths"]
     for path, method, statuses in (
-        ("/api/users/", "get", {"200", "401", "403"}), ("/api/users/", "post", {"201", "400"}),
-        ("/api/users/me/", "get", {"200"}), ("/api/users/{id}/", "patch", {"200", "404"}),
-        ("/api/teams/", "post", {"201"}), ("/api/teams/{id}/", "delete", {"204", "404"}),
+        ("/api/users/", "get", {"200", "401", "403"}),
+        ("/api/users/", "post", {"201", "400"}),
+        ("/api/users/me/", "get", {"200"}),
+        ("/api/users/{id}/", "patch", {"200", "404"}),
+        ("/api/teams/", "post", {"201"}),
+        ("/api/teams/{id}/", "delete", {"204", "404"}),
         ("/api/repositories/{key}/grants/", "post", {"201", "400"}),
         ("/api/repositories/{key}/visibility/", "put", {"200"}),
-        ("/api/tokens/", "post", {"201"}), ("/api/tokens/{id}/", "delete", {"204"}),
+        ("/api/tokens/", "post", {"201"}),
+        ("/api/tokens/{id}/", "delete", {"204"}),
         ("/api/audit-events/", "get", {"200"}),
     ):
         assert statuses <= set(paths[path][method]["responses"]), (path, method)

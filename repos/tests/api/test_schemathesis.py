@@ -5,6 +5,7 @@ cases through the WSGI app against the test database: 0 server errors, 0 respons
 (Driven with hypothesis directly rather than schemathesis' pytest plugin, whose fixture loader does not run
 under this pytest version.)
 """
+
 from __future__ import annotations
 
 import base64
@@ -40,16 +41,24 @@ def identities(db, settings, blob_storage, django_user_model):
     local = RepositoryFactory(key="docker-local")
     RepositoryFactory(key="docker-target", is_public=True)
     admin = django_user_model.objects.create_superuser("fuzz-admin", password=PASSWORD)
-    _, secret = token_create(creator=admin, name="fuzz", permissions=["read", "write", "delete", "promote", "admin"],
-                             repositories=[local], expires_at=timezone.now() + timedelta(days=1))
+    _, secret = token_create(
+        creator=admin,
+        name="fuzz",
+        permissions=["read", "write", "delete", "promote", "admin"],
+        repositories=[local],
+        expires_at=timezone.now() + timedelta(days=1),
+    )
     basic = base64.b64encode(f"fuzz-admin:{PASSWORD}".encode()).decode()
     # Requests go through the real WSGI handler, which closes the database connection after each request;
     # the test's transaction must survive them (as Django's test client arranges for itself).
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     try:
-        yield {"api_token": {"Authorization": f"Bearer {secret}"}, "basic": {"Authorization": f"Basic {basic}"},
-               "anonymous": {}}
+        yield {
+            "api_token": {"Authorization": f"Bearer {secret}"},
+            "basic": {"Authorization": f"Basic {basic}"},
+            "anonymous": {},
+        }
     finally:
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
@@ -74,8 +83,13 @@ def test_schemathesis_finds_no_server_error_nor_schema_mismatch(identities, iden
         operation = result.ok()
         operations += 1
 
-        @hypothesis_settings(max_examples=EXAMPLES[identity], deadline=None, database=None, derandomize=True,
-                             suppress_health_check=list(HealthCheck))
+        @hypothesis_settings(
+            max_examples=EXAMPLES[identity],
+            deadline=None,
+            database=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        )
         @given(case=operation.as_strategy())
         def run(case):
             nonlocal tried
@@ -85,8 +99,10 @@ def test_schemathesis_finds_no_server_error_nor_schema_mismatch(identities, iden
                 case.validate_response(response, checks=CHECKS, headers=headers)
             except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - keep going, report them all
                 found = getattr(exc, "exceptions", [exc])
-                failures.append(f"{operation.method.upper()} {operation.path} -> {response.status_code}: "
-                                + " | ".join(str(e)[:400] for e in found))
+                failures.append(
+                    f"{operation.method.upper()} {operation.path} -> {response.status_code}: "
+                    + " | ".join(str(e)[:400] for e in found)
+                )
 
         run()
     print(f"schemathesis [{identity}]: {operations} operations, {tried} cases, {len(failures)} failures")

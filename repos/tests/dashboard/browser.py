@@ -1,4 +1,5 @@
 """Chromium helpers shared by the browser tests: launch, sign in, push content, overflow and axe checks."""
+
 from __future__ import annotations
 
 import uuid
@@ -49,17 +50,30 @@ def push_multiarch(server, image: str, tag: str, tmp_dir: Path) -> MultiArch:
     require_tool("skopeo")
     content = multiarch(f"pages {uuid.uuid4().hex[:6]}")
     layout = content.write_oci_layout(tmp_dir, tag)
-    run("skopeo", "copy", "--all", "--dest-tls-verify=false", "--dest-creds", f"admin:{server.admin_password}",
-        f"oci:{layout}:{tag}", f"docker://{server.host}/docker-local/{image}:{tag}")
+    run(
+        "skopeo",
+        "copy",
+        "--all",
+        "--dest-tls-verify=false",
+        "--dest-creds",
+        f"admin:{server.admin_password}",
+        f"oci:{layout}:{tag}",
+        f"docker://{server.host}/docker-local/{image}:{tag}",
+    )
     session = requests.Session()
     session.auth = ("admin", server.admin_password)
     for blob in (b"{}", SIGNATURE_PAYLOAD):
-        response = session.post(f"{server.url}/v2/docker-local/{image}/blobs/uploads/?digest={sha256(blob)}",
-                                data=blob, headers={"Content-Type": "application/octet-stream"})
+        response = session.post(
+            f"{server.url}/v2/docker-local/{image}/blobs/uploads/?digest={sha256(blob)}",
+            data=blob,
+            headers={"Content-Type": "application/octet-stream"},
+        )
         assert response.status_code == 201, response.text
-    response = session.put(f"{server.url}/v2/docker-local/{image}/manifests/{sha256(content.signature)}",
-                           data=content.signature,
-                           headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
+    response = session.put(
+        f"{server.url}/v2/docker-local/{image}/manifests/{sha256(content.signature)}",
+        data=content.signature,
+        headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"},
+    )
     assert response.status_code == 201, response.text
     return content
 
@@ -92,12 +106,15 @@ def sideways_overflow(tab) -> dict | None:
 def axe_violations(tab, impacts=("serious", "critical")) -> list[str]:
     """axe-core's WCAG 2.x A/AA violations of the given impacts, one line each."""
     # Swagger UI's bundle defines an AMD `define`, which axe would register with instead of window.axe.
-    tab.add_script_tag(content="(function (define, module, exports) {\n" + AXE.read_text() + "\nwindow.axe = axe;\n})();")
+    tab.add_script_tag(
+        content="(function (define, module, exports) {\n" + AXE.read_text() + "\nwindow.axe = axe;\n})();"
+    )
     result = tab.evaluate(
         "() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', "
         "'best-practice']}})"
     )
     return [
         f"{v['impact']} {v['id']}: {v['help']} — {', '.join(str(n['target']) for n in v['nodes'][:4])}"
-        for v in result["violations"] if v["impact"] in impacts
+        for v in result["violations"]
+        if v["impact"] in impacts
     ]

@@ -1,4 +1,5 @@
 """Query budgets: every page and API list stays within a fixed number of SQL queries."""
+
 from __future__ import annotations
 
 import pytest

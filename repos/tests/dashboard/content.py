@@ -2,6 +2,7 @@
 
 Pushed through /v2/ by the page tests, and written as an OCI layout for skopeo by the browser test.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,9 +40,21 @@ class MultiArch:
         for data in [*self.blobs, *self.manifests_in_push_order(), self.index]:
             (blobs / build.sha256(data).split(":", 1)[1]).write_bytes(data)
         (directory / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
-        (directory / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [{
-            "mediaType": media_types.OCI_INDEX, "digest": self.index_digest, "size": len(self.index),
-            "annotations": {"org.opencontainers.image.ref.name": tag}}]}))
+        (directory / "index.json").write_text(
+            json.dumps(
+                {
+                    "schemaVersion": 2,
+                    "manifests": [
+                        {
+                            "mediaType": media_types.OCI_INDEX,
+                            "digest": self.index_digest,
+                            "size": len(self.index),
+                            "annotations": {"org.opencontainers.image.ref.name": tag},
+                        }
+                    ],
+                }
+            )
+        )
         return directory
 
 
@@ -60,41 +73,61 @@ def multiarch(label: str = "app", *, title: str = XSS) -> MultiArch:
             {"created": "2026-01-02T03:04:06Z", "created_by": 'CMD ["/app/hello"]', "empty_layer": True},
         ]
         config = build.image_config(
-            os=os_name, architecture=arch, variant="", created="2026-01-02T03:04:06Z",
-            labels={"team": "core", "org.opencontainers.image.title": title}, history=history,
-            diff_ids=[base_diff, app_diff], cmd=["/app/hello"],
+            os=os_name,
+            architecture=arch,
+            variant="",
+            created="2026-01-02T03:04:06Z",
+            labels={"team": "core", "org.opencontainers.image.title": title},
+            history=history,
+            diff_ids=[base_diff, app_diff],
+            cmd=["/app/hello"],
         )
         raw = build.image_manifest(config=config, layers=[base, app])
         image.blobs += [config, app]
         image.app_layer_digests[f"{os_name}/{arch}"] = build.sha256(app)
         image.children[f"{os_name}/{arch}"] = (raw, build.sha256(raw))
-        entries.append({"digest": build.sha256(raw), "size": len(raw),
-                        "platform": {"os": os_name, "architecture": arch}})
+        entries.append(
+            {"digest": build.sha256(raw), "size": len(raw), "platform": {"os": os_name, "architecture": arch}}
+        )
     attest_config = build.attestation_config()
     amd64_digest = image.children["linux/amd64"][1]
     statement = build.provenance_statement(amd64_digest, f"test://{label}")
     attestation = build.image_manifest(config=attest_config, layers=[statement], layer_type=build.IN_TOTO)
     image.blobs += [attest_config, statement]
     image.attestation = (attestation, build.sha256(attestation))
-    entries.append({"digest": build.sha256(attestation), "size": len(attestation),
-                    "platform": {"os": "unknown", "architecture": "unknown"},
-                    "annotations": {"vnd.docker.reference.digest": amd64_digest,
-                                    "vnd.docker.reference.type": "attestation-manifest"}})
+    entries.append(
+        {
+            "digest": build.sha256(attestation),
+            "size": len(attestation),
+            "platform": {"os": "unknown", "architecture": "unknown"},
+            "annotations": {
+                "vnd.docker.reference.digest": amd64_digest,
+                "vnd.docker.reference.type": "attestation-manifest",
+            },
+        }
+    )
     image.index = build.index(entries)
     image.signature = _signature(image.index)
     return image
 
 
 def _signature(index: bytes) -> bytes:
-    return json.dumps({
-        "schemaVersion": 2,
-        "mediaType": media_types.OCI_MANIFEST,
-        "artifactType": SIGNATURE_TYPE,
-        "config": {"mediaType": media_types.OCI_EMPTY, "digest": build.sha256(b"{}"), "size": 2},
-        "layers": [{"mediaType": "application/vnd.dev.cosign.simplesigning.v1+json",
-                    "digest": build.sha256(SIGNATURE_PAYLOAD), "size": len(SIGNATURE_PAYLOAD)}],
-        "subject": {"mediaType": media_types.OCI_INDEX, "digest": build.sha256(index), "size": len(index)},
-    }).encode()
+    return json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": media_types.OCI_MANIFEST,
+            "artifactType": SIGNATURE_TYPE,
+            "config": {"mediaType": media_types.OCI_EMPTY, "digest": build.sha256(b"{}"), "size": 2},
+            "layers": [
+                {
+                    "mediaType": "application/vnd.dev.cosign.simplesigning.v1+json",
+                    "digest": build.sha256(SIGNATURE_PAYLOAD),
+                    "size": len(SIGNATURE_PAYLOAD),
+                }
+            ],
+            "subject": {"mediaType": media_types.OCI_INDEX, "digest": build.sha256(index), "size": len(index)},
+        }
+    ).encode()
 
 
 SIGNATURE_PAYLOAD = b'{"critical": {"type": "cosign container image signature"}}'

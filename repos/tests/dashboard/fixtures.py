@@ -1,4 +1,5 @@
 """Fixtures for the dashboard and API tests: a signed-in admin, a pushed multi-arch image, seeded data."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -44,7 +45,9 @@ def push_multiarch(client, *, key: str, name: str, tag: str, content: MultiArch)
         assert response.status_code == 201, response.content
     response = registry.push_manifest(client_name, tag, content.index, media_types.OCI_INDEX)
     assert response.status_code == 201, response.content
-    response = registry.push_manifest(client_name, _digest(content.signature), content.signature, media_types.OCI_MANIFEST)
+    response = registry.push_manifest(
+        client_name, _digest(content.signature), content.signature, media_types.OCI_MANIFEST
+    )
     assert response.status_code == 201, response.content
 
 
@@ -56,8 +59,9 @@ def _digest(raw: bytes) -> str:
 
 @pytest.fixture
 def pushed(admin_client, blob_storage) -> Pushed:
-    repository = RepositoryFactory(key="docker-local", stage="dev", stage_order=10,
-                                   description="Local builds <b>unsafe</b>")
+    repository = RepositoryFactory(
+        key="docker-local", stage="dev", stage_order=10, description="Local builds <b>unsafe</b>"
+    )
     content = multiarch("app")
     push_multiarch(admin_client, key="docker-local", name="team/app", tag="1.0", content=content)
     repository.refresh_from_db()

@@ -1,4 +1,5 @@
 """The dashboard's aggregates follow every write: coverage rows and repository counters equal a recount."""
+
 import pytest
 
 from repos.models import Image, ImageCoverage, Repository, RepositoryStats, Tag
@@ -15,8 +16,10 @@ def kept_coverage() -> dict:
 
 
 def recounted_coverage() -> dict:
-    return {row.image_id: (row.tag or "", row.digest or "", "," + "".join(f"{p}," for p in sorted(row.present)))
-            for row in current_coverage(Image.objects.all())}
+    return {
+        row.image_id: (row.tag or "", row.digest or "", "," + "".join(f"{p}," for p in sorted(row.present)))
+        for row in current_coverage(Image.objects.all())
+    }
 
 
 def assert_counters_exact() -> None:

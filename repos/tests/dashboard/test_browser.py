@@ -2,6 +2,7 @@
 
 Screenshots go to test-artifacts/dashboard/.
 """
+
 from __future__ import annotations
 
 import re
@@ -33,18 +34,32 @@ def pushed(server, tmp_path_factory):
     require_tool("skopeo")
     content = multiarch(f"browser {uuid.uuid4().hex[:6]}")
     layout = content.write_oci_layout(tmp_path_factory.mktemp("layout"), "1.0")
-    run("skopeo", "copy", "--all", "--dest-tls-verify=false", "--dest-creds", f"admin:{server.admin_password}",
-        f"oci:{layout}:1.0", f"docker://{server.host}/docker-local/{IMAGE}:1.0")
+    run(
+        "skopeo",
+        "copy",
+        "--all",
+        "--dest-tls-verify=false",
+        "--dest-creds",
+        f"admin:{server.admin_password}",
+        f"oci:{layout}:1.0",
+        f"docker://{server.host}/docker-local/{IMAGE}:1.0",
+    )
     session = requests.Session()
     session.auth = ("admin", server.admin_password)
     for blob in (b"{}", SIGNATURE_PAYLOAD):
         from repos.services.seed_content import sha256
 
-        response = session.post(f"{server.url}/v2/docker-local/{IMAGE}/blobs/uploads/?digest={sha256(blob)}", data=blob,
-                                headers={"Content-Type": "application/octet-stream"})
+        response = session.post(
+            f"{server.url}/v2/docker-local/{IMAGE}/blobs/uploads/?digest={sha256(blob)}",
+            data=blob,
+            headers={"Content-Type": "application/octet-stream"},
+        )
         assert response.status_code == 201, response.text
-    response = session.put(f"{server.url}/v2/docker-local/{IMAGE}/manifests/{sha256(content.signature)}",
-                           data=content.signature, headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
+    response = session.put(
+        f"{server.url}/v2/docker-local/{IMAGE}/manifests/{sha256(content.signature)}",
+        data=content.signature,
+        headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"},
+    )
     assert response.status_code == 201, response.text
     return content
 
@@ -56,7 +71,8 @@ def browser():
 
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+            executable_path="/usr/bin/chromium",
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
         yield launched
         launched.close()
@@ -70,8 +86,14 @@ def page(browser, server, pushed):
     tab = context.new_page()
     tab.problems = []
     # Failed loads are reported with their URL by the response hook; other console errors (CSP) as they come.
-    tab.on("console", lambda m: tab.problems.append(m.text)
-           if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
+    tab.on(
+        "console",
+        lambda m: (
+            tab.problems.append(m.text)
+            if m.type == "error" and not m.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
     tab.on("response", lambda r: tab.problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     tab.on("pageerror", lambda e: tab.problems.append(str(e)))
     tab.on("dialog", lambda d: (tab.problems.append(f"dialog: {d.message}"), d.dismiss()))
@@ -101,7 +123,8 @@ def test_manifest_list_page(page, server, pushed):
         assert re.fullmatch(r"\d+(\.\d)? (B|KiB)", row.locator("td").nth(2).inner_text())  # compressed
         assert re.fullmatch(r"\d+(\.\d)? (B|KiB)", row.locator("td").nth(3).inner_text())  # uncompressed
         assert row.locator("code.pull").inner_text() == (
-            f"docker pull --platform {platform} {server.host}/docker-local/{IMAGE}:1.0")
+            f"docker pull --platform {platform} {server.host}/docker-local/{IMAGE}:1.0"
+        )
     attestations = page.locator("section", has=page.locator("h2", has_text="Attestations"))
     assert "attestation-manifest" in attestations.inner_text() and "linux/amd64" in attestations.inner_text()
     referrers = page.locator("section", has=page.locator("h2", has_text="referrers"))
@@ -116,8 +139,11 @@ def test_manifest_list_page(page, server, pushed):
 
 def test_per_arch_page(page, server, pushed):
     page.goto(f"{server.url}/repositories/docker-local/{IMAGE}/-/tags/1.0/")
-    link = page.locator("section", has=page.locator("h2", has_text="Platform images")).locator(
-        "a", has_text="linux/arm64").first
+    link = (
+        page.locator("section", has=page.locator("h2", has_text="Platform images"))
+        .locator("a", has_text="linux/arm64")
+        .first
+    )
     with page.expect_navigation():
         link.click()
     expect(page.locator("h1")).to_contain_text("linux/arm64")

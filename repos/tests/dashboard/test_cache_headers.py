@@ -1,11 +1,19 @@
 """Issue 12, defect 10: what a signed-in user sees carries `Cache-Control: private, no-store`."""
+
 import pytest
 from django.test import Client
 
 from repos.tests.factories import RepositoryFactory
 
-PAGES = ["/", "/repositories/docker-local/", "/builds/", "/promotions/", "/accounts/tokens/", "/api/repositories/",
-         "/api/users/me/"]
+PAGES = [
+    "/",
+    "/repositories/docker-local/",
+    "/builds/",
+    "/promotions/",
+    "/accounts/tokens/",
+    "/api/repositories/",
+    "/api/users/me/",
+]
 
 
 @pytest.fixture
@@ -32,8 +40,9 @@ def test_api_token_responses_are_not_stored_either(signed_in, django_user_model)
     from accounts.services.tokens import token_create
 
     user = django_user_model.objects.get(username="boss")
-    _, secret = token_create(creator=user, name="ci", permissions=["read"], repositories=[],
-                             expires_at=timezone.now() + timedelta(days=1))
+    _, secret = token_create(
+        creator=user, name="ci", permissions=["read"], repositories=[], expires_at=timezone.now() + timedelta(days=1)
+    )
     response = Client().get("/api/repositories/", HTTP_AUTHORIZATION=f"Bearer {secret}")
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]

@@ -1,4 +1,5 @@
 """The architecture coverage matrix: cells, counts, filters, CSV export."""
+
 import csv
 import io
 
@@ -17,7 +18,9 @@ def two_images(admin_client, pushed):
     registry = RegistryClient(admin_client)
     for blob in pushed.content.blobs:
         registry.push_blob("docker-local/team/solo", blob)
-    assert registry.push_manifest("docker-local/team/solo", "2.0", amd64_raw, media_types.OCI_MANIFEST).status_code == 201
+    assert (
+        registry.push_manifest("docker-local/team/solo", "2.0", amd64_raw, media_types.OCI_MANIFEST).status_code == 201
+    )
     pushed.repository.required_platforms = ["linux/amd64", "linux/s390x"]
     pushed.repository.save()
     return pushed
@@ -32,8 +35,16 @@ def cells(page: str, image: str) -> dict[str, str]:
 
 def test_matrix_cells_and_counts(admin_client, two_images):
     page = admin_client.get("/coverage/").content.decode()
-    assert cells(page, "team/app") == {"linux/amd64": "present", "linux/arm64": "present", "linux/s390x": "missing_required"}
-    assert cells(page, "team/solo") == {"linux/amd64": "present", "linux/arm64": "missing", "linux/s390x": "missing_required"}
+    assert cells(page, "team/app") == {
+        "linux/amd64": "present",
+        "linux/arm64": "present",
+        "linux/s390x": "missing_required",
+    }
+    assert cells(page, "team/solo") == {
+        "linux/amd64": "present",
+        "linux/arm64": "missing",
+        "linux/s390x": "missing_required",
+    }
     assert "0 of 2 images in scope have every required platform" in page
     footer = page.split("<tfoot>")[1]
     assert "2 ✓" in footer and "2 ✗" in footer
@@ -54,7 +65,10 @@ def test_filters_answer_what_does_not_run_on_arm64(admin_client, two_images):
 def test_current_tag_is_latest_when_present(admin_client, two_images):
     amd64_raw, _ = two_images.content.children["linux/amd64"]
     registry = RegistryClient(admin_client)
-    assert registry.push_manifest("docker-local/team/app", "latest", amd64_raw, media_types.OCI_MANIFEST).status_code == 201
+    assert (
+        registry.push_manifest("docker-local/team/app", "latest", amd64_raw, media_types.OCI_MANIFEST).status_code
+        == 201
+    )
     page = admin_client.get("/coverage/", {"name": "team/app", "platform": "linux/amd64,linux/arm64"}).content.decode()
     assert cells(page, "team/app")["linux/arm64"] == "missing"
     assert ">latest</a>" in page

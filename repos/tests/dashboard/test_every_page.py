@@ -3,6 +3,7 @@
 Fails when a page scrolls sideways, when axe-core finds a serious or critical accessibility violation, or when an
 action cannot be reached with the keyboard or its focus is invisible. Screenshots go to test-artifacts/pages/.
 """
+
 from __future__ import annotations
 
 import io
@@ -37,25 +38,45 @@ def site(tmp_path_factory):
         content = push_multiarch(server, IMAGE, "1.0", tmp_path_factory.mktemp("layout"))
         api = requests.Session()
         api.auth = ("admin", server.admin_password)
-        promotion = api.post(f"{server.url}/api/promotions/", json={
-            "source_repository": "docker-local", "image": IMAGE, "target_repository": "docker-target",
-            "source_tag": "1.0", "copy": True,
-        })
+        promotion = api.post(
+            f"{server.url}/api/promotions/",
+            json={
+                "source_repository": "docker-local",
+                "image": IMAGE,
+                "target_repository": "docker-target",
+                "source_tag": "1.0",
+                "copy": True,
+            },
+        )
         assert promotion.status_code in (200, 201, 202), promotion.text
-        build = api.post(f"{server.url}/api/builds/", data={
-            "repository": "docker-local", "image": "built", "tags": "1.0", "platforms": "linux/amd64,linux/arm64",
-        }, files={"context": ("context.tar.gz", dockerfile_archive(), "application/gzip")})
+        build = api.post(
+            f"{server.url}/api/builds/",
+            data={
+                "repository": "docker-local",
+                "image": "built",
+                "tags": "1.0",
+                "platforms": "linux/amd64,linux/arm64",
+            },
+            files={"context": ("context.tar.gz", dockerfile_archive(), "application/gzip")},
+        )
         assert build.status_code in (200, 201, 202), build.text
         api.post(f"{server.url}/api/tokens/", json={"name": "ci", "permissions": ["pull"]})
         viewer_password = secrets.token_urlsafe(12)
-        server.manage("shell", "-c", (
-            "from django.contrib.auth import get_user_model; "
-            f"get_user_model().objects.create_user('viewer', password={viewer_password!r})"
-        ))
+        server.manage(
+            "shell",
+            "-c",
+            (
+                "from django.contrib.auth import get_user_model; "
+                f"get_user_model().objects.create_user('viewer', password={viewer_password!r})"
+            ),
+        )
         child = next(iter(content.children.values()))[1]
         server.extra.update(
-            viewer_password=viewer_password, index=content.index_digest, child=child,
-            promotion=promotion.json()["id"], build=build.json()["id"],
+            viewer_password=viewer_password,
+            index=content.index_digest,
+            child=child,
+            promotion=promotion.json()["id"],
+            build=build.json()["id"],
         )
         yield server
 

@@ -1,4 +1,5 @@
 """The site's shell: navigation, error pages in the layout (JSON for API clients), times with their UTC value."""
+
 from datetime import timedelta
 
 import pytest

@@ -1,4 +1,5 @@
 """What each dashboard page shows for a multi-arch image pushed through /v2/."""
+
 import re
 
 import pytest
@@ -20,7 +21,7 @@ def test_home_lists_repository_with_counts_charts_and_recent_push(admin_client, 
     # 1.0 plus its two per-platform tags
     assert re.search(r"<b>3</b> tags", page)
     assert "team/app:1.0" in page
-    assert page.count("<svg class=\"chart\"") == 2
+    assert page.count('<svg class="chart"') == 2
     assert "1 / 1" in page  # coverage summary: every image has its required platforms (none required)
     assert "Recent builds and promotions" in page
 
@@ -64,7 +65,10 @@ def test_manifest_list_page_shows_platforms_attestation_referrers_and_pull_comma
     # the same page by digest: the per-platform pull commands name the index by digest
     by_digest = html(admin_client.get(f"{pushed.base}/-/manifests/{content.index_digest}/"))
     assert "Platform images" in by_digest
-    assert f"docker pull --platform linux/arm64 registry.example:5000/docker-local/team/app@{content.index_digest}" in by_digest
+    assert (
+        f"docker pull --platform linux/arm64 registry.example:5000/docker-local/team/app@{content.index_digest}"
+        in by_digest
+    )
 
 
 def test_platform_page_shows_config_layers_history_and_shared_layers(admin_client, pushed):
@@ -129,7 +133,9 @@ def test_lists_paginate_with_stable_urls(admin_client, pushed):
 
 def test_times_are_relative_with_absolute_on_hover_and_sizes_human(admin_client, pushed):
     page = html(admin_client.get(f"{pushed.base}/"))
-    assert re.search(r'<time datetime="[^"]+" title="\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC">(just now|\d+\xa0\w+ ago)</time>', page)
+    assert re.search(
+        r'<time datetime="[^"]+" title="\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC">(just now|\d+\xa0\w+ ago)</time>', page
+    )
     assert re.search(r"\d+(\.\d)? KiB", page)
 
 

@@ -1,4 +1,5 @@
 """Every dashboard page runs at most 15 SQL queries, with 1 image seeded and with 200."""
+
 import pytest
 
 from repos.models import Image, ManifestListEntry, Tag
@@ -16,18 +17,30 @@ def page_urls(pushed) -> list[str]:
     child = ManifestListEntry.objects.filter(index=index_tag.manifest).exclude(os="unknown").first().manifest
     seeded_base = f"/repositories/seed-dev/{seeded.name}"
     return [
-        "/", "/?page=1",
-        "/repositories/docker-local/", "/repositories/seed-dev/", "/repositories/seed-dev/?q=service",
+        "/",
+        "/?page=1",
+        "/repositories/docker-local/",
+        "/repositories/seed-dev/",
+        "/repositories/seed-dev/?q=service",
         "/repositories/docker-local/-/settings/",
-        f"{pushed.base}/", f"{seeded_base}/",
-        f"{pushed.base}/-/tags/1.0/", f"{seeded_base}/-/tags/latest/", f"{seeded_base}/-/tags/latest-linux-arm64/",
+        f"{pushed.base}/",
+        f"{seeded_base}/",
+        f"{pushed.base}/-/tags/1.0/",
+        f"{seeded_base}/-/tags/latest/",
+        f"{seeded_base}/-/tags/latest-linux-arm64/",
         f"{pushed.base}/-/manifests/{content.index_digest}/",
         f"{pushed.base}/-/manifests/{amd64}/?index={content.index_digest}",
         f"{pushed.base}/-/manifests/{content.attestation[1]}/",
         f"{seeded_base}/-/manifests/{child.digest}/",
-        "/coverage/", "/coverage/?missing_required=1&platform=linux/arm64", "/coverage/?page=2", "/coverage.csv",
-        "/search/?q=service", "/search/?q=latest", f"/search/?q={content.index_digest[7:20]}",
-        "/search/?q=linux/arm64", "/search/?q=team=core",
+        "/coverage/",
+        "/coverage/?missing_required=1&platform=linux/arm64",
+        "/coverage/?page=2",
+        "/coverage.csv",
+        "/search/?q=service",
+        "/search/?q=latest",
+        f"/search/?q={content.index_digest[7:20]}",
+        "/search/?q=linux/arm64",
+        "/search/?q=team=core",
     ]
 
 

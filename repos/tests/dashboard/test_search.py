@@ -1,4 +1,5 @@
 """Search by name, tag, digest (full or short), platform and label."""
+
 import pytest
 
 from repos.selectors_dashboard.search import parse_query
@@ -18,7 +19,7 @@ def test_query_kinds():
     assert parse_query("team=core").kinds == ("label",)
     assert parse_query("sha256:abcdef12").kinds == ("digest",)
     assert parse_query("abcdef1234").kinds == ("digest", "image", "tag")
-    assert parse_query("tag:1.0") .kinds == ("tag",) and parse_query("tag:1.0").text == "1.0"
+    assert parse_query("tag:1.0").kinds == ("tag",) and parse_query("tag:1.0").text == "1.0"
 
 
 def test_by_image_name_and_tag(admin_client, pushed):
@@ -56,6 +57,5 @@ def test_sections_paginate_on_their_own_parameter(admin_client, pushed):
     first = search(admin_client, "team/app")
     assert "1–25 of 31" in first and "image_page=2" in first
     assert "Nothing found among: tags" in first
-    second = admin_client.get(
-        "/search/", {"q": "team/app", "image_page": 2}).content.decode()
+    second = admin_client.get("/search/", {"q": "team/app", "image_page": 2}).content.decode()
     assert "26–31 of 31" in second

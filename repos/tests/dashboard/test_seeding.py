@@ -1,4 +1,5 @@
 """The seeding command behind the page benchmark: exact counts, real blobs, rows as a push makes them."""
+
 import hashlib
 
 import pytest
@@ -24,8 +25,9 @@ def test_seed_counts_blobs_and_derived_tags(blob_storage):
         assert "sha256:" + hashlib.sha256(bytes(manifest.raw)).hexdigest() == manifest.digest
     for derived in Tag.objects.filter(derived_from__isnull=False).select_related("derived_from", "manifest")[:50]:
         entry = ManifestListEntry.objects.get(index=derived.derived_from.manifest_id, manifest=derived.manifest)
-        assert derived.name == names.platform_tag(derived.derived_from.name, entry.os, entry.architecture,
-                                                  entry.variant or None)
+        assert derived.name == names.platform_tag(
+            derived.derived_from.name, entry.os, entry.architecture, entry.variant or None
+        )
     # some images lack arm64, the prod repository requires it: the coverage page has something to show
     prod = Image.objects.filter(repository__key="bench-prod")
     assert prod.exists() and ManifestListEntry.objects.filter(os="unknown").exists()

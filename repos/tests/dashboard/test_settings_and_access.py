@@ -1,4 +1,5 @@
 """Repository settings (admins only) and what anonymous visitors may see."""
+
 import pytest
 
 from repos.models import Repository
@@ -11,10 +12,16 @@ def test_admin_changes_settings(admin_client, pushed):
     url = "/repositories/docker-local/-/settings/"
     page = admin_client.get(url).content.decode()
     assert 'name="required_platforms"' in page
-    response = admin_client.post(url, {
-        "description": "Where CI pushes", "stage": "test", "stage_order": 20, "is_public": "on",
-        "required_platforms": "linux/amd64, linux/arm64 linux/arm/v7",
-    })
+    response = admin_client.post(
+        url,
+        {
+            "description": "Where CI pushes",
+            "stage": "test",
+            "stage_order": 20,
+            "is_public": "on",
+            "required_platforms": "linux/amd64, linux/arm64 linux/arm/v7",
+        },
+    )
     assert response.status_code == 302 and response["Location"] == "/repositories/docker-local/"
     repository = Repository.objects.get(key="docker-local")
     assert repository.description == "Where CI pushes" and repository.stage == "test"
@@ -23,9 +30,13 @@ def test_admin_changes_settings(admin_client, pushed):
 
 
 def test_invalid_platform_is_refused(admin_client, pushed):
-    response = admin_client.post("/repositories/docker-local/-/settings/", {
-        "stage_order": 1, "required_platforms": "linux/amd64, <script>",
-    })
+    response = admin_client.post(
+        "/repositories/docker-local/-/settings/",
+        {
+            "stage_order": 1,
+            "required_platforms": "linux/amd64, <script>",
+        },
+    )
     assert response.status_code == 200
     page = response.content.decode()
     assert "Not a platform" in page and "<script>" not in page
@@ -47,8 +58,13 @@ def test_anonymous_sees_public_repositories_only(client, pushed):
     home = client.get("/").content.decode()
     assert 'href="/repositories/open-source/"' in home and 'href="/repositories/docker-local/"' not in home
     assert "/repositories/docker-local/team/app/" not in home
-    for url in ("/repositories/docker-local/", f"{pushed.base}/", f"{pushed.base}/-/tags/1.0/",
-                f"{pushed.base}/-/manifests/{pushed.content.index_digest}/", "/repositories/docker-local/-/settings/"):
+    for url in (
+        "/repositories/docker-local/",
+        f"{pushed.base}/",
+        f"{pushed.base}/-/tags/1.0/",
+        f"{pushed.base}/-/manifests/{pushed.content.index_digest}/",
+        "/repositories/docker-local/-/settings/",
+    ):
         assert client.get(url).status_code == 404, url
     link = "/repositories/docker-local/team/app/"
     assert link not in client.get("/coverage/").content.decode()

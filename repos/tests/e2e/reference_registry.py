@@ -1,6 +1,7 @@
 """The CNCF reference registry (`docker-registry`, Debian package) on a free local port, for
 interoperability tests, remote-repository tests (as the upstream) and the benchmark. No auth, or
 htpasswd (Basic) auth; optionally an access log (to count upstream requests); a throw-away root."""
+
 from __future__ import annotations
 
 import os
@@ -70,8 +71,9 @@ class ReferenceRegistry:
 
 
 @contextmanager
-def reference_registry(work_dir: Path, *, binary: str | None = None, htpasswd: Path | None = None,
-                       access_log: bool = False):
+def reference_registry(
+    work_dir: Path, *, binary: str | None = None, htpasswd: Path | None = None, access_log: bool = False
+):
     binary = binary or shutil.which("docker-registry")
     if binary is None:
         raise FileNotFoundError("docker-registry is not installed")
@@ -82,8 +84,9 @@ def reference_registry(work_dir: Path, *, binary: str | None = None, htpasswd: P
     auth = HTPASSWD_AUTH.format(path=htpasswd) if htpasswd else ""
     config.write_text(CONFIG.format(root=root, port=port, auth=auth, no_access_log=str(not access_log).lower()))
     log = open(work_dir / "registry.log", "ab")
-    process = subprocess.Popen([binary, "serve", str(config)], stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        [binary, "serve", str(config)], stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     registry = ReferenceRegistry(port=port, root=root, process=process, work_dir=work_dir)
     try:
         _wait_until_up(registry, work_dir)

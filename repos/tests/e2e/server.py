@@ -1,4 +1,5 @@
 """Start the project's production server (gunicorn) on a free port with its own data and database."""
+
 from __future__ import annotations
 
 import os
@@ -45,8 +46,13 @@ class RunningServer:
 
     def manage(self, *args: str) -> str:
         result = subprocess.run(
-            [str(BIN / "python"), "manage.py", *args], cwd=PROJECT_ROOT, env=self.env,
-            capture_output=True, text=True, check=True, timeout=300,
+            [str(BIN / "python"), "manage.py", *args],
+            cwd=PROJECT_ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=300,
         )
         return result.stdout
 
@@ -55,7 +61,11 @@ class RunningServer:
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [str(BIN / "gunicorn"), "-c", "config/gunicorn.conf.py", "config.wsgi:application"],
-            cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=PROJECT_ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -72,9 +82,23 @@ class RunningServer:
         """A real Celery worker on the server's broker (Redis when REDIS_URL is set)."""
         log = open(self.data_dir / "worker.log", "ab")
         worker = subprocess.Popen(
-            [str(BIN / "celery"), "-A", "config", "worker", "--loglevel", "INFO", "--concurrency", "2",
-             "--hostname", f"test-{uuid.uuid4().hex[:6]}@%h"],
-            cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                str(BIN / "celery"),
+                "-A",
+                "config",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                "2",
+                "--hostname",
+                f"test-{uuid.uuid4().hex[:6]}@%h",
+            ],
+            cwd=PROJECT_ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         self.workers.append(worker)
         return worker
@@ -122,13 +146,18 @@ def running_server(
     data_dir.mkdir(parents=True, exist_ok=True)
     admin_password = secrets.token_urlsafe(12)
     env = {
-        k: v for k, v in os.environ.items()
+        k: v
+        for k, v in os.environ.items()
         if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL") and not k.startswith("S3_")
     }
     port = free_port()
     env.update(
-        DJANGO_SETTINGS_MODULE="config.settings", DATA_DIR=str(data_dir), PORT=str(port),
-        ADMIN_PASSWORD=admin_password, WEB_WORKERS=str(web_workers), ACCESS_LOG="",
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DATA_DIR=str(data_dir),
+        PORT=str(port),
+        ADMIN_PASSWORD=admin_password,
+        WEB_WORKERS=str(web_workers),
+        ACCESS_LOG="",
     )
     if redis:
         env["REDIS_URL"] = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

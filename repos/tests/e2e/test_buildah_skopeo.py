@@ -1,4 +1,5 @@
 """buildah manifest push --all (an OCI index) and skopeo copy --all round trips."""
+
 import hashlib
 import uuid
 
@@ -10,29 +11,63 @@ pytestmark = pytest.mark.e2e
 
 
 def buildah(storage, *args: str, timeout: int = 600) -> str:
-    return run("buildah", "--root", str(storage / "root"), "--runroot", str(storage / "run"),
-               "--storage-driver", "vfs", *args, timeout=timeout)
+    return run(
+        "buildah",
+        "--root",
+        str(storage / "root"),
+        "--runroot",
+        str(storage / "run"),
+        "--storage-driver",
+        "vfs",
+        *args,
+        timeout=timeout,
+    )
 
 
 def skopeo_raw(reference: str, creds: str) -> bytes:
     import subprocess
 
-    return subprocess.run(["skopeo", "inspect", "--raw", "--tls-verify=false", "--creds", creds, reference],
-                          capture_output=True, check=True, timeout=120).stdout
+    return subprocess.run(
+        ["skopeo", "inspect", "--raw", "--tls-verify=false", "--creds", creds, reference],
+        capture_output=True,
+        check=True,
+        timeout=120,
+    ).stdout
 
 
 def test_buildah_index_push_then_skopeo_round_trip(registry_server, tmp_path):
     storage = tmp_path / "buildah"
     context = write_context(tmp_path / "ctx", content=f"buildah {uuid.uuid4().hex}\n")
     list_name = f"localhost/buildah-list-{uuid.uuid4().hex[:6]}"
-    buildah(storage, "build", "--isolation", "chroot", "--platform", "linux/amd64,linux/arm64",
-            "--manifest", list_name, "-f", str(context / "Dockerfile"), str(context))
+    buildah(
+        storage,
+        "build",
+        "--isolation",
+        "chroot",
+        "--platform",
+        "linux/amd64,linux/arm64",
+        "--manifest",
+        list_name,
+        "-f",
+        str(context / "Dockerfile"),
+        str(context),
+    )
     target = f"docker://{registry_server.host}/docker-local/buildah-image:tag"
     # `buildah login` into a private auth file, then push with it; skopeo below uses --creds.
     authfile = tmp_path / "auth.json"
     creds = f"admin:{registry_server.admin_password}"
-    buildah(storage, "login", "--tls-verify=false", "--authfile", str(authfile), "--username", "admin",
-            "--password", registry_server.admin_password, registry_server.host)
+    buildah(
+        storage,
+        "login",
+        "--tls-verify=false",
+        "--authfile",
+        str(authfile),
+        "--username",
+        "admin",
+        "--password",
+        registry_server.admin_password,
+        registry_server.host,
+    )
     buildah(storage, "manifest", "push", "--all", "--tls-verify=false", "--authfile", str(authfile), list_name, target)
 
     name = "docker-local/buildah-image"

@@ -3,6 +3,7 @@
 Run on SQLite explicitly (WAL + immediate transactions must keep concurrent writers from failing
 with "database is locked") and on the database CI configures.
 """
+
 import hashlib
 import json
 from concurrent.futures import ThreadPoolExecutor
@@ -26,7 +27,7 @@ def _push_blob_chunked(session, url: str, name: str, data: bytes) -> int:
         return start.status_code
     location = start.headers["Location"]
     location = location if location.startswith("http") else url + location
-    patch = session.patch(location, data=iter([data[: len(data) // 2], data[len(data) // 2:]]))
+    patch = session.patch(location, data=iter([data[: len(data) // 2], data[len(data) // 2 :]]))
     if patch.status_code != 202:
         return patch.status_code
     patched = patch.headers["Location"]
@@ -50,18 +51,34 @@ def test_concurrent_pushes_of_one_blob_and_racing_tag_updates(tmp_path, sqlite):
         configs = [json.dumps({"architecture": "amd64", "os": "linux", "n": i}).encode() for i in range(20)]
         manifests = []
         for config in configs:
-            assert session.post(f"{url}/v2/{name}/blobs/uploads/?digest={_digest(config)}", data=config).status_code == 201
-            manifests.append(json.dumps({
-                "schemaVersion": 2, "mediaType": DOCKER_MANIFEST,
-                "config": {"mediaType": "application/vnd.docker.container.image.v1+json",
-                           "digest": _digest(config), "size": len(config)},
-                "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
-                            "digest": _digest(layer), "size": len(layer)}],
-            }).encode())
+            assert (
+                session.post(f"{url}/v2/{name}/blobs/uploads/?digest={_digest(config)}", data=config).status_code == 201
+            )
+            manifests.append(
+                json.dumps(
+                    {
+                        "schemaVersion": 2,
+                        "mediaType": DOCKER_MANIFEST,
+                        "config": {
+                            "mediaType": "application/vnd.docker.container.image.v1+json",
+                            "digest": _digest(config),
+                            "size": len(config),
+                        },
+                        "layers": [
+                            {
+                                "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                                "digest": _digest(layer),
+                                "size": len(layer),
+                            }
+                        ],
+                    }
+                ).encode()
+            )
 
         def put(raw):
-            return session.put(f"{url}/v2/{name}/manifests/latest", data=raw,
-                               headers={"Content-Type": DOCKER_MANIFEST}).status_code
+            return session.put(
+                f"{url}/v2/{name}/manifests/latest", data=raw, headers={"Content-Type": DOCKER_MANIFEST}
+            ).status_code
 
         with ThreadPoolExecutor(max_workers=20) as pool:
             assert list(pool.map(put, manifests)) == [201] * 20

@@ -1,4 +1,5 @@
 """kill -9 of the server at arbitrary points during pushes leaves no dangling manifest, tag or blob row."""
+
 import hashlib
 import json
 import random
@@ -40,7 +41,7 @@ class Pusher(threading.Thread):
     def _blob(self, name: str, data: bytes) -> dict:
         start = self.session.post(f"{self.url}/v2/{name}/blobs/uploads/")
         location = self.url + start.headers["Location"]
-        chunks = (data[i:i + 65536] for i in range(0, len(data), 65536))
+        chunks = (data[i : i + 65536] for i in range(0, len(data), 65536))
         patched = self.session.patch(location, data=chunks)
         self.session.put(f"{self.url}{patched.headers['Location']}?digest={_digest(data)}").raise_for_status()
         return {"digest": _digest(data), "size": len(data)}
@@ -51,18 +52,31 @@ class Pusher(threading.Thread):
         for arch in ("amd64", "arm64"):
             config = json.dumps({"architecture": arch, "os": "linux", "tag": tag}).encode()
             layer = (tag + arch).encode() * 40000
-            manifest = json.dumps({
-                "schemaVersion": 2, "mediaType": OCI_MANIFEST,
-                "config": {"mediaType": "application/vnd.oci.image.config.v1+json", **self._blob(name, config)},
-                "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", **self._blob(name, layer)}],
-            }).encode()
-            self.session.put(f"{self.url}/v2/{name}/manifests/{_digest(manifest)}", data=manifest,
-                             headers={"Content-Type": OCI_MANIFEST}).raise_for_status()
-            children.append({"mediaType": OCI_MANIFEST, "digest": _digest(manifest), "size": len(manifest),
-                             "platform": {"os": "linux", "architecture": arch}})
+            manifest = json.dumps(
+                {
+                    "schemaVersion": 2,
+                    "mediaType": OCI_MANIFEST,
+                    "config": {"mediaType": "application/vnd.oci.image.config.v1+json", **self._blob(name, config)},
+                    "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", **self._blob(name, layer)}],
+                }
+            ).encode()
+            self.session.put(
+                f"{self.url}/v2/{name}/manifests/{_digest(manifest)}",
+                data=manifest,
+                headers={"Content-Type": OCI_MANIFEST},
+            ).raise_for_status()
+            children.append(
+                {
+                    "mediaType": OCI_MANIFEST,
+                    "digest": _digest(manifest),
+                    "size": len(manifest),
+                    "platform": {"os": "linux", "architecture": arch},
+                }
+            )
         index = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": children}).encode()
-        self.session.put(f"{self.url}/v2/{name}/manifests/{tag}", data=index,
-                         headers={"Content-Type": OCI_INDEX}).raise_for_status()
+        self.session.put(
+            f"{self.url}/v2/{name}/manifests/{tag}", data=index, headers={"Content-Type": OCI_INDEX}
+        ).raise_for_status()
 
 
 def test_kill_9_during_pushes_leaves_a_consistent_registry(tmp_path):
@@ -94,8 +108,12 @@ def test_kill_9_during_pushes_leaves_a_consistent_registry(tmp_path):
             assert manifest.status_code == 200
             body = manifest.json()
             for child in body.get("manifests", []):
-                assert session.get(f"{server.url}/v2/docker-local/crashy/manifests/{child['digest']}",
-                                   headers=accept).status_code == 200
+                assert (
+                    session.get(
+                        f"{server.url}/v2/docker-local/crashy/manifests/{child['digest']}", headers=accept
+                    ).status_code
+                    == 200
+                )
             for layer in body.get("layers", []):
                 blob = session.get(f"{server.url}/v2/docker-local/crashy/blobs/{layer['digest']}")
                 assert _digest(blob.content) == layer["digest"]

@@ -1,4 +1,5 @@
 """docker push / manifest push / pull against the running server, with a real Docker engine."""
+
 import re
 import uuid
 

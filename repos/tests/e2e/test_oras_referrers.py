@@ -1,5 +1,6 @@
 """oras (the Python client from PyPI) attaches an SBOM to a multi-arch image through `subject`, and
 finds it again through the referrers API (with and without an artifactType filter)."""
+
 import uuid
 from urllib.parse import urlencode
 

@@ -1,5 +1,6 @@
 """`skopeo copy --all` between this registry and the reference registry (`docker-registry`), both
 ways: every manifest arrives byte-identical, so the index and per-platform digests stay the same."""
+
 import hashlib
 import json
 import subprocess
@@ -25,8 +26,12 @@ def reference(tmp_path_factory):
 
 def _raw(reference: str, *creds: str) -> bytes:
     require_tool("skopeo")
-    return subprocess.run(["skopeo", "inspect", "--raw", "--tls-verify=false", *creds, reference],
-                          capture_output=True, check=True, timeout=120).stdout
+    return subprocess.run(
+        ["skopeo", "inspect", "--raw", "--tls-verify=false", *creds, reference],
+        capture_output=True,
+        check=True,
+        timeout=120,
+    ).stdout
 
 
 def _sha(data: bytes) -> str:
@@ -45,10 +50,30 @@ def test_skopeo_copy_all_both_ways_keeps_every_digest(registry_server, reference
     origin = f"docker://{registry_server.host}/docker-local/interop-{suffix}:v1"
     at_reference = f"docker://{reference.host}/interop-{suffix}:v1"
     back = f"docker://{registry_server.host}/docker-target/interop-{suffix}:v1"
-    run("skopeo", "copy", "--all", "--preserve-digests", "--src-tls-verify=false", "--dest-tls-verify=false",
-        "--src-creds", creds, origin, at_reference)
-    run("skopeo", "copy", "--all", "--preserve-digests", "--src-tls-verify=false", "--dest-tls-verify=false",
-        "--dest-creds", creds, at_reference, back)
+    run(
+        "skopeo",
+        "copy",
+        "--all",
+        "--preserve-digests",
+        "--src-tls-verify=false",
+        "--dest-tls-verify=false",
+        "--src-creds",
+        creds,
+        origin,
+        at_reference,
+    )
+    run(
+        "skopeo",
+        "copy",
+        "--all",
+        "--preserve-digests",
+        "--src-tls-verify=false",
+        "--dest-tls-verify=false",
+        "--dest-creds",
+        creds,
+        at_reference,
+        back,
+    )
 
     ours_creds = ("--creds", creds)
     copies = {
@@ -66,5 +91,8 @@ def test_skopeo_copy_all_both_ways_keeps_every_digest(registry_server, reference
         assert _sha(_raw(f"{back.rsplit(':', 1)[0]}@{digest}", *ours_creds)) == digest
     # The copy back is a first-class multi-arch push here: per-platform tags included.
     assert set(registry_tags(registry_server, f"docker-target/interop-{suffix}", session=ours)) == {
-        "v1", "v1-linux-amd64", "v1-linux-arm64", "v1-linux-arm-v7"
+        "v1",
+        "v1-linux-amd64",
+        "v1-linux-arm64",
+        "v1-linux-arm-v7",
     }

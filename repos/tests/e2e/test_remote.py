@@ -1,6 +1,7 @@
 """Remote repositories (pull-through caches) end to end: the project's server in front of Debian's
 `docker-registry` (anonymous, and with htpasswd auth) and of another instance of this project,
 driven with skopeo, docker and plain HTTP."""
+
 from __future__ import annotations
 
 import hashlib
@@ -27,8 +28,10 @@ CONCURRENT_PULLS = 20
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    with running_server(tmp_path_factory.mktemp("remote-server"),
-                        extra_env={"UPSTREAM_ALLOW_PRIVATE": "1", "UPSTREAM_TIMEOUT_SECONDS": "20"}) as running:
+    with running_server(
+        tmp_path_factory.mktemp("remote-server"),
+        extra_env={"UPSTREAM_ALLOW_PRIVATE": "1", "UPSTREAM_TIMEOUT_SECONDS": "20"},
+    ) as running:
         yield running
 
 
@@ -44,15 +47,21 @@ def push(session: requests.Session, base_url: str, name: str, tag: str, image_se
         start = session.post(f"{base_url}/v2/{name}/blobs/uploads/")
         assert start.status_code == 202, start.text
         location = requests.compat.urljoin(base_url, start.headers["Location"])
-        done = session.put(location, params={"digest": digest_of(blob)}, data=blob,
-                           headers={"Content-Type": "application/octet-stream"})
+        done = session.put(
+            location,
+            params={"digest": digest_of(blob)},
+            data=blob,
+            headers={"Content-Type": "application/octet-stream"},
+        )
         assert done.status_code == 201, done.text
     for raw, media_type in image_set.manifests:
-        response = session.put(f"{base_url}/v2/{name}/manifests/{digest_of(raw)}", data=raw,
-                               headers={"Content-Type": media_type})
+        response = session.put(
+            f"{base_url}/v2/{name}/manifests/{digest_of(raw)}", data=raw, headers={"Content-Type": media_type}
+        )
         assert response.status_code == 201, response.text
-    response = session.put(f"{base_url}/v2/{name}/manifests/{tag}", data=image_set.index,
-                           headers={"Content-Type": image_set.index_type})
+    response = session.put(
+        f"{base_url}/v2/{name}/manifests/{tag}", data=image_set.index, headers={"Content-Type": image_set.index_type}
+    )
     assert response.status_code == 201, response.text
 
 
@@ -61,31 +70,46 @@ def signed_in(server) -> requests.Session:
     session = requests.Session()
     form = session.get(f"{server.url}/accounts/login/")
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
-    done = session.post(f"{server.url}/accounts/login/", data={
-        "username": "admin", "password": server.admin_password, "csrfmiddlewaretoken": token},
-        headers={"Referer": f"{server.url}/accounts/login/"})
+    done = session.post(
+        f"{server.url}/accounts/login/",
+        data={"username": "admin", "password": server.admin_password, "csrfmiddlewaretoken": token},
+        headers={"Referer": f"{server.url}/accounts/login/"},
+    )
     assert done.status_code == 200 and "sessionid" in session.cookies, done.text[-500:]
     return session
 
 
 def create_remote(server, key: str, upstream_url: str, **settings) -> dict:
-    response = admin_session(server).post(f"{server.url}/api/repositories/", json={
-        "key": key, "kind": "remote", "upstream_url": upstream_url, **settings})
+    response = admin_session(server).post(
+        f"{server.url}/api/repositories/", json={"key": key, "kind": "remote", "upstream_url": upstream_url, **settings}
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
 
 def skopeo_copy_all(server, source: str, dest_dir: Path) -> str:
     """Copy every platform into an OCI layout; returns the digest of the index copied."""
-    run("skopeo", "copy", "--all", "--preserve-digests", "--src-tls-verify=false",
-        "--src-creds", f"admin:{server.admin_password}", f"docker://{server.host}/{source}", f"oci:{dest_dir}:copied")
+    run(
+        "skopeo",
+        "copy",
+        "--all",
+        "--preserve-digests",
+        "--src-tls-verify=false",
+        "--src-creds",
+        f"admin:{server.admin_password}",
+        f"docker://{server.host}/{source}",
+        f"oci:{dest_dir}:copied",
+    )
     index = json.loads((dest_dir / "index.json").read_text())
     return index["manifests"][0]["digest"]
 
 
 def upstream_raw(upstream, name: str, reference: str, auth=None) -> bytes:
-    response = requests.get(f"{upstream.url}/v2/{name}/manifests/{reference}", auth=auth, headers={
-        "Accept": "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json"})
+    response = requests.get(
+        f"{upstream.url}/v2/{name}/manifests/{reference}",
+        auth=auth,
+        headers={"Accept": "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json"},
+    )
     assert response.status_code == 200, response.text
     return response.content
 
@@ -130,9 +154,20 @@ def test_multiarch_index_through_remote_keeps_every_digest(server, upstream, tmp
     # Clients cannot push into a remote: a clear denial.
     denied = session.post(f"{server.url}/v2/hub/team/app/blobs/uploads/")
     assert denied.status_code == 403 and "remote repository" in denied.json()["errors"][0]["message"]
-    result = subprocess.run(["skopeo", "copy", "--all", "--dest-tls-verify=false", "--dest-creds",
-                             f"admin:{server.admin_password}", f"oci:{tmp_path / 'layout'}:copied",
-                             f"docker://{server.host}/hub/team/pushed:1.0"], capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            "skopeo",
+            "copy",
+            "--all",
+            "--dest-tls-verify=false",
+            "--dest-creds",
+            f"admin:{server.admin_password}",
+            f"oci:{tmp_path / 'layout'}:copied",
+            f"docker://{server.host}/hub/team/pushed:1.0",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode != 0 and "remote repository" in result.stderr, result.stderr
 
 
@@ -192,8 +227,9 @@ def _push_big_blob(upstream, path: Path) -> str:
     assert start.status_code == 202, start.text
     location = requests.compat.urljoin(upstream.url, start.headers["Location"])
     with open(path, "rb") as body:
-        done = requests.put(location, params={"digest": digest}, data=body,
-                            headers={"Content-Type": "application/octet-stream"})
+        done = requests.put(
+            location, params={"digest": digest}, data=body, headers={"Content-Type": "application/octet-stream"}
+        )
     assert done.status_code == 201, done.text
     return digest
 
@@ -233,8 +269,9 @@ def test_htpasswd_upstream(server, tmp_path):
     require_tool("skopeo")
     htpasswd = require_tool("htpasswd")
     password_file = tmp_path / "htpasswd"
-    password_file.write_text(subprocess.run([htpasswd, "-Bbn", "mirror", "up-secret"], capture_output=True,
-                                            text=True, check=True).stdout)
+    password_file.write_text(
+        subprocess.run([htpasswd, "-Bbn", "mirror", "up-secret"], capture_output=True, text=True, check=True).stdout
+    )
     content = multiarch("htpasswd")
     with reference_registry(tmp_path / "upstream", htpasswd=password_file) as upstream:
         assert requests.get(f"{upstream.url}/v2/").status_code == 401
@@ -277,12 +314,16 @@ def test_bring_it_in_from_the_remote_then_promote_it(server, upstream, tmp_path)
     assert registry_manifest(server, "hub-promo/team/app", "4.0")[1] == content.digest
     worker = server.start_worker()
     try:
-        response = admin_session(server).post(f"{server.url}/api/docker/hub-promo/v2/promote", json={
-            "targetRepo": "docker-target", "dockerRepository": "team/app", "tag": "4.0", "copy": True})
+        response = admin_session(server).post(
+            f"{server.url}/api/docker/hub-promo/v2/promote",
+            json={"targetRepo": "docker-target", "dockerRepository": "team/app", "tag": "4.0", "copy": True},
+        )
         assert response.status_code == 200, response.text
         # Promoting into a remote is refused, with the reason.
-        refused = admin_session(server).post(f"{server.url}/api/docker/docker-target/v2/promote", json={
-            "targetRepo": "hub-promo", "dockerRepository": "team/app", "tag": "4.0", "copy": True})
+        refused = admin_session(server).post(
+            f"{server.url}/api/docker/docker-target/v2/promote",
+            json={"targetRepo": "hub-promo", "dockerRepository": "team/app", "tag": "4.0", "copy": True},
+        )
         assert refused.status_code in (400, 403, 409) and "promote into a local" in refused.text, refused.text
     finally:
         server.stop_worker(worker)

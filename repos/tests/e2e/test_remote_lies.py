@@ -1,5 +1,6 @@
 """A lying upstream (wrong manifest digest, wrong blob bytes, wrong blob size): the remote refuses what
 it sent and stores nothing of it. The upstream is a small HTTP server made to lie; no registry does."""
+
 from __future__ import annotations
 
 import gzip
@@ -28,12 +29,20 @@ SIZED = gzip.compress(b"declared with another size" * 1000, mtime=0)
 
 
 def manifest(layer: bytes, layer_size: int) -> bytes:
-    return json.dumps({
-        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": sha(CONFIG), "size": len(CONFIG)},
-        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": sha(layer),
-                    "size": layer_size}],
-    }).encode()
+    return json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {
+                "mediaType": "application/vnd.oci.image.config.v1+json",
+                "digest": sha(CONFIG),
+                "size": len(CONFIG),
+            },
+            "layers": [
+                {"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": sha(layer), "size": layer_size}
+            ],
+        }
+    ).encode()
 
 
 HONEST = manifest(LAYER, len(LAYER))
@@ -66,7 +75,7 @@ class Liar(BaseHTTPRequestHandler):
             f"/v2/honest/blobs/{sha(CONFIG)}": (CONFIG, {}),
             f"/v2/wrong-size/blobs/{sha(CONFIG)}": (CONFIG, {}),
             # Bytes that do not hash to the digest asked for.
-            f"/v2/honest/blobs/{sha(LAYER)}": (OTHER[:len(LAYER)].ljust(len(LAYER), b"x"), {}),
+            f"/v2/honest/blobs/{sha(LAYER)}": (OTHER[: len(LAYER)].ljust(len(LAYER), b"x"), {}),
             f"/v2/wrong-size/blobs/{sha(SIZED)}": (SIZED, {}),
             "/v2/": (b"{}", {}),
         }
@@ -111,7 +120,9 @@ def test_lies_are_refused_and_nothing_is_stored(server, liar):  # noqa: F811
     assert wrong_size.status_code == 502 and "declared" in wrong_size.json()["errors"][0]["message"]
     assert not stored(server, sha(SIZED))
 
-    images = {i["name"] for i in session.get(f"{server.url}/api/images/", params={"repository": "liar"}).json()["results"]}
+    images = {
+        i["name"] for i in session.get(f"{server.url}/api/images/", params={"repository": "liar"}).json()["results"]
+    }
     assert images == {"honest", "wrong-size"}  # the manifest with the forged digest left no row
     status = session.get(f"{server.url}/api/repositories/liar/").json()["remote"]
     assert status["last_status"] == "error" and status["last_error"]

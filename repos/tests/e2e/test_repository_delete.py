@@ -1,4 +1,5 @@
 """Deleting a repository while a pull streams one of its blobs: the pull finishes with every byte."""
+
 from __future__ import annotations
 
 import hashlib

@@ -1,4 +1,5 @@
 """The same multi-arch push and pull with blob storage in S3 (a real moto S3 server)."""
+
 import hashlib
 import uuid
 
@@ -18,12 +19,21 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def s3_server(moto_endpoint, tmp_path_factory):  # noqa: F811
     bucket = f"registry-{uuid.uuid4().hex[:12]}"
-    s3 = boto3.client("s3", endpoint_url=moto_endpoint, region_name=S3_CREDENTIALS["region"],
-                      aws_access_key_id=S3_CREDENTIALS["access_key"],
-                      aws_secret_access_key=S3_CREDENTIALS["secret_key"])
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=moto_endpoint,
+        region_name=S3_CREDENTIALS["region"],
+        aws_access_key_id=S3_CREDENTIALS["access_key"],
+        aws_secret_access_key=S3_CREDENTIALS["secret_key"],
+    )
     s3.create_bucket(Bucket=bucket)
-    env = {"S3_BUCKET": bucket, "S3_ENDPOINT_URL": moto_endpoint, "S3_REGION": S3_CREDENTIALS["region"],
-           "S3_ACCESS_KEY": S3_CREDENTIALS["access_key"], "S3_SECRET_KEY": S3_CREDENTIALS["secret_key"]}
+    env = {
+        "S3_BUCKET": bucket,
+        "S3_ENDPOINT_URL": moto_endpoint,
+        "S3_REGION": S3_CREDENTIALS["region"],
+        "S3_ACCESS_KEY": S3_CREDENTIALS["access_key"],
+        "S3_SECRET_KEY": S3_CREDENTIALS["secret_key"],
+    }
     with running_server(tmp_path_factory.mktemp("s3-registry"), extra_env=env) as server:
         server.extra.update(s3=s3, bucket=bucket)
         yield server
@@ -34,8 +44,19 @@ def test_multiarch_push_and_pull_with_s3_blobs(s3_server, tmp_path):
     creds = f"admin:{server.admin_password}"
     context = write_context(tmp_path / "ctx", content=f"s3 {uuid.uuid4().hex}\n")
     storage = tmp_path / "buildah"
-    buildah(storage, "build", "--isolation", "chroot", "--platform", "linux/amd64,linux/arm64",
-            "--manifest", "localhost/s3-list", "-f", str(context / "Dockerfile"), str(context))
+    buildah(
+        storage,
+        "build",
+        "--isolation",
+        "chroot",
+        "--platform",
+        "linux/amd64,linux/arm64",
+        "--manifest",
+        "localhost/s3-list",
+        "-f",
+        str(context / "Dockerfile"),
+        str(context),
+    )
     target = f"docker://{server.host}/docker-local/s3-image:tag"
     buildah(storage, "manifest", "push", "--all", "--tls-verify=false", "--creds", creds, "localhost/s3-list", target)
 
@@ -43,11 +64,15 @@ def test_multiarch_push_and_pull_with_s3_blobs(s3_server, tmp_path):
     session.auth = ("admin", server.admin_password)
     index, index_digest, raw = registry_manifest(server, "docker-local/s3-image", "tag", session=session)
     assert {"tag", "tag-linux-amd64", "tag-linux-arm64"} <= set(
-        registry_tags(server, "docker-local/s3-image", session=session))
+        registry_tags(server, "docker-local/s3-image", session=session)
+    )
 
     # Every blob lives in the bucket under its content address, and its bytes hash to the digest.
-    keys = {obj["Key"] for page in server.extra["s3"].get_paginator("list_objects_v2").paginate(
-        Bucket=server.extra["bucket"]) for obj in page.get("Contents", [])}
+    keys = {
+        obj["Key"]
+        for page in server.extra["s3"].get_paginator("list_objects_v2").paginate(Bucket=server.extra["bucket"])
+        for obj in page.get("Contents", [])
+    }
     child, _, _ = registry_manifest(server, "docker-local/s3-image", index["manifests"][0]["digest"], session=session)
     for descriptor in [child["config"], *child["layers"]]:
         hex_digest = descriptor["digest"].split(":", 1)[1]

@@ -1,4 +1,5 @@
 """`python -m config.stack` (what `make run` ends with): web, worker and beat start, and Ctrl-C stops all."""
+
 import os
 import signal
 import subprocess
@@ -47,8 +48,9 @@ def test_stack_serves_and_stops_on_ctrl_c(tmp_path):
     for command in (["manage.py", "migrate", "--noinput"], ["manage.py", "bootstrap"]):
         subprocess.run([python, *command], cwd=PROJECT_ROOT, env=env, check=True, capture_output=True, timeout=300)
     log = open(tmp_path / "stack.log", "wb")
-    stack = subprocess.Popen([python, "-m", "config.stack"], cwd=PROJECT_ROOT, env=env, stdout=log,
-                             stderr=subprocess.STDOUT)
+    stack = subprocess.Popen(
+        [python, "-m", "config.stack"], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -4,6 +4,7 @@ Every client goes through the Docker token flow (the server answers `/v2/` with 
 for `pull,push` only. The second push of a moved tag must pass, and the per-platform tags must follow the
 moved index; a repository with immutable tags refuses with a message naming the setting.
 """
+
 from __future__ import annotations
 
 import re
@@ -70,14 +71,19 @@ def podman(storage: Path, *args: str) -> str:
 def server(tmp_path_factory):
     """A writer (write on docker-local and docker-frozen, nothing more) and a repository with immutable tags."""
     with running_server(tmp_path_factory.mktemp("tag-moves")) as running:
-        running.manage("shell", "-c", "from repos.models import Repository; "
-                       "Repository.objects.create(key='docker-frozen', tag_immutability=True)")
+        running.manage(
+            "shell",
+            "-c",
+            "from repos.models import Repository; "
+            "Repository.objects.create(key='docker-frozen', tag_immutability=True)",
+        )
         admin = admin_session(running)
         created = admin.post(f"{running.url}/api/users/", json={"username": WRITER, "password": PASSWORD})
         assert created.status_code == 201, created.text
         for key in ("docker-local", "docker-frozen"):
-            granted = admin.post(f"{running.url}/api/repositories/{key}/grants/",
-                                 json={"user": WRITER, "permission": "write"})
+            granted = admin.post(
+                f"{running.url}/api/repositories/{key}/grants/", json={"user": WRITER, "permission": "write"}
+            )
             assert granted.status_code == 201, granted.text
         yield running
 
@@ -95,10 +101,30 @@ def versions(server, tmp_path_factory):
         (context / "version.txt").write_text(f"{version} {salt}\n")
         (context / "Dockerfile").write_text("FROM scratch\nCOPY version.txt /\n")
         name = f"localhost/tag-moves-{version}-{salt}"
-        buildah(storage, "build", "--isolation", "chroot", "--platform", "linux/amd64,linux/arm64",
-                "--manifest", name, "-f", str(context / "Dockerfile"), str(context))
-        buildah(storage, "manifest", "push", "--all", "--tls-verify=false", "--creds", f"{WRITER}:{PASSWORD}",
-                name, f"docker://{server.host}/docker-local/src:{version}")
+        buildah(
+            storage,
+            "build",
+            "--isolation",
+            "chroot",
+            "--platform",
+            "linux/amd64,linux/arm64",
+            "--manifest",
+            name,
+            "-f",
+            str(context / "Dockerfile"),
+            str(context),
+        )
+        buildah(
+            storage,
+            "manifest",
+            "push",
+            "--all",
+            "--tls-verify=false",
+            "--creds",
+            f"{WRITER}:{PASSWORD}",
+            name,
+            f"docker://{server.host}/docker-local/src:{version}",
+        )
         index, digest, _ = registry_manifest(server, "docker-local/src", version)
         result.lists[version] = name
         result.indexes[version] = digest
@@ -120,9 +146,19 @@ def _assert_points_at(server, name: str, tag: str, versions: Versions, version: 
 
 
 def _skopeo_copy(server, source: str, target: str, creds: str) -> str:
-    return run("skopeo", "copy", "--all", "--src-tls-verify=false", "--dest-tls-verify=false",
-               "--src-creds", creds, "--dest-creds", creds,
-               f"docker://{server.host}/{source}", f"docker://{server.host}/{target}")
+    return run(
+        "skopeo",
+        "copy",
+        "--all",
+        "--src-tls-verify=false",
+        "--dest-tls-verify=false",
+        "--src-creds",
+        creds,
+        "--dest-creds",
+        creds,
+        f"docker://{server.host}/{source}",
+        f"docker://{server.host}/{target}",
+    )
 
 
 def test_skopeo_moves_a_tag_and_the_platform_tags_follow(server, versions):
@@ -134,8 +170,11 @@ def test_skopeo_moves_a_tag_and_the_platform_tags_follow(server, versions):
 
 
 def test_skopeo_with_a_write_api_token_moves_a_tag(server, versions):
-    response = requests.post(f"{server.url}/api/tokens/", auth=(WRITER, PASSWORD),
-                             json={"name": "ci", "permissions": ["read", "write"], "repositories": ["docker-local"]})
+    response = requests.post(
+        f"{server.url}/api/tokens/",
+        auth=(WRITER, PASSWORD),
+        json={"name": "ci", "permissions": ["read", "write"], "repositories": ["docker-local"]},
+    )
     assert response.status_code == 201, response.text
     creds = f"token:{response.json()['token']}"
     _skopeo_copy(server, "docker-local/src:v1", "docker-local/app:token", creds)
@@ -146,16 +185,34 @@ def test_skopeo_with_a_write_api_token_moves_a_tag(server, versions):
 def test_buildah_moves_a_tag_and_the_platform_tags_follow(server, versions):
     target = f"docker://{server.host}/docker-local/app:buildah"
     for version in ("v1", "v2"):
-        buildah(versions.storage, "manifest", "push", "--all", "--tls-verify=false", "--creds",
-                f"{WRITER}:{PASSWORD}", versions.lists[version], target)
+        buildah(
+            versions.storage,
+            "manifest",
+            "push",
+            "--all",
+            "--tls-verify=false",
+            "--creds",
+            f"{WRITER}:{PASSWORD}",
+            versions.lists[version],
+            target,
+        )
         _assert_points_at(server, "docker-local/app", "buildah", versions, version)
 
 
 def test_podman_moves_a_tag_and_the_platform_tags_follow(server, versions):
     target = f"docker://{server.host}/docker-local/app:podman"
     for version in ("v1", "v2"):
-        podman(versions.storage, "manifest", "push", "--all", "--tls-verify=false", "--creds",
-               f"{WRITER}:{PASSWORD}", versions.lists[version], target)
+        podman(
+            versions.storage,
+            "manifest",
+            "push",
+            "--all",
+            "--tls-verify=false",
+            "--creds",
+            f"{WRITER}:{PASSWORD}",
+            versions.lists[version],
+            target,
+        )
         _assert_points_at(server, "docker-local/app", "podman", versions, version)
 
 
@@ -212,8 +269,17 @@ def test_an_immutable_repository_refuses_skopeo_buildah_and_docker(server, versi
     with pytest.raises(AssertionError, match=IMMUTABLE):
         _skopeo_copy(server, "docker-local/src:v2", "docker-frozen/app:1.0", creds)
     with pytest.raises(AssertionError, match=IMMUTABLE):
-        buildah(versions.storage, "manifest", "push", "--all", "--tls-verify=false", "--creds", creds,
-                versions.lists["v2"], f"docker://{server.host}/docker-frozen/app:1.0")
+        buildah(
+            versions.storage,
+            "manifest",
+            "push",
+            "--all",
+            "--tls-verify=false",
+            "--creds",
+            creds,
+            versions.lists["v2"],
+            f"docker://{server.host}/docker-frozen/app:1.0",
+        )
     docker_available()
     env = docker_env(tmp_path / "docker-config")
     docker_login(server, env, WRITER, PASSWORD)

@@ -1,6 +1,7 @@
 """A chunked upload interrupted by the server going down mid-chunk resumes after the restart, and
 the blob is byte-identical. Also the docker-style PATCH (Transfer-Encoding: chunked) and HEAD = GET
 against the real gunicorn server."""
+
 import hashlib
 import os
 import threading
@@ -34,8 +35,11 @@ def test_interrupted_chunked_upload_resumes_after_restart(registry_server):
     start = session.post(f"{server.url}/v2/{NAME}/blobs/uploads/")
     assert start.status_code == 202
     upload = server.url + start.headers["Location"]
-    first = session.patch(upload, data=data[:8 * MiB],
-                          headers={"Content-Range": f"0-{8 * MiB - 1}", "Content-Type": "application/octet-stream"})
+    first = session.patch(
+        upload,
+        data=data[: 8 * MiB],
+        headers={"Content-Range": f"0-{8 * MiB - 1}", "Content-Type": "application/octet-stream"},
+    )
     assert first.status_code == 202 and first.headers["Range"] == f"0-{8 * MiB - 1}"
 
     # The second chunk streams (Transfer-Encoding: chunked) and stalls half-way; the server goes down.
@@ -44,15 +48,16 @@ def test_interrupted_chunked_upload_resumes_after_restart(registry_server):
 
     def body():
         for position in range(8 * MiB, 14 * MiB, MiB):
-            yield data[position:position + MiB]
+            yield data[position : position + MiB]
         half_sent.set()
         give_up.wait(60)
-        yield data[14 * MiB:15 * MiB]  # the connection is gone: this write fails
+        yield data[14 * MiB : 15 * MiB]  # the connection is gone: this write fails
 
     def send():
         try:
-            outcome["response"] = _session(server).patch(upload, data=body(),
-                                                         headers={"Content-Type": "application/octet-stream"})
+            outcome["response"] = _session(server).patch(
+                upload, data=body(), headers={"Content-Type": "application/octet-stream"}
+            )
         except requests.RequestException as exc:
             outcome["error"] = exc
 
@@ -70,8 +75,11 @@ def test_interrupted_chunked_upload_resumes_after_restart(registry_server):
 
     offset = _offset(session, upload)
     assert 9 * MiB < offset <= 14 * MiB
-    rest = session.patch(upload, data=data[offset:], headers={
-        "Content-Range": f"{offset}-{len(data) - 1}", "Content-Type": "application/octet-stream"})
+    rest = session.patch(
+        upload,
+        data=data[offset:],
+        headers={"Content-Range": f"{offset}-{len(data) - 1}", "Content-Type": "application/octet-stream"},
+    )
     assert rest.status_code == 202, rest.text
     done = session.put(f"{upload}?digest={digest}")
     assert done.status_code == 201, done.text
@@ -84,7 +92,7 @@ def test_docker_style_streamed_patch(registry_server):
     data = os.urandom(5 * MiB + 3)
     digest = "sha256:" + hashlib.sha256(data).hexdigest()
     upload = registry_server.url + session.post(f"{registry_server.url}/v2/{NAME}/blobs/uploads/").headers["Location"]
-    pieces = (data[i:i + 64 * 1024] for i in range(0, len(data), 64 * 1024))
+    pieces = (data[i : i + 64 * 1024] for i in range(0, len(data), 64 * 1024))
     streamed = session.patch(upload, data=pieces, headers={"Content-Type": "application/octet-stream"})
     assert streamed.request.headers.get("Transfer-Encoding") == "chunked"
     assert streamed.status_code == 202 and streamed.headers["Range"] == f"0-{len(data) - 1}"

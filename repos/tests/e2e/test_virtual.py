@@ -1,6 +1,7 @@
 """Virtual repositories end to end: one name over [docker-local, a remote]; pulls resolve through
 the members in order, tags merge, builds use the virtual in FROM and pushes land in the default
 deployment local."""
+
 from __future__ import annotations
 
 import subprocess
@@ -25,8 +26,10 @@ pytestmark = pytest.mark.e2e
 
 
 def create_virtual(server, key: str, members: list[str], default_deployment: str | None) -> None:
-    response = admin_session(server).post(f"{server.url}/api/repositories/", json={
-        "key": key, "kind": "virtual", "members": members, "default_deployment": default_deployment})
+    response = admin_session(server).post(
+        f"{server.url}/api/repositories/",
+        json={"key": key, "kind": "virtual", "members": members, "default_deployment": default_deployment},
+    )
     assert response.status_code == 201, response.text
 
 
@@ -64,8 +67,11 @@ def test_virtual_over_a_local_and_a_remote(server, tmp_path):  # noqa: F811
             run("docker", "build", "--network=none", "-t", image, str(context), env=env, timeout=600)
             run("docker", "push", image, env=env)
         finally:
-            subprocess.run(["docker", "rmi", "-f", image, f"{server.host}/docker-virtual/team/base:1.0"],
-                           capture_output=True, env=env)
+            subprocess.run(
+                ["docker", "rmi", "-f", image, f"{server.host}/docker-virtual/team/base:1.0"],
+                capture_output=True,
+                env=env,
+            )
     # The push landed in the default deployment local, and pulls back through the virtual.
     assert registry_tags(server, "docker-local/team/built") == ["1.0"]
     local_digest = registry_manifest(server, "docker-local/team/built", "1.0")[1]

@@ -1,4 +1,5 @@
 """Running real client tools in tests."""
+
 from __future__ import annotations
 
 import hashlib
@@ -12,11 +13,11 @@ import requests
 from conftest import require_tool
 
 
-def run(*args: str, cwd: Path | None = None, timeout: int = 300, env: dict | None = None,
-        input: str | None = None) -> str:
+def run(
+    *args: str, cwd: Path | None = None, timeout: int = 300, env: dict | None = None, input: str | None = None
+) -> str:
     require_tool(args[0])
-    result = subprocess.run(list(args), cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env,
-                            input=input)
+    result = subprocess.run(list(args), cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env, input=input)
     if result.returncode != 0:
         raise AssertionError(f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result.stdout + result.stderr
@@ -48,8 +49,16 @@ def docker_env(config_dir: Path) -> dict:
 
 
 def docker_login(server, env: dict, username: str = "admin", password: str | None = None) -> str:
-    return run("docker", "login", server.host, "--username", username, "--password-stdin", env=env,
-               input=password if password is not None else server.admin_password)
+    return run(
+        "docker",
+        "login",
+        server.host,
+        "--username",
+        username,
+        "--password-stdin",
+        env=env,
+        input=password if password is not None else server.admin_password,
+    )
 
 
 def write_context(directory: Path, *, content: str) -> Path:
@@ -60,12 +69,14 @@ def write_context(directory: Path, *, content: str) -> Path:
 
 
 def registry_manifest(server, name: str, reference: str, *, session=None) -> tuple[dict, str, bytes]:
-    accept = ", ".join([
-        "application/vnd.oci.image.index.v1+json",
-        "application/vnd.docker.distribution.manifest.list.v2+json",
-        "application/vnd.oci.image.manifest.v1+json",
-        "application/vnd.docker.distribution.manifest.v2+json",
-    ])
+    accept = ", ".join(
+        [
+            "application/vnd.oci.image.index.v1+json",
+            "application/vnd.docker.distribution.manifest.list.v2+json",
+            "application/vnd.oci.image.manifest.v1+json",
+            "application/vnd.docker.distribution.manifest.v2+json",
+        ]
+    )
     session = session or admin_session(server)
     response = session.get(f"{server.url}/v2/{name}/manifests/{reference}", headers={"Accept": accept})
     assert response.status_code == 200, response.text

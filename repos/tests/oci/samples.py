@@ -122,7 +122,7 @@ DOCKER_CONFIG = {
     "rootfs": {"type": "layers", "diff_ids": [d("diff1"), d("diff2"), d("diff3")]},
     "history": [
         {"created": "2024-01-01T00:00:00Z", "created_by": "ADD rootfs.tar.xz /"},
-        {"created": "2024-01-01T00:00:01Z", "created_by": "CMD [\"sh\"]", "empty_layer": True},
+        {"created": "2024-01-01T00:00:01Z", "created_by": 'CMD ["sh"]', "empty_layer": True},
         {"created_by": "ENV LANG=C.UTF-8", "empty_layer": True},
         {"created_by": "RUN apk add nginx", "comment": "buildkit.dockerfile.v0"},
         {"created_by": "EXPOSE 80", "empty_layer": True},

@@ -15,13 +15,42 @@ CONTENT_TYPES = st.one_of(
     st.none(), st.sampled_from(sorted(mt.MANIFEST_TYPES) + ["", "application/json"]), st.text(max_size=40)
 )
 KEYS = st.sampled_from(
-    ["schemaVersion", "mediaType", "config", "layers", "manifests", "subject", "artifactType",
-     "annotations", "digest", "size", "platform", "os", "architecture", "variant", "urls",
-     "os.version", "os.features", "features", "history", "rootfs", "diff_ids", "Cmd", "Env",
-     "Labels", "ExposedPorts", "empty_layer", "created_by"]
+    [
+        "schemaVersion",
+        "mediaType",
+        "config",
+        "layers",
+        "manifests",
+        "subject",
+        "artifactType",
+        "annotations",
+        "digest",
+        "size",
+        "platform",
+        "os",
+        "architecture",
+        "variant",
+        "urls",
+        "os.version",
+        "os.features",
+        "features",
+        "history",
+        "rootfs",
+        "diff_ids",
+        "Cmd",
+        "Env",
+        "Labels",
+        "ExposedPorts",
+        "empty_layer",
+        "created_by",
+    ]
 ) | st.text(max_size=8)
 SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=20),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.text(max_size=20),
     st.sampled_from(sorted(mt.MANIFEST_TYPES) + [d("x"), "sha256:../x", 2, -1, "linux", "unknown"]),
 )
 JSONISH = st.recursive(
@@ -31,9 +60,7 @@ JSONISH = st.recursive(
 )
 SAMPLES = st.sampled_from([DOCKER_V2, DOCKER_LIST, OCI_INDEX, OCI_MANIFEST_WITH_SUBJECT])
 
-fuzz = settings(
-    max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
-)
+fuzz = settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _check_manifest(raw, content_type):

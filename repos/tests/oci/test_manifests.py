@@ -57,9 +57,7 @@ def test_oci_index():
     idx = parse_manifest(dumps(OCI_INDEX), mt.OCI_INDEX + "; charset=utf-8")
     assert isinstance(idx, ImageIndex) and idx.media_type == mt.OCI_INDEX
     win = idx.manifests[1].platform
-    assert win == Platform(
-        os="windows", architecture="amd64", os_version="10.0.17763.1457", os_features=["win32k"]
-    )
+    assert win == Platform(os="windows", architecture="amd64", os_version="10.0.17763.1457", os_features=["win32k"])
     assert idx.annotations == {"org.opencontainers.image.ref.name": "1.0"}
 
 
@@ -140,7 +138,9 @@ def test_schema1_rejected():
         parse_manifest(dumps({**DOCKER_V2, "mediaType": mt.DOCKER_MANIFEST_V1}))
 
 
-@pytest.mark.parametrize("media_type", ["application/json", "text/plain", "application/vnd.oci.artifact.manifest.v1+json"])
+@pytest.mark.parametrize(
+    "media_type", ["application/json", "text/plain", "application/vnd.oci.artifact.manifest.v1+json"]
+)
 def test_unknown_media_type(media_type):
     doc = {**DOCKER_V2, "mediaType": media_type}
     with pytest.raises(UnsupportedManifestType):

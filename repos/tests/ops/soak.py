@@ -6,6 +6,7 @@ pushed tags to docker-target through the Artifactory-style REST call (a real Cel
 it). Meanwhile `manage.py gc` runs again and again with a short grace window. Afterwards every
 tag that should exist pulls byte-identical, and GC did reclaim something.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -58,20 +59,26 @@ def push_blob(session, base: str, name: str, data: bytes, *, chunked: bool) -> N
     if chunked:
         offset = 0
         for size in (7, 1000, 3):
-            piece = data[offset:offset + size]
+            piece = data[offset : offset + size]
             if not piece:
                 break
-            response = session.patch(_abs(base, location), data=piece, headers={
-                "Content-Type": "application/octet-stream",
-                "Content-Range": f"{offset}-{offset + len(piece) - 1}"})
+            response = session.patch(
+                _abs(base, location),
+                data=piece,
+                headers={
+                    "Content-Type": "application/octet-stream",
+                    "Content-Range": f"{offset}-{offset + len(piece) - 1}",
+                },
+            )
             assert response.status_code == 202, (response.status_code, response.text)
             location, offset = response.headers["Location"], offset + len(piece)
         rest = data[offset:]
     else:
         rest = data
     sep = "&" if "?" in location else "?"
-    done = session.put(f"{_abs(base, location)}{sep}digest={digest}", data=rest,
-                       headers={"Content-Type": "application/octet-stream"})
+    done = session.put(
+        f"{_abs(base, location)}{sep}digest={digest}", data=rest, headers={"Content-Type": "application/octet-stream"}
+    )
     assert done.status_code == 201, (done.status_code, done.text)
 
 
@@ -82,13 +89,22 @@ def _abs(base: str, location: str) -> str:
 def make_image(shared_layers: list[bytes], rng: random.Random, tag: str) -> tuple[bytes, dict[str, bytes]]:
     unique = os.urandom(64) + tag.encode()
     layers = [rng.choice(shared_layers), unique]
-    config = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Labels": {"tag": tag}},
-                         "rootfs": {"type": "layers", "diff_ids": []}}).encode()
-    manifest = json.dumps({
-        "schemaVersion": 2, "mediaType": MANIFEST,
-        "config": {"mediaType": CONFIG, "digest": digest_of(config), "size": len(config)},
-        "layers": [{"mediaType": LAYER, "digest": digest_of(l), "size": len(l)} for l in layers],
-    }).encode()
+    config = json.dumps(
+        {
+            "architecture": "amd64",
+            "os": "linux",
+            "config": {"Labels": {"tag": tag}},
+            "rootfs": {"type": "layers", "diff_ids": []},
+        }
+    ).encode()
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": MANIFEST,
+            "config": {"mediaType": CONFIG, "digest": digest_of(config), "size": len(config)},
+            "layers": [{"mediaType": LAYER, "digest": digest_of(l), "size": len(l)} for l in layers],
+        }
+    ).encode()
     return manifest, {digest_of(b): b for b in [config, *layers]}
 
 
@@ -105,8 +121,9 @@ def pusher(base, auth, result: SoakResult, stop: threading.Event, worker: int, s
         try:
             for data in blobs.values():
                 push_blob(session, base, name, data, chunked=rng.random() < 0.5)
-            response = session.put(f"{base}/v2/{name}/manifests/{tag}", data=manifest,
-                                   headers={"Content-Type": MANIFEST})
+            response = session.put(
+                f"{base}/v2/{name}/manifests/{tag}", data=manifest, headers={"Content-Type": MANIFEST}
+            )
             assert response.status_code == 201, (response.status_code, response.text)
         except AssertionError as exc:
             with result.lock:
@@ -115,7 +132,8 @@ def pusher(base, auth, result: SoakResult, stop: threading.Event, worker: int, s
         with result.lock:
             result.pushes += 1
             result.expected[("docker-local", f"soak-{worker}", tag)] = Pushed(
-                "docker-local", f"soak-{worker}", tag, manifest, blobs)
+                "docker-local", f"soak-{worker}", tag, manifest, blobs
+            )
         if rng.random() < 0.2:  # and some tags are deleted
             with result.lock:
                 result.expected.pop(("docker-local", f"soak-{worker}", tag), None)
@@ -136,17 +154,26 @@ def promoter(base, auth, result: SoakResult, stop: threading.Event, workers: int
         source = rng.choice(candidates)
         n += 1
         target_tag = f"p{n % 8}"
-        response = session.post(f"{base}/api/docker/docker-local/v2/promote", json={
-            "targetRepo": "docker-target", "dockerRepository": source.image, "tag": source.tag,
-            "targetTag": target_tag, "copy": True}, timeout=120)
+        response = session.post(
+            f"{base}/api/docker/docker-local/v2/promote",
+            json={
+                "targetRepo": "docker-target",
+                "dockerRepository": source.image,
+                "tag": source.tag,
+                "targetTag": target_tag,
+                "copy": True,
+            },
+            timeout=120,
+        )
         if response.status_code == 404:
             continue  # the tag was deleted by its pusher meanwhile
         if response.status_code != 200:
             with result.lock:
                 result.failures.append(f"promote {source.image}:{source.tag}: {response.status_code} {response.text}")
             continue
-        promoted = session.get(f"{base}/v2/docker-target/{source.image}/manifests/{target_tag}",
-                               headers={"Accept": MANIFEST})
+        promoted = session.get(
+            f"{base}/v2/docker-target/{source.image}/manifests/{target_tag}", headers={"Accept": MANIFEST}
+        )
         if promoted.status_code != 200:
             with result.lock:
                 result.failures.append(f"promoted {source.image}:{target_tag} does not pull: {promoted.status_code}")
@@ -154,7 +181,8 @@ def promoter(base, auth, result: SoakResult, stop: threading.Event, workers: int
         with result.lock:  # the source tag may have moved meanwhile: expect what the target got
             result.promotions += 1
             result.expected[("docker-target", source.image, target_tag)] = Pushed(
-                "docker-target", source.image, target_tag, promoted.content, {})
+                "docker-target", source.image, target_tag, promoted.content, {}
+            )
 
 
 def collector(run_gc, result: SoakResult, stop: threading.Event) -> None:
@@ -175,7 +203,9 @@ def soak(base: str, auth, run_gc, *, seconds: float, pushers: int = 2) -> SoakRe
     stop = threading.Event()
     shared_layers = [os.urandom(2048) for _ in range(3)]
 
-    threads = [threading.Thread(target=pusher, args=(base, auth, result, stop, w, shared_layers)) for w in range(pushers)]
+    threads = [
+        threading.Thread(target=pusher, args=(base, auth, result, stop, w, shared_layers)) for w in range(pushers)
+    ]
     threads.append(threading.Thread(target=promoter, args=(base, auth, result, stop, pushers)))
     threads.append(threading.Thread(target=collector, args=(run_gc, result, stop)))
     for thread in threads:

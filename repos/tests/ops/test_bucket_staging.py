@@ -1,4 +1,5 @@
 """Uploads staged in the S3 bucket (moto server): chunks of any size, state only in the database."""
+
 import hashlib
 import os
 
@@ -17,14 +18,25 @@ MiB = 1024 * 1024
 
 @pytest.fixture
 def bucket_storage(settings, tmp_path, moto_endpoint, s3_bucket):  # noqa: F811
-    settings.BLOB_STORAGE = {"BACKEND": "s3", "BUCKET": s3_bucket, "ENDPOINT_URL": moto_endpoint,
-                             "REGION": S3_CREDENTIALS["region"], "ACCESS_KEY": S3_CREDENTIALS["access_key"],
-                             "SECRET_KEY": S3_CREDENTIALS["secret_key"], "PREFIX": "reg"}
+    settings.BLOB_STORAGE = {
+        "BACKEND": "s3",
+        "BUCKET": s3_bucket,
+        "ENDPOINT_URL": moto_endpoint,
+        "REGION": S3_CREDENTIALS["region"],
+        "ACCESS_KEY": S3_CREDENTIALS["access_key"],
+        "SECRET_KEY": S3_CREDENTIALS["secret_key"],
+        "PREFIX": "reg",
+    }
     settings.UPLOAD_STAGING_ROOT = str(tmp_path / "no-local-staging")
     settings.UPLOAD_PART_SIZE = 5 * MiB
     reset_storage_cache()
-    s3 = boto3.client("s3", endpoint_url=moto_endpoint, region_name=S3_CREDENTIALS["region"],
-                      aws_access_key_id=S3_CREDENTIALS["access_key"], aws_secret_access_key=S3_CREDENTIALS["secret_key"])
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=moto_endpoint,
+        region_name=S3_CREDENTIALS["region"],
+        aws_access_key_id=S3_CREDENTIALS["access_key"],
+        aws_secret_access_key=S3_CREDENTIALS["secret_key"],
+    )
     yield s3, s3_bucket
     reset_storage_cache()
 
@@ -38,8 +50,11 @@ def http(db, client, django_user_model, bucket_storage):
 
 
 def keys(s3, bucket) -> set[str]:
-    return {o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
-            for o in page.get("Contents", [])}
+    return {
+        o["Key"]
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+        for o in page.get("Contents", [])
+    }
 
 
 def test_chunks_of_any_size_compose_in_the_bucket(http, bucket_storage, tmp_path):
@@ -49,9 +64,13 @@ def test_chunks_of_any_size_compose_in_the_bucket(http, bucket_storage, tmp_path
     location = http.post("/v2/docker-local/big/blobs/uploads/").headers["Location"]
     offset = 0
     for size in cuts:
-        chunk = data[offset:offset + size]
-        response = http.patch(location, data=chunk, content_type="application/octet-stream",
-                              HTTP_CONTENT_RANGE=f"{offset}-{offset + size - 1}")
+        chunk = data[offset : offset + size]
+        response = http.patch(
+            location,
+            data=chunk,
+            content_type="application/octet-stream",
+            HTTP_CONTENT_RANGE=f"{offset}-{offset + size - 1}",
+        )
         assert response.status_code == 202, response.content
         offset += size
         assert response.headers["Range"] == f"0-{offset - 1}"
@@ -84,11 +103,11 @@ def test_wrong_order_wrong_digest_and_cancel_leave_nothing(http, bucket_storage)
     s3, bucket = bucket_storage
     location = http.post("/v2/docker-local/app/blobs/uploads/").headers["Location"]
     http.patch(location, data=b"a" * (6 * MiB), content_type="application/octet-stream")
-    out_of_order = http.patch(location, data=b"b", content_type="application/octet-stream",
-                              HTTP_CONTENT_RANGE="10-10")
+    out_of_order = http.patch(location, data=b"b", content_type="application/octet-stream", HTTP_CONTENT_RANGE="10-10")
     assert out_of_order.status_code == 416 and out_of_order.headers["Range"] == f"0-{6 * MiB - 1}"
-    bad = http.put(f"{location}?digest={digest_of(b'something else')}", data=b"",
-                   content_type="application/octet-stream")
+    bad = http.put(
+        f"{location}?digest={digest_of(b'something else')}", data=b"", content_type="application/octet-stream"
+    )
     assert bad.status_code == 400 and error_code(bad) == "DIGEST_INVALID"
     assert UploadSession.objects.count() == 0
     assert not s3.list_multipart_uploads(Bucket=bucket).get("Uploads")
@@ -106,6 +125,7 @@ def test_a_second_writer_gets_416(http, bucket_storage):
     from datetime import timedelta
 
     from django.utils import timezone
+
     UploadSession.objects.filter(pk=session.pk).update(locked_until=timezone.now() + timedelta(seconds=60))
     busy = http.patch(location, data=b"x", content_type="application/octet-stream")
     assert busy.status_code == 416

@@ -1,5 +1,6 @@
 """The Dockerfile and docker-compose.yml describe the whole stack (they cannot be built here: no base
 image pulls; CI with network access can run `docker compose config` and `docker build`)."""
+
 from pathlib import Path
 
 import yaml

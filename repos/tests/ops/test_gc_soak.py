@@ -3,6 +3,7 @@
 The real server (gunicorn, two processes), a real Celery worker on Redis for the promotions, and
 `manage.py gc` in a loop with a short grace window; on the filesystem and on S3 (a moto server).
 """
+
 import re
 import time
 import uuid
@@ -40,8 +41,10 @@ def _soak_and_check(server):
     blobs, manifests = _reclaimed(result.gc_outputs + [final])
     assert blobs > 0 and manifests > 0, "garbage was made all along: GC must have reclaimed some"
     assert verify(server.url, auth, result) == []
-    print(f"soak: {result.pushes} pushes, {result.promotions} promotions, {result.gc_runs} GC runs, "
-          f"{blobs} blobs and {manifests} manifests reclaimed, {len(result.expected)} tags verified")
+    print(
+        f"soak: {result.pushes} pushes, {result.promotions} promotions, {result.gc_runs} GC runs, "
+        f"{blobs} blobs and {manifests} manifests reclaimed, {len(result.expected)} tags verified"
+    )
     check = server.manage("registry_check")
     assert "consistent" in check
     return result
@@ -54,10 +57,20 @@ def test_push_promote_and_gc_concurrently_on_the_filesystem(tmp_path):
 
 def test_push_promote_and_gc_concurrently_on_s3(tmp_path, moto_endpoint):  # noqa: F811
     bucket = f"soak-{uuid.uuid4().hex[:12]}"
-    boto3.client("s3", endpoint_url=moto_endpoint, region_name=S3_CREDENTIALS["region"],
-                 aws_access_key_id=S3_CREDENTIALS["access_key"],
-                 aws_secret_access_key=S3_CREDENTIALS["secret_key"]).create_bucket(Bucket=bucket)
-    env = dict(GC_ENV, S3_BUCKET=bucket, S3_ENDPOINT_URL=moto_endpoint, S3_REGION=S3_CREDENTIALS["region"],
-               S3_ACCESS_KEY=S3_CREDENTIALS["access_key"], S3_SECRET_KEY=S3_CREDENTIALS["secret_key"])
+    boto3.client(
+        "s3",
+        endpoint_url=moto_endpoint,
+        region_name=S3_CREDENTIALS["region"],
+        aws_access_key_id=S3_CREDENTIALS["access_key"],
+        aws_secret_access_key=S3_CREDENTIALS["secret_key"],
+    ).create_bucket(Bucket=bucket)
+    env = dict(
+        GC_ENV,
+        S3_BUCKET=bucket,
+        S3_ENDPOINT_URL=moto_endpoint,
+        S3_REGION=S3_CREDENTIALS["region"],
+        S3_ACCESS_KEY=S3_CREDENTIALS["access_key"],
+        S3_SECRET_KEY=S3_CREDENTIALS["secret_key"],
+    )
     with running_server(tmp_path, extra_env=env, redis=True) as server:
         _soak_and_check(server)

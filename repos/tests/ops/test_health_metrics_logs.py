@@ -1,4 +1,5 @@
 """/healthz, /readyz, /metrics, request ids and log hygiene, in-process."""
+
 import json
 import logging
 
@@ -37,22 +38,44 @@ def test_metrics_count_a_push_and_bytes(registry_repo, admin_client):
     data = b"metric bytes" * 10
     before = _sample(admin_client, 'registry_http_requests_total{method="PUT",operation="manifest_push",status="201"}')
     pushed_before = _sample(admin_client, "registry_bytes_pushed_total")
-    assert admin_client.post(f"/v2/docker-local/app/blobs/uploads/?digest={digest_of(data)}", data=data,
-                             content_type="application/octet-stream").status_code == 201
+    assert (
+        admin_client.post(
+            f"/v2/docker-local/app/blobs/uploads/?digest={digest_of(data)}",
+            data=data,
+            content_type="application/octet-stream",
+        ).status_code
+        == 201
+    )
     from repos.tests import factories as f
+
     config = f.image_config()
-    admin_client.post(f"/v2/docker-local/app/blobs/uploads/?digest={digest_of(config)}", data=config,
-                      content_type="application/octet-stream")
+    admin_client.post(
+        f"/v2/docker-local/app/blobs/uploads/?digest={digest_of(config)}",
+        data=config,
+        content_type="application/octet-stream",
+    )
     raw = f.image_manifest(config=config, layers=[data])
-    put = admin_client.put("/v2/docker-local/app/manifests/1.0", data=raw,
-                           content_type="application/vnd.docker.distribution.manifest.v2+json")
+    put = admin_client.put(
+        "/v2/docker-local/app/manifests/1.0",
+        data=raw,
+        content_type="application/vnd.docker.distribution.manifest.v2+json",
+    )
     assert put.status_code == 201
     assert admin_client.get(f"/v2/docker-local/app/blobs/{digest_of(data)}").status_code == 200
-    assert _sample(admin_client, 'registry_http_requests_total{method="PUT",operation="manifest_push",status="201"}') == before + 1
+    assert (
+        _sample(admin_client, 'registry_http_requests_total{method="PUT",operation="manifest_push",status="201"}')
+        == before + 1
+    )
     assert _sample(admin_client, "registry_bytes_pushed_total") == pushed_before + len(data) + len(config)
     text = admin_client.get("/metrics").content.decode()
-    for name in ("registry_bytes_pulled_total", "registry_blob_upload_duration_seconds_count", "registry_jobs",
-                 "registry_queue_length", "registry_storage_bytes", "registry_gc_runs"):
+    for name in (
+        "registry_bytes_pulled_total",
+        "registry_blob_upload_duration_seconds_count",
+        "registry_jobs",
+        "registry_queue_length",
+        "registry_storage_bytes",
+        "registry_gc_runs",
+    ):
         assert name in text
 
 
@@ -89,20 +112,25 @@ def test_log_lines_carry_the_request_id_and_no_secret(db, client, caplog):
     assert "abcdef123456" not in caplog.text
 
 
-@pytest.mark.parametrize("text, secret", [
-    ("Authorization: Bearer eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.c2lnbmF0dXJl", "eyJhbGciOiJFUzI1NiJ9"),
-    ("login with password=hunter2hunter2 failed", "hunter2hunter2"),
-    ("redis://user:topsecretpw@127.0.0.1:6379/0", "topsecretpw"),
-    ("header Basic YWRtaW46c2VjcmV0cGFzc3dvcmQ= given", "YWRtaW46c2VjcmV0cGFzc3dvcmQ="),
-    ('{"token": "mta_0123456789abcdef"}', "mta_0123456789abcdef"),
-    ("S3_SECRET_KEY=wJalrXUtnFEMI/K7MDENG", "wJalrXUtnFEMI"),
-])
+@pytest.mark.parametrize(
+    "text, secret",
+    [
+        ("Authorization: Bearer eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.c2lnbmF0dXJl", "eyJhbGciOiJFUzI1NiJ9"),
+        ("login with password=hunter2hunter2 failed", "hunter2hunter2"),
+        ("redis://user:topsecretpw@127.0.0.1:6379/0", "topsecretpw"),
+        ("header Basic YWRtaW46c2VjcmV0cGFzc3dvcmQ= given", "YWRtaW46c2VjcmV0cGFzc3dvcmQ="),
+        ('{"token": "mta_0123456789abcdef"}', "mta_0123456789abcdef"),
+        ("S3_SECRET_KEY=wJalrXUtnFEMI/K7MDENG", "wJalrXUtnFEMI"),
+    ],
+)
 def test_secrets_are_masked(text, secret):
     assert secret not in redact(text)
 
 
 def test_json_log_format():
-    record = logging.LogRecord("repos", logging.WARNING, __file__, 1, "pushed %s with token=%s", ("app", "abc123456"), None)
+    record = logging.LogRecord(
+        "repos", logging.WARNING, __file__, 1, "pushed %s with token=%s", ("app", "abc123456"), None
+    )
     RequestIdFilter().filter(record)
     RedactSecretsFilter().filter(record)
     entry = json.loads(JsonFormatter().format(record))

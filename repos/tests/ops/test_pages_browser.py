@@ -1,5 +1,6 @@
 """The Operations and repository Storage pages in Chromium at 390 and 1440 px: no sideways scrolling of the
 page, no serious accessibility violation (axe-core)."""
+
 import os
 import random
 
@@ -23,10 +24,21 @@ def site(tmp_path_factory):
             manifest, blobs = make_image([os.urandom(2000)], rng, f"p{i}")
             for data in blobs.values():
                 push_blob(api, server.url, "docker-local/web-app", data, chunked=False)
-            assert api.put(f"{server.url}/v2/docker-local/web-app/manifests/1.{i}", data=manifest,
-                           headers={"Content-Type": MANIFEST}).status_code == 201
-        assert api.patch(f"{server.url}/api/repositories/docker-local/policy/",
-                         json={"retention_keep_newest": 2, "quota_bytes": 10**8}).status_code == 200
+            assert (
+                api.put(
+                    f"{server.url}/v2/docker-local/web-app/manifests/1.{i}",
+                    data=manifest,
+                    headers={"Content-Type": MANIFEST},
+                ).status_code
+                == 201
+            )
+        assert (
+            api.patch(
+                f"{server.url}/api/repositories/docker-local/policy/",
+                json={"retention_keep_newest": 2, "quota_bytes": 10**8},
+            ).status_code
+            == 200
+        )
         server.manage("gc", "--grace", "0", "--dry-run")
         yield server
 

@@ -3,6 +3,7 @@
 The server reaches PostgreSQL through a TCP proxy this test controls and uses a redis-server of its
 own, so stopping them never touches the shared services.
 """
+
 import os
 import time
 import uuid
@@ -43,6 +44,7 @@ def proxied(tmp_path):
     require_tool("redis-server")
     try:
         import psycopg
+
         psycopg.connect(_postgres_base().rpartition("/")[0] + "/postgres", connect_timeout=3).close()
     except Exception as exc:  # noqa: BLE001
         if os.environ.get("CI", "").lower() == "true":
@@ -92,8 +94,11 @@ def test_metrics_count_a_push(proxied):
     def push_count() -> float:
         text = requests.get(f"{server.url}/metrics", timeout=10).text
         for line in text.splitlines():
-            if line.startswith("registry_http_requests_total{") and 'operation="manifest_push"' in line \
-                    and 'status="201"' in line:
+            if (
+                line.startswith("registry_http_requests_total{")
+                and 'operation="manifest_push"' in line
+                and 'status="201"' in line
+            ):
                 return float(line.rsplit(" ", 1)[1])
         return 0.0
 
@@ -101,11 +106,16 @@ def test_metrics_count_a_push(proxied):
     session = requests.Session()
     session.auth = auth
     import random
+
     manifest, blobs = make_image([os.urandom(100)], random.Random(1), "metrics")
     for data in blobs.values():
         push_blob(session, server.url, "docker-local/metrics", data, chunked=True)
-    assert session.put(f"{server.url}/v2/docker-local/metrics/manifests/1", data=manifest,
-                       headers={"Content-Type": MANIFEST}).status_code == 201
+    assert (
+        session.put(
+            f"{server.url}/v2/docker-local/metrics/manifests/1", data=manifest, headers={"Content-Type": MANIFEST}
+        ).status_code
+        == 201
+    )
     assert push_count() == before + 1
     text = requests.get(f"{server.url}/metrics", timeout=10).text
     pushed = [l for l in text.splitlines() if l.startswith("registry_bytes_pushed_total ")]

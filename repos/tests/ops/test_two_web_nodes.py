@@ -1,5 +1,6 @@
 """Two gunicorn instances with separate local directories share PostgreSQL, Redis and an S3 bucket
 (moto): any node serves any request of an upload, and docker/skopeo push and pull through either."""
+
 import hashlib
 import json
 import os
@@ -30,22 +31,34 @@ def nodes(tmp_path_factory, moto_endpoint):  # noqa: F811
         pytest.fail(message) if IN_CI else pytest.skip(message)
     db_url, db_name = _create_database(base)
     bucket = f"nodes-{uuid.uuid4().hex[:12]}"
-    boto3.client("s3", endpoint_url=moto_endpoint, region_name=S3_CREDENTIALS["region"],
-                 aws_access_key_id=S3_CREDENTIALS["access_key"],
-                 aws_secret_access_key=S3_CREDENTIALS["secret_key"]).create_bucket(Bucket=bucket)
+    boto3.client(
+        "s3",
+        endpoint_url=moto_endpoint,
+        region_name=S3_CREDENTIALS["region"],
+        aws_access_key_id=S3_CREDENTIALS["access_key"],
+        aws_secret_access_key=S3_CREDENTIALS["secret_key"],
+    ).create_bucket(Bucket=bucket)
     shared = tmp_path_factory.mktemp("shared-secrets")
     password = secrets.token_urlsafe(12)
     env = {
-        "DATABASE_URL": db_url, "REDIS_URL": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
-        "CELERY_QUEUE": f"nodes-{uuid.uuid4().hex[:6]}", "ADMIN_PASSWORD": password,
-        "SECRET_KEY": secrets.token_urlsafe(40), "REGISTRY_TOKEN_KEY_PATH": str(shared / "token-signing-key.pem"),
-        "S3_BUCKET": bucket, "S3_ENDPOINT_URL": moto_endpoint, "S3_REGION": S3_CREDENTIALS["region"],
-        "S3_ACCESS_KEY": S3_CREDENTIALS["access_key"], "S3_SECRET_KEY": S3_CREDENTIALS["secret_key"],
+        "DATABASE_URL": db_url,
+        "REDIS_URL": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
+        "CELERY_QUEUE": f"nodes-{uuid.uuid4().hex[:6]}",
+        "ADMIN_PASSWORD": password,
+        "SECRET_KEY": secrets.token_urlsafe(40),
+        "REGISTRY_TOKEN_KEY_PATH": str(shared / "token-signing-key.pem"),
+        "S3_BUCKET": bucket,
+        "S3_ENDPOINT_URL": moto_endpoint,
+        "S3_REGION": S3_CREDENTIALS["region"],
+        "S3_ACCESS_KEY": S3_CREDENTIALS["access_key"],
+        "S3_SECRET_KEY": S3_CREDENTIALS["secret_key"],
         "UPLOAD_PART_SIZE": str(5 * MiB),
     }
     try:
-        with running_server(tmp_path_factory.mktemp("node-a"), extra_env=env, sqlite=True) as a, \
-                running_server(tmp_path_factory.mktemp("node-b"), extra_env=env, sqlite=True) as b:
+        with (
+            running_server(tmp_path_factory.mktemp("node-a"), extra_env=env, sqlite=True) as a,
+            running_server(tmp_path_factory.mktemp("node-b"), extra_env=env, sqlite=True) as b,
+        ):
             assert a.data_dir != b.data_dir
             yield a, b, password
     finally:
@@ -72,9 +85,12 @@ def test_a_chunked_upload_alternating_between_nodes_completes(nodes):
     location, offset = start.headers["Location"], 0
     for i, size in enumerate(cuts):
         node = (b, a)[i % 2]  # B, A, B, A: every chunk on the other node
-        chunk = layer[offset:offset + size]
-        response = http.patch(_abs(node, location), data=chunk, headers={
-            "Content-Type": "application/octet-stream", "Content-Range": f"{offset}-{offset + size - 1}"})
+        chunk = layer[offset : offset + size]
+        response = http.patch(
+            _abs(node, location),
+            data=chunk,
+            headers={"Content-Type": "application/octet-stream", "Content-Range": f"{offset}-{offset + size - 1}"},
+        )
         assert response.status_code == 202, response.text
         offset += size
         location = response.headers["Location"]
@@ -82,22 +98,42 @@ def test_a_chunked_upload_alternating_between_nodes_completes(nodes):
         assert status.status_code == 204 and status.headers["Range"] == f"0-{offset - 1}"
     digest = "sha256:" + hashlib.sha256(layer).hexdigest()
     sep = "&" if "?" in location else "?"
-    done = http.put(f"{_abs(b, location)}{sep}digest={digest}", data=layer[offset:],
-                    headers={"Content-Type": "application/octet-stream"})
+    done = http.put(
+        f"{_abs(b, location)}{sep}digest={digest}",
+        data=layer[offset:],
+        headers={"Content-Type": "application/octet-stream"},
+    )
     assert done.status_code == 201, done.text
     for node in (a, b):
-        assert hashlib.sha256(http.get(f"{node.url}/v2/docker-local/two-nodes/blobs/{digest}").content).hexdigest() \
+        assert (
+            hashlib.sha256(http.get(f"{node.url}/v2/docker-local/two-nodes/blobs/{digest}").content).hexdigest()
             == digest[7:]
+        )
     # A manifest pushed on A referencing it (and a config uploaded on B) pulls from B.
     config = json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}}).encode()
     config_digest = "sha256:" + hashlib.sha256(config).hexdigest()
-    assert http.post(f"{b.url}/v2/docker-local/two-nodes/blobs/uploads/?digest={config_digest}", data=config,
-                     headers={"Content-Type": "application/octet-stream"}).status_code == 201
-    manifest = json.dumps({"schemaVersion": 2, "mediaType": MANIFEST,
-                           "config": {"mediaType": CONFIG, "digest": config_digest, "size": len(config)},
-                           "layers": [{"mediaType": LAYER, "digest": digest, "size": len(layer)}]}).encode()
-    assert http.put(f"{a.url}/v2/docker-local/two-nodes/manifests/1", data=manifest,
-                    headers={"Content-Type": MANIFEST}).status_code == 201
+    assert (
+        http.post(
+            f"{b.url}/v2/docker-local/two-nodes/blobs/uploads/?digest={config_digest}",
+            data=config,
+            headers={"Content-Type": "application/octet-stream"},
+        ).status_code
+        == 201
+    )
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": MANIFEST,
+            "config": {"mediaType": CONFIG, "digest": config_digest, "size": len(config)},
+            "layers": [{"mediaType": LAYER, "digest": digest, "size": len(layer)}],
+        }
+    ).encode()
+    assert (
+        http.put(
+            f"{a.url}/v2/docker-local/two-nodes/manifests/1", data=manifest, headers={"Content-Type": MANIFEST}
+        ).status_code
+        == 201
+    )
     pulled = http.get(f"{b.url}/v2/docker-local/two-nodes/manifests/1", headers={"Accept": MANIFEST})
     assert pulled.status_code == 200 and pulled.content == manifest
     # Neither node staged anything on its own disk.
@@ -123,13 +159,36 @@ def test_skopeo_and_docker_push_and_pull_through_either_node(nodes, tmp_path):
     pulled = run("docker", "pull", ref_b, env=env_b)  # pull through B
     assert pushed_digest in pulled
     # skopeo: copy through B (push) from A (pull), then read it back through A.
-    run("skopeo", "copy", "--src-tls-verify=false", "--dest-tls-verify=false", "--src-creds", creds,
-        "--dest-creds", creds, f"docker://{a.host}/docker-local/nodes-docker:1",
-        f"docker://{b.host}/docker-local/nodes-skopeo:1")
-    raw = run("skopeo", "inspect", "--raw", "--tls-verify=false", "--creds", creds,
-              f"docker://{a.host}/docker-local/nodes-skopeo:1")
+    run(
+        "skopeo",
+        "copy",
+        "--src-tls-verify=false",
+        "--dest-tls-verify=false",
+        "--src-creds",
+        creds,
+        "--dest-creds",
+        creds,
+        f"docker://{a.host}/docker-local/nodes-docker:1",
+        f"docker://{b.host}/docker-local/nodes-skopeo:1",
+    )
+    raw = run(
+        "skopeo",
+        "inspect",
+        "--raw",
+        "--tls-verify=false",
+        "--creds",
+        creds,
+        f"docker://{a.host}/docker-local/nodes-skopeo:1",
+    )
     assert "sha256:" + hashlib.sha256(raw.encode()).hexdigest() == pushed_digest
     layout = tmp_path / "layout"
-    run("skopeo", "copy", "--src-tls-verify=false", "--src-creds", creds,
-        f"docker://{a.host}/docker-local/nodes-skopeo:1", f"dir:{layout}")
+    run(
+        "skopeo",
+        "copy",
+        "--src-tls-verify=false",
+        "--src-creds",
+        creds,
+        f"docker://{a.host}/docker-local/nodes-skopeo:1",
+        f"dir:{layout}",
+    )
     run("docker", "rmi", "-f", ref_b, env=env_b)

@@ -1,4 +1,5 @@
 """Multi-arch test images stored through the registry services (real bytes, real rows)."""
+
 from __future__ import annotations
 
 import io
@@ -29,26 +30,39 @@ class PushedIndex:
 
 def push_blob(repository: Repository, image: str, data: bytes) -> str:
     digest = f.digest_of(data)
-    blob_push_monolithic(repository=repository, image_name=image, digest=digest, stream=io.BytesIO(data),
-                         length=len(data))
+    blob_push_monolithic(
+        repository=repository, image_name=image, digest=digest, stream=io.BytesIO(data), length=len(data)
+    )
     return digest
 
 
-def push_image(repository: Repository, image: str, platform: dict, *, reference: str | None = None,
-               payload: bytes = b"") -> tuple[bytes, str, set[str]]:
-    config = f.image_config(os=platform["os"], architecture=platform["architecture"],
-                            variant=platform.get("variant"))
+def push_image(
+    repository: Repository, image: str, platform: dict, *, reference: str | None = None, payload: bytes = b""
+) -> tuple[bytes, str, set[str]]:
+    config = f.image_config(os=platform["os"], architecture=platform["architecture"], variant=platform.get("variant"))
     layer = b"layer " + json.dumps(platform, sort_keys=True).encode() + payload
     blobs = {push_blob(repository, image, config), push_blob(repository, image, layer)}
     raw = f.image_manifest(config=config, layers=[layer], oci=True)
     digest = f.digest_of(raw)
-    manifest_put(repository=repository, image_name=image, reference=reference or digest, raw=raw,
-                 content_type=media_types.OCI_MANIFEST)
+    manifest_put(
+        repository=repository,
+        image_name=image,
+        reference=reference or digest,
+        raw=raw,
+        content_type=media_types.OCI_MANIFEST,
+    )
     return raw, digest, blobs
 
 
-def push_index(repository: Repository, image: str, tag: str, platforms=(AMD64, ARM64), *,
-               payload: bytes = b"", signed: bool = False) -> PushedIndex:
+def push_index(
+    repository: Repository,
+    image: str,
+    tag: str,
+    platforms=(AMD64, ARM64),
+    *,
+    payload: bytes = b"",
+    signed: bool = False,
+) -> PushedIndex:
     children, result = [], PushedIndex(digest="")
     for platform in platforms:
         raw, digest, blobs = push_image(repository, image, platform, payload=payload)
@@ -69,18 +83,22 @@ def push_referrer(repository: Repository, image: str, *, subject: bytes) -> str:
     signature = b"signature of " + f.digest_of(subject).encode()
     push_blob(repository, image, config)
     push_blob(repository, image, signature)
-    raw = json.dumps({
-        "schemaVersion": 2,
-        "mediaType": media_types.OCI_MANIFEST,
-        "artifactType": "application/vnd.dev.cosign.artifact.sig.v1+json",
-        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": f.digest_of(config), "size": 2},
-        "layers": [{"mediaType": "application/octet-stream", "digest": f.digest_of(signature),
-                    "size": len(signature)}],
-        "subject": {"mediaType": media_types.OCI_INDEX, "digest": f.digest_of(subject), "size": len(subject)},
-    }).encode()
+    raw = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": media_types.OCI_MANIFEST,
+            "artifactType": "application/vnd.dev.cosign.artifact.sig.v1+json",
+            "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": f.digest_of(config), "size": 2},
+            "layers": [
+                {"mediaType": "application/octet-stream", "digest": f.digest_of(signature), "size": len(signature)}
+            ],
+            "subject": {"mediaType": media_types.OCI_INDEX, "digest": f.digest_of(subject), "size": len(subject)},
+        }
+    ).encode()
     digest = f.digest_of(raw)
-    manifest_put(repository=repository, image_name=image, reference=digest, raw=raw,
-                 content_type=media_types.OCI_MANIFEST)
+    manifest_put(
+        repository=repository, image_name=image, reference=digest, raw=raw, content_type=media_types.OCI_MANIFEST
+    )
     return digest
 
 

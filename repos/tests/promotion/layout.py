@@ -1,4 +1,5 @@
 """Write a multi-arch OCI image layout on disk, for real clients (skopeo) to push."""
+
 from __future__ import annotations
 
 import gzip
@@ -35,20 +36,36 @@ def write_layout(root: Path, *, tag: str, platforms: list[tuple[str, str]], cont
     children = []
     for os_, arch in platforms:
         layer, diff_id = _layer(f"{content} {os_}/{arch}\n".encode())
-        config = json.dumps({
-            "architecture": arch, "os": os_, "created": "2026-01-02T03:04:05Z",
-            "config": {"Cmd": ["/hello"]}, "rootfs": {"type": "layers", "diff_ids": [diff_id]},
-            "history": [{"created": "2026-01-02T03:04:05Z", "created_by": "COPY hello.txt / # buildkit"}],
-        }).encode()
-        manifest = json.dumps({
-            "schemaVersion": 2, "mediaType": media_types.OCI_MANIFEST,
-            "config": {"mediaType": media_types.OCI_CONFIG, **_write_blob(root, config)},
-            "layers": [{"mediaType": media_types.OCI_LAYER_TAR_GZIP, **_write_blob(root, layer)}],
-        }).encode()
-        children.append({"mediaType": media_types.OCI_MANIFEST, **_write_blob(root, manifest),
-                         "platform": {"os": os_, "architecture": arch}})
+        config = json.dumps(
+            {
+                "architecture": arch,
+                "os": os_,
+                "created": "2026-01-02T03:04:05Z",
+                "config": {"Cmd": ["/hello"]},
+                "rootfs": {"type": "layers", "diff_ids": [diff_id]},
+                "history": [{"created": "2026-01-02T03:04:05Z", "created_by": "COPY hello.txt / # buildkit"}],
+            }
+        ).encode()
+        manifest = json.dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": media_types.OCI_MANIFEST,
+                "config": {"mediaType": media_types.OCI_CONFIG, **_write_blob(root, config)},
+                "layers": [{"mediaType": media_types.OCI_LAYER_TAR_GZIP, **_write_blob(root, layer)}],
+            }
+        ).encode()
+        children.append(
+            {
+                "mediaType": media_types.OCI_MANIFEST,
+                **_write_blob(root, manifest),
+                "platform": {"os": os_, "architecture": arch},
+            }
+        )
     index = json.dumps({"schemaVersion": 2, "mediaType": media_types.OCI_INDEX, "manifests": children}).encode()
-    described = {"mediaType": media_types.OCI_INDEX, **_write_blob(root, index),
-                 "annotations": {"org.opencontainers.image.ref.name": tag}}
+    described = {
+        "mediaType": media_types.OCI_INDEX,
+        **_write_blob(root, index),
+        "annotations": {"org.opencontainers.image.ref.name": tag},
+    }
     (root / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [described]}))
     return described["digest"]

@@ -4,6 +4,7 @@ Confirm runs exactly what the preview showed: switching the mode after a preview
 next preview, and a source tag pushed again after the preview is refused with both digests, changing nothing.
 Copy and the next stage are the defaults. Screenshots (390 and 1440 px) go to test-artifacts/promotion/.
 """
+
 from __future__ import annotations
 
 import re
@@ -44,15 +45,20 @@ def push(server, session: requests.Session, tag: str, content: MultiArch) -> str
     """Blobs, platform manifests and the index through /v2/, as a client pushes them."""
     base = f"{server.url}/v2/docker-local/{IMAGE}"
     for blob in content.blobs:
-        response = session.post(f"{base}/blobs/uploads/?digest={sha256(blob)}", data=blob,
-                                headers={"Content-Type": "application/octet-stream"})
+        response = session.post(
+            f"{base}/blobs/uploads/?digest={sha256(blob)}",
+            data=blob,
+            headers={"Content-Type": "application/octet-stream"},
+        )
         assert response.status_code == 201, response.text
     for raw in content.manifests_in_push_order():
-        response = session.put(f"{base}/manifests/{sha256(raw)}", data=raw,
-                               headers={"Content-Type": media_types.OCI_MANIFEST})
+        response = session.put(
+            f"{base}/manifests/{sha256(raw)}", data=raw, headers={"Content-Type": media_types.OCI_MANIFEST}
+        )
         assert response.status_code == 201, response.text
-    response = session.put(f"{base}/manifests/{tag}", data=content.index,
-                           headers={"Content-Type": media_types.OCI_INDEX})
+    response = session.put(
+        f"{base}/manifests/{tag}", data=content.index, headers={"Content-Type": media_types.OCI_INDEX}
+    )
     assert response.status_code == 201, response.text
     return content.index_digest
 
@@ -73,7 +79,8 @@ def browser():
 
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+            executable_path="/usr/bin/chromium",
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
         yield launched
         launched.close()
@@ -86,8 +93,14 @@ def page(browser, server):
     context = browser.new_context(viewport={"width": WIDTHS["desktop"], "height": 1000})
     tab = context.new_page()
     tab.problems = []
-    tab.on("console", lambda m: tab.problems.append(m.text)
-           if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
+    tab.on(
+        "console",
+        lambda m: (
+            tab.problems.append(m.text)
+            if m.type == "error" and not m.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
     tab.on("response", lambda r: tab.problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     tab.on("pageerror", lambda e: tab.problems.append(str(e)))
     tab.goto(f"{server.url}/admin/login/?next=/")
@@ -117,8 +130,11 @@ def accessibility_violations(page) -> list[str]:
         "() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', "
         "'best-practice']}})"
     )
-    return [f"{v['impact']} {v['id']}: {v['help']} — {[n['target'] for n in v['nodes'][:4]]}"
-            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    return [
+        f"{v['impact']} {v['id']}: {v['help']} — {[n['target'] for n in v['nodes'][:4]]}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
 
 
 def open_form(page, server, tag: str) -> None:
@@ -189,7 +205,8 @@ def test_switching_the_mode_after_a_preview_disables_confirm_until_the_next_prev
     assert tags_in(registry, server, "docker-target")["1.1"] == digest
     assert tags_in(registry, server, "docker-local")["1.1"] == digest  # a copy: the source keeps it
     expect(page.locator(".resulting-tags .pull").first).to_have_text(
-        f"docker pull {server.host}/docker-target/{IMAGE}:1.1")
+        f"docker pull {server.host}/docker-target/{IMAGE}:1.1"
+    )
     for platform in ("linux/amd64", "linux/arm64", "attestation"):
         expect(page.locator(".linked-content tr[data-role=blob]", has_text=platform).first).to_be_visible()
     shots(page, "job")
@@ -236,7 +253,9 @@ def test_home_reads_left_to_right_from_the_first_run(page, server):
     columns = page.locator(".pipeline .stagecol")
     expect(columns).to_have_count(2)
     assert [columns.nth(i).locator(".stagename").inner_text().lower() for i in range(2)] == ["dev", "release"]
-    assert [columns.nth(i).locator(".repocard .key").inner_text() for i in range(2)] == ["docker-local",
-                                                                                         "docker-target"]
+    assert [columns.nth(i).locator(".repocard .key").inner_text() for i in range(2)] == [
+        "docker-local",
+        "docker-target",
+    ]
     shots(page, "home", axe=False)  # the home page's own styles are checked by the every-page test
     assert page.problems == []

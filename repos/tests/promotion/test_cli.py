@@ -1,4 +1,5 @@
 """`manage.py promote` with the JFrog CLI's flags."""
+
 import json
 from io import StringIO
 
@@ -36,9 +37,18 @@ def test_copy_all_tags_into_a_renamed_image(source, target, admin):
     push_index(source, IMAGE, "1.0")
     push_index(source, IMAGE, "2.0", payload=b"2")
     promote(IMAGE, "docker-local", "docker-target", "--copy", "--target-image", "team/app")
-    assert tags(target) == tags(source) == {
-        "1.0", "1.0-linux-amd64", "1.0-linux-arm64", "2.0", "2.0-linux-amd64", "2.0-linux-arm64",
-    }
+    assert (
+        tags(target)
+        == tags(source)
+        == {
+            "1.0",
+            "1.0-linux-amd64",
+            "1.0-linux-arm64",
+            "2.0",
+            "2.0-linux-amd64",
+            "2.0-linux-arm64",
+        }
+    )
     assert set(Tag.objects.filter(image__repository=target).values_list("image__name", flat=True)) == {"team/app"}
 
 

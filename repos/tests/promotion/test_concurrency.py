@@ -1,4 +1,5 @@
 """Concurrent promotions into one target tag, with real threads and real database transactions."""
+
 import threading
 import time
 
@@ -34,8 +35,15 @@ def in_thread(fn, **kwargs) -> threading.Thread:
 
 
 def queued(user, image: str) -> PromotionJob:
-    request = PromotionRequest(source_key="docker-local", source_image=image, target_key="docker-target",
-                               target_image="app", source_tag="latest", target_tag="prod", copy=True)
+    request = PromotionRequest(
+        source_key="docker-local",
+        source_image=image,
+        target_key="docker-target",
+        target_image="app",
+        source_tag="latest",
+        target_tag="prod",
+        copy=True,
+    )
     return promotion_job_create(request=request, user=user, enqueue=False)
 
 

@@ -1,6 +1,7 @@
 """Promotion end to end: skopeo pushes a two-arch image to the real server, the REST API promotes it on a
 real Celery worker over Redis, skopeo reads it back from the target; plus a killed worker and duplicate
 deliveries."""
+
 from __future__ import annotations
 
 import hashlib
@@ -45,16 +46,34 @@ def api(server):
 def push(server, tmp_path, image: str, tag: str, *, content: str, platforms=TWO_ARCH) -> str:
     layout = tmp_path / f"layout-{uuid.uuid4().hex[:6]}"
     digest = write_layout(layout, tag=tag, platforms=platforms, content=content)
-    run("skopeo", "copy", "--all", "--dest-tls-verify=false", "--dest-creds", f"admin:{server.admin_password}",
-        f"oci:{layout}:{tag}", f"docker://{server.host}/docker-local/{image}:{tag}")
+    run(
+        "skopeo",
+        "copy",
+        "--all",
+        "--dest-tls-verify=false",
+        "--dest-creds",
+        f"admin:{server.admin_password}",
+        f"oci:{layout}:{tag}",
+        f"docker://{server.host}/docker-local/{image}:{tag}",
+    )
     return digest
 
 
 def raw_manifest(server, reference: str) -> bytes:
     require_tool("skopeo")
     return subprocess.run(
-        ["skopeo", "inspect", "--raw", "--tls-verify=false", "--creds", f"admin:{server.admin_password}",
-         f"docker://{server.host}/{reference}"], capture_output=True, check=True, timeout=120,
+        [
+            "skopeo",
+            "inspect",
+            "--raw",
+            "--tls-verify=false",
+            "--creds",
+            f"admin:{server.admin_password}",
+            f"docker://{server.host}/{reference}",
+        ],
+        capture_output=True,
+        check=True,
+        timeout=120,
     ).stdout
 
 
@@ -67,20 +86,32 @@ def push_signature(server, api, image: str, subject: bytes) -> str:
     base = f"{server.url}/v2/docker-local/{image}"
     blobs = {b"{}": None, b"signature over " + sha256(subject).encode(): None}
     for data in blobs:
-        response = api.post(f"{base}/blobs/uploads/?digest={sha256(data)}", data=data,
-                            headers={"Content-Type": "application/octet-stream"})
+        response = api.post(
+            f"{base}/blobs/uploads/?digest={sha256(data)}",
+            data=data,
+            headers={"Content-Type": "application/octet-stream"},
+        )
         assert response.status_code == 201, response.text
     config, layer = list(blobs)
-    body = json.dumps({
-        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "artifactType": "application/vnd.dev.cosign.artifact.sig.v1+json",
-        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": sha256(config), "size": 2},
-        "layers": [{"mediaType": "application/octet-stream", "digest": sha256(layer), "size": len(layer)}],
-        "subject": {"mediaType": "application/vnd.oci.image.index.v1+json", "digest": sha256(subject),
-                    "size": len(subject)},
-    }).encode()
-    response = api.put(f"{base}/manifests/{sha256(body)}", data=body,
-                       headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
+    body = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "artifactType": "application/vnd.dev.cosign.artifact.sig.v1+json",
+            "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": sha256(config), "size": 2},
+            "layers": [{"mediaType": "application/octet-stream", "digest": sha256(layer), "size": len(layer)}],
+            "subject": {
+                "mediaType": "application/vnd.oci.image.index.v1+json",
+                "digest": sha256(subject),
+                "size": len(subject),
+            },
+        }
+    ).encode()
+    response = api.put(
+        f"{base}/manifests/{sha256(body)}",
+        data=body,
+        headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"},
+    )
     assert response.status_code == 201, response.text
     return sha256(body)
 
@@ -114,17 +145,24 @@ def test_rest_promotion_on_a_worker_is_metadata_only_and_complete(server, api, t
     signature = push_signature(server, api, "app", index_raw)
     before = storage_usage(server.data_dir / "blobs")
 
-    response = api.post(f"{server.url}/artifactory/api/docker/docker-local/v2/promote", json={
-        "targetRepo": "docker-target", "dockerRepository": "app", "tag": "latest", "targetTag": "latest-new",
-    })
+    response = api.post(
+        f"{server.url}/artifactory/api/docker/docker-local/v2/promote",
+        json={
+            "targetRepo": "docker-target",
+            "dockerRepository": "app",
+            "tag": "latest",
+            "targetTag": "latest-new",
+        },
+    )
 
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "succeeded"
     assert storage_usage(server.data_dir / "blobs") == before  # no blob byte written
     promoted = raw_manifest(server, "docker-target/app:latest-new")
     assert promoted == index_raw and sha256(promoted) == index_digest
-    children = {(m["platform"]["os"], m["platform"]["architecture"]): m["digest"]
-                for m in json.loads(promoted)["manifests"]}
+    children = {
+        (m["platform"]["os"], m["platform"]["architecture"]): m["digest"] for m in json.loads(promoted)["manifests"]
+    }
     assert set(children) == set(TWO_ARCH)
     for (os_, arch), digest in children.items():
         assert sha256(raw_manifest(server, f"docker-target/app@{digest}")) == digest
@@ -135,8 +173,16 @@ def test_rest_promotion_on_a_worker_is_metadata_only_and_complete(server, api, t
     assert [m["digest"] for m in referrers["manifests"]] == [signature]
     # Every blob of every platform is served by the target: a full pull from it succeeds.
     pulled = tmp_path / "pulled"
-    run("skopeo", "copy", "--all", "--src-tls-verify=false", "--src-creds", f"admin:{server.admin_password}",
-        f"docker://{server.host}/docker-target/app:latest-new", f"oci:{pulled}:latest-new")
+    run(
+        "skopeo",
+        "copy",
+        "--all",
+        "--src-tls-verify=false",
+        "--src-creds",
+        f"admin:{server.admin_password}",
+        f"docker://{server.host}/docker-target/app:latest-new",
+        f"oci:{pulled}:latest-new",
+    )
     assert json.loads((pulled / "index.json").read_text())["manifests"][0]["digest"] == index_digest
     # The ledger: where this digest went, and who sent it.
     ledger = api.get(f"{server.url}/api/promotions/", params={"digest": index_digest}).json()["results"]
@@ -146,14 +192,24 @@ def test_rest_promotion_on_a_worker_is_metadata_only_and_complete(server, api, t
 
 
 def test_rest_promotion_refused_by_the_target_says_why(server, api, tmp_path):
-    server.manage("shell", "-c", (
-        "from repos.models import Repository; Repository.objects.update_or_create(key='docker-prod', "
-        "defaults={'required_platforms': ['linux/amd64', 'linux/arm64', 'linux/s390x']})"
-    ))
+    server.manage(
+        "shell",
+        "-c",
+        (
+            "from repos.models import Repository; Repository.objects.update_or_create(key='docker-prod', "
+            "defaults={'required_platforms': ['linux/amd64', 'linux/arm64', 'linux/s390x']})"
+        ),
+    )
     push(server, tmp_path, "refused", "1.0", content="refused")
-    response = api.post(f"{server.url}/api/docker/docker-local/v2/promote", json={
-        "targetRepo": "docker-prod", "dockerRepository": "refused", "tag": "1.0", "copy": True,
-    })
+    response = api.post(
+        f"{server.url}/api/docker/docker-local/v2/promote",
+        json={
+            "targetRepo": "docker-prod",
+            "dockerRepository": "refused",
+            "tag": "1.0",
+            "copy": True,
+        },
+    )
     assert response.status_code == 409, response.text
     error = response.json()["errors"][0]
     assert "linux/s390x" in error["message"]
@@ -162,21 +218,29 @@ def test_rest_promotion_refused_by_the_target_says_why(server, api, tmp_path):
 
 def test_duplicate_deliveries_of_one_job_have_one_effect(server, api, tmp_path):
     index_digest = push(server, tmp_path, "dup", "1.0", content="dup")
-    job_id = int(server.manage("shell", "-c", (
-        "from django.contrib.auth import get_user_model\n"
-        "from repos.services.promotion import PromotionRequest\n"
-        "from repos.services.promotion_jobs import promotion_job_create\n"
-        "job = promotion_job_create(request=PromotionRequest(source_key='docker-local', source_image='dup', "
-        "target_key='docker-target', source_tag='1.0'), user=get_user_model().objects.get(username='admin'), "
-        "enqueue=False)\nprint(job.pk)"
-    )).split()[-1])
+    job_id = int(
+        server.manage(
+            "shell",
+            "-c",
+            (
+                "from django.contrib.auth import get_user_model\n"
+                "from repos.services.promotion import PromotionRequest\n"
+                "from repos.services.promotion_jobs import promotion_job_create\n"
+                "job = promotion_job_create(request=PromotionRequest(source_key='docker-local', source_image='dup', "
+                "target_key='docker-target', source_tag='1.0'), user=get_user_model().objects.get(username='admin'), "
+                "enqueue=False)\nprint(job.pk)"
+            ),
+        ).split()[-1]
+    )
     broker = Celery(broker=server.env["REDIS_URL"])
     for _ in range(3):  # the same message, three times, to a worker running two processes
         broker.send_task("repos.run_promotion", kwargs={"job_id": job_id}, queue=server.env["CELERY_QUEUE"])
     log = server.data_dir / "worker.log"
     wait_for(lambda: log.read_text().count(f"promotion job {job_id} is not queued") >= 2, what="the duplicates")
-    finished = wait_for(lambda: (j := job(api, server, job_id))["status"] in ("succeeded", "failed") and j,
-                        what="the one run that claimed it")  # it may still be running when the others are done
+    finished = wait_for(
+        lambda: (j := job(api, server, job_id))["status"] in ("succeeded", "failed") and j,
+        what="the one run that claimed it",
+    )  # it may still be running when the others are done
     assert finished["status"] == "succeeded" and finished["attempts"] == 1
     assert tags(api, server, "docker-target/dup") == {"1.0", "1.0-linux-amd64", "1.0-linux-arm64"}
     ledger = api.get(f"{server.url}/api/promotions/", params={"digest": index_digest}).json()["results"]
@@ -193,8 +257,10 @@ def test_browser_preview_then_confirm_runs_on_the_worker(server, api, tmp_path):
         browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         try:
             page = browser.new_page()
-            page.goto(f"{server.url}/accounts/login/?next=/promotions/new/%3Frepository%3Ddocker-local"
-                      "%26image%3Dbrowser%26tag%3D1.0")
+            page.goto(
+                f"{server.url}/accounts/login/?next=/promotions/new/%3Frepository%3Ddocker-local"
+                "%26image%3Dbrowser%26tag%3D1.0"
+            )
             page.fill("#id_username", "admin")
             page.fill("#id_password", server.admin_password)
             with page.expect_navigation(url=re.compile(r"/promotions/new/\?")):
@@ -225,9 +291,21 @@ def test_browser_preview_then_confirm_runs_on_the_worker(server, api, tmp_path):
 def start_beat(server) -> subprocess.Popen:
     log = open(server.data_dir / "beat.log", "ab")
     return subprocess.Popen(
-        [str(BIN / "celery"), "-A", "config", "beat", "--loglevel", "INFO",
-         "--schedule", str(server.data_dir / f"beat-{uuid.uuid4().hex[:6]}")],
-        cwd=PROJECT_ROOT, env=server.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            str(BIN / "celery"),
+            "-A",
+            "config",
+            "beat",
+            "--loglevel",
+            "INFO",
+            "--schedule",
+            str(server.data_dir / f"beat-{uuid.uuid4().hex[:6]}"),
+        ],
+        cwd=PROJECT_ROOT,
+        env=server.env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
 
 
@@ -242,10 +320,16 @@ def test_worker_killed_mid_promotion_leaves_target_untouched_then_the_job_reruns
     log = server.data_dir / "worker.log"
     pauses_before = log.read_text().count("pausing")
 
-    created = api.post(f"{server.url}/api/promotions/", json={
-        "source_repository": "docker-local", "image": "killed", "target_repository": "docker-target",
-        "source_tag": "1.0", "target_tag": "stable",
-    })
+    created = api.post(
+        f"{server.url}/api/promotions/",
+        json={
+            "source_repository": "docker-local",
+            "image": "killed",
+            "target_repository": "docker-target",
+            "source_tag": "1.0",
+            "target_tag": "stable",
+        },
+    )
     assert created.status_code == 202, created.text
     job_id = created.json()["id"]
     wait_for(lambda: log.read_text().count("pausing") > pauses_before, what="the worker to reach the fault point")
@@ -260,8 +344,11 @@ def test_worker_killed_mid_promotion_leaves_target_untouched_then_the_job_reruns
     server.extra["worker"] = server.start_worker()
     beat = start_beat(server)
     try:
-        final = wait_for(lambda: (j := job(api, server, job_id))["status"] in ("succeeded", "failed") and j,
-                         timeout=90, what="the reconciler to re-run the job")
+        final = wait_for(
+            lambda: (j := job(api, server, job_id))["status"] in ("succeeded", "failed") and j,
+            timeout=90,
+            what="the reconciler to re-run the job",
+        )
     finally:
         os.killpg(beat.pid, signal.SIGTERM)
         beat.wait(timeout=30)

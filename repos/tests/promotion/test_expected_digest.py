@@ -3,6 +3,7 @@
 Runs on SQLite by default and on PostgreSQL with DATABASE_URL (as CI does): the check happens when the job
 is asked for and again inside the run's transaction, and both must hold on either database.
 """
+
 import pytest
 
 from repos.models import PromotionJob, Tag
@@ -113,10 +114,13 @@ def test_expected_digests_pin_every_tag_of_an_all_tags_promotion(api, source, ta
     assert api(copy=True, expected_digests={**pinned, "3.0": changed[0]["current"]}).status_code == 202
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"expected_digest": "sha256:" + "a" * 64}, "expected_digest"),  # which tag? needs source_tag
-    ({"source_tag": "latest", "expected_digest": "sha256:" + "a" * 64, "expected_digests": {}}, "expected_digests"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"expected_digest": "sha256:" + "a" * 64}, "expected_digest"),  # which tag? needs source_tag
+        ({"source_tag": "latest", "expected_digest": "sha256:" + "a" * 64, "expected_digests": {}}, "expected_digests"),
+    ],
+)
 def test_ambiguous_pins_are_bad_requests(api, source, target, body, field):
     push_index(source, IMAGE, "latest")
     response = api(**body)
@@ -139,9 +143,11 @@ def test_artifactory_promote_keeps_its_semantics(client, source, target, admin, 
     settings.PROMOTION_WAIT_SECONDS = 0
     push_index(source, IMAGE, "latest")
     client.force_login(admin)
-    response = client.post("/api/docker/docker-local/v2/promote",
-                           {"targetRepo": "docker-target", "dockerRepository": IMAGE, "tag": "latest", "copy": True},
-                           content_type="application/json")
+    response = client.post(
+        "/api/docker/docker-local/v2/promote",
+        {"targetRepo": "docker-target", "dockerRepository": IMAGE, "tag": "latest", "copy": True},
+        content_type="application/json",
+    )
     assert response.status_code == 202
     moved = push_index(source, IMAGE, "latest", payload=b"moved before the run").digest
     job = promotion_job_run(job_id=response.json()["id"])

@@ -3,6 +3,7 @@
 CI runs the suite on PostgreSQL; this module also starts a server on SQLite (and, where DATABASE_URL points at
 PostgreSQL, one on PostgreSQL), so both databases answer the same REST calls in every run.
 """
+
 from __future__ import annotations
 
 import os
@@ -37,8 +38,13 @@ def test_expected_digest_promotes_what_was_checked_or_nothing(server):
     session.auth = ("admin", server.admin_password)
     api = f"{server.url}/api/promotions/"
     checked = push(server, session, "1.0", multiarch(f"checked {uuid.uuid4().hex[:6]}"))
-    body = {"source_repository": "docker-local", "image": IMAGE, "source_tag": "1.0",
-            "target_repository": "docker-target", "copy": True}
+    body = {
+        "source_repository": "docker-local",
+        "image": IMAGE,
+        "source_tag": "1.0",
+        "target_repository": "docker-target",
+        "copy": True,
+    }
 
     dry_run = session.post(api, json={**body, "dry_run": True}).json()
     assert dry_run["source_digest"] == checked

@@ -1,4 +1,5 @@
 """Where a tag came from (pushed, built, promoted) on its page and in the tag API; a job page's results."""
+
 import re
 
 import pytest
@@ -28,8 +29,14 @@ def api_tag(client, repository: str, name: str) -> dict:
 
 
 def promote(admin, **kwargs) -> PromotionJob:
-    request = PromotionRequest(source_key="docker-local", source_image=IMAGE, target_key="docker-target",
-                               source_tag="latest", copy=True, **kwargs)
+    request = PromotionRequest(
+        source_key="docker-local",
+        source_image=IMAGE,
+        target_key="docker-target",
+        source_tag="latest",
+        copy=True,
+        **kwargs,
+    )
     job = promotion_job_create(request=request, user=admin, enqueue=False)
     return promotion_job_run(job_id=job.pk)
 
@@ -41,7 +48,11 @@ def test_a_pushed_tag_says_who_pushed_it(signed_in, source, target, admin):
     assert "latest was pushed by release" in page
     provenance = api_tag(signed_in, "docker-local", "latest")["provenance"]
     assert (provenance["kind"], provenance["by"], provenance["promotion"], provenance["build"]) == (
-        "pushed", "release", None, None)
+        "pushed",
+        "release",
+        None,
+        None,
+    )
 
 
 def test_a_promoted_tag_says_from_where_by_whom_when_and_which_job(signed_in, source, target, admin):
@@ -72,9 +83,17 @@ def test_a_push_over_a_promoted_tag_is_a_push_again(signed_in, source, target, a
 
 def test_a_built_tag_names_its_build(signed_in, source, target, admin, settings):
     settings.BUILD_GIT_ALLOWED_HOSTS = ["127.0.0.1"]
-    build = build_create(user=admin, request=BuildRequest(
-        repository="docker-local", image=IMAGE, platforms=["linux/amd64", "linux/arm64"], tags=["2.0"],
-        git_url="git://127.0.0.1:9/app.git"), enqueue=False)
+    build = build_create(
+        user=admin,
+        request=BuildRequest(
+            repository="docker-local",
+            image=IMAGE,
+            platforms=["linux/amd64", "linux/arm64"],
+            tags=["2.0"],
+            git_url="git://127.0.0.1:9/app.git",
+        ),
+        enqueue=False,
+    )
     push_index(source, IMAGE, "tmp-build-x")  # what the builder pushed under its staging tag
     BuildJob.objects.filter(pk=build.pk).update(status=BuildJob.Status.PUSHING)
     build.refresh_from_db()
@@ -94,7 +113,7 @@ def test_the_job_page_links_the_resulting_tags_and_lists_what_it_linked(signed_i
 
     for name in ("1.0", "1.0-linux-amd64", "1.0-linux-arm64"):
         assert f'href="/repositories/docker-target/{IMAGE}/-/tags/{name}/">{name}</a>' in html
-        assert f'>docker pull testserver/docker-target/{IMAGE}:{name}</code>' in html
+        assert f">docker pull testserver/docker-target/{IMAGE}:{name}</code>" in html
     linked = _linked_rows(html)
     assert linked[pushed.digest][:2] == ["index", "every"]
     assert linked[pushed.children["linux/arm64"]][:2] == ["manifest", "linux/arm64"]
@@ -107,7 +126,7 @@ def test_the_job_page_links_the_resulting_tags_and_lists_what_it_linked(signed_i
 
 
 def _linked_rows(html: str) -> dict[str, list[str]]:
-    section = html[html.index('class="card flush linked-content"'):]
+    section = html[html.index('class="card flush linked-content"') :]
     rows = {}
     for row in re.findall(r"<tr data-role=.*?</tr>", section, re.S):
         digest = re.search(r'<code class="wrap">([^<]+)</code>', row).group(1)

@@ -5,6 +5,7 @@ commit with an IntegrityError (a 500) in 7 of 20 tries. Now the PUT locks the im
 the move and makes the image again, or the move waits for it and sees its new tag. Real threads, real
 transactions; the move holds its finished transaction open a moment so the two overlap.
 """
+
 import threading
 import time
 
@@ -34,8 +35,15 @@ def postgresql(db):
 
 
 def _move_job(user, image: str) -> PromotionJob:
-    request = PromotionRequest(source_key="docker-local", source_image=image, target_key="docker-target",
-                               target_image=image, source_tag="latest", target_tag="latest", copy=False)
+    request = PromotionRequest(
+        source_key="docker-local",
+        source_image=image,
+        target_key="docker-target",
+        target_image=image,
+        source_tag="latest",
+        target_tag="latest",
+        copy=False,
+    )
     return promotion_job_create(request=request, user=user, enqueue=False)
 
 
@@ -71,8 +79,14 @@ def test_manifest_put_racing_a_move_that_empties_the_source(source, target, admi
             time.sleep(0.01)
         time.sleep(DELAYS[round_ % len(DELAYS)])
         try:
-            manifest_put(repository=source, image_name=image, reference="next", raw=raw,
-                         content_type=media_types.OCI_MANIFEST, user=admin)
+            manifest_put(
+                repository=source,
+                image_name=image,
+                reference="next",
+                raw=raw,
+                content_type=media_types.OCI_MANIFEST,
+                user=admin,
+            )
         except errors.RegistryError as exc:  # a spec error the client can act on, never a 500
             assert exc.status < 500 or exc.status == 503, exc
             outcomes["spec error"] += 1

@@ -1,4 +1,5 @@
 """Every rule that refuses a promotion says why, and leaves both repositories exactly as they were."""
+
 import pytest
 
 from repos.models import Image, Tag
@@ -16,8 +17,9 @@ IMAGE = "multiarch-image"
 
 def snapshot(*repositories):
     return sorted(
-        Tag.objects.filter(image__repository__in=repositories)
-        .values_list("image__repository__key", "image__name", "name", "manifest__digest")
+        Tag.objects.filter(image__repository__in=repositories).values_list(
+            "image__repository__key", "image__name", "name", "manifest__digest"
+        )
     )
 
 
@@ -110,7 +112,8 @@ def test_without_promote_permission_nothing_happens(source, target, plain_user, 
     error = refused(request(source_tag="latest", copy=True), plain_user, source, target)
     assert error.status == 403
     assert {(r.detail["repository"], r.detail["permission"]) for r in error.plan.refusals} == {
-        ("docker-local", "promote"), ("docker-target", "promote"),
+        ("docker-local", "promote"),
+        ("docker-target", "promote"),
     }
 
 

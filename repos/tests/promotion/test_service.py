@@ -1,4 +1,5 @@
 """Promotion service: copy vs move, one tag vs all, renames, referrers, metadata only."""
+
 import pytest
 
 from repos.models import Image, ImageManifest, Manifest, RepositoryBlob, Tag
@@ -14,8 +15,11 @@ def tags_of(repository, image=IMAGE) -> dict[str, str]:
 
 
 def members_of(repository, image=IMAGE) -> set[str]:
-    return set(ImageManifest.objects.filter(image__repository=repository, image__name=image)
-               .values_list("manifest__digest", flat=True))
+    return set(
+        ImageManifest.objects.filter(image__repository=repository, image__name=image).values_list(
+            "manifest__digest", flat=True
+        )
+    )
 
 
 def blobs_of(repository) -> set[str]:
@@ -163,15 +167,18 @@ def test_preview_lists_the_changes_and_writes_nothing(source, target, admin):
     assert "latest" in tags_of(source)
 
 
-@pytest.mark.parametrize("kwargs, error", [
-    ({"source_tag": "nope"}, PromotionNotFound),
-    ({"source_image": "missing"}, PromotionNotFound),
-    ({"target_key": "no-such-repo"}, PromotionNotFound),
-    ({"target_tag": "x"}, PromotionInvalid),
-    ({"source_tag": "Bad Tag"}, PromotionInvalid),
-    ({"target_image": "UPPER/case"}, PromotionInvalid),
-    ({"target_key": "docker-local", "source_tag": "latest"}, PromotionInvalid),
-])
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [
+        ({"source_tag": "nope"}, PromotionNotFound),
+        ({"source_image": "missing"}, PromotionNotFound),
+        ({"target_key": "no-such-repo"}, PromotionNotFound),
+        ({"target_tag": "x"}, PromotionInvalid),
+        ({"source_tag": "Bad Tag"}, PromotionInvalid),
+        ({"target_image": "UPPER/case"}, PromotionInvalid),
+        ({"target_key": "docker-local", "source_tag": "latest"}, PromotionInvalid),
+    ],
+)
 def test_invalid_or_unknown_requests(source, target, admin, kwargs, error):
     push_index(source, IMAGE, "latest")
     with pytest.raises(error):
@@ -190,8 +197,13 @@ def test_move_keeps_what_an_untagged_index_left_in_the_source_still_lists(source
     raw_amd64 = bytes(Manifest.objects.get(digest=pushed.children["linux/amd64"]).raw)
     extra_raw, _, _ = push_image(source, IMAGE, ARMV7, payload=b"extra")
     untagged = f.index(children=[(raw_amd64, AMD64), (extra_raw, ARMV7)], oci=True)
-    manifest_put(repository=source, image_name=IMAGE, reference=f.digest_of(untagged), raw=untagged,
-                 content_type=media_types.OCI_INDEX)
+    manifest_put(
+        repository=source,
+        image_name=IMAGE,
+        reference=f.digest_of(untagged),
+        raw=untagged,
+        content_type=media_types.OCI_INDEX,
+    )
 
     plan = promotion_execute(request=request(source_tag="latest"), user=admin)
 

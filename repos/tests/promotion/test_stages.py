@@ -1,4 +1,5 @@
 """The stage view: one image's tags across 3 stages, every cell state, the next step per row, within budget."""
+
 import re
 
 import pytest
@@ -26,8 +27,13 @@ STATES = {
     "2.1": ["absent", "new", "absent"],
     "3.0": ["present", "absent", "new"],
 }
-NEXT = {"1.0": None, "1.1": ("docker-target", "docker-prod"), "2.0": ("docker-local", "docker-target"),
-        "2.1": ("docker-target", "docker-prod"), "3.0": ("docker-local", "docker-target")}
+NEXT = {
+    "1.0": None,
+    "1.1": ("docker-target", "docker-prod"),
+    "2.0": ("docker-local", "docker-target"),
+    "2.1": ("docker-target", "docker-prod"),
+    "3.0": ("docker-local", "docker-target"),
+}
 
 
 @pytest.fixture
@@ -49,8 +55,9 @@ def pipeline(source, target):
                 _, digests[content], _ = push_image(repository, IMAGE, ARMV7, reference=tag)
             else:
                 platforms = (AMD64, ARM64, ARMV7) if content == "d" else (AMD64, ARM64)
-                digests[content] = push_index(repository, IMAGE, tag, platforms=platforms,
-                                              payload=content.encode()).digest
+                digests[content] = push_index(
+                    repository, IMAGE, tag, platforms=platforms, payload=content.encode()
+                ).digest
     return digests
 
 
@@ -86,8 +93,10 @@ def test_stage_page_shows_the_grid_within_the_query_budget(admin_client, pipelin
         assert re.findall(r'data-state="(\w+)"', row) == states, tag
         if NEXT[tag]:
             source, target = NEXT[tag]
-            link = (f"/promotions/new/?repository={source}&amp;image={IMAGE}&amp;tag={tag}&amp;target={target}"
-                    "&amp;mode=copy")
+            link = (
+                f"/promotions/new/?repository={source}&amp;image={IMAGE}&amp;tag={tag}&amp;target={target}"
+                "&amp;mode=copy"
+            )
             assert link in row and f"Promote to {target}" in row
         else:
             assert "in every stage" in row
@@ -120,7 +129,9 @@ def test_sixty_tags_page_within_the_budget(admin_client, source, target, django_
 def test_seeded_repositories_are_the_first_two_stages(db):
     local, target = repositories_seed_defaults()
     assert [(r.key, r.stage, r.stage_order) for r in (local, target)] == [
-        ("docker-local", "dev", 10), ("docker-target", "release", 20)]
+        ("docker-local", "dev", 10),
+        ("docker-target", "release", 20),
+    ]
 
 
 def test_the_grid_and_expected_digest_are_in_the_openapi_schema(admin_client):

@@ -1,4 +1,5 @@
 """The browser's promote form: preview lists exactly what will happen; confirm queues the job; the ledger."""
+
 import re
 
 import pytest
@@ -11,8 +12,15 @@ IMAGE = "multiarch-image"
 
 
 def form(**kwargs) -> dict:
-    data = {"source_repository": "docker-local", "image": IMAGE, "source_tag": "latest",
-            "target_repository": "docker-target", "target_tag": "", "target_image": "", "mode": "move"}
+    data = {
+        "source_repository": "docker-local",
+        "image": IMAGE,
+        "source_tag": "latest",
+        "target_repository": "docker-target",
+        "target_tag": "",
+        "target_image": "",
+        "mode": "move",
+    }
     data.update(kwargs)
     return data
 

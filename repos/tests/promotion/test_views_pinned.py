@@ -1,4 +1,5 @@
 """The browser form confirms exactly what the preview showed; Copy and the next stage are the defaults."""
+
 import re
 
 import pytest
@@ -17,8 +18,12 @@ def stages(source, target):
     source.stage_order, target.stage_order = 10, 20
     source.save()
     target.save()
-    return [source, target, RepositoryFactory(key="docker-prod", stage_order=30), RepositoryFactory(key="aaa-scratch",
-                                                                                                     stage_order=40)]
+    return [
+        source,
+        target,
+        RepositoryFactory(key="docker-prod", stage_order=30),
+        RepositoryFactory(key="aaa-scratch", stage_order=40),
+    ]
 
 
 @pytest.fixture
@@ -41,10 +46,15 @@ def checked_mode(html: str) -> str:
     return re.search(r'<input type="radio" name="mode" value="(\w+)" checked>', html).group(1)
 
 
-@pytest.mark.parametrize("source_key, expected_target", [
-    ("docker-local", "docker-target"), ("docker-target", "docker-prod"), ("docker-prod", "aaa-scratch"),
-    ("aaa-scratch", ""),  # the last stage has no next one: the user chooses, it is never the source itself
-])
+@pytest.mark.parametrize(
+    "source_key, expected_target",
+    [
+        ("docker-local", "docker-target"),
+        ("docker-target", "docker-prod"),
+        ("docker-prod", "aaa-scratch"),
+        ("aaa-scratch", ""),  # the last stage has no next one: the user chooses, it is never the source itself
+    ],
+)
 def test_copy_and_the_next_stage_are_the_defaults(signed_in, stages, source_key, expected_target):
     html = signed_in.get("/promotions/new/", {"repository": source_key, "image": IMAGE, "tag": "1.0"}).content.decode()
     assert selected(html, "source_repository") == source_key
@@ -54,8 +64,17 @@ def test_copy_and_the_next_stage_are_the_defaults(signed_in, stages, source_key,
 
 
 def test_links_can_prefill_target_names_and_mode(signed_in, stages):
-    html = signed_in.get("/promotions/new/", {"repository": "docker-local", "image": IMAGE, "tag": "1.0",
-                                              "target": "docker-prod", "target_tag": "1.0-rc", "mode": "move"})
+    html = signed_in.get(
+        "/promotions/new/",
+        {
+            "repository": "docker-local",
+            "image": IMAGE,
+            "tag": "1.0",
+            "target": "docker-prod",
+            "target_tag": "1.0-rc",
+            "mode": "move",
+        },
+    )
     html = html.content.decode()
     assert selected(html, "target_repository") == "docker-prod"
     assert 'value="1.0-rc"' in html and checked_mode(html) == "move"
@@ -72,15 +91,18 @@ def test_preview_pins_the_plan_and_confirm_runs_it(signed_in, source, target):
     pushed = push_index(source, IMAGE, "latest")
     preview = signed_in.post("/promotions/new/", form(mode="copy", target_tag="stable", preview="1"))
     assert f"latest @ {pushed.digest[:19]}" in text(preview)
-    response = signed_in.post("/promotions/new/", form(mode="copy", target_tag="stable", confirm="1",
-                                                       pinned=pinned_token(preview)))
+    response = signed_in.post(
+        "/promotions/new/", form(mode="copy", target_tag="stable", confirm="1", pinned=pinned_token(preview))
+    )
     job = PromotionJob.objects.get()
     assert response.status_code == 302
     assert (job.copy, job.target_tag, job.expected_digests) == (True, "stable", {"latest": pushed.digest})
 
 
-@pytest.mark.parametrize("change", [{"mode": "move"}, {"target_tag": "other"}, {"source_tag": "latest-linux-amd64"},
-                                    {"target_image": "renamed"}])
+@pytest.mark.parametrize(
+    "change",
+    [{"mode": "move"}, {"target_tag": "other"}, {"source_tag": "latest-linux-amd64"}, {"target_image": "renamed"}],
+)
 def test_inputs_changed_after_the_preview_are_not_run(signed_in, source, target, change):
     push_index(source, IMAGE, "latest")
     preview = signed_in.post("/promotions/new/", form(mode="copy", preview="1"))

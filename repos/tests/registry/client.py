@@ -1,4 +1,5 @@
 """A thin registry client over Django's test client, speaking the distribution API."""
+
 from __future__ import annotations
 
 from repos.tests.factories import digest_of

@@ -1,4 +1,5 @@
 """Content and assertions shared by the conformance test modules."""
+
 from __future__ import annotations
 
 import json
@@ -34,8 +35,15 @@ def push_index(registry, tag: str, children: list[tuple[bytes, dict]], name: str
     return raw, digest_of(raw)
 
 
-def push_artifact(registry, *, subject: tuple[bytes, str], artifact_type: str | None, payload: bytes,
-                  annotations: dict | None = None, name: str = NAME):
+def push_artifact(
+    registry,
+    *,
+    subject: tuple[bytes, str],
+    artifact_type: str | None,
+    payload: bytes,
+    annotations: dict | None = None,
+    name: str = NAME,
+):
     """An OCI 1.1 artifact: empty config, one layer, a subject."""
     registry.push_blob(name, EMPTY_CONFIG)
     registry.push_blob(name, payload)

@@ -1,4 +1,5 @@
 """Blob upload and download through /v2/ (Django test client, real filesystem storage)."""
+
 import pytest
 
 from repos.models import Blob, RepositoryBlob, UploadSession
@@ -48,9 +49,11 @@ def test_chunked_upload_in_three_patches(registry, client, blob_storage):
     location = start["Location"]
     assert start["Docker-Upload-UUID"] in location
     for offset in (0, 1000, 2000):
-        chunk = data[offset:offset + 1000]
+        chunk = data[offset : offset + 1000]
         response = client.patch(
-            location, data=chunk, content_type="application/octet-stream",
+            location,
+            data=chunk,
+            content_type="application/octet-stream",
             headers={"Content-Range": f"{offset}-{offset + len(chunk) - 1}"},
         )
         assert response.status_code == 202, response.content
@@ -80,8 +83,9 @@ def test_wrong_digest_leaves_nothing_behind(registry, client, blob_storage, mono
     data = b"the real bytes"
     wrong = digest_of(b"other bytes")
     if monolithic:
-        response = client.post(f"/v2/{NAME}/blobs/uploads/?digest={wrong}", data=data,
-                               content_type="application/octet-stream")
+        response = client.post(
+            f"/v2/{NAME}/blobs/uploads/?digest={wrong}", data=data, content_type="application/octet-stream"
+        )
     else:
         location = client.post(f"/v2/{NAME}/blobs/uploads/")["Location"]
         client.patch(location, data=data, content_type="application/octet-stream")
@@ -95,8 +99,9 @@ def test_wrong_digest_leaves_nothing_behind(registry, client, blob_storage, mono
 
 @pytest.mark.parametrize("digest", ["sha256:../../etc/passwd", "sha256:%2e%2e", "md5:abc", "sha256:" + "A" * 64])
 def test_invalid_digests_are_refused_without_files(registry, client, blob_storage, digest):
-    response = client.post(f"/v2/{NAME}/blobs/uploads/?digest={digest}", data=b"x",
-                           content_type="application/octet-stream")
+    response = client.post(
+        f"/v2/{NAME}/blobs/uploads/?digest={digest}", data=b"x", content_type="application/octet-stream"
+    )
     assert response.status_code == 400
     assert error_code(response) == "DIGEST_INVALID"
     assert client.get(f"/v2/{NAME}/blobs/{digest}").status_code in (400, 404)

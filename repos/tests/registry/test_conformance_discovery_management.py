@@ -1,5 +1,6 @@
 """OCI distribution spec v1.1 conformance, part 2: content discovery, content management, and every error
 code of the spec's table reachable from a request."""
+
 from __future__ import annotations
 
 import pytest
@@ -77,10 +78,14 @@ def test_catalog_is_lexical_over_full_names(registry, http):
 
 def test_referrers_list_and_filter(registry, http):
     subject = push_image(registry, tag="v1")[:2]
-    _, sbom, _ = push_artifact(registry, subject=subject, artifact_type="application/vnd.example.sbom",
-                               payload=b"sbom", annotations={"org.opencontainers.image.created": "2026-01-01"})
-    _, sig, _ = push_artifact(registry, subject=subject, artifact_type="application/vnd.example.sig",
-                              payload=b"sig")
+    _, sbom, _ = push_artifact(
+        registry,
+        subject=subject,
+        artifact_type="application/vnd.example.sbom",
+        payload=b"sbom",
+        annotations={"org.opencontainers.image.created": "2026-01-01"},
+    )
+    _, sig, _ = push_artifact(registry, subject=subject, artifact_type="application/vnd.example.sig", payload=b"sig")
     _, untyped, _ = push_artifact(registry, subject=subject, artifact_type=None, payload=b"untyped")
     response = http.get(f"/v2/{NAME}/referrers/{subject[1]}")
     assert response.status_code == 200 and response["Content-Type"] == media_types.OCI_INDEX
@@ -138,8 +143,9 @@ def test_delete_index_leaves_children_referenced_elsewhere(registry, http):
     amd, amd_digest, _ = push_image(registry, arch="amd64")
     arm, arm_digest, _ = push_image(registry, arch="arm64")
     riscv, riscv_digest, _ = push_image(registry, arch="riscv64", tag="riscv-own-tag")
-    _, index_digest = push_index(registry, "v1", [(amd, AMD64), (arm, ARM64),
-                                                  (riscv, {"os": "linux", "architecture": "riscv64"})])
+    _, index_digest = push_index(
+        registry, "v1", [(amd, AMD64), (arm, ARM64), (riscv, {"os": "linux", "architecture": "riscv64"})]
+    )
     push_index(registry, "amd-only", [(amd, AMD64)])
     assert http.delete(f"/v2/{NAME}/manifests/{index_digest}").status_code == 202
     assert http.get(f"/v2/{NAME}/manifests/{index_digest}").status_code == 404
@@ -147,7 +153,9 @@ def test_delete_index_leaves_children_referenced_elsewhere(registry, http):
     assert http.get(f"/v2/{NAME}/manifests/{amd_digest}").status_code == 200  # another index lists it
     assert http.get(f"/v2/{NAME}/manifests/{riscv_digest}").status_code == 200  # it has its own tag
     assert set(http.get(f"/v2/{NAME}/tags/list").json()["tags"]) == {
-        "amd-only", "amd-only-linux-amd64", "riscv-own-tag"
+        "amd-only",
+        "amd-only-linux-amd64",
+        "riscv-own-tag",
     }
 
 
@@ -262,8 +270,10 @@ ERROR_SCENARIOS = {
     "BLOB_UNKNOWN": (404, lambda r, h: h.get(f"/v2/{NAME}/blobs/{digest_of(b'x')}")),
     "BLOB_UPLOAD_INVALID": (416, _blob_upload_invalid),
     "BLOB_UPLOAD_UNKNOWN": (404, lambda r, h: h.get(f"/v2/{NAME}/blobs/uploads/{'0' * 32}")),
-    "DIGEST_INVALID": (400, lambda r, h: h.post(f"/v2/{NAME}/blobs/uploads/?digest={digest_of(b'a')}",
-                                                data=b"b", content_type=OCTET)),
+    "DIGEST_INVALID": (
+        400,
+        lambda r, h: h.post(f"/v2/{NAME}/blobs/uploads/?digest={digest_of(b'a')}", data=b"b", content_type=OCTET),
+    ),
     "MANIFEST_BLOB_UNKNOWN": (400, _manifest_blob_unknown),
     "MANIFEST_INVALID": (400, lambda r, h: r.push_manifest(NAME, "v1", b"{nope", media_types.OCI_MANIFEST)),
     "MANIFEST_UNKNOWN": (404, _manifest_unknown),
@@ -295,8 +305,9 @@ def test_oversized_manifest_is_413_size_invalid(registry, settings):
     assert not Manifest.objects.exists() and not Image.objects.exists() and not Tag.objects.exists()
 
 
-@pytest.mark.parametrize("name", ["docker-local/" + "a" * 250, "docker-local/a//b", "docker-local/-a",
-                                  "docker-local/a..b", "docker-local/A"])
+@pytest.mark.parametrize(
+    "name", ["docker-local/" + "a" * 250, "docker-local/a//b", "docker-local/-a", "docker-local/a..b", "docker-local/A"]
+)
 def test_names_outside_the_grammar_are_name_invalid(registry, http, name):
     response = http.get(f"/v2/{name}/tags/list")
     assert response.status_code == 400 and error_code(response) == "NAME_INVALID"

@@ -1,5 +1,6 @@
 """OCI distribution spec v1.1 conformance, part 1: pull and push (the endpoints' MUSTs, written from the
 spec's text, through the Django test client with real filesystem storage)."""
+
 from __future__ import annotations
 
 import pytest
@@ -76,8 +77,18 @@ def test_pull_blob_get_head_and_range(registry, http):
     assert get.status_code == 200 and b"".join(get.streaming_content) == data
     head = http.head(f"/v2/{NAME}/blobs/{digest}")
     assert head.status_code == 200 and head.content == b""
-    same_headers(get, head, names=("Content-Type", "Content-Length", "Docker-Content-Digest", "ETag",
-                                   "Accept-Ranges", "Content-Disposition"))
+    same_headers(
+        get,
+        head,
+        names=(
+            "Content-Type",
+            "Content-Length",
+            "Docker-Content-Digest",
+            "ETag",
+            "Accept-Ranges",
+            "Content-Disposition",
+        ),
+    )
     partial = http.get(f"/v2/{NAME}/blobs/{digest}", headers={"Range": "bytes=-10"})
     assert partial.status_code == 206 and b"".join(partial.streaming_content) == data[-10:]
 
@@ -120,11 +131,14 @@ def test_push_chunks_with_progress_and_final_chunk_on_put(registry, http):
     status = http.get(first["Location"])
     assert status.status_code == 204 and status["Range"] == "0-399"
     assert status["Docker-Upload-UUID"] in first["Location"]
-    second = http.patch(first["Location"], data=data[400:900], content_type=OCTET,
-                        headers={"Content-Range": "400-899"})
+    second = http.patch(first["Location"], data=data[400:900], content_type=OCTET, headers={"Content-Range": "400-899"})
     assert second.status_code == 202 and second["Range"] == "0-899"
-    done = http.put(f"{second['Location']}?digest={digest_of(data)}", data=data[900:], content_type=OCTET,
-                    headers={"Content-Range": "900-999"})
+    done = http.put(
+        f"{second['Location']}?digest={digest_of(data)}",
+        data=data[900:],
+        content_type=OCTET,
+        headers={"Content-Range": "900-999"},
+    )
     assert done.status_code == 201, done.content
     assert b"".join(http.get(f"/v2/{NAME}/blobs/{digest_of(data)}").streaming_content) == data
 
@@ -134,8 +148,9 @@ def test_out_of_order_or_overlapping_chunk_is_416_with_range(registry, http, con
     location = http.post(f"/v2/{NAME}/blobs/uploads/")["Location"]
     http.patch(location, data=b"0123456789", content_type=OCTET, headers={"Content-Range": "0-9"})
     start, end = (int(x) for x in content_range.split("-"))
-    response = http.patch(location, data=b"x" * (end - start + 1), content_type=OCTET,
-                          headers={"Content-Range": content_range})
+    response = http.patch(
+        location, data=b"x" * (end - start + 1), content_type=OCTET, headers={"Content-Range": content_range}
+    )
     assert response.status_code == 416
     assert response["Range"] == "0-9" and response["Location"]
     assert error_code(response) == "BLOB_UPLOAD_INVALID"
@@ -212,15 +227,17 @@ def test_push_manifest_answers_location_and_digest(registry, http):
 
 def test_push_artifact_with_subject_answers_oci_subject(registry):
     subject_raw, subject_digest, _ = push_image(registry, tag="v1")
-    _, _, response = push_artifact(registry, subject=(subject_raw, subject_digest),
-                                   artifact_type="application/vnd.example.sbom", payload=b"sbom")
+    _, _, response = push_artifact(
+        registry, subject=(subject_raw, subject_digest), artifact_type="application/vnd.example.sbom", payload=b"sbom"
+    )
     assert response["OCI-Subject"] == subject_digest
 
 
 def test_subject_need_not_exist(registry):
     ghost = b'{"ghost": true}'
-    _, digest, response = push_artifact(registry, subject=(ghost, digest_of(ghost)),
-                                        artifact_type="application/vnd.example.sig", payload=b"sig")
+    _, digest, response = push_artifact(
+        registry, subject=(ghost, digest_of(ghost)), artifact_type="application/vnd.example.sig", payload=b"sig"
+    )
     assert response.status_code == 201 and response["OCI-Subject"] == digest_of(ghost)
 
 

@@ -1,5 +1,6 @@
 """An index that lists one platform twice: per-platform tags name the entry clients pull (the first),
 and the duplicate is reported on the tag page and in the tag API."""
+
 import json
 
 from repos.models import Tag
@@ -27,8 +28,9 @@ def _push_duplicated_index(registry, tag: str = "1.0") -> tuple[str, str, str]:
     second = _push_image(registry, arch="amd64", payload="second")
     arm = _push_image(registry, arch="arm64", payload="arm")
     amd64 = {"os": "linux", "architecture": "amd64"}
-    index = f.index(children=[(first, amd64), (arm, {"os": "linux", "architecture": "arm64"}), (second, amd64)],
-                    oci=True)
+    index = f.index(
+        children=[(first, amd64), (arm, {"os": "linux", "architecture": "arm64"}), (second, amd64)], oci=True
+    )
     response = registry.push_manifest(NAME, tag, index, media_types.OCI_INDEX)
     assert response.status_code == 201, response.content
     return f.digest_of(first), f.digest_of(second), f.digest_of(arm)
@@ -82,9 +84,17 @@ def test_a_promotion_names_the_first_entry_too(registry, django_user_model):
     first, _, _ = _push_duplicated_index(registry)
     RepositoryFactory(key="docker-target")
     admin = django_user_model.objects.get(username="registry-admin")
-    promotion_execute(request=PromotionRequest(source_key="docker-local", source_image="dup",
-                                               target_key="docker-target", source_tag="1.0",
-                                               target_tag="2.0", copy=True), user=admin)
+    promotion_execute(
+        request=PromotionRequest(
+            source_key="docker-local",
+            source_image="dup",
+            target_key="docker-target",
+            source_tag="1.0",
+            target_tag="2.0",
+            copy=True,
+        ),
+        user=admin,
+    )
     promoted = Tag.objects.get(image__repository__key="docker-target", name="2.0-linux-amd64")
     assert promoted.manifest.digest == first
 

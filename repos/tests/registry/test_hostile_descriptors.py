@@ -1,5 +1,6 @@
 """Issue 12, defects 1 and 5: what a manifest declares never becomes the size of bytes it did not upload,
 and hostile descriptors or headers get a spec error, never a 500."""
+
 import json
 
 import pytest
@@ -23,27 +24,31 @@ def private(db, blob_storage):
 
 
 def _manifest(config: bytes, layers: list[dict], *, config_type: str = media_types.DOCKER_CONFIG) -> bytes:
-    return json.dumps({
-        "schemaVersion": 2,
-        "mediaType": media_types.DOCKER_MANIFEST_V2,
-        "config": {"mediaType": config_type, "digest": f.digest_of(config), "size": len(config)},
-        "layers": layers,
-    }).encode()
+    return json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": media_types.DOCKER_MANIFEST_V2,
+            "config": {"mediaType": config_type, "digest": f.digest_of(config), "size": len(config)},
+            "layers": layers,
+        }
+    ).encode()
 
 
 def _declare_foreign(registry, digest: str, size: int, media_type: str = FOREIGN):
     config = f.image_config()
     registry.push_blob(ATTACKER, config)
-    raw = _manifest(config, [{"mediaType": media_type, "digest": digest, "size": size,
-                              "urls": ["https://example.invalid/layer"]}])
+    raw = _manifest(
+        config, [{"mediaType": media_type, "digest": digest, "size": size, "urls": ["https://example.invalid/layer"]}]
+    )
     return registry.push_manifest(ATTACKER, "bait", raw, media_types.DOCKER_MANIFEST_V2)
 
 
 def _chunked_push(client, name: str, data: bytes) -> None:
     start = client.post(f"/v2/{name}/blobs/uploads/")
     location = start["Location"]
-    patch = client.patch(location, data=data, content_type="application/octet-stream",
-                         headers={"Content-Range": f"0-{len(data) - 1}"})
+    patch = client.patch(
+        location, data=data, content_type="application/octet-stream", headers={"Content-Range": f"0-{len(data) - 1}"}
+    )
     assert patch.status_code == 202, patch.content
     done = client.put(f"{location}?digest={f.digest_of(data)}")
     assert done.status_code == 201, done.content
@@ -98,8 +103,7 @@ def test_a_stored_layer_must_be_declared_with_its_real_size(registry):
     config, layer = f.image_config(), b"layer bytes" * 10
     registry.push_blob(ATTACKER, config)
     registry.push_blob(ATTACKER, layer)
-    raw = _manifest(config, [{"mediaType": media_types.DOCKER_LAYER_TAR_GZIP, "digest": f.digest_of(layer),
-                              "size": 7}])
+    raw = _manifest(config, [{"mediaType": media_types.DOCKER_LAYER_TAR_GZIP, "digest": f.digest_of(layer), "size": 7}])
     response = registry.push_manifest(ATTACKER, "lying", raw, media_types.DOCKER_MANIFEST_V2)
     assert response.status_code == 400
     assert error_code(response) == "MANIFEST_INVALID"
@@ -147,9 +151,14 @@ def test_foreign_sizes_adding_up_past_2_63_are_invalid(registry):
     assert error_code(response) == "MANIFEST_INVALID"
 
 
-@pytest.mark.parametrize("config_type", ["application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
-                                         "application/vnd.example.foreign+json",
-                                         "application/vnd.oci.image.layer.nondistributable.v1.tar"])
+@pytest.mark.parametrize(
+    "config_type",
+    [
+        "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+        "application/vnd.example.foreign+json",
+        "application/vnd.oci.image.layer.nondistributable.v1.tar",
+    ],
+)
 def test_a_missing_config_is_unknown_whatever_its_media_type(registry, config_type):
     missing = b'{"never": "pushed"}'
     raw = _manifest(missing, [], config_type=config_type)
@@ -158,14 +167,27 @@ def test_a_missing_config_is_unknown_whatever_its_media_type(registry, config_ty
     assert error_code(response) == "MANIFEST_BLOB_UNKNOWN"
 
 
-@pytest.mark.parametrize("content_range", [
-    "0-" + "9" * 4301, "9" * 4301 + "-9" * 1, "0-99999999999999999999", "-1-5", "5-1", "a-b", "0-",
-])
+@pytest.mark.parametrize(
+    "content_range",
+    [
+        "0-" + "9" * 4301,
+        "9" * 4301 + "-9" * 1,
+        "0-99999999999999999999",
+        "-1-5",
+        "5-1",
+        "a-b",
+        "0-",
+    ],
+)
 def test_hostile_content_range_gets_416(client, db, blob_storage, content_range):
     RepositoryFactory(key="docker-local")
     start = client.post(f"/v2/{ATTACKER}/blobs/uploads/")
-    response = client.patch(start["Location"], data=b"abc", content_type="application/octet-stream",
-                            headers={"Content-Range": content_range})
+    response = client.patch(
+        start["Location"],
+        data=b"abc",
+        content_type="application/octet-stream",
+        headers={"Content-Range": content_range},
+    )
     assert response.status_code == 416
     assert error_code(response) == "BLOB_UPLOAD_INVALID"
 

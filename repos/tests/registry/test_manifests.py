@@ -1,4 +1,5 @@
 """Manifest push/pull, per-platform tags and manifest errors through /v2/."""
+
 import json
 
 import pytest
@@ -109,14 +110,22 @@ def test_missing_blob_is_manifest_blob_unknown(registry):
 
 def test_missing_child_is_manifest_blob_unknown(registry):
     child = f.image_manifest(config=f.image_config(), layers=[])
-    response = registry.push_manifest(NAME, "list", f.index(children=[(child, AMD64)]),
-                                      media_types.DOCKER_MANIFEST_LIST_V2)
+    response = registry.push_manifest(
+        NAME, "list", f.index(children=[(child, AMD64)]), media_types.DOCKER_MANIFEST_LIST_V2
+    )
     assert response.status_code == 400 and error_code(response) == "MANIFEST_BLOB_UNKNOWN"
     assert not Manifest.objects.exists()
 
 
-@pytest.mark.parametrize("body", [b"{not json", b"[]", json.dumps({"schemaVersion": 1}).encode(),
-                                  json.dumps({"schemaVersion": 2, "mediaType": media_types.OCI_MANIFEST}).encode()])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{not json",
+        b"[]",
+        json.dumps({"schemaVersion": 1}).encode(),
+        json.dumps({"schemaVersion": 2, "mediaType": media_types.OCI_MANIFEST}).encode(),
+    ],
+)
 def test_invalid_manifest_is_manifest_invalid(registry, body):
     response = registry.push_manifest(NAME, "bad", body, media_types.OCI_MANIFEST)
     assert response.status_code == 400 and error_code(response) == "MANIFEST_INVALID"

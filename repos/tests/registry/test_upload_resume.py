@@ -1,5 +1,6 @@
 """Uploads that continue elsewhere: in another process, after a restart, after a chunk cut off
 half-way; one writer at a time; stale uploads expired by the scheduled task."""
+
 from __future__ import annotations
 
 import fcntl
@@ -36,8 +37,9 @@ def _start(http) -> str:
 
 
 def _patch(http, location: str, data: bytes, start: int):
-    response = http.patch(location, data=data, content_type=OCTET,
-                          headers={"Content-Range": f"{start}-{start + len(data) - 1}"})
+    response = http.patch(
+        location, data=data, content_type=OCTET, headers={"Content-Range": f"{start}-{start + len(data) - 1}"}
+    )
     assert response.status_code == 202, response.content
     return response
 
@@ -98,7 +100,7 @@ class _CutOff:
     def read(self, size: int) -> bytes:
         if self.sent >= self.limit:
             raise ConnectionResetError("client went away")
-        piece = self.data[self.sent:min(self.sent + size, self.limit)]
+        piece = self.data[self.sent : min(self.sent + size, self.limit)]
         self.sent += len(piece)
         return piece
 
@@ -107,18 +109,21 @@ def test_a_chunk_cut_off_half_way_resumes_from_the_staged_bytes(registry, blob_s
     http = registry.client
     data = os.urandom(3 * 1024 * 1024 + 17)
     location = _start(http)
-    _patch(http, location, data[:1024 * 1024], 0)
+    _patch(http, location, data[: 1024 * 1024], 0)
     session = _session(location)
     with pytest.raises(ConnectionResetError):
-        upload_services.upload_append(session=session, stream=_CutOff(data[1024 * 1024:], 1500 * 1024),
-                                      length=None)
+        upload_services.upload_append(session=session, stream=_CutOff(data[1024 * 1024 :], 1500 * 1024), length=None)
     _forget_in_memory_states()
     progress = http.get(location)
     assert progress.status_code == 204
     offset = int(progress["Range"].split("-")[1]) + 1
     assert 1024 * 1024 < offset <= 1024 * 1024 + 1500 * 1024  # what arrived before the drop stayed
-    stale = http.patch(location, data=data[1024 * 1024:], content_type=OCTET,
-                       headers={"Content-Range": f"{1024 * 1024}-{len(data) - 1}"})
+    stale = http.patch(
+        location,
+        data=data[1024 * 1024 :],
+        content_type=OCTET,
+        headers={"Content-Range": f"{1024 * 1024}-{len(data) - 1}"},
+    )
     assert stale.status_code == 416 and stale["Range"] == f"0-{offset - 1}"
     _patch(http, location, data[offset:], offset)
     done = http.put(f"{location}?digest={digest_of(data)}")

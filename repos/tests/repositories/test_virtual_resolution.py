@@ -1,5 +1,6 @@
 """Virtual repositories through /v2/ in process: members in order, pushes to the default deployment,
 and never more than the caller may read of each member."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """The consistency check finds what a crash or a tampered store would leave behind."""
+
 import pytest
 
 from repos.consistency import consistency_check
@@ -14,8 +15,9 @@ def stored_blob(db, blob_storage):
 
     data = b"bytes that matter" * 100
     repository = RepositoryFactory(key="docker-local")
-    blob_push_monolithic(repository=repository, image_name="app", digest=digest_of(data),
-                         stream=io.BytesIO(data), length=len(data))
+    blob_push_monolithic(
+        repository=repository, image_name="app", digest=digest_of(data), stream=io.BytesIO(data), length=len(data)
+    )
     return Blob.objects.get(digest=digest_of(data))
 
 

@@ -1,4 +1,5 @@
 """Garbage collection removes exactly what nothing reaches, and nothing that is about to be used."""
+
 import io
 import os
 import time
@@ -49,8 +50,12 @@ def read(digest: str) -> bytes:
 def test_gc_removes_exactly_the_unreferenced_content(local, target, admin):
     # Kept: a signed multi-arch index promoted (moved) from docker-local to docker-target.
     promoted = push_index(local, "app", "1.0", signed=True, payload=b"app")
-    promotion_execute(request=PromotionRequest(source_key="docker-local", source_image="app",
-                                               target_key="docker-target", source_tag="1.0"), user=admin)
+    promotion_execute(
+        request=PromotionRequest(
+            source_key="docker-local", source_image="app", target_key="docker-target", source_tag="1.0"
+        ),
+        user=admin,
+    )
     # Kept: a layer shared with an image of another repository, after docker-local's image is dropped.
     shared_raw, shared_digest, shared_blobs = push_image(local, "base", AMD64, reference="stable", payload=b"shared")
     shared_layer = _blobs_of(shared_digest) - {Manifest.objects.get(digest=shared_digest).config_blob.digest}
@@ -58,8 +63,9 @@ def test_gc_removes_exactly_the_unreferenced_content(local, target, admin):
     push_blob(target, "copy-of-base", other_config)
     push_blob(target, "copy-of-base", _content_of(next(iter(shared_layer))))
     raw = f.image_manifest(config=other_config, layers=[_content_of(next(iter(shared_layer)))], oci=True)
-    manifest_put(repository=target, image_name="copy-of-base", reference="stable", raw=raw,
-                 content_type=media_types.OCI_MANIFEST)
+    manifest_put(
+        repository=target, image_name="copy-of-base", reference="stable", raw=raw, content_type=media_types.OCI_MANIFEST
+    )
     # Kept: an untagged manifest younger than the untagged age (pushed by digest a moment ago) — checked below.
     # Garbage: an image whose only tag was deleted, its unique blobs, an index whose tag was deleted
     # (with its children), a blob uploaded but never used, and bytes in the store with no row at all.
@@ -101,7 +107,10 @@ def test_gc_removes_exactly_the_unreferenced_content(local, target, admin):
     expected_bytes = sum(len(_content_of(d)) for d in garbage_blobs) + len(b"bytes a crash left without a row")
     assert run.bytes_reclaimed == expected_bytes
     assert (preview.blobs_removed, preview.manifests_removed, preview.bytes_reclaimed) == (
-        run.blobs_removed, run.manifests_removed, run.bytes_reclaimed)
+        run.blobs_removed,
+        run.manifests_removed,
+        run.bytes_reclaimed,
+    )
     # A second run finds nothing left to do.
     again = gc_run(grace_seconds=0, untagged_age_seconds=0)
     assert (again.blobs_removed, again.manifests_removed, again.bytes_reclaimed) == (0, 0, 0)
@@ -153,8 +162,7 @@ def test_an_upload_that_finds_the_bytes_stored_protects_them(local, target):
     data = b"old bytes nobody references"
     digest = push_blob(local, "app", data)
     Blob.objects.filter(digest=digest).update(touched="2000-01-01T00:00:00Z")
-    blob_push_monolithic(repository=target, image_name="app", digest=digest, stream=io.BytesIO(data),
-                         length=len(data))
+    blob_push_monolithic(repository=target, image_name="app", digest=digest, stream=io.BytesIO(data), length=len(data))
     assert gc_run(grace_seconds=60).blobs_removed == 0
     assert read(digest) == data
 

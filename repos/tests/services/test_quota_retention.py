@@ -1,4 +1,5 @@
 """Quotas refuse exactly the push that passes them; a retention run removes exactly its preview."""
+
 from datetime import timedelta
 
 import pytest
@@ -23,8 +24,9 @@ def admin(django_user_model):
 
 
 def upload(client, name, data):
-    return client.post(f"/v2/{name}/blobs/uploads/?digest={f.digest_of(data)}", data=data,
-                       content_type="application/octet-stream")
+    return client.post(
+        f"/v2/{name}/blobs/uploads/?digest={f.digest_of(data)}", data=data, content_type="application/octet-stream"
+    )
 
 
 def test_quota_boundary_is_exact(local, client, admin):
@@ -48,8 +50,9 @@ def test_chunked_upload_over_quota_is_refused_and_leaves_nothing(local, client, 
     start = client.post("/v2/docker-local/app/blobs/uploads/")
     location = start.headers["Location"]
     client.patch(location, data=b"0123456789A", content_type="application/octet-stream")
-    done = client.put(f"{location}?digest={f.digest_of(b'0123456789A')}", data=b"",
-                      content_type="application/octet-stream")
+    done = client.put(
+        f"{location}?digest={f.digest_of(b'0123456789A')}", data=b"", content_type="application/octet-stream"
+    )
     assert done.status_code == 403 and error_code(done) == "DENIED"
     assert not RepositoryBlob.objects.filter(repository=local).exists()
     assert client.get(location).status_code == 404  # the upload is gone
@@ -78,8 +81,9 @@ def _push_tags(repository, image, names):
 def test_keep_newest_and_max_age_and_preview_equals_run(local, admin):
     _push_tags(local, "app", ["1.0", "1.1", "1.2", "1.3", "dev-a", "dev-b"])
     _tag_ages("app", {"1.0": 40, "1.1": 30, "1.2": 20, "1.3": 1, "dev-a": 50, "dev-b": 2})
-    repository_policy_update(repository=local, retention_tag_pattern="1.*", retention_keep_newest=1,
-                             retention_max_age_days=25)
+    repository_policy_update(
+        repository=local, retention_tag_pattern="1.*", retention_keep_newest=1, retention_max_age_days=25
+    )
     preview = retention_plan(repository=local)
     # newest (1.3) kept; 1.2 is younger than 25 days; 1.1 and 1.0 go; dev-* do not match.
     assert [item["tag"] for item in preview.remove] == ["1.1", "1.0"]
@@ -115,7 +119,10 @@ def test_index_tags_take_their_platform_tags_and_count_once(local):
     assert [item["tag"] for item in preview.remove] == ["1"]
     retention_apply(repository=local, expected=preview.keys)
     assert sorted(Tag.objects.filter(image__name="multi").values_list("name", flat=True)) == [
-        "2", "2-linux-amd64", "2-linux-arm64"]
+        "2",
+        "2-linux-amd64",
+        "2-linux-arm64",
+    ]
 
 
 def test_immutable_and_later_stage_tags_are_protected_unless_told(local, admin):
@@ -123,9 +130,16 @@ def test_immutable_and_later_stage_tags_are_protected_unless_told(local, admin):
 
     later = RepositoryFactory(key="docker-prod", stage_order=5)
     _push_tags(local, "app", ["old-promoted", "old", "new"])
-    promotion_execute(request=PromotionRequest(source_key="docker-local", source_image="app",
-                                               target_key="docker-prod", source_tag="old-promoted", copy=True),
-                      user=admin)
+    promotion_execute(
+        request=PromotionRequest(
+            source_key="docker-local",
+            source_image="app",
+            target_key="docker-prod",
+            source_tag="old-promoted",
+            copy=True,
+        ),
+        user=admin,
+    )
     _tag_ages("app", {"old-promoted": 30, "old": 20, "new": 1})
     Tag.objects.filter(image__repository=later).update(updated=timezone.now())
     repository_policy_update(repository=local, retention_keep_newest=1)
@@ -149,15 +163,25 @@ def test_rest_api_storage_policy_preview_and_run(local, client, admin, django_us
     client.force_login(admin)
     storage = client.get("/api/repositories/docker-local/storage/").json()
     assert storage["held_bytes"] > 0 and storage["referenced_bytes"] == storage["exclusive_bytes"] > 0
-    assert client.patch("/api/repositories/docker-local/policy/", {"retention_keep_newest": 1, "quota_bytes": 10**9},
-                        content_type="application/json").status_code == 200
+    assert (
+        client.patch(
+            "/api/repositories/docker-local/policy/",
+            {"retention_keep_newest": 1, "quota_bytes": 10**9},
+            content_type="application/json",
+        ).status_code
+        == 200
+    )
     preview = client.get("/api/repositories/docker-local/retention/preview/").json()
     assert [i["tag"] for i in preview["remove"]] == ["b", "a"]
-    stale = client.post("/api/repositories/docker-local/retention/run/", {"expected": preview["keys"][:1]},
-                        content_type="application/json")
+    stale = client.post(
+        "/api/repositories/docker-local/retention/run/",
+        {"expected": preview["keys"][:1]},
+        content_type="application/json",
+    )
     assert stale.status_code == 409
-    run = client.post("/api/repositories/docker-local/retention/run/", {"expected": preview["keys"]},
-                      content_type="application/json")
+    run = client.post(
+        "/api/repositories/docker-local/retention/run/", {"expected": preview["keys"]}, content_type="application/json"
+    )
     assert run.status_code == 200 and [i["tag"] for i in run.json()["removed"]] == ["b", "a"]
     assert list(Image.objects.get(name="app").tags.values_list("name", flat=True)) == ["c"]
     # A reader may look but not change anything.
@@ -166,10 +190,16 @@ def test_rest_api_storage_policy_preview_and_run(local, client, admin, django_us
     local.save()
     client.force_login(reader)
     assert client.get("/api/repositories/docker-local/policy/").json()["retention_keep_newest"] == 1
-    assert client.patch("/api/repositories/docker-local/policy/", {"retention_keep_newest": 5},
-                        content_type="application/json").status_code == 403
-    assert client.post("/api/repositories/docker-local/retention/run/", {},
-                       content_type="application/json").status_code == 403
+    assert (
+        client.patch(
+            "/api/repositories/docker-local/policy/", {"retention_keep_newest": 5}, content_type="application/json"
+        ).status_code
+        == 403
+    )
+    assert (
+        client.post("/api/repositories/docker-local/retention/run/", {}, content_type="application/json").status_code
+        == 403
+    )
 
 
 def test_dashboard_storage_page_previews_and_runs(local, client, admin):
@@ -178,12 +208,15 @@ def test_dashboard_storage_page_previews_and_runs(local, client, admin):
     client.force_login(admin)
     page = client.get("/repositories/docker-local/-/storage/")
     assert page.status_code == 200 and b"No retention rule set" in page.content
-    saved = client.post("/repositories/docker-local/-/storage/", {
-        "retention_tag_pattern": "*", "retention_keep_newest": "1", "quota_gib": "1"})
+    saved = client.post(
+        "/repositories/docker-local/-/storage/",
+        {"retention_tag_pattern": "*", "retention_keep_newest": "1", "quota_gib": "1"},
+    )
     assert saved.status_code == 302
     page = client.get("/repositories/docker-local/-/storage/")
     assert b"Remove these 1 tag" in page.content
     from repos.services.quotas import repository_quota
+
     assert repository_quota(repository=local) == 2**30
     plan = retention_plan(repository=local)
     done = client.post("/repositories/docker-local/-/retention/", {"expected": plan.keys})

@@ -1,4 +1,5 @@
 """Fixtures for the blob store tests: a real moto S3 server and both backends."""
+
 from __future__ import annotations
 
 import os
@@ -49,7 +50,10 @@ def moto_endpoint(tmp_path_factory):
     with open(log, "wb") as log_fh:
         proc = subprocess.Popen(
             [str(moto_server), "-H", "127.0.0.1", "-p", str(port)],
-            stdout=log_fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+            stdout=log_fh,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
         )
     endpoint = f"http://127.0.0.1:{port}"
     try:

@@ -1,4 +1,5 @@
 """Behaviour every BlobStore backend must share (run against filesystem and S3)."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """get_blob_store / get_upload_staging read Django settings lazily and cache."""
+
 from __future__ import annotations
 
 import types

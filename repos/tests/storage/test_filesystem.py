@@ -1,4 +1,5 @@
 """Filesystem-backend specifics: layout, permissions, commit fallbacks."""
+
 from __future__ import annotations
 
 import errno

@@ -1,4 +1,5 @@
 """S3-backend specifics against a real moto server."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """UploadStaging: append/hash/limit/truncate/rehash/stale."""
+
 from __future__ import annotations
 
 import hashlib

@@ -1,4 +1,5 @@
 """Helpers shared by the storage tests."""
+
 from __future__ import annotations
 
 import hashlib
