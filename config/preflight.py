@@ -33,6 +33,7 @@ NO_DATABASE_NEEDED = frozenset(
         "makemessages",
         "compilemessages",
         "optimizemigration",
+        "spectacular",  # the OpenAPI schema is built from code alone
     }
 )
 MIGRATIONS_TABLE = "django_migrations"
