@@ -92,7 +92,7 @@ def seed() -> dict[str, tuple[str, int | None] | None]:
 
 def authorization(caller: tuple[str, int | None] | None) -> str:
     """A fresh JWT for the caller (issued per measurement: a slow run must not outlive its lifetime)."""
-    from accounts import registry_tokens
+    from repos.registry import tokens as registry_tokens
 
     if caller is None:
         return ""

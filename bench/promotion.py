@@ -5,7 +5,7 @@ should reach the blob storage. The images are stored through the registry servic
 DATA_DIR (blob bytes really on disk), then each one is promoted several times (copy, each time into
 a new target repository, so every run creates all rows), two ways:
 
-  service   repos.services.promotion.promotion_execute: the one transaction (plan under locks, rows)
+  service   repos.promotion.execution.promotion_execute: the one transaction (plan under locks, rows)
   job       a promotion job created and run as the Celery worker runs it (claim, execute, ledger)
 
 Files and bytes under the blob root and the upload staging area are counted before and after.
@@ -140,8 +140,8 @@ def rows() -> int:
 def measure(user, kinds: list[str], runs: int) -> dict[str, dict]:
     """Median times per image kind; the kinds take turns, so drift on the machine hits them alike."""
     from repos.models import Repository
-    from repos.services.promotion import PromotionRequest, promotion_execute
-    from repos.services.promotion_jobs import promotion_job_create, promotion_job_run
+    from repos.promotion.execution import PromotionRequest, promotion_execute
+    from repos.promotion.jobs import promotion_job_create, promotion_job_run
 
     def request(kind: str, how: str, i: int) -> PromotionRequest:
         # A new target repository each time: every row (blob links too) is created, nothing is reused.

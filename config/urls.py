@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from accounts.views.token_endpoint import RegistryTokenView
 from config import health
+from repos.registry.views.token import RegistryTokenView
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -14,8 +14,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/", include("accounts.api.urls")),
-    path("", include("repos.api.promotion_urls")),
-    path("", include("repos.urls_promotion")),
+    path("", include("repos.promotion.urls")),
     path("", include("builds.urls")),
     path("", include("insights.urls")),
     path("", include("repos.urls")),

@@ -12,7 +12,7 @@ def expire_stale_uploads() -> int:
 
 
 # Promotion tasks live in their own module; importing it here lets autodiscovery register them.
-from repos.tasks_promotion import reconcile_promotions, run_promotion  # noqa: E402,F401
+from repos.promotion.tasks import reconcile_promotions, run_promotion  # noqa: E402,F401
 
 
 @shared_task(name="repos.garbage_collect")

@@ -8,10 +8,11 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
-from accounts import registry_subjects, registry_tokens
 from accounts.models import ApiToken, RepositoryGrant
 from accounts.services.tokens import token_revoke
 from accounts.tests.conftest import NAME
+from repos.registry import subjects as registry_subjects
+from repos.registry import tokens as registry_tokens
 
 MANIFEST = f"/v2/{NAME}/manifests/1.0"
 

@@ -16,9 +16,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.test import Client
 
-from accounts import registry_tokens
 from accounts.models import AuditEvent, RepositoryGrant
 from accounts.tests.conftest import NAME, PASSWORD, basic
+from repos.registry import tokens as registry_tokens
 
 SERVICE = "multiarch-registry"
 PUSH_SCOPE = f"repository:{NAME}:pull,push"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
+from repos.demo import content as build
 from repos.oci import media_types
-from repos.services import seed_content as build
 from repos.tests.registry.client import RegistryClient
 
 

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import ADMIN, readable_repositories, request_can
-from repos.selectors_dashboard.storage import repository_storage
+from repos.selectors.storage import repository_storage
 from repos.services.retention import (
     RetentionPreviewOutdated,
     repository_policy_update,

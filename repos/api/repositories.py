@@ -17,7 +17,7 @@ from repos.api import filters
 from repos.api.pagination import StandardPagination
 from repos.api.serializers import RepositorySerializer
 from repos.models import Repository, VirtualMember
-from repos.selectors_dashboard.home import repositories_with_stats
+from repos.selectors.home import repositories_with_stats
 from repos.services import repositories as repository_services
 
 

@@ -7,9 +7,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from repos.models import Image, Manifest, Repository, Tag
-from repos.selectors_dashboard.images import image_summaries, tag_rows
-from repos.selectors_dashboard.platforms import is_attestation, platform_label
-from repos.selectors_dashboard.provenance import tag_provenance
+from repos.selectors.images import image_summaries, tag_rows
+from repos.selectors.platforms import is_attestation, platform_label
+from repos.selectors.provenance import tag_provenance
 
 
 class RepositorySerializer(serializers.ModelSerializer):

@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import readable_repositories
 from repos.oci import names
-from repos.selectors_dashboard.stages import ROWS_PER_PAGE, STATES, stage_grid
+from repos.selectors.stages import ROWS_PER_PAGE, STATES, stage_grid
 
 
 class StageRepositorySerializer(serializers.Serializer):

@@ -13,8 +13,8 @@ from accounts.permissions import readable_repositories
 from repos.api import filters, serializers
 from repos.api.pagination import StandardPagination
 from repos.models import Image, ImageManifest, Manifest, ManifestLayer, ManifestListEntry, Tag
-from repos.selectors_dashboard.coverage import coverage_matrix
-from repos.selectors_dashboard.platforms import manifests_light
+from repos.selectors.coverage import coverage_matrix
+from repos.selectors.platforms import manifests_light
 
 DIGEST_RE = r"[a-z0-9]+:[a-f0-9]{32,128}"
 

@@ -26,14 +26,14 @@ from repos.models import (
     SiteStats,
     Tag,
 )
-from repos.selectors_dashboard.home import utc_day
+from repos.selectors.home import utc_day
 
 BATCH = 500
 
 
 def image_coverage_refresh(*, image_ids: Iterable[int]) -> None:
     """Recompute the coverage rows of these images from their current tags (deleted images are skipped)."""
-    from repos.selectors_dashboard.coverage import current_coverage
+    from repos.selectors.coverage import current_coverage
 
     ids = list(dict.fromkeys(image_ids))
     for start in range(0, len(ids), BATCH):

@@ -12,10 +12,11 @@ shows anyone more than its members would (making a virtual public exposes only p
 
 from __future__ import annotations
 
-from repos import errors, selectors
+from repos import errors
 from repos.models import Blob, Manifest, Repository, RepositoryBlob
 from repos.oci.manifests import ImageIndex, ManifestError, parse_manifest
-from repos.selectors_virtual import virtual_members as _all_members
+from repos.selectors import registry as selectors
+from repos.selectors.virtual import virtual_members as _all_members
 from repos.services import remote as remote_services
 from repos.services.remote_blobs import BlobStream
 from repos.services.uploads import blob_link

@@ -18,10 +18,10 @@ from typing import BinaryIO
 from django.conf import settings
 from django.utils import timezone
 
-from repos import errors
+from repos import errors, hash_state
 from repos.models import Blob, Repository, UploadSession
 from repos.oci import digests
-from repos.services import blob_guard, hashers, quotas, uploads_bucket
+from repos.services import blob_guard, quotas, uploads_bucket
 from repos.storage import get_blob_store, get_bucket_staging, get_upload_staging
 
 logger = logging.getLogger(__name__)
@@ -70,12 +70,12 @@ def upload_append(
     staging = get_upload_staging()
     with _exclusive(session):
         offset = _checked_offset(session, range_start)
-        hasher = hashers.take(upload_id, offset=offset, staging=staging)
+        hasher = hash_state.take(upload_id, offset=offset, staging=staging)
         # An exception here (client gone, server stopping) leaves what reached the disk: a client
         # resumes from GET's Range and the hash state is rebuilt from the staged bytes.
         written = _append(staging, upload_id, stream, hasher, length)
         new_offset = offset + written
-        hashers.keep(upload_id, offset=new_offset, hasher=hasher, staging=staging)
+        hash_state.keep(upload_id, offset=new_offset, hasher=hasher, staging=staging)
     UploadSession.objects.filter(pk=session.pk).update(offset=new_offset, updated=timezone.now())
     if length is not None and written != length:
         raise errors.SizeInvalid(
@@ -112,7 +112,7 @@ def upload_complete(
     staging = get_upload_staging()
     with _exclusive(session):
         offset = _checked_offset(session, range_start)
-        hasher = hashers.take(upload_id, offset=offset, staging=staging)
+        hasher = hash_state.take(upload_id, offset=offset, staging=staging)
         if stream is not None and length != 0:
             try:
                 written = _append(staging, upload_id, stream, hasher, length)
@@ -142,7 +142,7 @@ def upload_cancel(*, session: UploadSession) -> None:
         uploads_bucket.cancel(session=session)
         return
     staging = get_upload_staging()
-    hashers.forget(session.id.hex, staging=staging)
+    hash_state.forget(session.id.hex, staging=staging)
     staging.remove(session.id.hex)
     UploadSession.objects.filter(pk=session.pk).delete()
 
@@ -196,10 +196,10 @@ def uploads_expire_stale(*, older_than_seconds: float) -> int:
     known = {session_id.hex for session_id in UploadSession.objects.values_list("id", flat=True)}
     for upload_id in staging.iter_stale(older_than_seconds):
         if upload_id.replace("-", "").lower() not in known:
-            hashers.forget(upload_id, staging=staging)
+            hash_state.forget(upload_id, staging=staging)
             staging.remove(upload_id)
             expired += 1
-    for path in hashers.leftovers(staging, older_than_seconds=older_than_seconds):
+    for path in hash_state.leftovers(staging, older_than_seconds=older_than_seconds):
         _unlink_quietly(path)
     if expired:
         logger.info("expired %d stale uploads", expired)
@@ -208,7 +208,7 @@ def uploads_expire_stale(*, older_than_seconds: float) -> int:
 
 def _append(staging, upload_id: str, stream: BinaryIO, hasher, length: int | None) -> int:
     """Stream into the staged file; `hasher` has seen exactly the bytes written when this returns."""
-    background = hashers.BackgroundHasher(hasher)
+    background = hash_state.BackgroundHasher(hasher)
     try:
         return staging.append(upload_id, stream, hasher=background, limit=length)
     finally:
@@ -257,7 +257,7 @@ def _commit_staged(*, repository: Repository, staged_id: str, digest: str, size:
     # this upload found already stored and is about to link (see repos/services/blob_guard.py).
     blob = blob_guard.blob_reserve(digest=digest, size=size)
     get_blob_store().commit(staged_path=staging.path(staged_id), digest=digest)
-    hashers.forget(staged_id, staging=staging)
+    hash_state.forget(staged_id, staging=staging)
     blob_link(repository=repository, blob=blob)
     return blob
 

@@ -1,7 +1,7 @@
 """Blob uploads staged in the S3 bucket (see repos/storage/s3_staging.py), for stateless web nodes.
 
 The upload's row is the whole state: multipart id, the parts so far, the size of the tail object,
-the sha256 state over exactly `offset` bytes (OpenSSL's SHA256_CTX, repos/services/hashers.py),
+the sha256 state over exactly `offset` bytes (OpenSSL's SHA256_CTX, repos/storage/hash_state.py),
 and a lease held by the one request writing to it (a second writer gets 416, as on the
 filesystem). The row is updated after each part and after the tail is written, always to a
 state the bucket already holds, so a node that dies mid-chunk leaves an upload any other node
@@ -19,9 +19,9 @@ from typing import BinaryIO
 from django.db.models import Q
 from django.utils import timezone
 
-from repos import errors
+from repos import errors, hash_state
 from repos.models import Blob, UploadSession
-from repos.services import blob_guard, hashers, quotas
+from repos.services import blob_guard, quotas
 from repos.storage import get_bucket_staging
 
 logger = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ READ_SIZE = 1024 * 1024
 
 
 def start(session: UploadSession) -> None:
-    if not hashers.RESUMABLE:
+    if not hash_state.RESUMABLE:
         raise errors.RegistryError("bucket upload staging needs libcrypto's SHA256_* (resumable sha256)")
     UploadSession.objects.filter(pk=session.pk).update(staging=UploadSession.Staging.BUCKET)
     session.staging = UploadSession.Staging.BUCKET
@@ -119,7 +119,7 @@ def _check_start(row: UploadSession, range_start: int | None, progress_headers) 
 
 def _hasher(row: UploadSession):
     state = bytes(row.hash_state) if row.hash_state is not None else None
-    return hashers.ResumableSha256(state)
+    return hash_state.ResumableSha256(state)
 
 
 def _absorb(row: UploadSession, stream: BinaryIO, length: int | None) -> tuple[int, object]:

@@ -3,7 +3,7 @@
 from django import template
 
 from accounts.permissions import PROMOTE, request_can
-from repos.selectors_promotion import promotion_jobs_visible
+from repos.promotion.selectors import promotion_jobs_visible
 
 register = template.Library()
 

@@ -9,7 +9,7 @@ from django.shortcuts import render
 
 from accounts.permissions import readable_repositories
 from repos.models import Image, Repository
-from repos.selectors_dashboard.manifests import image_find
+from repos.selectors.manifests import image_find
 
 PAGE_SIZE = 50
 

@@ -6,7 +6,7 @@ import csv
 
 from django.http import HttpResponse
 
-from repos.selectors_dashboard.coverage import CoverageFilters, coverage_for
+from repos.selectors.coverage import CoverageFilters, coverage_for
 from repos.views.common import paginate, readable, render_with_partial
 
 TRUE = {"1", "true", "yes", "on"}

@@ -7,9 +7,9 @@ from itertools import groupby
 from django.shortcuts import render
 from django.urls import reverse
 
-from repos.selectors_dashboard import home as selectors
-from repos.selectors_dashboard.coverage import coverage_summary
-from repos.selectors_dashboard.platforms import platforms_of
+from repos.selectors import home as selectors
+from repos.selectors.coverage import coverage_summary
+from repos.selectors.platforms import platforms_of
 from repos.services.aggregates import site_storage_current
 from repos.templatetags.dashboard import human_bytes
 from repos.views.charts import day_columns, horizontal_bars

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from config.public_url import public_host
-from repos.selectors_dashboard.images import image_tags, tag_rows
+from repos.selectors.images import image_tags, tag_rows
 from repos.views.common import image_or_404, paginate, render_with_partial
 
 

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from repos.selectors_dashboard.storage import gc_runs, repositories_storage
+from repos.selectors.storage import gc_runs, repositories_storage
 from repos.views.common import paginate
 
 

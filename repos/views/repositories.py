@@ -8,8 +8,8 @@ from django.shortcuts import redirect, render
 
 from accounts.permissions import ADMIN, is_site_admin, user_can
 from repos.forms_repositories import RepositoryDeleteForm, RepositoryForm
-from repos.selectors_dashboard.images import image_summaries, repository_images
-from repos.selectors_dashboard.repositories import repository_counts, repository_rows
+from repos.selectors.images import image_summaries, repository_images
+from repos.selectors.repositories import repository_counts, repository_rows
 from repos.services import repositories as repository_services
 from repos.views.common import paginate, readable, render_with_partial, repository_or_404
 

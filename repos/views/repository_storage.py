@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import ADMIN, user_can
 from repos.forms_operations import RepositoryPolicyForm
-from repos.selectors_dashboard.storage import repository_storage
+from repos.selectors.storage import repository_storage
 from repos.services.retention import (
     RetentionPreviewOutdated,
     repository_policy_update,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from repos.selectors_dashboard.images import tag_rows
-from repos.selectors_dashboard.search import SEARCHES, parse_query
+from repos.selectors.images import tag_rows
+from repos.selectors.search import SEARCHES, parse_query
 from repos.views.common import paginate, readable, render_with_partial
 
 TITLES = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import Http404
 from django.shortcuts import render
 
-from repos.selectors_dashboard.stages import ABSENT, DIFFERENT, NEW, SAME, stage_grid
+from repos.selectors.stages import ABSENT, DIFFERENT, NEW, SAME, stage_grid
 from repos.views.common import readable
 
 LEGEND = [

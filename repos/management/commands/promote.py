@@ -9,8 +9,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from repos import errors
 from repos.models import PromotionJob
-from repos.services.promotion import PromotionRequest, promotion_plan
-from repos.services.promotion_jobs import promotion_job_create, promotion_job_run, promotion_job_wait
+from repos.promotion.execution import PromotionRequest, promotion_plan
+from repos.promotion.jobs import promotion_job_create, promotion_job_run, promotion_job_wait
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from repos.services.seeding import seed_dashboard_content
+from repos.demo.seeding import seed_dashboard_content
 
 
 class Command(BaseCommand):

@@ -11,7 +11,7 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from repos import errors
-from repos.registry import access
+from repos.registry import auth
 
 logger = logging.getLogger(__name__)
 API_VERSION_HEADER = ("Docker-Distribution-Api-Version", "registry/2.0")
@@ -35,7 +35,7 @@ class RegistryView(View):
         try:
             response = super().dispatch(request, *args, **kwargs)
         except errors.RegistryError as exc:
-            exc = access.screen_error(request, exc)
+            exc = auth.screen_error(request, exc)
             response = error_response(exc, head=request.method == "HEAD")
         response.headers[API_VERSION_HEADER[0]] = API_VERSION_HEADER[1]
         return response

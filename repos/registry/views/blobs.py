@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 
-from repos import errors, selectors
-from repos.registry import access
+from repos import errors
+from repos.registry import auth
 from repos.registry.views.base import RegistryView
+from repos.selectors import registry as selectors
 from repos.services import blob_guard, resolution
 from repos.services import blobs as blob_services
 from repos.services.remote_blobs import BlobStream
@@ -18,7 +19,7 @@ STREAM_CHUNK = 1024 * 1024
 class BlobView(RegistryView):
     def head(self, request, name: str, digest: str):
         repository, image_name = selectors.repository_resolve(name=name)
-        access.require(request, repository, access.PULL)
+        auth.require(request, repository, auth.PULL)
         digest, size = resolution.blob_size_for_pull(
             repository=repository, user=request.user, image_name=image_name, digest=digest
         )
@@ -33,7 +34,7 @@ class BlobView(RegistryView):
 
     def get(self, request, name: str, digest: str):
         repository, image_name = selectors.repository_resolve(name=name)
-        access.require(request, repository, access.PULL)
+        auth.require(request, repository, auth.PULL)
         blob = resolution.blob_for_pull(repository=repository, user=request.user, image_name=image_name, digest=digest)
         if isinstance(blob, BlobStream):
             return _upstream_stream_response(blob)
@@ -64,7 +65,7 @@ class BlobView(RegistryView):
 
     def delete(self, request, name: str, digest: str):
         repository, _ = selectors.repository_resolve(name=name)
-        access.require(request, repository, access.DELETE)
+        auth.require(request, repository, auth.DELETE)
         blob = selectors.blob_get_in_repository(repository=repository, digest=digest)
         blob_services.blob_unlink(repository=repository, blob=blob)
         return HttpResponse(status=202)

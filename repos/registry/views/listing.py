@@ -8,10 +8,11 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.http import HttpResponse
 
-from repos import errors, selectors
+from repos import errors
 from repos.oci import digests, media_types
-from repos.registry import access
+from repos.registry import auth
 from repos.registry.views.base import RegistryView, json_response
+from repos.selectors import registry as selectors
 from repos.services import resolution
 
 
@@ -31,7 +32,7 @@ def _next_link(path: str, n: int, last: str) -> str:
 
 class BaseView(RegistryView):
     def get(self, request):
-        access.require_base(request)
+        auth.require_base(request)
         return json_response({})
 
     head = get
@@ -41,7 +42,7 @@ class CatalogView(RegistryView):
     def get(self, request):
         n = page_size(request)
         last = request.GET.get("last", "")
-        names = selectors.catalog_page(repositories=access.readable_repositories(request), limit=n, last=last)
+        names = selectors.catalog_page(repositories=auth.readable_repositories(request), limit=n, last=last)
         headers = {"Link": _next_link(request.path, n, names[-1])} if n and len(names) == n else {}
         return json_response({"repositories": names}, headers=headers)
 
@@ -49,7 +50,7 @@ class CatalogView(RegistryView):
 class TagListView(RegistryView):
     def get(self, request, name: str):
         repository, image_name = selectors.repository_resolve(name=name)
-        access.require(request, repository, access.PULL)
+        auth.require(request, repository, auth.PULL)
         n = page_size(request)
         tags = resolution.tag_names_page(
             repository=repository, user=request.user, image_name=image_name, limit=n, last=request.GET.get("last", "")
@@ -61,7 +62,7 @@ class TagListView(RegistryView):
 class ReferrersView(RegistryView):
     def get(self, request, name: str, digest: str):
         repository, image_name = selectors.repository_resolve(name=name)
-        access.require(request, repository, access.PULL)
+        auth.require(request, repository, auth.PULL)
         if not digests.is_valid_digest(digest):
             raise errors.DigestInvalid("invalid digest", detail={"digest": digest})
         artifact_type = request.GET.get("artifactType", "")

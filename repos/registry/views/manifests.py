@@ -5,12 +5,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpResponse
 
-from repos import errors, selectors
+from repos import errors
 from repos.models import Manifest
 from repos.oci import media_types
-from repos.registry import access
+from repos.registry import auth
 from repos.registry.streams import request_body
 from repos.registry.views.base import RegistryView
+from repos.selectors import registry as selectors
 from repos.services import manifests as manifest_services
 from repos.services import resolution
 
@@ -42,10 +43,10 @@ class ManifestView(RegistryView):
         found = selectors.manifest_find_for_pull(name=name, reference=reference)
         if found is not None:
             repository, manifest = found
-            access.require(request, repository, access.PULL)
+            auth.require(request, repository, auth.PULL)
         else:  # the long way: remotes and virtuals, and the error that says what is missing
             repository, image_name = selectors.repository_resolve(name=name)
-            access.require(request, repository, access.PULL)
+            auth.require(request, repository, auth.PULL)
             manifest = resolution.manifest_for_pull(
                 repository=repository, user=request.user, image_name=image_name, reference=reference
             )
@@ -61,9 +62,9 @@ class ManifestView(RegistryView):
 
     def put(self, request, name: str, reference: str):
         addressed, image_name = selectors.repository_resolve(name=name)
-        access.require(request, addressed, access.PULL, access.PUSH)
+        auth.require(request, addressed, auth.PULL, auth.PUSH)
         raw = _read_manifest_body(request)
-        repository = access.push_target(request, addressed)
+        repository = auth.push_target(request, addressed)
         if repository.pk != addressed.pk:
             resolution.deployment_link_blobs(
                 virtual=addressed,
@@ -90,7 +91,7 @@ class ManifestView(RegistryView):
 
     def delete(self, request, name: str, reference: str):
         repository, image_name = selectors.repository_resolve(name=name)
-        access.require(request, repository, access.DELETE)
+        auth.require(request, repository, auth.DELETE)
         image = selectors.image_get(repository=repository, name=image_name)
         if ":" in reference:
             selectors.manifest_get(image=image, reference=reference)

@@ -6,10 +6,11 @@ from django.http import HttpResponse
 from django.utils import timezone
 
 from config import metrics
-from repos import errors, selectors
-from repos.registry import access
+from repos import errors
+from repos.registry import auth
 from repos.registry.streams import parse_content_range, request_body
 from repos.registry.views.base import RegistryView
+from repos.selectors import registry as selectors
 from repos.services import uploads as upload_services
 
 
@@ -47,8 +48,8 @@ def _chunk_start(request, length: int | None) -> int | None:
 class UploadStartView(RegistryView):
     def post(self, request, name: str):
         addressed, image_name = selectors.repository_resolve(name=name)
-        access.require(request, addressed, access.PULL, access.PUSH)
-        repository = access.push_target(request, addressed)
+        auth.require(request, addressed, auth.PULL, auth.PUSH)
+        repository = auth.push_target(request, addressed)
         mount = request.GET.get("mount", "")
         if mount:
             blob = self._try_mount(request, repository, mount, request.GET.get("from", ""))
@@ -72,13 +73,13 @@ class UploadStartView(RegistryView):
         """Mount when the caller may read a repository holding the blob (the named one, or without
         `from` any); otherwise None, and a normal upload follows."""
         if not source_name:
-            source = selectors.blob_find_readable(repositories=access.readable_repositories(request), digest=digest)
+            source = selectors.blob_find_readable(repositories=auth.readable_repositories(request), digest=digest)
             if source is None:
                 return None
             return upload_services.blob_mount(repository=repository, digest=digest, source=source)
         try:
             source, _ = selectors.repository_resolve(name=source_name)
-            access.require(request, source, access.PULL)
+            auth.require(request, source, auth.PULL)
             selectors.blob_get_in_repository(repository=source, digest=digest)
         except errors.RegistryError:
             return None
@@ -88,8 +89,8 @@ class UploadStartView(RegistryView):
 class UploadView(RegistryView):
     def _session(self, request, name: str, upload_id: str):
         addressed, image_name = selectors.repository_resolve(name=name)
-        access.require(request, addressed, access.PULL, access.PUSH)
-        repository = access.push_target(request, addressed)
+        auth.require(request, addressed, auth.PULL, auth.PUSH)
+        repository = auth.push_target(request, addressed)
         return selectors.upload_get(repository=repository, image_name=image_name, upload_id=upload_id)
 
     def get(self, request, name: str, upload_id: str):

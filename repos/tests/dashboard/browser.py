@@ -9,7 +9,7 @@ from pathlib import Path
 import requests
 
 from conftest import require_tool
-from repos.services.seed_content import sha256
+from repos.demo.content import sha256
 from repos.tests.dashboard.content import SIGNATURE_PAYLOAD, MultiArch, multiarch
 from repos.tests.e2e.server import PROJECT_ROOT
 from repos.tests.e2e.tools import run

@@ -9,8 +9,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from repos.demo import content as build
 from repos.oci import media_types
-from repos.services import seed_content as build
 
 XSS = "<script>alert('xss')</script>"
 SIGNATURE_TYPE = "application/vnd.dev.cosign.artifact.sig.v1+json"

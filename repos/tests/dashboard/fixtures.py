@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import pytest
 from django.test import Client
 
+from repos.demo.seeding import seed_dashboard_content
 from repos.models import Repository
 from repos.oci import media_types
-from repos.services.seeding import seed_dashboard_content
 from repos.tests.dashboard.content import SIGNATURE_PAYLOAD, MultiArch, multiarch
 from repos.tests.factories import RepositoryFactory
 from repos.tests.registry.client import RegistryClient
@@ -52,7 +52,7 @@ def push_multiarch(client, *, key: str, name: str, tag: str, content: MultiArch)
 
 
 def _digest(raw: bytes) -> str:
-    from repos.services.seed_content import sha256
+    from repos.demo.content import sha256
 
     return sha256(raw)
 

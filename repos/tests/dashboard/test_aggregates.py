@@ -3,7 +3,7 @@
 import pytest
 
 from repos.models import Image, ImageCoverage, Repository, RepositoryStats, Tag
-from repos.selectors_dashboard.coverage import current_coverage
+from repos.selectors.coverage import current_coverage
 from repos.services.aggregates import image_coverage_rebuild, repository_stats_refresh
 from repos.services.manifests import manifest_delete, tag_delete
 from repos.tests.dashboard.fixtures import seed

@@ -47,7 +47,7 @@ def pushed(server, tmp_path_factory):
     session = requests.Session()
     session.auth = ("admin", server.admin_password)
     for blob in (b"{}", SIGNATURE_PAYLOAD):
-        from repos.services.seed_content import sha256
+        from repos.demo.content import sha256
 
         response = session.post(
             f"{server.url}/v2/docker-local/{IMAGE}/blobs/uploads/?digest={sha256(blob)}",

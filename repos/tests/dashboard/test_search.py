@@ -2,7 +2,7 @@
 
 import pytest
 
-from repos.selectors_dashboard.search import parse_query
+from repos.selectors.search import parse_query
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import base64
 import pytest
 
 from repos.models import PromotionJob, Tag
-from repos.tasks_promotion import run_promotion
+from repos.promotion.tasks import run_promotion
 from repos.tests.promotion.content import push_index
 
 IMAGE = "multiarch-image"

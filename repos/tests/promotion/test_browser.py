@@ -15,8 +15,8 @@ import requests
 from playwright.sync_api import expect
 
 from conftest import require_tool
+from repos.demo.content import sha256
 from repos.oci import media_types
-from repos.services.seed_content import sha256
 from repos.tests.dashboard.browser import AXE, sideways_overflow
 from repos.tests.dashboard.content import MultiArch, multiarch
 from repos.tests.e2e.server import PROJECT_ROOT, running_server

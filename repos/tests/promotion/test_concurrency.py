@@ -7,8 +7,8 @@ import pytest
 from django.db import connection, connections
 
 from repos.models import PromotionJob, Tag
-from repos.services.promotion import PromotionRequest
-from repos.services.promotion_jobs import promotion_job_create, promotion_job_run, promotion_jobs_reconcile
+from repos.promotion.execution import PromotionRequest
+from repos.promotion.jobs import promotion_job_create, promotion_job_run, promotion_jobs_reconcile
 from repos.tests.promotion.content import AMD64, ARM64, ARMV7, S390X, push_index
 
 pytestmark = pytest.mark.django_db(transaction=True)

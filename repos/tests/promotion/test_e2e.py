@@ -224,8 +224,8 @@ def test_duplicate_deliveries_of_one_job_have_one_effect(server, api, tmp_path):
             "-c",
             (
                 "from django.contrib.auth import get_user_model\n"
-                "from repos.services.promotion import PromotionRequest\n"
-                "from repos.services.promotion_jobs import promotion_job_create\n"
+                "from repos.promotion.execution import PromotionRequest\n"
+                "from repos.promotion.jobs import promotion_job_create\n"
                 "job = promotion_job_create(request=PromotionRequest(source_key='docker-local', source_image='dup', "
                 "target_key='docker-target', source_tag='1.0'), user=get_user_model().objects.get(username='admin'), "
                 "enqueue=False)\nprint(job.pk)"

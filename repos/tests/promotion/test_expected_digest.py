@@ -7,7 +7,7 @@ is asked for and again inside the run's transaction, and both must hold on eithe
 import pytest
 
 from repos.models import PromotionJob, Tag
-from repos.services.promotion_jobs import promotion_job_run
+from repos.promotion.jobs import promotion_job_run
 from repos.tests.promotion.content import ARMV7, push_index
 
 IMAGE = "multiarch-image"

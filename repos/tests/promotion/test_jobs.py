@@ -6,15 +6,15 @@ import pytest
 from django.utils import timezone
 
 from repos.models import PromotedDigest, PromotionJob, Tag
-from repos.services.promotion import JobNotRunning, PromotionRequest, promotion_execute
-from repos.services.promotion_jobs import (
+from repos.promotion.execution import JobNotRunning, PromotionRequest, promotion_execute
+from repos.promotion.jobs import (
     promotion_job_create,
     promotion_job_request,
     promotion_job_run,
     promotion_job_wait,
     promotion_jobs_reconcile,
 )
-from repos.tasks_promotion import run_promotion
+from repos.promotion.tasks import run_promotion
 from repos.tests.promotion.content import push_index
 
 IMAGE = "multiarch-image"

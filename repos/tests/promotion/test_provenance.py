@@ -8,8 +8,8 @@ from builds.models import BuildJob
 from builds.services.jobs import BuildRequest, build_create
 from builds.services.publish import build_publish
 from repos.models import PromotionJob, Tag
-from repos.services.promotion import PromotionRequest
-from repos.services.promotion_jobs import promotion_job_create, promotion_job_run
+from repos.promotion.execution import PromotionRequest
+from repos.promotion.jobs import promotion_job_create, promotion_job_run
 from repos.tests.promotion.content import push_index
 from repos.tests.promotion.test_views import text
 

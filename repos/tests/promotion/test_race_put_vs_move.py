@@ -16,9 +16,9 @@ from repos import errors
 from repos.consistency import consistency_check
 from repos.models import Image, PromotionJob, Tag
 from repos.oci import media_types
+from repos.promotion.execution import PromotionRequest
+from repos.promotion.jobs import promotion_job_create, promotion_job_run
 from repos.services.manifests import manifest_put
-from repos.services.promotion import PromotionRequest
-from repos.services.promotion_jobs import promotion_job_create, promotion_job_run
 from repos.tests import factories as f
 from repos.tests.promotion.content import AMD64, push_blob, push_image
 

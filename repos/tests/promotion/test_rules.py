@@ -3,7 +3,7 @@
 import pytest
 
 from repos.models import Image, Tag
-from repos.services.promotion import (
+from repos.promotion.execution import (
     PromotionNotFound,
     PromotionRefused,
     PromotionRequest,

@@ -3,8 +3,8 @@
 import pytest
 
 from repos.models import Image, ImageManifest, Manifest, RepositoryBlob, Tag
-from repos.services.promotion import PromotionNotFound, PromotionRequest, promotion_execute, promotion_plan
-from repos.services.promotion_plan import PromotionInvalid
+from repos.promotion.execution import PromotionNotFound, PromotionRequest, promotion_execute, promotion_plan
+from repos.promotion.planning import PromotionInvalid
 from repos.tests.promotion.content import AMD64, ARM64, ARMV7, push_image, push_index, storage_usage
 
 IMAGE = "multiarch-image"

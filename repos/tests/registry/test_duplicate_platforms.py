@@ -5,7 +5,7 @@ import json
 
 from repos.models import Tag
 from repos.oci import media_types
-from repos.services.promotion import PromotionRequest, promotion_execute
+from repos.promotion.execution import PromotionRequest, promotion_execute
 from repos.tests import factories as f
 from repos.tests.factories import RepositoryFactory
 

@@ -16,8 +16,8 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from repos import hash_state
 from repos.models import Blob, UploadSession
-from repos.services import hashers
 from repos.services import uploads as upload_services
 from repos.storage import get_upload_staging
 from repos.tests.factories import digest_of
@@ -29,7 +29,7 @@ OCTET = "application/octet-stream"
 
 def _forget_in_memory_states():
     """What another gunicorn process, or the server after a restart, knows: nothing in memory."""
-    hashers._states.clear()
+    hash_state._states.clear()
 
 
 def _start(http) -> str:
@@ -51,14 +51,14 @@ def _session(location: str) -> UploadSession:
 @given(st.lists(st.binary(max_size=300), max_size=6))
 @hypothesis_settings(max_examples=40, deadline=None)
 def test_saved_hash_state_resumes_exactly(chunks):
-    hasher = hashers.new()
+    hasher = hash_state.new()
     for chunk in chunks:
-        hasher = hashers.ResumableSha256(hasher.state()) if hashers.RESUMABLE else hasher
+        hasher = hash_state.ResumableSha256(hasher.state()) if hash_state.RESUMABLE else hasher
         hasher.update(chunk)
     assert hasher.hexdigest() == hashlib.sha256(b"".join(chunks)).hexdigest()
 
 
-@pytest.mark.skipif(not hashers.RESUMABLE, reason="libcrypto's SHA256_* are not available")
+@pytest.mark.skipif(not hash_state.RESUMABLE, reason="libcrypto's SHA256_* are not available")
 def test_another_process_continues_from_the_saved_state(registry, blob_storage):
     http = registry.client
     data = os.urandom(3000)
@@ -66,7 +66,7 @@ def test_another_process_continues_from_the_saved_state(registry, blob_storage):
     _patch(http, location, data[:2000], 0)
     upload_id = _session(location).id.hex
     staging = get_upload_staging()
-    assert os.path.exists(hashers.state_path(staging, upload_id))
+    assert os.path.exists(hash_state.state_path(staging, upload_id))
     _forget_in_memory_states()
     # Proof that the staged bytes are not re-read: change them (same length); the saved state
     # still describes the original bytes, so the upload completes with the original digest.
@@ -82,7 +82,7 @@ def test_without_a_saved_state_the_staged_bytes_are_rehashed(registry, blob_stor
     location = _start(http)
     _patch(http, location, data[:1000], 0)
     _patch(http, location, data[1000:4000], 1000)
-    saved = hashers.state_path(get_upload_staging(), _session(location).id.hex)
+    saved = hash_state.state_path(get_upload_staging(), _session(location).id.hex)
     if os.path.exists(saved):
         os.unlink(saved)
     _forget_in_memory_states()
@@ -178,7 +178,7 @@ def test_expire_stale_uploads_task(registry, blob_storage):
     orphan = "0" * 32
     staging.create(orphan)
     _age(staging.path(orphan), expiry + 60)
-    orphan_state = hashers.state_path(staging, "1" * 32)
+    orphan_state = hash_state.state_path(staging, "1" * 32)
     open(orphan_state, "wb").close()
     stale_id = _session(stale).id.hex
 

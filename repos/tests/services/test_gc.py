@@ -9,9 +9,9 @@ from django.core.management import call_command
 
 from repos.models import Blob, GcRun, Image, ImageManifest, Manifest, RepositoryBlob
 from repos.oci import media_types
+from repos.promotion.execution import PromotionRequest, promotion_execute
 from repos.services.gc import GcAlreadyRunning, gc_run
 from repos.services.manifests import manifest_delete, manifest_put, tag_delete
-from repos.services.promotion import PromotionRequest, promotion_execute
 from repos.services.uploads import blob_mount, blob_push_monolithic
 from repos.storage import get_blob_store
 from repos.tests import factories as f

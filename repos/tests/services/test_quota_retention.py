@@ -126,7 +126,7 @@ def test_index_tags_take_their_platform_tags_and_count_once(local):
 
 
 def test_immutable_and_later_stage_tags_are_protected_unless_told(local, admin):
-    from repos.services.promotion import PromotionRequest, promotion_execute
+    from repos.promotion.execution import PromotionRequest, promotion_execute
 
     later = RepositoryFactory(key="docker-prod", stage_order=5)
     _push_tags(local, "app", ["old-promoted", "old", "new"])

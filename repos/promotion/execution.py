@@ -16,8 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from repos.models import Image, ImageManifest, PromotedDigest, PromotionJob, RepositoryBlob, Tag
-from repos.services.manifests import tag_set
-from repos.services.promotion_plan import (
+from repos.promotion.planning import (
     PromotionInvalid,
     PromotionNotFound,
     PromotionPlan,
@@ -28,6 +27,7 @@ from repos.services.promotion_plan import (
     raise_if_pinned,
     repositories_resolve,
 )
+from repos.services.manifests import tag_set
 
 logger = logging.getLogger(__name__)
 

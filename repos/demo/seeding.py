@@ -18,6 +18,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
 
+from repos.demo import content
 from repos.models import (
     Blob,
     Image,
@@ -31,7 +32,6 @@ from repos.models import (
 )
 from repos.oci import media_types, names
 from repos.oci.image_config import layer_history, parse_image_config
-from repos.services import seed_content as content
 from repos.services.aggregates import image_coverage_refresh
 from repos.services.manifests import _config_summary  # the same summary a real push stores
 from repos.storage import get_blob_store

@@ -11,18 +11,18 @@ from django.views.decorators.http import require_http_methods
 from accounts.permissions import PROMOTE, readable_repositories, request_can
 from config.public_url import public_host
 from repos import errors
-from repos.forms_promotion import PREFILL, PromotionForm
 from repos.models import PromotionJob
-from repos.selectors_dashboard.stages import in_stage_order, next_stage_key
-from repos.selectors_promotion import (
+from repos.promotion.execution import promotion_plan
+from repos.promotion.forms import PREFILL, PromotionForm
+from repos.promotion.jobs import promotion_job_create
+from repos.promotion.pins import plan_pin, plan_unpin
+from repos.promotion.selectors import (
     promotion_job_find,
     promotion_jobs_visible,
     promotion_linked_content,
     promotion_resulting_tags,
 )
-from repos.services.promotion import promotion_plan
-from repos.services.promotion_jobs import promotion_job_create
-from repos.services.promotion_pins import plan_pin, plan_unpin
+from repos.selectors.stages import in_stage_order, next_stage_key
 from repos.views.common import paginate
 
 

@@ -12,9 +12,9 @@ from rest_framework.views import APIView
 
 from repos import errors
 from repos.models import PromotionJob
-from repos.selectors_promotion import promotion_jobs_visible
-from repos.services.promotion import PromotionRequest, promotion_plan
-from repos.services.promotion_jobs import promotion_job_create, promotion_job_wait
+from repos.promotion.execution import PromotionRequest, promotion_plan
+from repos.promotion.jobs import promotion_job_create, promotion_job_wait
+from repos.promotion.selectors import promotion_jobs_visible
 
 Status = PromotionJob.Status
 

@@ -8,7 +8,7 @@ A client repeats one token on every request of a pull or push, so each process r
 claims of the tokens it verified (a bounded LRU keyed by the exact token bytes, the audience,
 issuer and signing key): the ECDSA check and JSON parsing run once per token, and expiry is still
 checked on every use. What a token may do now (user active, API token not revoked) is not cached
-here: accounts.registry_subjects checks it against the database on every request.
+here: repos.registry.subjects checks it against the database on every request.
 """
 
 from __future__ import annotations

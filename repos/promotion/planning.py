@@ -1,7 +1,7 @@
 """Promotion planning: the exact list of changes a promotion makes, and the rules that refuse it.
 
 Reads only. `promotion_plan` serves the preview (dry run); execution builds the same plan again
-inside its transaction, under locks, and applies it (repos/services/promotion.py).
+inside its transaction, under locks, and applies it (repos/promotion/execution.py).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from django.db.models import Count, F, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from repos.models import Image, Repository, Tag
-from repos.selectors_dashboard.platforms import ManifestPlatforms, current_tags, manifests_light, platforms_of
+from repos.selectors.platforms import ManifestPlatforms, current_tags, manifests_light, platforms_of
 
 LATEST_TAGS_SHOWN = 3
 

@@ -20,18 +20,22 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from django.middleware.csrf import CsrfViewMiddleware
 
-from accounts import registry_tokens
-from accounts.permissions import effective_permissions
+from accounts.permissions import WRITE, effective_permissions, user_can
 from accounts.permissions import readable_repositories as readable_for_user
-from accounts.registry_scopes import access_by_repository, actions_for_permissions, repository_key_of
-from accounts.registry_subjects import subject_user
 from accounts.services.credentials import authenticate_secret, authenticate_token, parse_basic
 from accounts.services.login_throttle import LoginThrottled
 from accounts.services.tokens import looks_like_token
 from config.public_url import public_url
 from repos import errors
 from repos.models import Repository
+from repos.registry import tokens as registry_tokens
+from repos.registry.scopes import access_by_repository, actions_for_permissions, repository_key_of
+from repos.registry.subjects import subject_user
+from repos.services.resolution import push_target as target_of
 
+PULL = "pull"
+PUSH = "push"
+DELETE = "delete"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 ACTION_ORDER = ["pull", "push", "delete"]
 _CALLER = "_registry_caller"
@@ -182,8 +186,18 @@ def _decide(request, found: Caller, repository: Repository | None, key: str, act
     raise denied
 
 
-def require_repository_access(request, repository: Repository, actions) -> None:
+def require(request, repository: Repository, *actions: str) -> None:
+    """Raise the spec error when the caller may not perform `actions` on `repository`."""
     _decide(request, caller(request), repository, repository.key, actions)
+
+
+def push_target(request, repository: Repository) -> Repository:
+    """Where a push addressed to `repository` lands: itself (a local), its default deployment (a virtual: the caller
+    must also be allowed to write there), or DENIED (a remote, a virtual without a default deployment)."""
+    target = target_of(repository=repository)
+    if target.pk != repository.pk and not user_can(caller(request).user, target, WRITE):
+        raise errors.Denied(f"a push into {repository.key} lands in {target.key}: it needs write permission there")
+    return target
 
 
 def readable_repositories(request) -> QuerySet[Repository]:

@@ -4,7 +4,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import OperationalError
 
-from repos.services.promotion_jobs import promotion_job_run, promotion_jobs_reconcile
+from repos.promotion.jobs import promotion_job_run, promotion_jobs_reconcile
 
 
 # acks_late is safe here: a redelivered message finds the job no longer queued and does nothing.

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q, QuerySet
 
 from repos.models import Image, ImageCoverage, Repository, Tag
-from repos.selectors_dashboard.platforms import (
+from repos.selectors.platforms import (
     INDEX_TYPES,
     current_tags,
     index_platforms,

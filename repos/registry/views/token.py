@@ -14,12 +14,12 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
-from accounts import registry_tokens
 from accounts.models import AuditEvent
-from accounts.registry_scopes import granted_access, parse_scopes
 from accounts.services.audit import audit_record
 from accounts.services.credentials import authenticate_secret, parse_basic
 from accounts.services.login_throttle import LoginThrottled
+from repos.registry import tokens as registry_tokens
+from repos.registry.scopes import granted_access, parse_scopes
 
 
 def _error(status: int, code: str, message: str) -> JsonResponse:

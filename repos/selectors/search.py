@@ -14,7 +14,7 @@ from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.functions import Cast
 
 from repos.models import Blob, Image, ImageManifest, Manifest, ManifestListEntry, Repository, Tag
-from repos.selectors_dashboard.home import count_related
+from repos.selectors.home import count_related
 
 KINDS = ("image", "tag", "digest", "platform", "label")
 _HEX = re.compile(r"(?:sha256:)?[0-9a-f]{6,64}")

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from django.db.models import Q, QuerySet
 
 from repos.models import Image, ImageManifest, Manifest, ManifestLayer, ManifestListEntry, Repository, Tag
-from repos.selectors_dashboard.platforms import UNKNOWN, is_attestation, manifests_light, platform_label
+from repos.selectors.platforms import UNKNOWN, is_attestation, manifests_light, platform_label
 
 REFERRERS_SHOWN = 100
 ATTESTATIONS_SHOWN = 100

@@ -13,7 +13,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 
 from repos.models import Repository, Tag
-from repos.selectors_dashboard.platforms import manifests_light, platforms_of
+from repos.selectors.platforms import manifests_light, platforms_of
 
 ROWS_PER_PAGE = 50
 

@@ -8,7 +8,7 @@ from django.db.models import Prefetch, QuerySet
 
 from accounts.permissions import ADMIN, user_can
 from repos.models import Image, Repository, RepositoryBlob, Tag, VirtualMember
-from repos.selectors_dashboard.home import repositories_with_stats
+from repos.selectors.home import repositories_with_stats
 
 
 @dataclass

@@ -19,8 +19,8 @@ from django.utils import timezone
 from accounts.permissions import acting_token
 from repos import errors
 from repos.models import PromotionJob
-from repos.services.promotion import JobNotRunning, PromotionRequest, promotion_execute
-from repos.services.promotion_plan import repositories_resolve, source_unchanged_check
+from repos.promotion.execution import JobNotRunning, PromotionRequest, promotion_execute
+from repos.promotion.planning import repositories_resolve, source_unchanged_check
 
 logger = logging.getLogger(__name__)
 Status = PromotionJob.Status
@@ -96,7 +96,7 @@ def _fill_remote_source(job: PromotionJob) -> None:
     """A remote caches layers on first pull; a promotion copies rows into a local that must hold the
     bytes, so the worker fetches what the promoted tags still miss first (outside any transaction)."""
     from repos.models import Image
-    from repos.services.promotion_plan import content_closure
+    from repos.promotion.planning import content_closure
     from repos.services.remote import remote_fill
 
     source = job.source_repository
@@ -194,6 +194,6 @@ def promotion_job_wait(*, job: PromotionJob, timeout: float, interval: float = 0
 def _send(job_id: int) -> None:
     """Tell a worker once the row is committed. A broker that is down is logged, not raised: the job is
     queued in the database, and the reconciler sends it again once the broker is back."""
-    from repos.tasks_promotion import run_promotion
+    from repos.promotion.tasks import run_promotion
 
     transaction.on_commit(lambda: run_promotion.delay(job_id=job_id), robust=True)

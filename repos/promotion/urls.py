@@ -1,8 +1,9 @@
-"""Routes of the promotion API; included from config/urls.py."""
+"""Promotion routes, pages and REST API; included from config/urls.py."""
 
 from django.urls import path
 
-from repos.api.promotions import ArtifactoryPromoteView, PromotionJobViewSet
+from repos.promotion import views
+from repos.promotion.api import ArtifactoryPromoteView, PromotionJobViewSet
 
 KEY = "<str:repo_key>"
 promote = ArtifactoryPromoteView.as_view()
@@ -10,6 +11,9 @@ jobs = PromotionJobViewSet.as_view({"get": "list", "post": "create"})
 job = PromotionJobViewSet.as_view({"get": "retrieve"})
 
 urlpatterns = [
+    path("promotions/", views.promotion_list, name="promotion-list"),
+    path("promotions/new/", views.promotion_new, name="promotion-new"),
+    path("promotions/<int:pk>/", views.promotion_detail, name="promotion-detail"),
     path(f"api/docker/{KEY}/v2/promote", promote, name="api-docker-promote"),
     # Artifactory serves its REST API under /artifactory; scripts written for it keep working.
     path(f"artifactory/api/docker/{KEY}/v2/promote", promote, name="api-docker-promote-artifactory"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from repos.services.promotion import PromotionRequest
+from repos.promotion.execution import PromotionRequest
 
 # GET parameters that prefill the form (links from tag pages, builds, the stage view): param -> field.
 PREFILL = {
