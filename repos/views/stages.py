@@ -20,4 +20,8 @@ def image_stages(request, name: str):
     grid = stage_grid(repositories=readable(request), image=name, page_number=request.GET.get("page"))
     if grid is None:
         raise Http404("No stage holds this image")
-    return render(request, "repos/stages.html", {"grid": grid, "page": grid.page, "legend": LEGEND})
+    # The breadcrumb leads back to the image in the earliest stage that holds it.
+    holding = {cell.repository for row in grid.rows for cell in row.cells if cell.present}
+    first_stage = next((repository.key for repository in grid.repositories if repository.key in holding), None)
+    context = {"grid": grid, "page": grid.page, "legend": LEGEND, "first_stage": first_stage}
+    return render(request, "repos/stages.html", context)

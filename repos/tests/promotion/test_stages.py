@@ -102,6 +102,8 @@ def test_stage_page_shows_the_grid_within_the_query_budget(admin_client, pipelin
             assert "in every stage" in row
     assert pipeline["d"][7:19] in html  # short digests
     assert "all-docker" not in html  # a virtual repository is not a stage
+    crumbs = re.search(r'<div class="crumbs">(.*?)</div>', html, re.S).group(1)
+    assert f'href="/repositories/docker-local/{IMAGE}/"' in crumbs  # back to the image in its first stage
 
 
 def test_grid_only_shows_the_stages_the_caller_may_read(client, pipeline, plain_user, grant):
