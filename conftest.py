@@ -2,10 +2,30 @@
 
 import os
 import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def pytest_configure(config):
+    """The run's data directory (config/settings_test.py), made here and removed at the end if it is the
+    run's own temporary one."""
+    from django.conf import settings
+
+    from config.paths import prepare_data_dir
+
+    prepare_data_dir(Path(settings.DATA_DIR))
+
+
+def pytest_unconfigure(config):
+    from django.conf import settings
+
+    directory = Path(settings.DATA_DIR)
+    if directory.parent == Path(tempfile.gettempdir()) and directory.name == f"registry-tests-{os.getpid()}":
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def require_tool(name: str) -> str:

@@ -37,8 +37,9 @@ def main():
             f"Django is not importable by {sys.executable} and there is no {VENV}: run `make run` "
             f"(or `make install`) in {PROJECT_ROOT} first. ({exc})"
         ) from None
-    from config.preflight import NoDatabase, require_database
+    from config.preflight import NoDatabase, prepare_data, require_database
 
+    prepare_data(sys.argv)
     try:
         require_database(sys.argv)
     except NoDatabase as exc:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = "var"
+BROKER_FOLDERS = ("out", "processed", "control")
 
 
 def data_dir(value: str | None = None) -> Path:
@@ -21,3 +22,21 @@ def data_dir(value: str | None = None) -> Path:
 
 def sqlite_path(directory: Path | None = None) -> Path:
     return (directory or data_dir()) / "db.sqlite3"
+
+
+def broker_dir(directory: Path | None = None) -> Path:
+    """The filesystem Celery transport's folders (used when REDIS_URL is unset)."""
+    return (directory or data_dir()) / "broker"
+
+
+def prepare_data_dir(directory: Path | None = None) -> Path:
+    """Make $DATA_DIR and the folders read before anything writes them: the SQLite database's directory,
+    the static files root and the filesystem broker's folders. Run by the commands that set the data up
+    (`manage.py migrate`/`bootstrap`, the stack runner, a Celery worker or beat), never on import."""
+    directory = directory or data_dir()
+    (directory / "staticfiles").mkdir(parents=True, exist_ok=True)
+    (directory / "run").mkdir(exist_ok=True)
+    if not os.environ.get("REDIS_URL"):
+        for folder in BROKER_FOLDERS:
+            (broker_dir(directory) / folder).mkdir(parents=True, exist_ok=True)
+    return directory

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sqlite3
 
-from config.paths import data_dir, sqlite_path
+from config.paths import data_dir, prepare_data_dir, sqlite_path
 
 # Commands that create or migrate the database, or that never touch it.
 NO_DATABASE_NEEDED = frozenset(
@@ -37,6 +37,8 @@ NO_DATABASE_NEEDED = frozenset(
     }
 )
 MIGRATIONS_TABLE = "django_migrations"
+# Commands that set the data up: they make $DATA_DIR and its folders before they run.
+PREPARES_DATA = frozenset({"migrate", "bootstrap", "collectstatic"})
 
 
 class NoDatabase(Exception):
@@ -99,3 +101,9 @@ def require_database(argv: list[str]) -> None:
         _check_configured(command)
     else:
         _check_sqlite(command)
+
+
+def prepare_data(argv: list[str]) -> None:
+    """Make $DATA_DIR (the SQLite file's directory, the broker's folders) for the commands that set it up."""
+    if command_of(argv) in PREPARES_DATA:
+        prepare_data_dir()

@@ -1,4 +1,4 @@
-"""Secrets generated at first run and kept under $DATA_DIR, never in the repository."""
+"""Secrets generated at first use and kept under $DATA_DIR, never in the repository."""
 
 import os
 import secrets
@@ -16,6 +16,7 @@ def load_or_create_secret(path: Path, generate) -> str:
     except FileNotFoundError:
         pass
     key = generate()
+    path.parent.mkdir(parents=True, exist_ok=True)
     # O_EXCL: if two processes start at once, one creates the file and the other reads it.
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -2,14 +2,17 @@
 
 Defaults give a self-contained dev stack under $DATA_DIR: SQLite, filesystem blobs and a
 filesystem Celery broker. DATABASE_URL, REDIS_URL and S3_* switch to PostgreSQL, Redis and S3.
+Importing the settings creates nothing: $DATA_DIR and its folders are made by the commands that first
+use them (config/paths.py `prepare_data_dir`), the secret key on first use.
 """
 
 from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.functional import lazy
 
-from config.paths import PROJECT_ROOT, data_dir, sqlite_path
+from config.paths import PROJECT_ROOT, broker_dir, data_dir, sqlite_path
 from config.secrets import load_or_create_secret_key
 
 BASE_DIR = PROJECT_ROOT
@@ -17,9 +20,9 @@ env = environ.Env()
 
 # A relative DATA_DIR is taken from the project root, whatever the working directory.
 DATA_DIR = data_dir(env.str("DATA_DIR", default=""))
-DATA_DIR.mkdir(parents=True, exist_ok=True)
 
-SECRET_KEY = env.str("SECRET_KEY", default="") or load_or_create_secret_key(DATA_DIR)
+# Without SECRET_KEY, the key generated in $DATA_DIR the first time something signs with it.
+SECRET_KEY = env.str("SECRET_KEY", default="") or lazy(load_or_create_secret_key, str)(DATA_DIR)
 DEBUG = env.bool("DEBUG", default=False)
 
 # The address users reach the server at (`https://registry.example.com`): token realm, password-reset
@@ -140,7 +143,6 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "staticfiles"
-STATIC_ROOT.mkdir(exist_ok=True)
 # Serve app and vendored assets even where collectstatic has not run (tests, a fresh checkout).
 WHITENOISE_USE_FINDERS = True
 
@@ -260,9 +262,7 @@ if REDIS_URL:
     # Longer than any build may run, or Redis re-delivers a build still running.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": max(4 * 3600, 2 * BUILD_TIME_LIMIT_SECONDS)}
 else:
-    _broker_dir = DATA_DIR / "broker"
-    for _sub in ("out", "processed", "control"):
-        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
+    _broker_dir = broker_dir(DATA_DIR)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "out"),

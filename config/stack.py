@@ -165,8 +165,7 @@ def _services(data_dir: Path) -> list[Service]:
 
 def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    data_dir = paths.data_dir()
-    (data_dir / "run").mkdir(parents=True, exist_ok=True)
+    data_dir = paths.prepare_data_dir()
     services = {service.name: service for service in _services(data_dir)}
     watch = WorkerWatch(
         Path(services["worker"].env["WORKER_LIVENESS_FILE"]),
