@@ -6,6 +6,7 @@ Importing the settings creates nothing: $DATA_DIR and its folders are made by th
 use them (config/paths.py `prepare_data_dir`), the secret key on first use.
 """
 
+from functools import cache
 from urllib.parse import urlsplit
 
 import environ
@@ -21,8 +22,8 @@ env = environ.Env()
 # A relative DATA_DIR is taken from the project root, whatever the working directory.
 DATA_DIR = data_dir(env.str("DATA_DIR", default=""))
 
-# Without SECRET_KEY, the key generated in $DATA_DIR the first time something signs with it.
-SECRET_KEY = env.str("SECRET_KEY", default="") or lazy(load_or_create_secret_key, str)(DATA_DIR)
+# Without SECRET_KEY, the key generated in $DATA_DIR the first time something signs with it (read once).
+SECRET_KEY = env.str("SECRET_KEY", default="") or lazy(cache(load_or_create_secret_key), str)(DATA_DIR)
 DEBUG = env.bool("DEBUG", default=False)
 
 # The address users reach the server at (`https://registry.example.com`): token realm, password-reset
