@@ -256,6 +256,15 @@ BUILD_CONTEXT_DIR = env.str("BUILD_CONTEXT_DIR", default=str(DATA_DIR / "build-c
 BUILD_LOG_DIR = env.str("BUILD_LOG_DIR", default=str(DATA_DIR / "build-logs"))
 BUILD_WORK_DIR = env.str("BUILD_WORK_DIR", default=str(DATA_DIR / "build-work"))  # local disk: contexts, builder state
 
+# Smoke tests under emulation (docs/smoke-tests.md): the worker's Docker engine pulls from this registry at
+# SMOKE_TEST_REGISTRY_HOST (plain HTTP for 127.0.0.0/8 or the engine's insecure registries) and runs each platform.
+SMOKE_TEST_REGISTRY_HOST = env.str("SMOKE_TEST_REGISTRY_HOST", default=BUILD_REGISTRY_HOST)
+SMOKE_TEST_DEFAULT_SECONDS = env.int("SMOKE_TEST_DEFAULT_SECONDS", default=60)
+SMOKE_TEST_MAX_SECONDS = env.int("SMOKE_TEST_MAX_SECONDS", default=900)
+SMOKE_TEST_PULL_SECONDS = env.int("SMOKE_TEST_PULL_SECONDS", default=600)
+SMOKE_TEST_OUTPUT_LINES = env.int("SMOKE_TEST_OUTPUT_LINES", default=20)
+SMOKE_TEST_WORK_DIR = env.str("SMOKE_TEST_WORK_DIR", default=str(DATA_DIR / "smoke-tests"))
+
 # Celery: Redis when REDIS_URL is set, otherwise a filesystem transport that needs no server.
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:

@@ -1,3 +1,6 @@
+import json
+import shlex
+
 from django import forms
 
 from insights.services.webhooks import EVENTS
@@ -27,3 +30,48 @@ class WebhookForm(forms.Form):
         super().__init__(*args, **kwargs)
         if repositories is not None:
             self.fields["repository"].queryset = repositories
+
+
+class SmokeTestForm(forms.Form):
+    """The smoke test fields of the repository settings page; `repos`' rules stay in the service."""
+
+    command = forms.CharField(
+        max_length=8000,
+        help_text='Run in every platform image, the program first: a JSON list such as ["/app", "--version"], '
+        "or words separated by spaces.",
+    )
+    expected_exit_code = forms.IntegerField(min_value=0, max_value=255, initial=0)
+    output_pattern = forms.CharField(
+        required=False, max_length=500, help_text="A regular expression the output must contain (optional)."
+    )
+    time_limit_seconds = forms.IntegerField(min_value=1, label="Time limit (seconds)")
+    required_for_promotion = forms.BooleanField(
+        required=False, label="Required for promotion into this repository (every platform must pass)"
+    )
+
+    def clean_command(self) -> list[str]:
+        raw = self.cleaned_data["command"].strip()
+        if raw.startswith("["):
+            try:
+                value = json.loads(raw)
+            except ValueError:
+                raise forms.ValidationError('Not a JSON list; write it as ["/app", "--version"].') from None
+            return value
+        try:
+            return shlex.split(raw)
+        except ValueError as exc:
+            raise forms.ValidationError(f"Cannot split the command: {exc}.") from None
+
+
+def smoke_test_initial(test) -> dict:
+    from django.conf import settings
+
+    if test is None:
+        return {"expected_exit_code": 0, "time_limit_seconds": settings.SMOKE_TEST_DEFAULT_SECONDS}
+    return {
+        "command": json.dumps(test.command),
+        "expected_exit_code": test.expected_exit_code,
+        "output_pattern": test.output_pattern,
+        "time_limit_seconds": test.time_limit_seconds,
+        "required_for_promotion": test.required_for_promotion,
+    }

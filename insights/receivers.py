@@ -1,4 +1,4 @@
-"""After a tag is written or deleted: look for regressions and parity problems, tell webhooks.
+"""After a tag is written or deleted: look for regressions and parity problems, queue the smoke test, tell webhooks.
 
 Runs after the tag's transaction committed, so a failure here never undoes a push; it is logged.
 """
@@ -9,6 +9,7 @@ from django.dispatch import receiver
 
 from insights import payloads
 from insights.services import parity, regressions
+from insights.services.smoke_tests import smoke_tests_after_tag_written
 from insights.services.webhooks import event_dispatch
 from repos import signals
 from repos.models import Image, Tag
@@ -20,14 +21,22 @@ logger = logging.getLogger("insights")
 def on_tag_written(sender, *, tag_id: int, actor_id, source: str, **kwargs) -> None:
     try:
         tag = Tag.objects.select_related("image__repository", "manifest").filter(pk=tag_id).first()
-        if tag is None:
-            return  # moved away or deleted since
+    except Exception:
+        logger.exception("insights after tag %s failed", tag_id)
+        return
+    if tag is None:
+        return  # moved away or deleted since
+    try:
         base = payloads.tag_payload(tag, actor_id=actor_id, source=source)
         event_dispatch(event=source, repository=tag.image.repository, payload=base)
         for alert in tag_checks(tag):
             event_dispatch(event="alert", repository=tag.image.repository, payload=payloads.alert_payload(alert, base))
     except Exception:
         logger.exception("insights after tag %s failed", tag_id)
+    try:
+        smoke_tests_after_tag_written(tag, actor_id=actor_id, source=source)
+    except Exception:
+        logger.exception("queueing the smoke test after tag %s failed", tag_id)
 
 
 def tag_checks(tag: Tag) -> list:

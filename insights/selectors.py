@@ -1,11 +1,11 @@
-"""Reads: alerts and webhooks the caller may see."""
+"""Reads: alerts, smoke test runs and webhooks the caller may see."""
 
 from __future__ import annotations
 
 from django.db.models import QuerySet
 
 from accounts.permissions import is_site_admin, readable_repositories, user_can
-from insights.models import Alert, Webhook
+from insights.models import Alert, SmokeTestRun, Webhook
 from repos.models import Repository
 
 
@@ -43,3 +43,22 @@ def webhooks_manageable(user) -> QuerySet[Webhook]:
         return hooks.none()
     administered = [r.pk for r in Repository.objects.all() if user_can(user, r, "admin")]
     return hooks.filter(repository__in=administered)
+
+
+def smoke_runs_filtered(
+    user, *, repository: str = "", image: str = "", tag: str = "", digest: str = "", status: str = ""
+) -> QuerySet[SmokeTestRun]:
+    runs = SmokeTestRun.objects.filter(repository__in=readable_repositories(user)).select_related(
+        "repository", "image", "test_repository", "requested_by"
+    )
+    if repository:
+        runs = runs.filter(repository__key=repository)
+    if image:
+        runs = runs.filter(image__name=image)
+    if tag:
+        runs = runs.filter(tag=tag)
+    if digest:
+        runs = runs.filter(digest=digest)
+    if status:
+        runs = runs.filter(status=status)
+    return runs.prefetch_related("results")

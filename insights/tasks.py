@@ -18,3 +18,10 @@ def webhook_deliver(self, delivery_id: int) -> None:
         # Exponential backoff: base, 2×base, 4×base, … capped at an hour.
         countdown = min(3600, settings.WEBHOOK_RETRY_BASE_SECONDS * 2 ** (delivery.attempts - 1))
         raise self.retry(countdown=countdown)
+
+
+@shared_task(name="insights.smoke_test_run")
+def smoke_test_run(run_id: int) -> None:
+    from insights.services.smoke_runs import smoke_test_run_execute
+
+    smoke_test_run_execute(run_id=run_id)

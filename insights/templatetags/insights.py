@@ -53,3 +53,44 @@ def open_alert_counts(rows) -> dict:
 @register.simple_tag
 def alert_count(counts: dict, image_id: int, tag) -> int:
     return counts.get((image_id, tag), 0)
+
+
+@register.inclusion_tag("insights/partials/_smoke_tests.html", takes_context=True)
+def smoke_test_card(context, image, tag):
+    """The latest smoke test run of a tag, per platform, with "run again" for writers."""
+    from insights.models import SmokeTest, SmokeTestRun
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    repository = image.repository
+    run = (
+        SmokeTestRun.objects.filter(image=image, tag=tag.name)
+        .select_related("test_repository", "requested_by")
+        .prefetch_related("results")
+        .first()
+    )
+    has_test = SmokeTest.objects.filter(repository=repository).exists()
+    return {
+        "request": request,
+        "image": image,
+        "tag": tag,
+        "run": run,
+        "stale": run is not None and run.digest != tag.manifest.digest,
+        "has_test": has_test,
+        "can_run": has_test and user_can(user, repository, "write"),
+    }
+
+
+@register.inclusion_tag("insights/partials/_smoke_test_settings.html", takes_context=True)
+def smoke_test_settings_card(context, repository):
+    """The repository's smoke test on its settings page (saved through its own form)."""
+    from insights.forms import SmokeTestForm, smoke_test_initial
+    from insights.models import SmokeTest
+
+    test = SmokeTest.objects.filter(repository=repository).first()
+    return {
+        "request": context.get("request"),
+        "repository": repository,
+        "test": test,
+        "form": SmokeTestForm(initial=smoke_test_initial(test)),
+    }

@@ -6,6 +6,7 @@ inside its transaction, under locks, and applies it (repos/promotion/execution.p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from accounts.permissions import DELETE, PROMOTE, READ, user_can
@@ -355,6 +356,15 @@ def _plan_source_removal(plan: PromotionPlan, selected: list[Tag], image: Image,
     plan.source_image_removed = not remaining.exists() and not untagged_left
 
 
+# Rules other apps add (insights: `smoke-test`), each `(plan) -> list[Refusal]`, checked after the ones below.
+EXTRA_RULES: list[Callable[[PromotionPlan], list[Refusal]]] = []
+
+
+def promotion_rule_register(rule: Callable[[PromotionPlan], list[Refusal]]) -> None:
+    if rule not in EXTRA_RULES:
+        EXTRA_RULES.append(rule)
+
+
 def _refusals(plan: PromotionPlan, *, user) -> list[Refusal]:
     request, source, target = plan.request, plan.source_repository, plan.target_repository
     refusals = []
@@ -432,6 +442,8 @@ def _refusals(plan: PromotionPlan, *, user) -> list[Refusal]:
                     {"repository": target.key, "tag": target_name, "missing": missing, "required": required},
                 )
             )
+    for rule in EXTRA_RULES:
+        refusals.extend(rule(plan))
     return refusals
 
 

@@ -1,0 +1,71 @@
+"""Smoke test pages: the repository's test (edited from its settings page) and "run again" on a tag page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from accounts.permissions import ADMIN, user_can
+from insights.forms import SmokeTestForm, smoke_test_initial
+from insights.models import SmokeTest
+from insights.services.smoke_tests import SmokeTestRefused, smoke_test_delete, smoke_test_run_again, smoke_test_save
+from repos.views.common import repository_or_404
+
+
+@login_required
+def smoke_test_settings(request, key: str):
+    repository = repository_or_404(request, key)
+    if not user_can(request.user, repository, ADMIN):
+        raise PermissionDenied("Changing the smoke test needs the admin permission on the repository.")
+    test = SmokeTest.objects.filter(repository=repository).first()
+    form = SmokeTestForm(request.POST or None, initial=smoke_test_initial(test))
+    if request.method == "POST":
+        if "delete" in request.POST:
+            smoke_test_delete(actor=request.user, repository=repository)
+            messages.success(request, f"Smoke test of {repository.key} removed.")
+            return redirect("repository-settings", key=repository.key)
+        if form.is_valid():
+            try:
+                smoke_test_save(actor=request.user, repository=repository, data=form.cleaned_data)
+            except SmokeTestRefused as exc:
+                for field, errors in (exc.errors or {None: [str(exc)]}).items():
+                    for error in errors:
+                        form.add_error(field if field in form.fields else None, error)
+            else:
+                messages.success(request, f"Smoke test of {repository.key} saved.")
+                return redirect("repository-settings", key=repository.key)
+    return render(
+        request,
+        "insights/smoke_test_settings.html",
+        {"repository": repository, "form": form, "test": test},
+    )
+
+
+@login_required
+@require_POST
+def smoke_test_run_again_view(request):
+    post = request.POST
+    try:
+        run = smoke_test_run_again(
+            actor=request.user,
+            repository_key=post.get("repository", ""),
+            image=post.get("image", ""),
+            tag=post.get("tag", ""),
+        )
+    except SmokeTestRefused as exc:
+        if exc.status == 404:
+            raise Http404(str(exc)) from None
+        if exc.status == 403:
+            raise PermissionDenied(str(exc)) from None
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Smoke test run #{run.pk} queued for {run.image.name}:{run.tag}.")
+    back = post.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = "/"
+    return redirect(back)
