@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import random
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -32,7 +34,7 @@ from repos.models import (
 )
 from repos.oci import media_types, names
 from repos.oci.image_config import layer_history, parse_image_config
-from repos.services.aggregates import image_coverage_refresh
+from repos.services.aggregates import image_coverage_refresh, repository_stats_mark
 from repos.services.manifests import _config_summary  # the same summary a real push stores
 from repos.storage import get_blob_store
 
@@ -74,7 +76,7 @@ class _Batch:
 
 
 def seed_dashboard_content(
-    *, images: int, tags: int, prefix: str = "seed", write_blobs: bool = True, batch_size: int = 100, seed: int = 7
+    *, images: int, tags: int, prefix: str = "seed", write_blobs: bool = True, batch_size: int = 500, seed: int = 7
 ) -> SeedReport:
     rng = random.Random(seed)
     repositories = _seed_repositories(prefix)
@@ -84,31 +86,53 @@ def seed_dashboard_content(
     base_layers = {
         p: content.layer(f"etc/os-release-{'-'.join(filter(None, p))}", f"base {p}\n".encode() * 40) for p in PLATFORMS
     }
+    existing = set(Image.objects.filter(repository__in=repositories).values_list("repository_id", "name"))
     per_image, extra = divmod(tags, max(images, 1))
     batch = _Batch()
-    for number in range(images):
-        repository = repositories[number % len(repositories)]
-        name = f"team-{number % 25:02d}/service-{number:04d}"
-        if Image.objects.filter(repository=repository, name=name).exists():
-            continue
-        tag_budget = per_image + (1 if number < extra else 0)
-        _plan_image(
-            batch,
-            rng=rng,
-            repository=repository,
-            name=name,
-            number=number,
-            tag_budget=tag_budget,
-            base_layers=base_layers,
-            users=users,
-            now=now,
-        )
-        if len(batch.images) >= batch_size:
-            _flush(batch, report, write_blobs=write_blobs)
-            batch = _Batch()
-    _flush(batch, report, write_blobs=write_blobs)
+    with _planned_times():
+        for number in range(images):
+            repository = repositories[number % len(repositories)]
+            name = f"team-{number % 25:02d}/service-{number:04d}"
+            if (repository.id, name) in existing:
+                continue
+            tag_budget = per_image + (1 if number < extra else 0)
+            _plan_image(
+                batch,
+                rng=rng,
+                repository=repository,
+                name=name,
+                number=number,
+                tag_budget=tag_budget,
+                base_layers=base_layers,
+                users=users,
+                now=now,
+            )
+            if len(batch.images) >= batch_size:
+                _flush(batch, report, write_blobs=write_blobs)
+                batch = _Batch()
+        _flush(batch, report, write_blobs=write_blobs)
+    if report.images:
+        # Bulk writes send no signals: flag the counters as a push would, their next reader recounts them.
+        repository_stats_mark(repository_ids=[r.id for r in repositories], site=True)
     _analyze()
     return report
+
+
+@contextmanager
+def _planned_times() -> Iterator[None]:
+    """Insert the planned push times as they are: auto_now / auto_now_add would stamp every row with now.
+
+    Seeding only (a command or a test fixture, one writer): the fields are switched back afterwards.
+    """
+    fields = [ImageManifest._meta.get_field("pushed_at"), Tag._meta.get_field("updated")]
+    saved = [(f.auto_now, f.auto_now_add) for f in fields]
+    for f in fields:
+        f.auto_now = f.auto_now_add = False
+    try:
+        yield
+    finally:
+        for f, (auto_now, auto_now_add) in zip(fields, saved):
+            f.auto_now, f.auto_now_add = auto_now, auto_now_add
 
 
 def _analyze() -> None:
@@ -446,45 +470,33 @@ def _flush(batch: _Batch, report: SeedReport, *, write_blobs: bool) -> None:
 
 
 def _create_memberships(batch: _Batch, image_ids: dict, manifest_ids: dict) -> None:
+    # The images are new (existing ones are skipped), so no row can conflict.
     ImageManifest.objects.bulk_create(
-        [ImageManifest(image_id=image_ids[k], manifest_id=manifest_ids[d]) for k, d in batch.memberships],
-        ignore_conflicts=True,
-        batch_size=500,
+        [
+            ImageManifest(image_id=image_ids[k], manifest_id=manifest_ids[d], pushed_at=t)
+            for (k, d), t in batch.memberships.items()
+        ],
+        batch_size=1000,
     )
-    # pushed_at is auto_now_add: set the planned push times afterwards.
-    when = {(image_ids[k], manifest_ids[d]): t for (k, d), t in batch.memberships.items()}
-    rows = list(
-        ImageManifest.objects.filter(image_id__in=set(image_ids.values())).only("id", "image_id", "manifest_id")
-    )
-    for row in rows:
-        row.pushed_at = when.get((row.image_id, row.manifest_id), row.pushed_at)
-    ImageManifest.objects.bulk_update(rows, ["pushed_at"], batch_size=500)
 
 
 def _create_tags(batch: _Batch, image_ids: dict, manifest_ids: dict) -> int:
-    def build(rows):
-        return [
-            Tag(image_id=image_ids[k], name=n, manifest_id=manifest_ids[d], pushed_by_id=u) for k, n, d, _, _, u in rows
-        ]
+    def build(row) -> Tag:
+        key, name, digest, _, updated, user = row
+        return Tag(
+            image_id=image_ids[key], name=name, manifest_id=manifest_ids[digest], updated=updated, pushed_by_id=user
+        )
 
-    top = [t for t in batch.tags if t[3] is None]
-    Tag.objects.bulk_create(build(top), ignore_conflicts=True, batch_size=500)
-    tag_ids = {
-        (i, n): pk
-        for pk, i, n in Tag.objects.filter(image_id__in=set(image_ids.values())).values_list("id", "image_id", "name")
-    }
+    # New images only, so no conflict: the insert returns the ids the derived tags point back at.
+    top = {(row[0], row[1]): build(row) for row in batch.tags if row[3] is None}
+    Tag.objects.bulk_create(top.values(), batch_size=1000)
     derived = []
-    for row in (t for t in batch.tags if t[3] is not None):
-        tag = build([row])[0]
-        tag.derived_from_id = tag_ids[(image_ids[row[0]], row[3])]
-        derived.append(tag)
-    Tag.objects.bulk_create(derived, ignore_conflicts=True, batch_size=500)
-    # `updated` is auto_now: set the planned push times afterwards.
-    when = {(image_ids[k], n): t for k, n, _, _, t, _ in batch.tags}
-    rows = list(Tag.objects.filter(image_id__in=set(image_ids.values())).only("id", "image_id", "name"))
-    for row in rows:
-        row.updated = when.get((row.image_id, row.name), row.updated)
-    Tag.objects.bulk_update(rows, ["updated"], batch_size=500)
+    for row in batch.tags:
+        if row[3] is not None:
+            tag = build(row)
+            tag.derived_from_id = top[(row[0], row[3])].pk
+            derived.append(tag)
+    Tag.objects.bulk_create(derived, batch_size=1000)
     image_coverage_refresh(image_ids=image_ids.values())  # bulk writes send no signals
     return len(batch.tags)
 
