@@ -26,6 +26,7 @@ from repos.models import (
     Image,
     ImageManifest,
     Manifest,
+    ManifestLabel,
     ManifestLayer,
     ManifestListEntry,
     Repository,
@@ -144,6 +145,7 @@ def _analyze() -> None:
             Image,
             ImageManifest,
             Manifest,
+            ManifestLabel,
             ManifestLayer,
             ManifestListEntry,
             Repository,
@@ -429,6 +431,18 @@ def _flush(batch: _Batch, report: SeedReport, *, write_blobs: bool) -> None:
             batch_size=200,
         )
         manifest_ids = _ids(Manifest, batch.manifests)
+        fresh = set(manifest_ids.values()) - set(
+            ManifestLabel.objects.filter(manifest_id__in=manifest_ids.values()).values_list("manifest_id", flat=True)
+        )
+        ManifestLabel.objects.bulk_create(
+            [
+                label
+                for d, m in batch.manifests.items()
+                if manifest_ids[d] in fresh
+                for label in ManifestLabel.rows_for(manifest_ids[d], m["config"])
+            ],
+            batch_size=1000,
+        )
         ManifestLayer.objects.bulk_create(
             [
                 ManifestLayer(

@@ -1,5 +1,5 @@
 from repos.models.aggregates import ImageCoverage, RepositoryStats, SiteStats
-from repos.models.content import Blob, Manifest, ManifestLayer, ManifestListEntry, RepositoryBlob
+from repos.models.content import Blob, Manifest, ManifestLabel, ManifestLayer, ManifestListEntry, RepositoryBlob
 from repos.models.operations import GcRun, RepositoryPolicy, RetentionRun
 from repos.models.promotion import PromotedDigest, PromotionJob
 from repos.models.remote import RemoteBlobFetch, RemoteSettings, RemoteTagCheck, VirtualMember
@@ -13,6 +13,7 @@ __all__ = [
     "ImageCoverage",
     "ImageManifest",
     "Manifest",
+    "ManifestLabel",
     "ManifestLayer",
     "ManifestListEntry",
     "PromotedDigest",

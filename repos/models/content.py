@@ -55,6 +55,10 @@ class Manifest(models.Model):
     subject_digest = models.CharField(max_length=140, blank=True, db_index=True)
     created = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        # Search by platform: the image manifests of a platform without reading every manifest.
+        indexes = [models.Index(fields=["architecture", "os", "variant"], name="manifest_platform")]
+
     def __str__(self) -> str:
         return self.digest
 
@@ -66,6 +70,34 @@ class Manifest(models.Model):
     def platform(self) -> str:
         parts = [self.os, self.architecture, self.variant]
         return "/".join(p for p in parts if p)
+
+
+class ManifestLabel(models.Model):
+    """One label of an image manifest's config, in its own indexed row: search by label reads an index, not
+    every config. Written with the manifest (its config never changes) and deleted with it."""
+
+    KEY_MAX = 200  # longer keys are not kept: search cannot ask for them
+    VALUE_INDEXED = 200  # the indexed start of the value; `value` holds it whole for the exact match
+
+    manifest = models.ForeignKey(Manifest, on_delete=models.CASCADE, related_name="label_rows")
+    key = models.CharField(max_length=KEY_MAX)
+    value_start = models.CharField(max_length=VALUE_INDEXED, blank=True)
+    value = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["key", "value_start", "manifest"], name="label_key_value")]
+
+    @classmethod
+    def rows_for(cls, manifest_id: int, config: dict) -> list["ManifestLabel"]:
+        """The rows of a manifest from its config summary (`Manifest.config`)."""
+        labels = config.get("labels") if isinstance(config, dict) else None
+        if not isinstance(labels, dict):
+            return []
+        return [
+            cls(manifest_id=manifest_id, key=key, value_start=value[: cls.VALUE_INDEXED], value=value)
+            for key, value in labels.items()
+            if isinstance(key, str) and 0 < len(key) <= cls.KEY_MAX and isinstance(value, str)
+        ]
 
 
 class ManifestListEntry(models.Model):
@@ -82,6 +114,8 @@ class ManifestListEntry(models.Model):
     class Meta:
         ordering = ["index", "position"]
         constraints = [models.UniqueConstraint(fields=["index", "position"], name="uniq_entry_position")]
+        # Search by platform: the indexes offering a platform, read from the index alone.
+        indexes = [models.Index(fields=["architecture", "os", "variant", "index"], name="entry_platform")]
 
     @property
     def platform(self) -> str:

@@ -9,18 +9,24 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet, TextField
-from django.db.models.fields.json import KeyTextTransform, KeyTransform
-from django.db.models.functions import Cast
+from django.db.models import Q, QuerySet
 
-from repos.models import Blob, Image, ImageManifest, Manifest, ManifestListEntry, Repository, Tag
+from repos.models import (
+    Blob,
+    Image,
+    ImageManifest,
+    Manifest,
+    ManifestLabel,
+    ManifestLayer,
+    ManifestListEntry,
+    Repository,
+    Tag,
+)
 from repos.selectors.home import count_related
 
 KINDS = ("image", "tag", "digest", "platform", "label")
 _HEX = re.compile(r"(?:sha256:)?[0-9a-f]{6,64}")
 _PLATFORM = re.compile(r"([a-z0-9]+)/([a-z0-9_]+)(?:/([a-z0-9]+))?")
-MAX_LABELLED = 5_000  # ids passed as parameters, twice: within SQLite's limit
-_PLAIN = re.compile(r"[A-Za-z0-9._/:@ -]*")  # the same in JSON text, escaped or not
 _LABEL_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,199}")
 KNOWN_OS = {
     "linux",
@@ -93,6 +99,14 @@ def _digest_prefix(field: str, prefix: str) -> Q:
     return Q(**{f"{field}__gte": prefix, f"{field}__lt": prefix + "~"})
 
 
+def _manifest_in(field: str, *queries: QuerySet) -> Q:
+    """`field` among the manifest ids the `queries` (flat id lists) select, as one UNION subquery: the
+    database gathers the few ids first, then reads the tag or membership index by manifest (an OR of
+    subqueries would test them on every row instead)."""
+    first, *rest = [query.order_by() for query in queries]
+    return Q(**{f"{field}__in": first.union(*rest)})
+
+
 def search_digests(*, repositories: QuerySet[Repository], text: str) -> QuerySet[ImageManifest]:
     """Manifests whose digest, config digest or one of whose layer digests starts with `text`."""
     value = text.lower()
@@ -100,11 +114,16 @@ def search_digests(*, repositories: QuerySet[Repository], text: str) -> QuerySet
         return ImageManifest.objects.none()
     digest = value if value.startswith("sha256:") else f"sha256:{value}"
     blobs = Blob.objects.filter(_digest_prefix("digest", digest)).values("id")
-    with_blob = Manifest.objects.filter(Q(config_blob_id__in=blobs) | Q(layers__blob_id__in=blobs)).values("id")
-    own = Manifest.objects.filter(_digest_prefix("digest", digest)).values("id")
+    # Three indexed lookups (digest, config blob, layer blob), never a join of every manifest to its layers.
+    matching = _manifest_in(
+        "manifest_id",
+        Manifest.objects.filter(_digest_prefix("digest", digest)).values_list("id", flat=True),
+        Manifest.objects.filter(config_blob_id__in=blobs).values_list("id", flat=True),
+        ManifestLayer.objects.filter(blob_id__in=blobs).values_list("manifest_id", flat=True),
+    )
     return (
         ImageManifest.objects.filter(image__repository__in=repositories)
-        .filter(Q(manifest_id__in=own) | Q(manifest_id__in=with_blob))
+        .filter(matching)
         .select_related("image__repository", "manifest", "pushed_by")
         .defer("manifest__raw", "manifest__config", "manifest__annotations")
         .order_by("-pushed_at", "-id")
@@ -118,9 +137,13 @@ def search_platform(*, repositories: QuerySet[Repository], text: str) -> QuerySe
         return Tag.objects.none()
     os, arch, variant = match.groups()
     fields = {"os": os, "architecture": arch, **({"variant": variant} if variant else {})}
-    indexes = ManifestListEntry.objects.filter(**fields).values("index_id")
-    own = Q(**{f"manifest__{k}": v for k, v in fields.items()})
-    return _tags(repositories).filter(own | Q(manifest_id__in=indexes)).order_by("-updated", "-id")
+    # Both lookups use a platform index; a join of every tag to its manifest would not.
+    matching = _manifest_in(
+        "manifest_id",
+        Manifest.objects.filter(**fields).values_list("id", flat=True),
+        ManifestListEntry.objects.filter(**fields).values_list("index_id", flat=True),
+    )
+    return _tags(repositories).filter(matching).order_by("-updated", "-id")
 
 
 def search_label(*, repositories: QuerySet[Repository], text: str) -> QuerySet[Tag]:
@@ -129,29 +152,18 @@ def search_label(*, repositories: QuerySet[Repository], text: str) -> QuerySet[T
     key = key.strip()
     if not _LABEL_KEY.fullmatch(key):
         return Tag.objects.none()
-    # Explicit transforms: a key like `contains` must never be read as a lookup.
-    # Cast: compare as plain text on every backend (a bare key transform compares JSON to JSON).
     value = value.strip()
-    labelled = Manifest.objects.all()
-    if _PLAIN.fullmatch(key + value):
-        # A plain-text scan first: cheap, and it leaves the JSON parsing to the few rows that may match.
-        labelled = labelled.annotate(config_text=Cast("config", TextField())).filter(
-            config_text__contains=value if sep and value else key
-        )
-    labelled = labelled.annotate(
-        label=Cast(KeyTextTransform(key, KeyTransform("labels", "config")), output_field=TextField())
+    # The label rows' index answers both forms (the value's indexed start narrows, the whole value decides).
+    labels = ManifestLabel.objects.filter(key=key)
+    if sep:
+        labels = labels.filter(value_start=value[: ManifestLabel.VALUE_INDEXED], value=value)
+    labelled = labels.values_list("manifest_id", flat=True)
+    matching = _manifest_in(
+        "manifest_id",
+        labelled,
+        ManifestListEntry.objects.filter(manifest_id__in=labelled).values_list("index_id", flat=True),
     )
-    labelled = labelled.filter(label=value) if sep else labelled.filter(label__isnull=False)
-    # Evaluated once here when not too many, else the count and the page each scan every config again.
-    labelled_ids = list(labelled.values_list("id", flat=True)[: MAX_LABELLED + 1])
-    if len(labelled_ids) > MAX_LABELLED:
-        labelled_ids = labelled.values("id")
-    indexes = ManifestListEntry.objects.filter(manifest_id__in=labelled_ids).values("index_id")
-    return (
-        _tags(repositories)
-        .filter(Q(manifest_id__in=labelled_ids) | Q(manifest_id__in=indexes))
-        .order_by("-updated", "-id")
-    )
+    return _tags(repositories).filter(matching).order_by("-updated", "-id")
 
 
 SEARCHES = {

@@ -19,6 +19,7 @@ from repos.models import (
     Image,
     ImageManifest,
     Manifest,
+    ManifestLabel,
     ManifestLayer,
     ManifestListEntry,
     Repository,
@@ -391,6 +392,7 @@ def _manifest_create(prepared: _Prepared, *, raw: bytes) -> Manifest:
         manifest.image_created = _parse_created(config.created)
         manifest.config = _config_summary(config)
     manifest.save()
+    ManifestLabel.objects.bulk_create(ManifestLabel.rows_for(manifest.pk, manifest.config))
     history = layer_history(config, len(parsed.layers)) if config is not None else [None] * len(parsed.layers)
     ManifestLayer.objects.bulk_create(
         ManifestLayer(

@@ -50,6 +50,20 @@ def test_by_platform_and_label(admin_client, pushed):
     assert "0 found" in search(admin_client, "label:contains=x")
 
 
+def test_label_rows_come_with_the_pushed_manifest_and_match_the_whole_value(admin_client, pushed):
+    from repos.models import Manifest, ManifestLabel
+
+    amd64 = Manifest.objects.get(digest=pushed.content.children["linux/amd64"][1])
+    assert dict(amd64.label_rows.values_list("key", "value")) == amd64.config["labels"]
+    assert ("team", "core") in amd64.label_rows.values_list("key", "value")
+    # Only the start of a value is indexed: values sharing it still match on the whole value.
+    long_value = "x" * 240
+    ManifestLabel.objects.bulk_create(ManifestLabel.rows_for(amd64.pk, {"labels": {"note": long_value, "bad": 1}}))
+    assert "team/app:<b>1.0</b>" in search(admin_client, f"note={long_value}")
+    assert "0 found" in search(admin_client, f"note={'x' * 239}y")
+    assert not ManifestLabel.objects.filter(key="bad").exists()  # not a string: never a label
+
+
 def test_sections_paginate_on_their_own_parameter(admin_client, pushed):
     from repos.models import Image
 
