@@ -264,6 +264,8 @@ SMOKE_TEST_MAX_SECONDS = env.int("SMOKE_TEST_MAX_SECONDS", default=900)
 SMOKE_TEST_PULL_SECONDS = env.int("SMOKE_TEST_PULL_SECONDS", default=600)
 SMOKE_TEST_OUTPUT_LINES = env.int("SMOKE_TEST_OUTPUT_LINES", default=20)
 SMOKE_TEST_WORK_DIR = env.str("SMOKE_TEST_WORK_DIR", default=str(DATA_DIR / "smoke-tests"))
+# Runs need a Docker engine, like builds: by default they go where builds go.
+SMOKE_TEST_QUEUE = env.str("SMOKE_TEST_QUEUE", default=BUILD_QUEUE)
 
 # Celery: Redis when REDIS_URL is set, otherwise a filesystem transport that needs no server.
 REDIS_URL = env.str("REDIS_URL", default="")

@@ -130,7 +130,8 @@ def smoke_test_request(
 def _enqueue(run_id: int) -> None:
     from insights.tasks import smoke_test_run
 
-    smoke_test_run.delay(run_id)
+    options = {"queue": settings.SMOKE_TEST_QUEUE} if settings.SMOKE_TEST_QUEUE else {}
+    smoke_test_run.apply_async(args=[run_id], **options)
 
 
 def smoke_tests_after_tag_written(tag: Tag, *, actor_id: int | None, source: str) -> SmokeTestRun | None:

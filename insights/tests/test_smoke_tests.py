@@ -251,3 +251,18 @@ def test_tag_page_shows_results_per_platform_and_run_again(admin_client, stages,
 def test_smoke_tests_are_for_local_repositories(admin_client, stages):
     Repository.objects.create(key="hub", kind=Repository.Kind.REMOTE)
     assert define(admin_client, key="hub").status_code == 400
+
+
+def test_docker_own_failures_are_could_not_start_not_exit_codes():
+    from insights.services.smoke_docker import _start_failure
+    from insights.services.smoke_process import Outcome
+
+    def outcome(code, text):
+        return Outcome(exit_code=code, output=text, duration_ms=5)
+
+    missing = 'docker: Error response from daemon: OCI runtime create failed: exec: "/app": no such file'
+    assert "OCI runtime" in _start_failure(outcome(127, missing))
+    assert _start_failure(outcome(125, "docker: invalid reference format.")) == "docker: invalid reference format."
+    assert "no binfmt/QEMU handler" in _start_failure(outcome(1, "exec /app: exec format error"))
+    assert _start_failure(outcome(127, "sh: nope: not found")) == ""  # the program's own 127
+    assert _start_failure(outcome(1, "app 1.0 on aarch64")) == ""

@@ -232,3 +232,46 @@ def test_arm64_failure_under_emulation_blocks_the_promotion_until_fixed(server, 
         ["docker", "ps", "--all", "--filter", "name=smoke-", "--format", "{{.Names}}"], capture_output=True, text=True
     )
     assert leftovers.stdout.strip() == ""
+
+
+def test_run_again_with_another_repository_test_kills_at_the_time_limit(server, tmp_path):
+    """`Run again` of the qa repository's test on a docker-local tag: `sleep` past the limit is killed (the
+    container removed by force), a missing program could not start, and nothing is left in the engine."""
+    api = admin_session(server)
+    created = api.post(f"{server.url}/api/repositories/", json={"key": "docker-qa", "kind": "local"})
+    assert created.status_code == 201, created.text
+    push(server, tmp_path, FIXED_APP, "docker-local/app:slow")
+    digest = api.get(
+        f"{server.url}/v2/docker-local/app/manifests/slow", headers={"Accept": oci.media_types.OCI_INDEX}
+    ).headers["Docker-Content-Digest"]
+    body = {"repository": "docker-local", "image": "app", "tag": "slow", "test_repository": "docker-qa"}
+
+    for command, limit in ((["/bin/sh", "-c", "echo started; sleep 600"], 3), (["/no/such/program"], 30)):
+        defined = api.put(
+            f"{server.url}/api/repositories/docker-qa/smoke-test/",
+            json={"command": command, "time_limit_seconds": limit},
+        )
+        assert defined.status_code == 200, defined.text
+        queued = api.post(f"{server.url}/api/smoke-tests/", json=body)
+        assert queued.status_code == 202, queued.text
+        run_id = queued.json()["id"]
+        result = wait_for(
+            lambda run_id=run_id: (lambda r: r if r["status"] in FINISHED else None)(
+                api.get(f"{server.url}/api/smoke-tests/{run_id}/").json()
+            ),
+            what=f"smoke test run {run_id}",
+            seconds=600,
+        )
+        assert result["digest"] == digest and result["test_repository"] == "docker-qa", result
+        reasons = {r["platform"]: (r["status"], r["reason"]) for r in result["results"]}
+        if limit == 3:
+            assert reasons == {AMD: ("failed", "timeout"), ARM: ("failed", "timeout")}, result
+            assert all(r["output"] == "started" and r["exit_code"] is None for r in result["results"])
+        else:
+            assert reasons == {AMD: ("failed", "could-not-start"), ARM: ("failed", "could-not-start")}, result
+
+    assert engine_images(server) == []
+    leftovers = subprocess.run(
+        ["docker", "ps", "--all", "--filter", "name=smoke-", "--format", "{{.Names}}"], capture_output=True, text=True
+    )
+    assert leftovers.stdout.strip() == ""
