@@ -18,7 +18,7 @@ from builds.errors import BuildConflict, BuildDenied, BuildInvalid
 from builds.models import BuildJob
 from builds.policy import build_arg_items_parse
 from builds.progress import percent
-from builds.selectors import build_get_visible, build_log_read, builds_visible
+from builds.selectors import build_get_visible, build_log_read, builds_listed
 from builds.services.jobs import BuildRequest, build_cancel, build_create
 
 
@@ -209,9 +209,7 @@ class BuildListCreateView(GenericAPIView):
     filter_backends = []
 
     def get_queryset(self):
-        jobs = builds_visible(self.request.user)
-        wanted = self.request.query_params.get("status")
-        return jobs.filter(status=wanted) if wanted else jobs
+        return builds_listed(user=self.request.user, status=self.request.query_params.get("status") or "")
 
     @extend_schema(
         parameters=[OpenApiParameter("status", str, description="Only builds in this status.")],

@@ -30,6 +30,12 @@ def builds_visible(user) -> QuerySet[BuildJob]:
     return jobs.filter(condition)
 
 
+def builds_listed(*, user, status: str = "") -> QuerySet[BuildJob]:
+    """The visible builds, optionally only those in one status."""
+    jobs = builds_visible(user)
+    return jobs.filter(status=status) if status else jobs
+
+
 def build_get_visible(*, user, build_id) -> BuildJob | None:
     try:
         return builds_visible(user).filter(pk=int(build_id)).first()

@@ -179,7 +179,7 @@ class WebhookViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets
     @action(detail=True, methods=["get"])
     def deliveries(self, request, pk=None):
         hook = self.get_object()
-        rows = hook.deliveries.prefetch_related("attempt_log")
+        rows = selectors.webhook_deliveries(webhook=hook)
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(DeliverySerializer(page, many=True).data)
 
@@ -187,7 +187,7 @@ class WebhookViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets
     @action(detail=True, methods=["post"], url_path=r"deliveries/(?P<delivery_pk>\d+)/redeliver")
     def redeliver(self, request, pk=None, delivery_pk=None):
         hook = self.get_object()
-        delivery = hook.deliveries.filter(pk=delivery_pk).first()
+        delivery = selectors.webhook_delivery_find(webhook=hook, pk=delivery_pk)
         if delivery is None:
             raise exceptions.NotFound("no such delivery")
         try:

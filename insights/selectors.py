@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from accounts.permissions import is_site_admin, readable_repositories, user_can
-from insights.models import Alert, SmokeTestRun, Webhook
+from insights.models import Alert, SmokeTestRun, Webhook, WebhookDelivery
 from repos.models import Repository
 
 
@@ -41,8 +41,21 @@ def webhooks_manageable(user) -> QuerySet[Webhook]:
         return hooks
     if not getattr(user, "is_authenticated", False):
         return hooks.none()
-    administered = [r.pk for r in Repository.objects.all() if user_can(user, r, "admin")]
-    return hooks.filter(repository__in=administered)
+    return hooks.filter(repository__in=repositories_administered(user))
+
+
+def repositories_administered(user) -> QuerySet[Repository]:
+    """Repositories `user` administers (a site admin's too: every one)."""
+    return Repository.objects.filter(pk__in=[r.pk for r in Repository.objects.all() if user_can(user, r, "admin")])
+
+
+def webhook_deliveries(*, webhook: Webhook) -> QuerySet[WebhookDelivery]:
+    """A webhook's deliveries (the model's order: newest first) with their attempts."""
+    return webhook.deliveries.prefetch_related("attempt_log")
+
+
+def webhook_delivery_find(*, webhook: Webhook, pk) -> WebhookDelivery | None:
+    return webhook.deliveries.filter(pk=pk).first()
 
 
 def smoke_runs_filtered(

@@ -61,13 +61,11 @@ def alert_acknowledge_view(request, pk: int):
     return redirect(back)
 
 
-def _administered(user):
-    return Repository.objects.filter(pk__in=[r.pk for r in Repository.objects.all() if user_can(user, r, "admin")])
-
-
 @login_required
 def webhook_list(request):
-    repositories = Repository.objects.all() if request.user.is_superuser else _administered(request.user)
+    repositories = (
+        Repository.objects.all() if request.user.is_superuser else selectors.repositories_administered(request.user)
+    )
     if not request.user.is_superuser and not repositories.exists():
         raise PermissionDenied("Webhooks are for site admins and repository admins.")
     form = WebhookForm(request.POST or None, repositories=repositories)
@@ -101,7 +99,7 @@ def webhook_list(request):
 @login_required
 def webhook_detail(request, pk: int):
     hook = get_object_or_404(selectors.webhooks_manageable(request.user), pk=pk)
-    deliveries = hook.deliveries.prefetch_related("attempt_log")
+    deliveries = selectors.webhook_deliveries(webhook=hook)
     return render(
         request,
         "insights/webhook.html",
@@ -117,7 +115,9 @@ def webhook_detail(request, pk: int):
 @require_POST
 def webhook_redeliver(request, pk: int, delivery_pk: int):
     hook = get_object_or_404(selectors.webhooks_manageable(request.user), pk=pk)
-    delivery = get_object_or_404(hook.deliveries, pk=delivery_pk)
+    delivery = selectors.webhook_delivery_find(webhook=hook, pk=delivery_pk)
+    if delivery is None:
+        raise Http404("No such delivery")
     if not may_manage(request.user, hook.repository):
         raise PermissionDenied("Webhooks are for site admins and repository admins.")
     again = delivery_redeliver(actor=request.user, delivery=delivery)

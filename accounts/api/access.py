@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import status
@@ -15,15 +13,24 @@ from accounts import errors
 from accounts.api import docs
 from accounts.api import serializers as s
 from accounts.api.base import AccountsApiView, NotThroughApiToken, SiteAdminOnly
-from accounts.selectors import audit_events, grants_of, repository_readable_get, tokens_visible_to
+from accounts.selectors import (
+    audit_events,
+    grant_find,
+    grants_of,
+    team_find,
+    token_visible_find,
+    tokens_visible_to,
+    user_find,
+)
 from accounts.services import grants as grant_services
 from accounts.services import tokens as token_services
 from repos.models import Repository
+from repos.selectors.repositories import repositories_with_keys, repository_readable_or_404
 
 
 class GrantListView(AccountsApiView):
     def _repository(self, request, key: str) -> Repository:
-        repository = repository_readable_get(actor=request.user, key=key)
+        repository = repository_readable_or_404(user=request.user, key=key)
         grant_services.require_repository_admin(actor=request.user, repository=repository)
         return repository
 
@@ -44,11 +51,11 @@ class GrantListView(AccountsApiView):
         data.is_valid(raise_exception=True)
         user = team = None
         if data.validated_data.get("user"):
-            user = get_user_model().objects.filter(username=data.validated_data["user"]).first()
+            user = user_find(username=data.validated_data["user"])
             if user is None:
                 raise errors.InvalidRequest("unknown user", field="user")
         else:
-            team = Group.objects.filter(name=data.validated_data["team"]).first()
+            team = team_find(name=data.validated_data["team"])
             if team is None:
                 raise errors.InvalidRequest("unknown team", field="team")
         grant = grant_services.grant_create(
@@ -65,9 +72,9 @@ class GrantListView(AccountsApiView):
 class GrantDetailView(AccountsApiView):
     @docs.deleting("api_repository_grants", "permissions", "Remove a grant")
     def delete(self, request, key: str, pk: int):
-        repository = repository_readable_get(actor=request.user, key=key)
+        repository = repository_readable_or_404(user=request.user, key=key)
         grant_services.require_repository_admin(actor=request.user, repository=repository)
-        grant = grants_of(repository=repository).filter(pk=pk).first()
+        grant = grant_find(repository=repository, pk=pk)
         if grant is None:
             raise errors.NotFound("no such grant")
         grant_services.grant_delete(actor=request.user, grant=grant, request=request)
@@ -77,7 +84,7 @@ class GrantDetailView(AccountsApiView):
 class VisibilityView(AccountsApiView):
     @docs.reading(docs.VISIBILITY, "api_repository_visibility", "permissions", "Whether anonymous users may pull")
     def get(self, request, key: str):
-        repository = repository_readable_get(actor=request.user, key=key)
+        repository = repository_readable_or_404(user=request.user, key=key)
         return Response({"repository": repository.key, "is_public": repository.is_public})
 
     @docs.updating(
@@ -89,7 +96,7 @@ class VisibilityView(AccountsApiView):
         method="update",
     )
     def put(self, request, key: str):
-        repository = repository_readable_get(actor=request.user, key=key)
+        repository = repository_readable_or_404(user=request.user, key=key)
         data = s.VisibilityInput(data=request.data)
         data.is_valid(raise_exception=True)
         grant_services.repository_visibility_set(
@@ -116,7 +123,7 @@ class TokenListView(AccountsApiView):
         data = s.TokenCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         keys = data.validated_data["repositories"]
-        repositories = list(Repository.objects.filter(key__in=keys))
+        repositories = repositories_with_keys(keys=keys)
         missing = set(keys) - {r.key for r in repositories}
         if missing:
             raise errors.InvalidRequest(f"unknown repository {sorted(missing)[0]}", field="repositories")
@@ -137,7 +144,7 @@ class TokenDetailView(AccountsApiView):
     permission_classes = AccountsApiView.permission_classes + [NotThroughApiToken]
 
     def _token(self, request, pk: int):
-        token = tokens_visible_to(request.user).filter(pk=pk).first()
+        token = token_visible_find(actor=request.user, pk=pk)
         if token is None:
             raise errors.NotFound("no such token")
         return token
@@ -163,8 +170,5 @@ class AuditEventListView(AccountsApiView):
         extra_parameters=[OpenApiParameter("action", str, description="Only events of this action.")],
     )
     def get(self, request):
-        events = audit_events()
-        action = request.query_params.get("action")
-        if action:
-            events = events.filter(action=action)
+        events = audit_events(action=request.query_params.get("action") or "")
         return self.paginated(events, s.AuditEventOutput)

@@ -10,7 +10,7 @@ from accounts import errors
 from accounts.api import docs
 from accounts.api import serializers as s
 from accounts.api.base import AccountsApiView, NotThroughApiToken
-from accounts.selectors import teams_visible_to, users_visible_to
+from accounts.selectors import team_visible_find, teams_visible_to, user_visible_find, users_visible_to
 from accounts.services import users as user_services
 
 
@@ -35,7 +35,7 @@ class UserMeView(AccountsApiView):
 
 class UserDetailView(AccountsApiView):
     def _user(self, request, pk: int):
-        user = users_visible_to(request.user).filter(pk=pk).first()
+        user = user_visible_find(actor=request.user, pk=pk)
         if user is None:
             raise errors.NotFound("no such user")
         return user
@@ -74,7 +74,7 @@ class TeamDetailView(AccountsApiView):
     permission_classes = AccountsApiView.permission_classes + [NotThroughApiToken]
 
     def _team(self, request, pk: int) -> Group:
-        team = teams_visible_to(request.user).filter(pk=pk).first()
+        team = team_visible_find(actor=request.user, pk=pk)
         if team is None:
             raise errors.NotFound("no such team")
         return team

@@ -19,7 +19,7 @@ from accounts import errors
 from accounts.forms import TokenForm
 from accounts.models import AuditEvent
 from accounts.permissions import is_site_admin
-from accounts.selectors import audit_events, tokens_visible_to
+from accounts.selectors import audit_events, build_tokens_active_count, token_visible_find, tokens_own
 from accounts.services import tokens as token_services
 from accounts.services.login_throttle import LoginThrottled, login_throttle_check
 from config.public_url import public_base_url
@@ -44,14 +44,11 @@ def tokens(request):
             form.add_error(None, exc.message)
         else:
             form = TokenForm(user=request.user)
-    own = tokens_visible_to(request.user).filter(user=request.user)
     context = {
         "form": form,
-        "tokens": own.filter(purpose="user"),
+        "tokens": tokens_own(user=request.user, purpose="user"),
         "new_secret": new_secret,
-        "build_tokens_active": own.filter(
-            purpose="build", revoked_at__isnull=True, expires_at__gt=timezone.now()
-        ).count(),
+        "build_tokens_active": build_tokens_active_count(user=request.user),
     }
     response = render(request, "accounts/tokens.html", context)
     response.headers["Cache-Control"] = "no-store"  # the page may show a secret once
@@ -61,7 +58,7 @@ def tokens(request):
 @login_required
 @require_POST
 def token_revoke(request, pk: int):
-    token = tokens_visible_to(request.user).filter(pk=pk).first()
+    token = token_visible_find(actor=request.user, pk=pk)
     if token is None:
         raise Http404
     token_services.token_revoke(actor=request.user, token=token, request=request)
@@ -73,11 +70,8 @@ def token_revoke(request, pk: int):
 def audit_log(request):
     if not is_site_admin(request.user):
         raise PermissionDenied
-    events = audit_events()
     action = request.GET.get("action", "")
-    if action:
-        events = events.filter(action=action)
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    page = Paginator(audit_events(action=action), 50).get_page(request.GET.get("page"))
     context = {"page": page, "action": action, "actions": AuditEvent.Action.choices}
     return render(request, "accounts/audit.html", context)
 

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.permissions import READ, WRITE, acting_token, is_site_admin, token_allows, user_can
+from accounts.permissions import WRITE, acting_token, is_site_admin, token_allows, user_can
 from builds.archives import archive_scan
 from builds.builders import BUILDER_NAMES
 from builds.errors import ArchiveRefused, BuildConflict, BuildDenied, BuildInvalid
@@ -32,6 +32,7 @@ from builds.policy import (
 from builds.services.logs import LogWriter, build_log_archive
 from repos.models import Repository
 from repos.oci import names
+from repos.selectors.repositories import repository_readable_find
 
 Status = BuildJob.Status
 STAGING_PREFIX = "tmp-build-"
@@ -61,9 +62,9 @@ def staging_tag(job_id: int) -> str:
 
 
 def _repository_for(user, key: str) -> Repository:
-    repository = Repository.objects.filter(key=(key or "").strip()).first()
+    repository = repository_readable_find(user=user, key=(key or "").strip())
     # An unreadable repository gets the same answer as an unknown one: no existence oracle.
-    if repository is None or not user_can(user, repository, READ):
+    if repository is None:
         raise BuildInvalid("repository", f"unknown repository {key!r}")
     if not user_can(user, repository, WRITE):
         raise BuildDenied(f"you may not push to repository {repository.key}")

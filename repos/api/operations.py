@@ -9,14 +9,14 @@ POST /api/repositories/{key}/retention/run/      remove them; with {"expected": 
 
 from __future__ import annotations
 
-from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import ADMIN, readable_repositories, request_can
+from accounts.permissions import ADMIN, request_can
+from repos.selectors.repositories import repository_readable_or_404
 from repos.selectors.storage import repository_storage
 from repos.services.retention import (
     RetentionPreviewOutdated,
@@ -55,13 +55,6 @@ class RunSerializer(serializers.Serializer):
     )
 
 
-def _repository(request, key: str):
-    repository = readable_repositories(request.user).filter(key=key).first()
-    if repository is None:
-        raise Http404("No such repository")
-    return repository
-
-
 def _require_admin(request, repository) -> None:
     if not request_can(request, repository, ADMIN):
         raise PermissionDenied("admin permission on the repository is required")
@@ -74,7 +67,7 @@ def _policy_dict(policy) -> dict:
 class RepositoryStorageView(APIView):
     @extend_schema(responses=StorageSerializer)
     def get(self, request, key: str):
-        storage = repository_storage(repository=_repository(request, key))
+        storage = repository_storage(repository=repository_readable_or_404(user=request.user, key=key))
         return Response(
             {
                 "repository": key,
@@ -89,11 +82,13 @@ class RepositoryStorageView(APIView):
 class RepositoryPolicyView(APIView):
     @extend_schema(responses=PolicySerializer)
     def get(self, request, key: str):
-        return Response(_policy_dict(retention_policy(repository=_repository(request, key))))
+        return Response(
+            _policy_dict(retention_policy(repository=repository_readable_or_404(user=request.user, key=key)))
+        )
 
     @extend_schema(request=PolicySerializer, responses=PolicySerializer)
     def patch(self, request, key: str):
-        repository = _repository(request, key)
+        repository = repository_readable_or_404(user=request.user, key=key)
         _require_admin(request, repository)
         serializer = PolicySerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
@@ -112,7 +107,7 @@ _RETENTION_PLAN = OpenApiResponse(description="What retention would remove and k
 class RetentionPreviewView(APIView):
     @extend_schema(responses={200: _RETENTION_PLAN, 404: OpenApiResponse(description="No such repository.")})
     def get(self, request, key: str):
-        repository = _repository(request, key)
+        repository = repository_readable_or_404(user=request.user, key=key)
         return Response(retention_plan(repository=repository).as_dict())
 
 
@@ -136,7 +131,7 @@ class RetentionRunView(APIView):
         },
     )
     def post(self, request, key: str):
-        repository = _repository(request, key)
+        repository = repository_readable_or_404(user=request.user, key=key)
         _require_admin(request, repository)
         serializer = RunSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

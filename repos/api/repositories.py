@@ -6,7 +6,6 @@ The input serializers describe the fields (and the OpenAPI schema); the rules li
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import ValidationError
@@ -16,8 +15,8 @@ from accounts.permissions import readable_repositories
 from repos.api import filters
 from repos.api.pagination import StandardPagination
 from repos.api.serializers import RepositorySerializer
-from repos.models import Repository, VirtualMember
-from repos.selectors.home import repositories_with_stats
+from repos.models import Repository
+from repos.selectors.repositories import repository_list
 from repos.services import repositories as repository_services
 
 
@@ -85,12 +84,7 @@ class RepositoryViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no database needed
             return Repository.objects.none()
-        members = VirtualMember.objects.select_related("member").order_by("position")
-        return (
-            repositories_with_stats(repositories=readable_repositories(self.request.user))
-            .select_related("remote", "default_deployment")
-            .prefetch_related(Prefetch("members", queryset=members))
-        )
+        return repository_list(repositories=readable_repositories(self.request.user))
 
     @extend_schema(request=RepositoryInputSerializer, responses={201: RepositorySerializer})
     def create(self, request, *args, **kwargs):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Prefetch
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
@@ -12,9 +11,10 @@ from rest_framework.response import Response
 from accounts.permissions import readable_repositories
 from repos.api import filters, serializers
 from repos.api.pagination import StandardPagination
-from repos.models import Image, ImageManifest, Manifest, ManifestLayer, ManifestListEntry, Tag
+from repos.models import Manifest
 from repos.selectors.coverage import coverage_matrix
-from repos.selectors.platforms import manifests_light
+from repos.selectors.images import image_list, images_in, tag_list
+from repos.selectors.manifests import manifest_list
 
 DIGEST_RE = r"[a-z0-9]+:[a-f0-9]{32,128}"
 
@@ -34,12 +34,7 @@ class ImageViewSet(_ReadOnly):
     filterset_class = filters.ImageFilter
 
     def get_queryset(self):
-        # Counts and platforms come per page from the serializer (image_summaries), not per row in SQL.
-        return (
-            Image.objects.filter(repository__in=self.readable())
-            .select_related("repository")
-            .order_by("repository__stage_order", "repository__key", "name")
-        )
+        return image_list(repositories=self.readable())
 
 
 class TagViewSet(_ReadOnly):
@@ -49,18 +44,7 @@ class TagViewSet(_ReadOnly):
     filterset_class = filters.TagFilter
 
     def get_queryset(self):
-        # Related rows are prefetched for the page rather than joined: the sort then runs on narrow tag rows.
-        return (
-            Tag.objects.filter(image__repository__in=self.readable())
-            .prefetch_related(
-                Prefetch("image", queryset=Image.objects.select_related("repository")),
-                Prefetch("manifest", queryset=manifests_light()),
-                "pushed_by",
-                "derived_from",
-                "promotion",
-            )
-            .order_by("-updated", "-id")
-        )
+        return tag_list(repositories=self.readable())
 
 
 class ManifestViewSet(_ReadOnly):
@@ -77,31 +61,7 @@ class ManifestViewSet(_ReadOnly):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no database needed
             return Manifest.objects.none()
-        # Evaluated once: as a list, the membership prefetch below uses the manifest index instead of
-        # walking every membership of every readable repository.
-        readable_ids = list(self.readable().values_list("pk", flat=True))
-        held = ImageManifest.objects.filter(image__repository_id__in=readable_ids)
-        return (
-            # EXISTS, not IN: the page walks manifests newest first and stops after one page.
-            Manifest.objects.filter(Exists(held.filter(manifest=OuterRef("pk"))))
-            .defer("raw", *(("config",) if self.action == "list" else ()))
-            .select_related("config_blob")
-            .prefetch_related(
-                Prefetch(
-                    "entries",
-                    queryset=ManifestListEntry.objects.select_related("manifest")
-                    .defer("manifest__raw", "manifest__config", "manifest__annotations")
-                    .order_by("position"),
-                ),
-                Prefetch("layers", queryset=ManifestLayer.objects.select_related("blob").order_by("position")),
-                Prefetch(
-                    "memberships",
-                    to_attr="readable_memberships",
-                    queryset=held.select_related("image__repository").order_by("image__repository__key", "image__name"),
-                ),
-            )
-            .order_by("-id")
-        )
+        return manifest_list(repositories=self.readable(), with_config=self.action != "list")
 
 
 class CoverageView(GenericAPIView):
@@ -113,7 +73,7 @@ class CoverageView(GenericAPIView):
     serializer_class = serializers.CoverageSerializer
 
     def get_queryset(self):
-        return Image.objects.filter(repository__in=readable_repositories(self.request.user))
+        return images_in(repositories=readable_repositories(self.request.user))
 
     @extend_schema(
         parameters=[

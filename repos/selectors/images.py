@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, QuerySet, Window
+from django.db.models import Count, F, Prefetch, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from repos.models import Image, Repository, Tag
@@ -22,6 +22,37 @@ class ImageSummary:
     platforms: ManifestPlatforms
     size: int | None
     current_digest: str | None
+
+
+def images_in(*, repositories: QuerySet[Repository]) -> QuerySet[Image]:
+    """Every image of `repositories`, unordered (the caller filters and sorts)."""
+    return Image.objects.filter(repository__in=repositories)
+
+
+def image_list(*, repositories: QuerySet[Repository]) -> QuerySet[Image]:
+    """The API's image list: by stage, repository and name."""
+    # Counts and platforms come per page from `image_summaries`, not per row in SQL.
+    return (
+        images_in(repositories=repositories)
+        .select_related("repository")
+        .order_by("repository__stage_order", "repository__key", "name")
+    )
+
+
+def tag_list(*, repositories: QuerySet[Repository]) -> QuerySet[Tag]:
+    """The API's tag list, newest first, with image, manifest (no raw bytes), pusher, index tag and promotion."""
+    # Related rows are prefetched for the page rather than joined: the sort then runs on narrow tag rows.
+    return (
+        Tag.objects.filter(image__repository__in=repositories)
+        .prefetch_related(
+            Prefetch("image", queryset=Image.objects.select_related("repository")),
+            Prefetch("manifest", queryset=manifests_light()),
+            "pushed_by",
+            "derived_from",
+            "promotion",
+        )
+        .order_by("-updated", "-id")
+    )
 
 
 def repository_images(*, repository: Repository, name: str = "") -> QuerySet[Image]:

@@ -6,13 +6,43 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from repos.models import Image, ImageManifest, Manifest, ManifestLayer, ManifestListEntry, Repository, Tag
 from repos.selectors.platforms import UNKNOWN, is_attestation, manifests_light, platform_label
 
 REFERRERS_SHOWN = 100
 ATTESTATIONS_SHOWN = 100
+
+
+def manifest_list(*, repositories: QuerySet[Repository], with_config: bool) -> QuerySet[Manifest]:
+    """Manifests held by `repositories`, newest first, with entries, layers and the memberships among
+    `repositories` (as `readable_memberships`); never the raw bytes, the config JSON only `with_config`."""
+    # Evaluated once: as a list, the membership prefetch below uses the manifest index instead of
+    # walking every membership of every readable repository.
+    readable_ids = list(repositories.values_list("pk", flat=True))
+    held = ImageManifest.objects.filter(image__repository_id__in=readable_ids)
+    return (
+        # EXISTS, not IN: the page walks manifests newest first and stops after one page.
+        Manifest.objects.filter(Exists(held.filter(manifest=OuterRef("pk"))))
+        .defer("raw", *(() if with_config else ("config",)))
+        .select_related("config_blob")
+        .prefetch_related(
+            Prefetch(
+                "entries",
+                queryset=ManifestListEntry.objects.select_related("manifest")
+                .defer("manifest__raw", "manifest__config", "manifest__annotations")
+                .order_by("position"),
+            ),
+            Prefetch("layers", queryset=ManifestLayer.objects.select_related("blob").order_by("position")),
+            Prefetch(
+                "memberships",
+                to_attr="readable_memberships",
+                queryset=held.select_related("image__repository").order_by("image__repository__key", "image__name"),
+            ),
+        )
+        .order_by("-id")
+    )
 
 
 def image_find(*, repositories: QuerySet[Repository], key: str, name: str) -> Image | None:

@@ -11,7 +11,7 @@ from django.db.models.functions import Collate, Concat
 
 from repos import errors
 from repos.models import Blob, Image, ImageManifest, Manifest, Repository, Tag, UploadSession
-from repos.oci import digests, names
+from repos.oci import digests, media_types, names
 
 
 def repository_resolve(*, name: str) -> tuple[Repository, str]:
@@ -137,6 +137,21 @@ def manifest_get(*, image: Image, reference: str) -> Manifest:
     if manifest is None:
         raise errors.ManifestUnknown(detail={"reference": reference})
     return manifest
+
+
+def manifest_negotiate(*, manifest: Manifest, accept: str) -> Manifest:
+    """What a pull of `manifest` serves for this `Accept` header: a client that accepts image manifests
+    but no list type gets the linux/amd64 child of an index; MANIFEST_UNKNOWN when that child is not of
+    an accepted type."""
+    if not manifest.is_index or not accept:
+        return manifest
+    accepted = {part.split(";", 1)[0].strip() for part in accept.split(",")}
+    if accepted & (media_types.INDEX_TYPES | {"*/*"}) or not accepted & media_types.IMAGE_MANIFEST_TYPES:
+        return manifest
+    entry = manifest.entries.select_related("manifest").filter(os="linux", architecture="amd64").first()
+    if entry is None or entry.manifest.media_type not in accepted:
+        raise errors.ManifestUnknown("no manifest matches the accepted media types")
+    return entry.manifest
 
 
 def blob_get_in_repository(*, repository: Repository, digest: str) -> Blob:

@@ -18,14 +18,6 @@ def readable(request) -> QuerySet[Repository]:
     return readable_repositories(request.user)
 
 
-def repository_or_404(request, key: str) -> Repository:
-    """A repository the user may read; unreadable ones answer 404, never 403 (no existence oracle)."""
-    repository = readable(request).filter(key=key).first()
-    if repository is None:
-        raise Http404("No such repository")
-    return repository
-
-
 def image_or_404(request, key: str, name: str) -> Image:
     image = image_find(repositories=readable(request), key=key, name=name)
     if image is None:

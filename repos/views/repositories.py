@@ -9,9 +9,9 @@ from django.shortcuts import redirect, render
 from accounts.permissions import ADMIN, is_site_admin, user_can
 from repos.forms_repositories import RepositoryDeleteForm, RepositoryForm
 from repos.selectors.images import image_summaries, repository_images
-from repos.selectors.repositories import repository_counts, repository_rows
+from repos.selectors.repositories import repository_counts, repository_readable_or_404, repository_rows
 from repos.services import repositories as repository_services
-from repos.views.common import paginate, readable, render_with_partial, repository_or_404
+from repos.views.common import paginate, readable, render_with_partial
 
 
 def repository_list(request):
@@ -27,7 +27,7 @@ def repository_list(request):
 
 
 def repository_detail(request, key: str):
-    repository = repository_or_404(request, key)
+    repository = repository_readable_or_404(user=request.user, key=key)
     query = request.GET.get("q", "").strip()[:200]
     page = paginate(request, repository_images(repository=repository, name=query))
     context = {
@@ -61,7 +61,7 @@ def repository_create(request):
 
 
 def repository_settings(request, key: str):
-    repository = repository_or_404(request, key)
+    repository = repository_readable_or_404(user=request.user, key=key)
     if not user_can(request.user, repository, ADMIN):
         raise PermissionDenied("Changing a repository's settings needs the admin permission on it.")
     site_admin = is_site_admin(request.user)
@@ -88,7 +88,7 @@ def repository_settings(request, key: str):
 
 
 def repository_delete(request, key: str):
-    repository = repository_or_404(request, key)
+    repository = repository_readable_or_404(user=request.user, key=key)
     if not is_site_admin(request.user):
         raise PermissionDenied("Deleting repositories needs a site admin.")
     counts = repository_counts(repository=repository)

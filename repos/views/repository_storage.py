@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import ADMIN, user_can
 from repos.forms_operations import RepositoryPolicyForm
+from repos.selectors.repositories import repository_readable_or_404
 from repos.selectors.storage import repository_storage
 from repos.services.retention import (
     RetentionPreviewOutdated,
@@ -17,11 +18,10 @@ from repos.services.retention import (
     retention_plan,
     retention_policy,
 )
-from repos.views.common import repository_or_404
 
 
 def repository_storage_page(request, key: str):
-    repository = repository_or_404(request, key)
+    repository = repository_readable_or_404(user=request.user, key=key)
     can_admin = user_can(request.user, repository, ADMIN)
     policy = retention_policy(repository=repository)
     form = RepositoryPolicyForm(request.POST or None, instance=policy, can_set_quota=request.user.is_superuser)
@@ -45,7 +45,7 @@ def repository_storage_page(request, key: str):
 
 @require_POST
 def retention_run(request, key: str):
-    repository = repository_or_404(request, key)
+    repository = repository_readable_or_404(user=request.user, key=key)
     if not user_can(request.user, repository, ADMIN):
         raise PermissionDenied("Running retention needs the admin permission on the repository.")
     expected = request.POST.getlist("expected")

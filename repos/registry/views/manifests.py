@@ -7,7 +7,6 @@ from django.http import HttpResponse
 
 from repos import errors
 from repos.models import Manifest
-from repos.oci import media_types
 from repos.registry import auth
 from repos.registry.streams import request_body
 from repos.registry.views.base import RegistryView
@@ -24,20 +23,6 @@ def _manifest_headers(response: HttpResponse, manifest: Manifest) -> HttpRespons
     return response
 
 
-def _negotiate(request, manifest: Manifest) -> Manifest:
-    """A client that accepts image manifests but no list type gets the linux/amd64 child of an index."""
-    accept = request.headers.get("Accept", "")
-    if not manifest.is_index or not accept:
-        return manifest
-    accepted = {part.split(";", 1)[0].strip() for part in accept.split(",")}
-    if accepted & (media_types.INDEX_TYPES | {"*/*"}) or not accepted & media_types.IMAGE_MANIFEST_TYPES:
-        return manifest
-    entry = manifest.entries.select_related("manifest").filter(os="linux", architecture="amd64").first()
-    if entry is None or entry.manifest.media_type not in accepted:
-        raise errors.ManifestUnknown("no manifest matches the accepted media types")
-    return entry.manifest
-
-
 class ManifestView(RegistryView):
     def _lookup(self, request, name: str, reference: str) -> Manifest:
         found = selectors.manifest_find_for_pull(name=name, reference=reference)
@@ -50,7 +35,7 @@ class ManifestView(RegistryView):
             manifest = resolution.manifest_for_pull(
                 repository=repository, user=request.user, image_name=image_name, reference=reference
             )
-        return _negotiate(request, manifest)
+        return selectors.manifest_negotiate(manifest=manifest, accept=request.headers.get("Accept", ""))
 
     def head(self, request, name: str, reference: str):
         manifest = self._lookup(request, name, reference)
