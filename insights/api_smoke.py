@@ -10,12 +10,12 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import READ, user_can
 from insights import selectors
 from insights.models import SmokeTest, SmokeTestResult, SmokeTestRun
 from insights.services.smoke_tests import SmokeTestRefused, smoke_test_delete, smoke_test_run_again, smoke_test_save
 from repos.api.pagination import StandardPagination
 from repos.models import Repository
+from repos.selectors.repositories import repository_readable_or_404
 
 
 class SmokeTestSerializer(serializers.ModelSerializer):
@@ -133,14 +133,11 @@ class SmokeTestDefinitionView(APIView):
     """A repository's smoke test: read it (read access), set it with PUT or remove it (repository admins)."""
 
     def _repository(self, key: str) -> Repository:
-        repository = Repository.objects.filter(key=key).first()
-        if repository is None or not user_can(self.request.user, repository, READ):
-            raise exceptions.NotFound(f"repository {key!r} not found")
-        return repository
+        return repository_readable_or_404(user=self.request.user, key=key)
 
     @extend_schema(responses=SmokeTestSerializer)
     def get(self, request, key: str):
-        test = SmokeTest.objects.filter(repository=self._repository(key)).select_related("repository").first()
+        test = selectors.smoke_test_of(repository=self._repository(key))
         if test is None:
             raise exceptions.NotFound(f"{key} has no smoke test")
         return Response(SmokeTestSerializer(test).data)

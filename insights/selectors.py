@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from accounts.permissions import is_site_admin, readable_repositories, user_can
-from insights.models import Alert, SmokeTestRun, Webhook, WebhookDelivery
+from insights.models import Alert, SmokeTest, SmokeTestRun, Webhook, WebhookDelivery
 from repos.models import Repository
 
 
@@ -56,6 +56,11 @@ def webhook_deliveries(*, webhook: Webhook) -> QuerySet[WebhookDelivery]:
 
 def webhook_delivery_find(*, webhook: Webhook, pk) -> WebhookDelivery | None:
     return webhook.deliveries.filter(pk=pk).first()
+
+
+def smoke_test_of(*, repository: Repository) -> SmokeTest | None:
+    """The repository's smoke test, if it has one."""
+    return SmokeTest.objects.filter(repository=repository).select_related("repository").first()
 
 
 def smoke_runs_filtered(

@@ -11,18 +11,18 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import ADMIN, user_can
+from insights import selectors
 from insights.forms import SmokeTestForm, smoke_test_initial
-from insights.models import SmokeTest
 from insights.services.smoke_tests import SmokeTestRefused, smoke_test_delete, smoke_test_run_again, smoke_test_save
-from repos.views.common import repository_or_404
+from repos.selectors.repositories import repository_readable_or_404
 
 
 @login_required
 def smoke_test_settings(request, key: str):
-    repository = repository_or_404(request, key)
+    repository = repository_readable_or_404(user=request.user, key=key)
     if not user_can(request.user, repository, ADMIN):
         raise PermissionDenied("Changing the smoke test needs the admin permission on the repository.")
-    test = SmokeTest.objects.filter(repository=repository).first()
+    test = selectors.smoke_test_of(repository=repository)
     form = SmokeTestForm(request.POST or None, initial=smoke_test_initial(test))
     if request.method == "POST":
         if "delete" in request.POST:
