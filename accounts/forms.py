@@ -1,6 +1,13 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django import forms
 
 from accounts.permissions import ALL_PERMISSIONS, readable_repositories
+
+if TYPE_CHECKING:
+    from repos.models import Repository
 
 
 class TokenForm(forms.Form):
@@ -8,7 +15,7 @@ class TokenForm(forms.Form):
     permissions = forms.MultipleChoiceField(
         choices=[(p, p) for p in ALL_PERMISSIONS], widget=forms.CheckboxSelectMultiple, initial=["read"]
     )
-    repositories = forms.ModelMultipleChoiceField(
+    repositories: forms.ModelMultipleChoiceField[Repository] = forms.ModelMultipleChoiceField(
         queryset=None,
         required=False,
         widget=forms.CheckboxSelectMultiple,

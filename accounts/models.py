@@ -48,7 +48,11 @@ class RepositoryGrant(models.Model):
 
     @property
     def principal(self) -> str:
-        return f"user:{self.user.username}" if self.user_id else f"team:{self.team.name}"
+        if self.user is not None:
+            return f"user:{self.user.username}"
+        if self.team is not None:
+            return f"team:{self.team.name}"
+        raise ValueError(f"grant {self.pk} names neither a user nor a team")  # the check constraint forbids it
 
     def __str__(self) -> str:
         return f"{self.principal} {self.permission} on {self.repository.key}"

@@ -14,6 +14,7 @@ creator loses.
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 from django.db import connection
 from django.db.models import Q, QuerySet
@@ -48,6 +49,11 @@ def expand(permissions) -> frozenset[str]:
 def acting_token(user):
     """The API token the user is acting through in this request, if any."""
     return getattr(user, "acting_token", None)
+
+
+def acting_token_set(user: Any, token: Any) -> None:
+    """Let this user object act through `token` (an ApiToken): its rights are then bounded by the token's."""
+    user.acting_token = token  # an attribute of this in-memory user object only, never saved
 
 
 def _is_person(user) -> bool:
@@ -87,7 +93,7 @@ def _grants_sql(vendor: str) -> str:
 
     quote = connection.ops.quote_name
     grant = RepositoryGrant._meta
-    membership = get_user_model()._meta.get_field("groups").remote_field.through._meta
+    membership = get_user_model().groups.through._meta
 
     def column(meta, name):
         return quote(meta.get_field(name).column)

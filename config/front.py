@@ -28,6 +28,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 logger = logging.getLogger("front")
 
@@ -72,7 +73,10 @@ class Limits:
     @classmethod
     def from_env(cls) -> Limits:
         threads = int(os.environ.get("WEB_WORKERS", "2")) * int(os.environ.get("WEB_THREADS", "8"))
-        number = lambda name, default: float(os.environ.get(name, default))  # noqa: E731
+
+        def number(name: str, default: float) -> float:
+            return float(os.environ.get(name, default))
+
         return cls(
             header_timeout=number("FRONT_HEADER_TIMEOUT", 30),
             keepalive_timeout=number("FRONT_KEEPALIVE_TIMEOUT", 75),
@@ -155,13 +159,13 @@ class Spool:
 
     def __init__(self, directory: Path):
         self.directory, self.size = directory, 0
-        self.buffer = io.BytesIO()
+        self.buffer: IO[bytes] = io.BytesIO()
         self.on_disk = False
 
     def write(self, data: bytes) -> None:
         if not self.on_disk and self.size + len(data) > MEMORY_SPOOL:
             spilled = tempfile.TemporaryFile(dir=self.directory)
-            spilled.write(self.buffer.getvalue())
+            spilled.write(self.buffer.getvalue())  # type: ignore[attr-defined]  # still the BytesIO here
             self.buffer, self.on_disk = spilled, True
         self.buffer.write(data)
         self.size += len(data)

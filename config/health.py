@@ -80,18 +80,21 @@ def _check_broker() -> None:
 
 def _check_storage() -> None:
     from repos.storage import get_blob_store, get_upload_staging
+    from repos.storage.filesystem import FilesystemBlobStore
 
     store = get_blob_store()
-    bucket = getattr(store, "bucket", None)
-    if bucket is not None:
-        store.client.head_bucket(Bucket=bucket)
-    else:
-        root = store.root
-        os.makedirs(root, exist_ok=True)
-        probe = os.path.join(root, f".ready-{uuid.uuid4().hex}")
+    if isinstance(store, FilesystemBlobStore):
+        os.makedirs(store.root, exist_ok=True)
+        probe = os.path.join(store.root, f".ready-{uuid.uuid4().hex}")
         with open(probe, "wb"):
             pass
         os.unlink(probe)
+    else:
+        from repos.storage.s3 import S3BlobStore  # boto3 is imported only when the store is a bucket
+
+        if not isinstance(store, S3BlobStore):
+            raise TypeError(f"no readiness probe for {store!r}")
+        store.client.head_bucket(Bucket=store.bucket)
     staging = get_upload_staging()
     staging_check = getattr(staging, "check_ready", None)
     if staging_check is not None:

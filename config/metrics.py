@@ -85,7 +85,7 @@ class CountingStream:
         self._stream = stream
         self._request = request
 
-    def read(self, *args):
+    def read(self, *args: int) -> bytes:
         data = self._stream.read(*args)
         self._request._registry_bytes_in = getattr(self._request, "_registry_bytes_in", 0) + len(data)
         return data

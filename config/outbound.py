@@ -48,7 +48,7 @@ def _resolve(host: str, port: int) -> tuple[str, ...]:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         raise OutboundUrlRefused(f"cannot resolve host {host!r}: {exc}") from None
-    return tuple(dict.fromkeys(info[4][0] for info in infos))
+    return tuple(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 def outbound_url_parse(url: str, *, schemes=tuple(DEFAULT_PORTS)) -> tuple[str, str, int]:

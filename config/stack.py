@@ -49,6 +49,14 @@ class Service:
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
+    @property
+    def returncode(self) -> int | None:
+        return self.process.returncode if self.process is not None else None
+
     def kill(self) -> None:
         if self.process is not None:
             try:
@@ -93,7 +101,7 @@ class WorkerWatch:
     def stuck(self, service: Service, now: float) -> str | None:
         """A reason to restart the worker, or None."""
         heartbeat = read_json(self.path)
-        if not heartbeat or heartbeat.get("pid") != service.process.pid:
+        if not heartbeat or heartbeat.get("pid") != service.pid:
             if now - service.started > max(self.stall_after, 120.0):
                 return "it never wrote its heartbeat"
             return None  # still starting
@@ -195,7 +203,7 @@ def main() -> int:
                 continue
             if not service.running():
                 delay = service.schedule_restart(now)
-                log(f"{service.name} exited with {service.process.returncode}; restarting in {delay:.0f} s")
+                log(f"{service.name} exited with {service.returncode}; restarting in {delay:.0f} s")
             elif service.name == "worker":
                 reason = watch.stuck(service, now)
                 if reason:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from drf_spectacular.utils import extend_schema_field
@@ -10,9 +12,14 @@ from rest_framework import serializers
 from accounts.models import ApiToken, AuditEvent, Permission, RepositoryGrant
 from accounts.permissions import ALL_PERMISSIONS
 
+if TYPE_CHECKING:
+    from repos.models import Repository
+
 
 class UserOutput(serializers.ModelSerializer):
-    teams = serializers.SlugRelatedField(source="groups", slug_field="name", many=True, read_only=True)
+    teams: serializers.SlugRelatedField[Group] = serializers.SlugRelatedField(
+        source="groups", slug_field="name", many=True, read_only=True
+    )
 
     class Meta:
         model = get_user_model()
@@ -77,7 +84,9 @@ class VisibilityInput(serializers.Serializer):
 
 class TokenOutput(serializers.ModelSerializer):
     user = serializers.CharField(source="user.username")
-    repositories = serializers.SlugRelatedField(slug_field="key", many=True, read_only=True)
+    repositories: serializers.SlugRelatedField[Repository] = serializers.SlugRelatedField(
+        slug_field="key", many=True, read_only=True
+    )
     is_active = serializers.BooleanField(read_only=True)
 
     class Meta:

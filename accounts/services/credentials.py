@@ -18,6 +18,7 @@ from django.contrib.auth import authenticate, get_user_model
 from django.core.cache import cache
 
 from accounts.models import AuditEvent
+from accounts.permissions import acting_token_set
 from accounts.services.audit import audit_record
 from accounts.services.login_throttle import login_throttle_check
 from accounts.services.tokens import looks_like_token, token_authenticate
@@ -78,7 +79,7 @@ def authenticate_token(request, secret: str, *, username: str | None = None, cha
         )
         return None
     user = token.user
-    user.acting_token = token
+    acting_token_set(user, token)
     return user
 
 

@@ -12,7 +12,7 @@ stays verified for every other registry).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from builds.builders.base import BUILDING, PUSHING, Builder, BuildSpec, Command, build_platform, probe
@@ -90,7 +90,7 @@ class BuildahBuilder(Builder):
                 BUILDING,
                 parser=BuildahParser(progress, platforms[0] if len(platforms) == 1 else None),
                 env=env or None,
-                on_success=lambda platforms=platforms: [progress.state(p, BUILT) for p in platforms],
+                on_success=_marker(progress, platforms, BUILT),
             )
         yield Command(
             [
@@ -114,3 +114,11 @@ class BuildahBuilder(Builder):
     def reported_digest(self, spec: BuildSpec) -> str:
         path = spec.workdir / "index-digest"
         return path.read_text().strip() if path.exists() else ""
+
+
+def _marker(progress: Progress, platforms: list[str], state: str) -> Callable[[], None]:
+    def mark() -> None:
+        for platform in platforms:
+            progress.state(platform, state)
+
+    return mark

@@ -4,6 +4,7 @@ a push of each, then `docker manifest create` + `docker manifest push` for the i
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 
 from builds.builders.base import BUILDING, PUSHING, Builder, BuildSpec, Command, DigestCapture, probe
 from builds.progress import BUILT, PUSHED, DockerLegacyParser, Progress
@@ -50,14 +51,14 @@ class DockerBuilder(Builder):
                 BUILDING,
                 parser=parser,
                 env={"DOCKER_BUILDKIT": "0"},
-                on_success=lambda p=platform: progress.state(p, BUILT),
+                on_success=partial(progress.state, platform, BUILT),
             )
         for platform, ref in refs.items():
             yield Command(
                 [*docker, "push", ref],
                 PUSHING,
-                on_start=lambda p=platform: progress.state(p, STATE_PUSHING),
-                on_success=lambda p=platform: progress.state(p, PUSHED),
+                on_start=partial(progress.state, platform, STATE_PUSHING),
+                on_success=partial(progress.state, platform, PUSHED),
             )
         insecure = ["--insecure"] if spec.insecure else []
         yield Command([*docker, "manifest", "create", *insecure, spec.destination, *refs.values()], PUSHING)

@@ -10,6 +10,8 @@ import logging
 import shlex
 import tempfile
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from django.conf import settings
@@ -219,19 +221,15 @@ def _clean_up(
     run: _Run, job, builder, spec, credentials: list, workdir: Path, staging: str, *, succeeded: bool
 ) -> None:
     """Whatever happened: no staging tag, no credential, no files left behind."""
-    steps = []
+    steps: list[Callable[[], object]] = []
     if builder is not None and spec is not None:
         for argv in builder.cleanup(spec):
             steps.append(
-                lambda argv=argv: run_command(
-                    argv, on_line=lambda _: None, check=lambda: None, env=command_environment(None)
-                )
+                partial(run_command, argv, on_line=lambda _: None, check=lambda: None, env=command_environment(None))
             )
     if not succeeded:
         steps.append(lambda: build_staging_drop(job=job, staging=staging))
-    steps += [
-        lambda credential=credential: build_credential_revoke(credential=credential) for credential in credentials
-    ]
+    steps += [partial(build_credential_revoke, credential=credential) for credential in credentials]
     steps += [
         lambda: workdir_remove(workdir),
         lambda: build_files_drop(job=job),

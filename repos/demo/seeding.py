@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -209,9 +210,9 @@ def _plan_image(batch: _Batch, *, rng, repository, name, number, tag_budget, bas
     for position, version in enumerate(versions):
         pushed = min(first_push + timedelta(days=position, minutes=rng.randint(0, 600)), now)
         app_layer = content.layer("app/service", f"{name} {version}\n".encode() * rng.randint(20, 400))
-        children = []
+        children: list[dict[str, Any]] = []
         for os_name, arch, variant in platforms:
-            child = _plan_platform_image(
+            child_digest = _plan_platform_image(
                 batch,
                 repository,
                 name,
@@ -222,9 +223,13 @@ def _plan_image(batch: _Batch, *, rng, repository, name, number, tag_budget, bas
                 pushed,
             )
             children.append(
-                {"digest": child, "platform": _platform_dict(os_name, arch, variant), "label": (os_name, arch, variant)}
+                {
+                    "digest": child_digest,
+                    "platform": _platform_dict(os_name, arch, variant),
+                    "label": (os_name, arch, variant),
+                }
             )
-            batch.memberships[(key, child)] = pushed
+            batch.memberships[(key, child_digest)] = pushed
         if multi:
             if attest:
                 children += _plan_attestations(batch, repository, children, name, version)
@@ -242,7 +247,8 @@ def _plan_image(batch: _Batch, *, rng, repository, name, number, tag_budget, bas
         for tag_name, target, tag_children in tag_targets:
             batch.tags.append((key, tag_name, target, None, pushed, user))
             for child in tag_children:
-                derived = names.platform_tag(tag_name, *child["label"][:2], child["label"][2] or None)
+                child_os, child_arch, child_variant = child["label"]
+                derived = names.platform_tag(tag_name, child_os, child_arch, child_variant or None)
                 batch.tags.append((key, derived, child["digest"], tag_name, pushed, user))
         last_children = [c["digest"] for c in children[: len(platforms)]]
     for extra in range(remaining):

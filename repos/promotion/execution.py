@@ -77,7 +77,9 @@ def promotion_execute(*, request: PromotionRequest, user, job: PromotionJob | No
         )
         if not plan.allowed:
             raise PromotionRefused(plan)
-        _apply(plan, user=user, promotion=job)
+        _apply(
+            plan, user=user, promotion=job, source_image=locked[source_image.pk], target_image=locked[target_image.pk]
+        )
         if job is not None:
             _record_success(job, plan)
             _fault_pause()
@@ -95,8 +97,9 @@ def _lock_running_job(job: PromotionJob) -> None:
         raise JobNotRunning(job.pk)
 
 
-def _apply(plan: PromotionPlan, *, user, promotion: PromotionJob | None) -> None:
-    target_image = plan.target_image_row
+def _apply(
+    plan: PromotionPlan, *, user, promotion: PromotionJob | None, source_image: Image, target_image: Image
+) -> None:
     RepositoryBlob.objects.bulk_create(
         [RepositoryBlob(repository=plan.target_repository, blob_id=pk) for pk in plan.blob_ids],
         ignore_conflicts=True,
@@ -115,12 +118,11 @@ def _apply(plan: PromotionPlan, *, user, promotion: PromotionJob | None) -> None
             continue  # already there, exactly: leave the rows (and an immutable tag) alone
         tag_set(image=target_image, name=target_name, manifest=manifest, user=user, promotion=promotion)
     if not plan.request.copy:
-        _remove_from_source(plan)
+        _remove_from_source(plan, image=source_image)
     Image.objects.filter(pk=target_image.pk).update(last_pushed=timezone.now())
 
 
-def _remove_from_source(plan: PromotionPlan) -> None:
-    image = plan.source_image_row
+def _remove_from_source(plan: PromotionPlan, *, image: Image) -> None:
     Tag.objects.filter(image=image, name__in=plan.removed_from_source).delete()
     if plan.unlinked_from_source:
         ImageManifest.objects.filter(image=image, manifest__digest__in=plan.unlinked_from_source).delete()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 
 from repos.promotion.execution import PromotionRequest
@@ -41,8 +43,8 @@ class PromotionForm(forms.Form):
     def __init__(self, *args, repository_keys: list[str], **kwargs):
         super().__init__(*args, **kwargs)
         choices = [(key, key) for key in repository_keys]
-        self.fields["source_repository"].choices = choices
-        self.fields["target_repository"].choices = [("", "Choose a repository…"), *choices]
+        cast(forms.ChoiceField, self.fields["source_repository"]).choices = choices
+        cast(forms.ChoiceField, self.fields["target_repository"]).choices = [("", "Choose a repository…"), *choices]
 
     def promotion_request(self) -> PromotionRequest:
         data = self.cleaned_data

@@ -16,7 +16,7 @@ from django.db import OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from accounts.permissions import acting_token
+from accounts.permissions import acting_token, acting_token_set
 from repos import errors
 from repos.models import PromotionJob
 from repos.promotion.execution import JobNotRunning, PromotionRequest, promotion_execute
@@ -122,7 +122,7 @@ def _acting_user(job: PromotionJob):
     token = ApiToken.objects.filter(pk=job.token_id, user=user).first()
     if token is None:
         return None  # the token is gone: the request has no rights left
-    user.acting_token = token
+    acting_token_set(user, token)
     return user
 
 

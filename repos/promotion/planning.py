@@ -234,7 +234,7 @@ def plan_build(
     plan.blobs = [digest for _, digest in blob_rows]
     if not request.copy:
         _plan_source_removal(plan, selected, source_image, content)
-    plan.refusals = _refusals(plan, user=user)
+    plan.refusals = _refusals(plan, user=user, source=source, target=target)
     return plan
 
 
@@ -266,15 +266,17 @@ def _plan_target_tags(plan: PromotionPlan, selected: list[Tag], target_image: Im
             continue
         for entry in ManifestListEntry.objects.filter(index=manifest).select_related("manifest"):
             derived = names.platform_tag(target_name, entry.os, entry.architecture, entry.variant or None)
+            if not derived or derived == target_name:
+                continue
             already = wanted.get(derived)
-            if not derived or derived == target_name or (already and already.derived_from == target_name):
+            if already and already.derived_from == target_name:
                 continue  # a platform listed twice names the first entry, as in tag_set
             in_source = names.platform_tag(tag.name, entry.os, entry.architecture, entry.variant or None)
             wanted[derived] = TagChange(
                 target_tag=derived,
                 digest=entry.manifest.digest,
                 action="",
-                source_tag=in_source if (tag.pk, in_source) in source_derived else "",
+                source_tag=in_source if in_source and (tag.pk, in_source) in source_derived else "",
                 platform=entry.platform,
                 derived_from=target_name,
             )
@@ -365,8 +367,8 @@ def promotion_rule_register(rule: Callable[[PromotionPlan], list[Refusal]]) -> N
         EXTRA_RULES.append(rule)
 
 
-def _refusals(plan: PromotionPlan, *, user) -> list[Refusal]:
-    request, source, target = plan.request, plan.source_repository, plan.target_repository
+def _refusals(plan: PromotionPlan, *, user, source: Repository, target: Repository) -> list[Refusal]:
+    request = plan.request
     refusals = []
     changed = source_changes(request, plan.source_digests)
     if changed:

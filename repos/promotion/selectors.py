@@ -85,13 +85,13 @@ def promotion_linked_content(*, job: PromotionJob) -> list[LinkedContent]:
             platforms = ", ".join(sorted(blob_platforms.get(digest, ()), key=platform_sort_key))
             linked.append(LinkedContent(role, digest, platforms, blobs[digest][1]))
         else:
-            manifest = manifests.get(digest)
+            listed = manifests.get(digest)
             linked.append(
                 LinkedContent(
                     role,
                     digest,
                     platform_of.get(digest, ""),
-                    manifest.content_size or manifest.size if manifest else None,
+                    listed.content_size or listed.size if listed else None,
                 )
             )
     return linked

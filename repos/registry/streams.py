@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 
 from repos import errors
+from repos.storage import Readable
 
 # At most 19 digits: offsets are int64, and int() of a 4,300+ digit string raises ValueError.
 _CONTENT_RANGE = re.compile(r"(?P<start>[0-9]{1,19})-(?P<end>[0-9]{1,19})")
 
 
-def request_body(request) -> tuple[object, int | None]:
+def request_body(request) -> tuple[Readable, int | None]:
     """A readable stream and its length, None when the body is chunked (length unknown).
 
     Django reports an empty body for `Transfer-Encoding: chunked` requests (no Content-Length),

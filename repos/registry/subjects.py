@@ -18,13 +18,17 @@ import functools
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
 
 from accounts.models import ApiToken
-from accounts.permissions import token_repository_ids
+from accounts.permissions import acting_token_set, token_repository_ids
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 SUBJECT_CACHE_SIZE = 1024
 
@@ -48,7 +52,7 @@ class _State:
 
 @dataclass(frozen=True)
 class _Subject:
-    user: object
+    user: User
     token: ApiToken | None
 
 
@@ -135,5 +139,5 @@ def subject_user(username: str, token_id: int | None):
         _remember(key, subject)
     user = copy.copy(subject.user)
     if subject.token is not None:
-        user.acting_token = copy.copy(subject.token)
+        acting_token_set(user, copy.copy(subject.token))
     return user

@@ -45,7 +45,7 @@ def key_path() -> Path:
 
 def load_or_create_private_key(path: Path) -> ec.EllipticCurvePrivateKey:
     try:
-        return serialization.load_pem_private_key(path.read_bytes(), password=None)
+        return _ec_key(path.read_bytes())
     except FileNotFoundError:
         pass
     key = ec.generate_private_key(ec.SECP256R1())
@@ -57,11 +57,18 @@ def load_or_create_private_key(path: Path) -> ec.EllipticCurvePrivateKey:
         for _ in range(50):  # the winner may still be writing
             data = path.read_bytes()
             if data.strip().endswith(b"-----"):
-                return serialization.load_pem_private_key(data, password=None)
+                return _ec_key(data)
             time.sleep(0.02)
         raise
     with os.fdopen(fd, "wb") as handle:
         handle.write(pem)
+    return key
+
+
+def _ec_key(pem: bytes) -> ec.EllipticCurvePrivateKey:
+    key = serialization.load_pem_private_key(pem, password=None)
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise ValueError(f"the registry token key must be an EC key (ES256), not {type(key).__name__}")
     return key
 
 

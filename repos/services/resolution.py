@@ -70,6 +70,8 @@ def blob_size_for_pull(*, repository: Repository, user, image_name: str, digest:
                 continue
         raise errors.BlobUnknown(detail={"digest": digest})
     blob = selectors.blob_get_in_repository(repository=repository, digest=digest)
+    if blob.size is None:  # a foreign layer's placeholder: its bytes never came
+        raise errors.BlobUnknown(detail={"digest": digest})
     return blob.digest, blob.size
 
 

@@ -13,7 +13,6 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import BinaryIO
 
 from django.conf import settings
 from django.utils import timezone
@@ -22,7 +21,7 @@ from repos import errors, hash_state
 from repos.models import Blob, Repository, UploadSession
 from repos.oci import digests
 from repos.services import blob_guard, quotas, uploads_bucket
-from repos.storage import get_blob_store, get_bucket_staging, get_upload_staging
+from repos.storage import Readable, get_blob_store, get_bucket_staging, get_upload_staging
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +54,7 @@ def upload_offset(*, session: UploadSession) -> int:
 
 
 def upload_append(
-    *, session: UploadSession, stream: BinaryIO, length: int | None, range_start: int | None = None
+    *, session: UploadSession, stream: Readable, length: int | None, range_start: int | None = None
 ) -> int:
     """Append a chunk; returns the new offset. `range_start` comes from Content-Range."""
     if _in_bucket(session):
@@ -88,7 +87,7 @@ def upload_complete(
     *,
     session: UploadSession,
     digest: str,
-    stream: BinaryIO | None = None,
+    stream: Readable | None = None,
     length: int | None = None,
     range_start: int | None = None,
 ) -> Blob:
@@ -148,7 +147,7 @@ def upload_cancel(*, session: UploadSession) -> None:
 
 
 def blob_push_monolithic(
-    *, repository: Repository, image_name: str, digest: str, stream: BinaryIO, length: int | None
+    *, repository: Repository, image_name: str, digest: str, stream: Readable, length: int | None
 ) -> Blob:
     session = upload_start(repository=repository, image_name=image_name)
     return upload_complete(session=session, digest=digest, stream=stream, length=length)
@@ -206,7 +205,7 @@ def uploads_expire_stale(*, older_than_seconds: float) -> int:
     return expired
 
 
-def _append(staging, upload_id: str, stream: BinaryIO, hasher, length: int | None) -> int:
+def _append(staging, upload_id: str, stream: Readable, hasher, length: int | None) -> int:
     """Stream into the staged file; `hasher` has seen exactly the bytes written when this returns."""
     background = hash_state.BackgroundHasher(hasher)
     try:

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import BinaryIO
+from typing import TYPE_CHECKING
 
 from django.db.models import Q
 from django.utils import timezone
@@ -22,12 +22,22 @@ from django.utils import timezone
 from repos import errors, hash_state
 from repos.models import Blob, UploadSession
 from repos.services import blob_guard, quotas
-from repos.storage import get_bucket_staging
+from repos.storage import Readable, get_bucket_staging
+
+if TYPE_CHECKING:
+    from repos.storage.s3_staging import BucketUploadStaging
 
 logger = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=120)
 READ_SIZE = 1024 * 1024
+
+
+def _staging() -> BucketUploadStaging:
+    staging = get_bucket_staging()
+    if staging is None:
+        raise RuntimeError("an upload staged in the bucket, but the blob store has no bucket staging now")
+    return staging
 
 
 def start(session: UploadSession) -> None:
@@ -45,7 +55,7 @@ def offset(session: UploadSession) -> int:
 
 
 def append(
-    *, session: UploadSession, stream: BinaryIO, length: int | None, range_start: int | None, progress_headers
+    *, session: UploadSession, stream: Readable, length: int | None, range_start: int | None, progress_headers
 ) -> int:
     with _lease(session, progress_headers) as row:
         _check_start(row, range_start, progress_headers)
@@ -59,12 +69,12 @@ def complete(
     *,
     session: UploadSession,
     digest: str,
-    stream: BinaryIO | None,
+    stream: Readable | None,
     length: int | None,
     range_start: int | None,
     progress_headers,
 ) -> Blob:
-    staging = get_bucket_staging()
+    staging = _staging()
     with _lease(session, progress_headers) as row:
         _check_start(row, range_start, progress_headers)
         hasher = _hasher(row)
@@ -94,7 +104,7 @@ def complete(
 def cancel(*, session: UploadSession) -> None:
     row = UploadSession.objects.filter(pk=session.pk).first() or session
     try:
-        get_bucket_staging().discard(row.id.hex, row.multipart_id)
+        _staging().discard(row.id.hex, row.multipart_id)
     finally:
         UploadSession.objects.filter(pk=session.pk).delete()
 
@@ -122,9 +132,9 @@ def _hasher(row: UploadSession):
     return hash_state.ResumableSha256(state)
 
 
-def _absorb(row: UploadSession, stream: BinaryIO, length: int | None) -> tuple[int, object]:
+def _absorb(row: UploadSession, stream: Readable, length: int | None) -> tuple[int, object]:
     """Append the stream: full parts as they fill, the rest as the new tail. Returns bytes read."""
-    staging = get_bucket_staging()
+    staging = _staging()
     upload_id = row.id.hex
     hasher = _hasher(row)
     buffer = bytearray(staging.read_tail(upload_id, row.tail_size))

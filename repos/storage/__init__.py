@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING, Any
 
-from .base import BlobNotFound, BlobStore, StoredBlob  # noqa: F401 - StoredBlob is part of this package's interface
+from .base import BlobNotFound, BlobStore, Readable, StoredBlob  # noqa: F401 - StoredBlob is part of this package's interface
 from .staging import UploadStaging
 
 if TYPE_CHECKING:
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BlobNotFound",
     "BlobStore",
+    "Readable",
     "UploadStaging",
     "build_blob_store",
     "get_blob_store",

@@ -10,7 +10,7 @@ import abc
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 ALGORITHM = "sha256"
 _DIGEST_RE = re.compile(r"sha256:[0-9a-f]{64}")
@@ -22,6 +22,12 @@ class StoredBlob:
     digest: str
     size: int
     modified: float  # POSIX timestamp of the last write
+
+
+class Readable(Protocol):
+    """What uploads read from: a request body, a file, a wrapper counting the bytes."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 class BlobNotFound(Exception):

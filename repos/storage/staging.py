@@ -7,7 +7,9 @@ import os
 import re
 import time
 from collections.abc import Iterator
-from typing import Any, BinaryIO
+from typing import Any
+
+from .base import Readable
 
 DEFAULT_CHUNK_SIZE = 1024 * 1024
 # A UUID as 32 hex digits or in the canonical dashed form; never path chars.
@@ -47,7 +49,7 @@ class UploadStaging:
     def append(
         self,
         upload_id: str,
-        stream: BinaryIO,
+        stream: Readable,
         *,
         hasher: Any = None,
         chunk_size: int = DEFAULT_CHUNK_SIZE,

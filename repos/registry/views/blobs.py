@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 
 from repos import errors
 from repos.registry import auth
@@ -38,22 +39,24 @@ class BlobView(RegistryView):
         blob = resolution.blob_for_pull(repository=repository, user=request.user, image_name=image_name, digest=digest)
         if isinstance(blob, BlobStream):
             return _upstream_stream_response(blob)
+        if blob.size is None:  # a foreign layer's placeholder: its bytes never came
+            raise errors.BlobUnknown(detail={"digest": blob.digest})
         store = get_blob_store()
         byte_range = _parse_range(request.headers.get("Range", ""), blob.size)
         url = store.presigned_url(blob.digest)
         if url and byte_range is None:
             request._registry_bytes_out = blob.size  # the client fetches them from storage
-            response = HttpResponseRedirect(url, status=307)
-            response.status_code = 307
-            response.headers["Docker-Content-Digest"] = blob.digest
-            return response
+            redirect = HttpResponseRedirect(url, status=307)
+            redirect.status_code = 307
+            redirect.headers["Docker-Content-Digest"] = blob.digest
+            return redirect
         try:
             handle = store.open(blob.digest)
         except BlobNotFound:
             raise errors.BlobUnknown(detail={"digest": blob.digest}) from None
         if byte_range is None:
             # Served with sendfile by gunicorn (wsgi.file_wrapper), never read through Python.
-            response = FileResponse(handle, content_type="application/octet-stream")
+            response: HttpResponseBase = FileResponse(handle, content_type="application/octet-stream")
             response.headers["Content-Length"] = str(blob.size)
             response.headers.pop("Content-Disposition", None)  # HEAD has none either
         else:
