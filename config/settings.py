@@ -264,6 +264,12 @@ SMOKE_TEST_MAX_SECONDS = env.int("SMOKE_TEST_MAX_SECONDS", default=900)
 SMOKE_TEST_PULL_SECONDS = env.int("SMOKE_TEST_PULL_SECONDS", default=600)
 SMOKE_TEST_OUTPUT_LINES = env.int("SMOKE_TEST_OUTPUT_LINES", default=20)
 SMOKE_TEST_WORK_DIR = env.str("SMOKE_TEST_WORK_DIR", default=str(DATA_DIR / "smoke-tests"))
+SMOKE_TEST_MEMORY = env.str("SMOKE_TEST_MEMORY", default="512m")  # docker run --memory
+SMOKE_TEST_PIDS_LIMIT = env.int("SMOKE_TEST_PIDS_LIMIT", default=256)
+# A run still `running` this long past its time limits and pulls lost its worker: it ends as `error`.
+SMOKE_TEST_STALE_MARGIN_SECONDS = env.int("SMOKE_TEST_STALE_MARGIN_SECONDS", default=300)
+SMOKE_TEST_RESEND_SECONDS = env.int("SMOKE_TEST_RESEND_SECONDS", default=600)  # queued this long: sent again
+SMOKE_TEST_RECONCILE_SECONDS = env.float("SMOKE_TEST_RECONCILE_SECONDS", default=120.0)
 # Runs need a Docker engine, like builds: by default they go where builds go.
 SMOKE_TEST_QUEUE = env.str("SMOKE_TEST_QUEUE", default=BUILD_QUEUE)
 
@@ -306,6 +312,7 @@ CELERY_BEAT_SCHEDULE = {
     "expire-stale-uploads": {"task": "repos.expire_stale_uploads", "schedule": 3600.0},
     "reconcile-promotions": {"task": "repos.reconcile_promotions", "schedule": PROMOTION_RECONCILE_SECONDS},
     "reconcile-builds": {"task": "builds.reconcile", "schedule": BUILD_RECONCILE_SECONDS},
+    "reconcile-smoke-tests": {"task": "insights.smoke_tests_reconcile", "schedule": SMOKE_TEST_RECONCILE_SECONDS},
     "garbage-collect": {"task": "repos.garbage_collect", "schedule": REGISTRY_GC_INTERVAL_SECONDS},
     "apply-retention": {"task": "repos.apply_retention", "schedule": REGISTRY_RETENTION_INTERVAL_SECONDS},
 }

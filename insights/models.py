@@ -183,6 +183,7 @@ class SmokeTestRun(models.Model):
     )
     error = models.TextField(blank=True)
     created = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)  # when its job was last handed to the broker
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -25,3 +25,10 @@ def smoke_test_run(run_id: int) -> None:
     from insights.services.smoke_runs import smoke_test_run_execute
 
     smoke_test_run_execute(run_id=run_id)
+
+
+@shared_task(name="insights.smoke_tests_reconcile")
+def smoke_tests_reconcile() -> None:
+    from insights.services.smoke_runs import smoke_runs_reconcile
+
+    smoke_runs_reconcile()

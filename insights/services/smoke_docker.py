@@ -3,8 +3,8 @@ test's command in it under the image's own architecture, remove what was pulled.
 
 `docker run --platform os/arch[/variant]` executes foreign binaries through the kernel's binfmt_misc
 handlers (qemu-user-static), so an arm64 image really runs its arm64 program on an amd64 worker. The
-container gets no network, a read-only root and never pulls by itself (`--pull never`): what runs is
-exactly the digest that was pulled. The worker pulls with a short-lived read-only API token of the user
+container gets no network, a read-only root, no capabilities, bounded memory and processes, and never
+pulls by itself (`--pull never`): what runs is exactly the digest that was pulled. The worker pulls with a short-lived read-only API token of the user
 the run is for (the pusher, promoter or whoever asked to run it again), valid for the run's repository only
 and revoked at the end.
 """
@@ -73,7 +73,7 @@ class DockerSession:
             try:
                 if not already_local:
                     pulled = self._docker(
-                        "pull", "--quiet", "--platform", platform, ref, timeout=settings.SMOKE_TEST_PULL_SECONDS
+                        "pull", "--quiet", f"--platform={platform}", ref, timeout=settings.SMOKE_TEST_PULL_SECONDS
                     )
                     if pulled.returncode != 0:
                         return Outcome(
@@ -91,21 +91,21 @@ class DockerSession:
         docker = self.runner.docker
         name = f"smoke-{self.run.pk}-{uuid.uuid4().hex[:12]}"
         program, *arguments = definition["command"]
+        # `--opt=value` throughout: a value starting with "-" (a program, a platform) stays a value.
         argv = [
             docker,
             "run",
             "--rm",
-            "--name",
-            name,
-            "--platform",
-            platform,
-            "--network",
-            "none",
+            f"--name={name}",
+            f"--platform={platform}",
+            "--network=none",
             "--read-only",
-            "--pull",
-            "never",
-            "--entrypoint",
-            program,
+            "--pull=never",
+            "--cap-drop=ALL",
+            "--security-opt=no-new-privileges",
+            f"--pids-limit={settings.SMOKE_TEST_PIDS_LIMIT}",
+            f"--memory={settings.SMOKE_TEST_MEMORY}",
+            f"--entrypoint={program}",
             ref,
             *arguments,
         ]

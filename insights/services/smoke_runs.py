@@ -12,11 +12,13 @@ import re
 from typing import Protocol
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from insights import payloads
 from insights.models import SmokeTestResult, SmokeTestRun
 from insights.services.smoke_process import Outcome, last_lines
+from insights.services.smoke_tests import smoke_run_enqueue
 from insights.services.webhooks import event_dispatch
 from repos.models import Manifest
 
@@ -154,3 +156,34 @@ def run_payload(run: SmokeTestRun) -> dict:
             },
         },
     }
+
+
+def smoke_runs_reconcile(*, now=None) -> dict[str, list[int]]:
+    """Close runs whose worker vanished and re-send runs whose message was lost (the row is the truth).
+
+    A running run is stale once it has run longer than it possibly could: per platform its time limit plus a
+    pull (SMOKE_TEST_PULL_SECONDS), plus SMOKE_TEST_STALE_MARGIN_SECONDS. It ends as `error` (its platforms
+    without a result stay pending: "not yet tested" for promotion); running it again is a new run. A run
+    queued longer than SMOKE_TEST_RESEND_SECONDS is sent again; taking a run is a compare-and-set, so a
+    duplicate message runs nothing twice.
+    """
+    now = now or timezone.now()
+    outcome: dict[str, list[int]] = {"stale": [], "resent": []}
+    running = SmokeTestRun.objects.filter(status=SmokeTestRun.Status.RUNNING).select_related("repository", "image")
+    for run in running:
+        platforms = max(run.results.count(), 1)
+        allowance = platforms * (run.definition["time_limit_seconds"] + settings.SMOKE_TEST_PULL_SECONDS)
+        allowance += settings.SMOKE_TEST_STALE_MARGIN_SECONDS
+        if run.started_at and (now - run.started_at).total_seconds() > allowance:
+            _finish(run, error=f"the worker running it stopped (no end after {allowance} s)")
+            outcome["stale"].append(run.pk)
+    cutoff = now - timezone.timedelta(seconds=settings.SMOKE_TEST_RESEND_SECONDS)
+    lost = SmokeTestRun.objects.filter(status=SmokeTestRun.Status.QUEUED, created__lt=cutoff).filter(
+        Q(sent_at__isnull=True) | Q(sent_at__lt=cutoff)
+    )
+    for run_id in lost.values_list("pk", flat=True):
+        smoke_run_enqueue(run_id)
+        outcome["resent"].append(run_id)
+    if any(outcome.values()):
+        logger.warning("smoke test runs reconciled: %s", outcome)
+    return outcome

@@ -10,6 +10,7 @@ import re
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.permissions import ADMIN, READ, WRITE, user_can
 from accounts.services.audit import audit_record
@@ -123,13 +124,14 @@ def smoke_test_request(
             requested_by_id=actor_id,
         )
         run_id = run.pk
-        transaction.on_commit(lambda: _enqueue(run_id))
+        transaction.on_commit(lambda: smoke_run_enqueue(run_id))
     return run
 
 
-def _enqueue(run_id: int) -> None:
+def smoke_run_enqueue(run_id: int) -> None:
     from insights.tasks import smoke_test_run
 
+    SmokeTestRun.objects.filter(pk=run_id).update(sent_at=timezone.now())
     options = {"queue": settings.SMOKE_TEST_QUEUE} if settings.SMOKE_TEST_QUEUE else {}
     smoke_test_run.apply_async(args=[run_id], **options)
 

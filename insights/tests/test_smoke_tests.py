@@ -266,3 +266,33 @@ def test_docker_own_failures_are_could_not_start_not_exit_codes():
     assert "no binfmt/QEMU handler" in _start_failure(outcome(1, "exec /app: exec format error"))
     assert _start_failure(outcome(127, "sh: nope: not found")) == ""  # the program's own 127
     assert _start_failure(outcome(1, "app 1.0 on aarch64")) == ""
+
+
+def test_reconciler_ends_runs_whose_worker_vanished_and_resends_lost_ones(admin_client, stages, push_index, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from insights.services.smoke_runs import smoke_runs_reconcile
+
+    settings.SMOKE_TEST_RESEND_SECONDS = 3600
+    define(admin_client, time_limit_seconds=10)
+    push_index(admin_client, name="docker-local/webapp", tag="1.0", platforms=[AMD, ARM])
+    push_index(admin_client, name="docker-local/webapp", tag="1.1", platforms=[AMD])
+    stuck, lost = SmokeTestRun.objects.order_by("pk")
+    SmokeTestRun.objects.filter(pk=stuck.pk).update(status="running", started_at=timezone.now())
+    for platform in (AMD, ARM):
+        SmokeTestResult.objects.create(run=stuck, platform=platform, manifest_digest="sha256:x", fingerprint="f")
+
+    allowance = 2 * (10 + settings.SMOKE_TEST_PULL_SECONDS) + settings.SMOKE_TEST_STALE_MARGIN_SECONDS
+    soon = timezone.now() + timedelta(seconds=allowance - 30)
+    assert smoke_runs_reconcile(now=soon) == {"stale": [], "resent": []}  # still within its time: left alone
+
+    later = timezone.now() + timedelta(seconds=max(allowance, settings.SMOKE_TEST_RESEND_SECONDS) + 30)
+    assert smoke_runs_reconcile(now=later) == {"stale": [stuck.pk], "resent": [lost.pk]}
+    stuck.refresh_from_db()
+    assert stuck.status == "error" and "worker running it stopped" in stuck.error
+    lost.refresh_from_db()
+    assert lost.status == "queued" and lost.sent_at is not None
+    # Sent again just now: the next pass leaves it until SMOKE_TEST_RESEND_SECONDS more have gone by.
+    assert smoke_runs_reconcile(now=lost.sent_at + timedelta(seconds=1))["resent"] == []
