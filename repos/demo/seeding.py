@@ -25,6 +25,7 @@ from repos.demo import content
 from repos.models import (
     Blob,
     Image,
+    ImageCoverage,
     ImageManifest,
     Manifest,
     ManifestLabel,
@@ -144,6 +145,7 @@ def _analyze() -> None:
         for model in (
             Blob,
             Image,
+            ImageCoverage,
             ImageManifest,
             Manifest,
             ManifestLabel,

@@ -97,6 +97,23 @@ def coverage_matrix(
     Read from the ImageCoverage rows kept current on every write: a handful of SQL queries and only the
     page shown turned into Python rows, whatever the number of images.
     """
+    scope, rows, columns, required = _scope_and_rows(images, platforms, missing, missing_required)
+    in_scope = scope.count()
+    complete = in_scope - (scope.filter(_missing_required_q(required)).count() if required else 0)
+    return CoverageMatrix(
+        columns, CoverageRows(rows, columns, required), _counts(rows, columns, required), in_scope, complete
+    )
+
+
+def coverage_rows(
+    *, images: QuerySet[Image], platforms: tuple[str, ...] = (), missing: bool = False, missing_required: bool = False
+) -> CoverageRows:
+    """The matrix rows alone (columns in `.columns`), without the counts the page shows: for exports."""
+    _, rows, columns, required = _scope_and_rows(images, platforms, missing, missing_required)
+    return CoverageRows(rows, columns, required)
+
+
+def _scope_and_rows(images: QuerySet[Image], platforms: tuple[str, ...], missing: bool, missing_required: bool):
     scope = ImageCoverage.objects.filter(image__in=images)
     required = {
         pk: [p for p in (value or []) if isinstance(p, str)]
@@ -107,16 +124,12 @@ def coverage_matrix(
     columns = list(platforms) or sorted(
         _platforms_seen(scope) | {p for ps in required.values() for p in ps}, key=platform_sort_key
     )
-    in_scope = scope.count()
-    complete = in_scope - (scope.filter(_missing_required_q(required)).count() if required else 0)
     rows = scope
     if missing:
         rows = rows.filter(_any_of(~Q(platforms__contains=ImageCoverage.marker(p)) for p in columns))
     if missing_required:
         rows = rows.filter(_missing_required_q(required, among=set(columns)))
-    return CoverageMatrix(
-        columns, CoverageRows(rows, columns, required), _counts(rows, columns, required), in_scope, complete
-    )
+    return scope, rows, columns, required
 
 
 class CoverageRows:
@@ -153,6 +166,23 @@ class CoverageRows:
     def __iter__(self):
         for values in self.queryset.iterator(chunk_size=2000):
             yield self._row(values)
+
+    def table(self):
+        """Every row as a plain tuple (repository, stage, image, tag, digest, *cell states), for exports.
+
+        The states depend only on the repository and the platform set, of which there are a handful: they
+        are worked out once per pair, not per image.
+        """
+        states: dict[tuple[int, str], tuple[str, ...]] = {}
+        for _, name, repository_id, key, stage, tag, digest, platforms in self.queryset.iterator(chunk_size=2000):
+            cells = states.get((repository_id, platforms))
+            if cells is None:
+                present = {p for p in platforms.split(",") if p}
+                required = self.required.get(repository_id, [])
+                cells = states[(repository_id, platforms)] = tuple(
+                    PRESENT if p in present else MISSING_REQUIRED if p in required else MISSING for p in self.columns
+                )
+            yield (key, stage, name, tag, digest, *cells)
 
     def _row(self, values) -> CoverageRow:
         image_id, name, repository_id, key, stage, tag, digest, platforms = values
@@ -236,6 +266,15 @@ def coverage_summary(*, repositories: QuerySet[Repository], images: int) -> Cove
 
 def coverage_for(*, repositories: QuerySet[Repository], filters: CoverageFilters) -> CoverageMatrix:
     return coverage_matrix(
+        images=coverage_images(repositories=repositories, filters=filters),
+        platforms=filters.platforms,
+        missing=filters.missing,
+        missing_required=filters.missing_required,
+    )
+
+
+def coverage_rows_for(*, repositories: QuerySet[Repository], filters: CoverageFilters) -> CoverageRows:
+    return coverage_rows(
         images=coverage_images(repositories=repositories, filters=filters),
         platforms=filters.platforms,
         missing=filters.missing,

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import csv
+import io
 
 from django.http import HttpResponse
 
-from repos.selectors.coverage import CoverageFilters, coverage_for
+from repos.selectors.coverage import CoverageFilters, coverage_for, coverage_rows_for
 from repos.views.common import paginate, readable, render_with_partial
 
 TRUE = {"1", "true", "yes", "on"}
@@ -44,25 +45,17 @@ def coverage(request):
 
 
 def coverage_csv(request):
-    matrix = coverage_for(repositories=readable(request), filters=filters_from(request.GET))
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    rows = coverage_rows_for(repositories=readable(request), filters=filters_from(request.GET))
+    body = io.StringIO()  # one write into the response, not one per row
+    writer = csv.writer(body)
+    writer.writerow(["repository", "stage", "image", "tag", "digest", *rows.columns])
+    # Cell states are fixed words; only the five text columns can carry what a spreadsheet would run.
+    writer.writerows(
+        (_cell(key), _cell(stage), _cell(image), _cell(tag), _cell(digest), *cells)
+        for key, stage, image, tag, digest, *cells in rows.table()
+    )
+    response = HttpResponse(body.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="coverage.csv"'
-    writer = csv.writer(response)
-    writer.writerow(["repository", "stage", "image", "tag", "digest", *matrix.platforms])
-    for row in matrix.rows:
-        writer.writerow(
-            [
-                _cell(v)
-                for v in (
-                    row.repository,
-                    row.stage,
-                    row.image,
-                    row.tag or "",
-                    row.digest or "",
-                    *(state for _, state in row.cells),
-                )
-            ]
-        )
     return response
 
 
