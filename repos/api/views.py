@@ -13,6 +13,7 @@ from repos.api import filters, serializers
 from repos.api.pagination import StandardPagination
 from repos.models import Manifest
 from repos.selectors.coverage import coverage_matrix
+from repos.selectors.home import images_and_tags_total, repositories_with_stats
 from repos.selectors.images import image_list, images_in, tag_list
 from repos.selectors.manifests import manifest_list
 
@@ -36,6 +37,10 @@ class ImageViewSet(_ReadOnly):
     def get_queryset(self):
         return image_list(repositories=self.readable())
 
+    def kept_count(self) -> int:
+        """Images in the readable repositories, from their kept counters."""
+        return images_and_tags_total(repositories=repositories_with_stats(repositories=self.readable()))[0]
+
 
 class TagViewSet(_ReadOnly):
     """Tags with the digest, platforms and size of what they point at; per-platform tags name their index tag."""
@@ -45,6 +50,10 @@ class TagViewSet(_ReadOnly):
 
     def get_queryset(self):
         return tag_list(repositories=self.readable())
+
+    def kept_count(self) -> int:
+        """Tags in the readable repositories, from their kept counters."""
+        return images_and_tags_total(repositories=repositories_with_stats(repositories=self.readable()))[1]
 
 
 class ManifestViewSet(_ReadOnly):

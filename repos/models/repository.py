@@ -114,6 +114,8 @@ class Tag(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [models.UniqueConstraint(fields=["image", "name"], name="uniq_tag_name")]
+        # Lists newest first (the tag API, recent pushes) read this index backwards and stop after a page.
+        indexes = [models.Index(fields=["updated", "id"], name="tag_updated")]
 
     def __str__(self) -> str:
         return f"{self.image}:{self.name}"
