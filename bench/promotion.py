@@ -141,7 +141,7 @@ def measure(user, kinds: list[str], runs: int) -> dict[str, dict]:
     """Median times per image kind; the kinds take turns, so drift on the machine hits them alike."""
     from repos.models import Repository
     from repos.promotion.execution import PromotionRequest, promotion_execute
-    from repos.promotion.jobs import promotion_job_create, promotion_job_run
+    from repos.promotion.jobs import promotion_job_run_here
 
     def request(kind: str, how: str, i: int) -> PromotionRequest:
         # A new target repository each time: every row (blob links too) is created, nothing is reused.
@@ -163,8 +163,7 @@ def measure(user, kinds: list[str], runs: int) -> dict[str, dict]:
             samples[kind]["rows"].append(rows() - before)
             req = request(kind, "job", i)
             start = time.perf_counter()
-            created = promotion_job_create(request=req, user=user, enqueue=False)
-            finished = promotion_job_run(job_id=created.pk)
+            finished = promotion_job_run_here(request=req, user=user)
             samples[kind]["job"].append(time.perf_counter() - start)
             assert finished.status == "succeeded", finished.error
     return {

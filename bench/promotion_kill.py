@@ -5,7 +5,7 @@ The production server (gunicorn), Redis, a Celery worker and Celery beat (runnin
 reconciler every second, stale after 2 s) are started as in repos/tests/e2e. A two-arch image is
 pushed once with skopeo; each run then asks (REST) for a copy into a new target tag and kills the
 worker's whole process group:
-  - odd runs: inside the promotion transaction (the worker holds it open at a fault-injection point);
+  - odd runs (PostgreSQL): inside the promotion transaction (the run waits there for a row lock the bench holds);
   - even runs: after a random delay of 0-150 ms (before the claim, during it, or after the commit).
 A fresh worker is started and the job is followed until it is finished. Then the target tag and its
 per-platform tags are checked: all present with the right digests, or none of them.
@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import requests
@@ -34,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from repos.tests.e2e.server import BIN, PROJECT_ROOT, running_server  # noqa: E402
 from repos.tests.promotion.layout import write_layout  # noqa: E402
+from tests.support.locks import image_row_locked, wait_for_lock_waiter  # noqa: E402
 
 
 def follow(api, url: str, timeout: float = 120) -> dict:
@@ -116,38 +118,35 @@ def main() -> int:
             start_new_session=True,
         )
         try:
+            database_url = server.env.get("DATABASE_URL", "")
             for run in range(1, args.runs + 1):
-                in_transaction = run % 2 == 1
-                normal_env = server.env
-                if in_transaction:
-                    server.env = {**normal_env, "PROMOTION_FAULT_PAUSE_SECONDS": "30"}
+                # Inside the transaction needs PostgreSQL: the worker waits there for a row lock the bench holds.
+                in_transaction = run % 2 == 1 and database_url.startswith("postgres")
                 worker = server.start_worker()
-                server.env = normal_env
-                log = server.data_dir / "worker.log"
-                pauses = log.read_text().count("pausing") if log.exists() else 0
                 time.sleep(3)  # the worker connects to the broker
                 tag = f"run-{run}"
-                created = api.post(
-                    f"{server.url}/api/promotions/",
-                    json={
-                        "source_repository": "docker-local",
-                        "image": "soak",
-                        "target_repository": "docker-target",
-                        "source_tag": "latest",
-                        "target_tag": tag,
-                        "copy": True,
-                    },
-                ).json()
-                if in_transaction:
-                    deadline = time.monotonic() + 30
-                    while log.read_text().count("pausing") == pauses and time.monotonic() < deadline:
-                        time.sleep(0.05)
-                    moment = "inside the transaction"
-                else:
-                    delay = rng.uniform(0, 0.15)
-                    time.sleep(delay)
-                    moment = f"after {delay * 1000:.0f} ms"
-                os.killpg(worker.pid, signal.SIGKILL)
+                with ExitStack() as held:
+                    if in_transaction:
+                        held.enter_context(image_row_locked(database_url, repository="docker-local", image="soak"))
+                    created = api.post(
+                        f"{server.url}/api/promotions/",
+                        json={
+                            "source_repository": "docker-local",
+                            "image": "soak",
+                            "target_repository": "docker-target",
+                            "source_tag": "latest",
+                            "target_tag": tag,
+                            "copy": True,
+                        },
+                    ).json()
+                    if in_transaction:
+                        wait_for_lock_waiter(database_url)
+                        moment = "inside the transaction"
+                    else:
+                        delay = rng.uniform(0, 0.15)
+                        time.sleep(delay)
+                        moment = f"after {delay * 1000:.0f} ms"
+                    os.killpg(worker.pid, signal.SIGKILL)
                 worker.wait(timeout=30)
                 server.workers.remove(worker)
                 at_kill = api.get(f"{server.url}{created['url']}").json()["status"]

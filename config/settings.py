@@ -307,7 +307,6 @@ PROMOTION_STALE_SECONDS = env.float("PROMOTION_STALE_SECONDS", default=120.0)
 PROMOTION_MAX_ATTEMPTS = env.int("PROMOTION_MAX_ATTEMPTS", default=3)
 PROMOTION_WAIT_SECONDS = env.float("PROMOTION_WAIT_SECONDS", default=60.0)
 PROMOTION_RECONCILE_SECONDS = env.float("PROMOTION_RECONCILE_SECONDS", default=60.0)
-PROMOTION_FAULT_PAUSE_SECONDS = env.float("PROMOTION_FAULT_PAUSE_SECONDS", default=0.0)  # reliability tests only
 CELERY_BEAT_SCHEDULE = {
     "expire-stale-uploads": {"task": "repos.expire_stale_uploads", "schedule": 3600.0},
     "reconcile-promotions": {"task": "repos.reconcile_promotions", "schedule": PROMOTION_RECONCILE_SECONDS},

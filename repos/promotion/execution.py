@@ -8,10 +8,6 @@ and the target always ends in the state of one complete promotion.
 
 from __future__ import annotations
 
-import logging
-import time
-
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -28,8 +24,6 @@ from repos.promotion.planning import (
     repositories_resolve,
 )
 from repos.services.manifests import tag_set
-
-logger = logging.getLogger(__name__)
 
 __all__ = [
     "JobNotRunning",
@@ -82,7 +76,6 @@ def promotion_execute(*, request: PromotionRequest, user, job: PromotionJob | No
         )
         if job is not None:
             _record_success(job, plan)
-            _fault_pause()
     return plan
 
 
@@ -143,11 +136,3 @@ def _record_success(job: PromotionJob, plan: PromotionPlan) -> None:
         [PromotedDigest(job_id=job.pk, digest=digest, role=role) for digest, role in roles.items()],
         ignore_conflicts=True,
     )
-
-
-def _fault_pause() -> None:
-    """Fault-injection point for reliability tests: hold the finished-but-uncommitted transaction."""
-    pause = float(getattr(settings, "PROMOTION_FAULT_PAUSE_SECONDS", 0) or 0)
-    if pause > 0:
-        logger.warning("promotion: pausing %.1f s before commit (PROMOTION_FAULT_PAUSE_SECONDS)", pause)
-        time.sleep(pause)

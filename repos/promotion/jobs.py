@@ -26,12 +26,25 @@ logger = logging.getLogger(__name__)
 Status = PromotionJob.Status
 
 
-def promotion_job_create(*, request: PromotionRequest, user, enqueue: bool = True) -> PromotionJob:
-    """Record the request as a queued job; the worker is told after the row is committed."""
+def promotion_job_create(*, request: PromotionRequest, user) -> PromotionJob:
+    """Record the request as a queued job; a worker is told once the row is committed."""
+    job = _job_record(request=request, user=user, sent=True)
+    _send(job.pk)
+    return job
+
+
+def promotion_job_run_here(*, request: PromotionRequest, user) -> PromotionJob:
+    """Record the request as a job and run it in this process (`manage.py promote` without --queue): no worker
+    is told, and the reconciler sends it to one only if this process dies before running it. The finished job."""
+    job = _job_record(request=request, user=user, sent=False)
+    return promotion_job_run(job_id=job.pk) or PromotionJob.objects.get(pk=job.pk)
+
+
+def _job_record(*, request: PromotionRequest, user, sent: bool) -> PromotionJob:
     request.validate()
     source, target = repositories_resolve(request, user=user)
     source_unchanged_check(request, source)  # refused at once; the run checks again under its locks
-    job = PromotionJob.objects.create(
+    return PromotionJob.objects.create(
         requested_by=user if user is not None and user.is_authenticated else None,
         requested_by_name=getattr(user, "username", "") or "",
         token_id=getattr(acting_token(user), "pk", None),
@@ -45,11 +58,8 @@ def promotion_job_create(*, request: PromotionRequest, user, enqueue: bool = Tru
         target_tag=request.target_tag,
         copy=request.copy,
         expected_digests=request.expected_digests,
-        enqueued=timezone.now() if enqueue else None,
+        enqueued=timezone.now() if sent else None,
     )
-    if enqueue:
-        _send(job.pk)
-    return job
 
 
 def promotion_job_request(job: PromotionJob) -> PromotionRequest:

@@ -4,12 +4,12 @@ none stuck queued or running). Default broker (filesystem transport, threads poo
 with a prefork pool in test_redis_faults.py."""
 
 import signal
-import time
 
 import pytest
 
 from conftest import require_tool
 from tests.faults.harness import running_stack
+from tests.support.locks import image_row_locked, require_postgresql, wait_for_lock_waiter
 
 pytestmark = pytest.mark.e2e
 
@@ -48,16 +48,18 @@ def test_each_process_killed_then_jobs_still_run(tmp_path):
 
 def test_busy_worker_killed_mid_promotion(tmp_path):
     require_tool("skopeo")
-    # Every promotion holds its transaction open 3 s, so the kill lands while it runs.
-    with running_stack(tmp_path, extra_env={"PROMOTION_FAULT_PAUSE_SECONDS": "3"}) as stack:
+    with running_stack(tmp_path) as stack:
+        database_url = require_postgresql(stack.env.get("DATABASE_URL"))
         stack.wait_ready()
         stack.push_image()
-        url = stack.promote("busy")
-        stack.wait_for(lambda: stack.job(url)["status"] == "running", "the promotion to run")
-        time.sleep(0.5)
-        victim = stack.roles()["worker"][0]
-        stack.kill(victim)
-        stack.wait_for(_replaced(stack, "worker", victim), "a new worker")
+        # The source image locked by the test: the run waits for it inside its transaction, so the kill lands there.
+        with image_row_locked(database_url, repository="docker-local", image="faults"):
+            url = stack.promote("busy")
+            wait_for_lock_waiter(database_url, what="the promotion to block inside its transaction")
+            assert stack.job(url)["status"] == "running"
+            victim = stack.roles()["worker"][0]
+            stack.kill(victim)
+            stack.wait_for(_replaced(stack, "worker", victim), "a new worker")
         job = stack.follow(url, timeout=180)
         assert job["status"] == "succeeded" and job["attempts"] >= 2, job
         assert stack.target_tag_exists("busy")

@@ -13,6 +13,7 @@ import redis
 from conftest import require_tool
 from repos.tests.e2e.server import free_port
 from tests.faults.harness import running_stack
+from tests.support.locks import image_row_locked, require_postgresql, wait_for_lock_waiter
 
 pytestmark = pytest.mark.e2e
 
@@ -78,8 +79,9 @@ def _pool_replaced(stack, old: set[int]):
 
 def test_pool_processes_worker_and_redis_faults(tmp_path, private_redis):
     require_tool("skopeo")
-    env = {"REDIS_URL": private_redis.url, "WORKER_POOL": "prefork", "PROMOTION_FAULT_PAUSE_SECONDS": "2"}
+    env = {"REDIS_URL": private_redis.url, "WORKER_POOL": "prefork"}
     with running_stack(tmp_path, extra_env=env) as stack:
+        database_url = require_postgresql(stack.env.get("DATABASE_URL"))
         stack.wait_ready()
         stack.push_image()
         jobs = {}
@@ -94,13 +96,16 @@ def test_pool_processes_worker_and_redis_faults(tmp_path, private_redis):
             )
             jobs[f"idle-{index}"] = url = stack.promote(f"idle-{index}")
             assert stack.follow(url)["status"] == "succeeded"
-        # Every pool process while one of them is inside a promotion's transaction.
-        jobs["busy"] = url = stack.promote("busy")
-        stack.wait_for(lambda: "pausing" in stack.log() and stack.job(url)["status"] == "running", "a busy pool")
-        old = set(stack.roles()["pool"])
-        for pid in old:
-            stack.kill(pid)
-        stack.wait_for(_pool_replaced(stack, old), "a new pool")
+        # Every pool process while one of them is inside a promotion's transaction (waiting for the source
+        # image, which the test holds locked).
+        with image_row_locked(database_url, repository="docker-local", image="faults"):
+            jobs["busy"] = url = stack.promote("busy")
+            wait_for_lock_waiter(database_url, what="a pool process inside the promotion's transaction")
+            assert stack.job(url)["status"] == "running"
+            old = set(stack.roles()["pool"])
+            for pid in old:
+                stack.kill(pid)
+            stack.wait_for(_pool_replaced(stack, old), "a new pool")
         # The worker's main process.
         main = stack.roles()["worker"][0]
         stack.kill(main)

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from repos import errors
 from repos.models import PromotionJob
 from repos.promotion.execution import PromotionRequest, promotion_plan
-from repos.promotion.jobs import promotion_job_create, promotion_job_run, promotion_job_wait
+from repos.promotion.jobs import promotion_job_create, promotion_job_run_here, promotion_job_wait
 
 
 class Command(BaseCommand):
@@ -55,13 +55,14 @@ class Command(BaseCommand):
         try:
             if options["dry_run"]:
                 return self._show_plan(promotion_plan(request=request, user=user).as_dict(), options["json"])
-            job = promotion_job_create(request=request, user=user, enqueue=options["queue"])
+            if options["queue"]:
+                job = promotion_job_wait(
+                    job=promotion_job_create(request=request, user=user), timeout=options["timeout"]
+                )
+            else:
+                job = promotion_job_run_here(request=request, user=user)
         except errors.RegistryError as exc:
             raise CommandError(f"{exc.code}: {exc.message}") from None
-        if options["queue"]:
-            job = promotion_job_wait(job=job, timeout=options["timeout"])
-        else:
-            job = promotion_job_run(job_id=job.pk) or PromotionJob.objects.get(pk=job.pk)
         self._show_job(job, options["json"])
 
     def _show_plan(self, plan: dict, as_json: bool) -> None:

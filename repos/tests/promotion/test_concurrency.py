@@ -1,15 +1,15 @@
 """Concurrent promotions into one target tag, with real threads and real database transactions."""
 
 import threading
-import time
 
 import pytest
 from django.db import connection, connections
 
-from repos.models import PromotionJob, Tag
+from repos.models import Image, PromotionJob, Tag
 from repos.promotion.execution import PromotionRequest
-from repos.promotion.jobs import promotion_job_create, promotion_job_run, promotion_jobs_reconcile
+from repos.promotion.jobs import promotion_job_run_here, promotion_jobs_reconcile
 from repos.tests.promotion.content import AMD64, ARM64, ARMV7, S390X, push_index
+from tests.support.locks import rows_locked, wait_for_lock_waiters
 
 pytestmark = pytest.mark.django_db(transaction=True)
 Status = PromotionJob.Status
@@ -34,8 +34,8 @@ def in_thread(fn, **kwargs) -> threading.Thread:
     return thread
 
 
-def queued(user, image: str) -> PromotionJob:
-    request = PromotionRequest(
+def promotion(image: str) -> PromotionRequest:
+    return PromotionRequest(
         source_key="docker-local",
         source_image=image,
         target_key="docker-target",
@@ -44,7 +44,6 @@ def queued(user, image: str) -> PromotionJob:
         target_tag="prod",
         copy=True,
     )
-    return promotion_job_create(request=request, user=user, enqueue=False)
 
 
 def target_state() -> dict[str, str]:
@@ -58,17 +57,21 @@ def expected_state(pushed) -> dict[str, str]:
     return state
 
 
-def test_two_promotions_into_one_tag_serialize(source, target, admin, settings):
-    # Hold each finished transaction open a moment, so the two runs overlap in time.
-    settings.PROMOTION_FAULT_PAUSE_SECONDS = 0.5
+def test_two_promotions_into_one_tag_serialize(source, target, admin):
     one = push_index(source, "one", "latest", (AMD64, ARM64, ARMV7), payload=b"one")
     two = push_index(source, "two", "latest", (AMD64, S390X), payload=b"two")
+    target_image, _ = Image.objects.get_or_create(repository=target, name="app")
     for _ in range(3):
-        jobs = [queued(admin, "one"), queued(admin, "two")]
-        threads = [in_thread(promotion_job_run, job_id=job.pk) for job in jobs]
+        # The target image locked by the test until both runs wait for it inside their transactions: they overlap.
+        with rows_locked(Image.objects.filter(pk=target_image.pk)):
+            threads = [
+                in_thread(promotion_job_run_here, request=promotion(image), user=admin) for image in ("one", "two")
+            ]
+            wait_for_lock_waiters(2, what="both promotions to wait for the target image")
         for thread in threads:
             thread.join(timeout=60)
-        finished = sorted(PromotionJob.objects.filter(pk__in=[j.pk for j in jobs]), key=lambda j: j.finished)
+        jobs = PromotionJob.objects.order_by("-pk")[:2]
+        finished = sorted(jobs, key=lambda j: j.finished)
         assert [j.status for j in finished] == [Status.SUCCEEDED, Status.SUCCEEDED]
         # The second to commit waited for the first: it started its transaction after the first committed,
         # so it saw and replaced every per-arch tag of the first. The target is one whole promotion.
@@ -76,17 +79,16 @@ def test_two_promotions_into_one_tag_serialize(source, target, admin, settings):
         assert target_state() == expected_state(last)
 
 
-def test_reconciler_skips_a_running_job_whose_worker_is_alive(source, target, admin, settings):
-    settings.PROMOTION_FAULT_PAUSE_SECONDS = 2
+def test_reconciler_skips_a_running_job_whose_worker_is_alive(source, target, admin):
     pushed = push_index(source, "one", "latest", payload=b"alive")
-    job = queued(admin, "one")
-    worker = in_thread(promotion_job_run, job_id=job.pk)
-    deadline = time.monotonic() + 10
-    while PromotionJob.objects.get(pk=job.pk).status == Status.QUEUED and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.3)  # inside its transaction now, holding the job row
+    # The source image locked by the test: the run holds its job row inside its transaction, waiting.
+    with rows_locked(Image.objects.filter(repository=source, name="one")):
+        worker = in_thread(promotion_job_run_here, request=promotion("one"), user=admin)
+        wait_for_lock_waiters(1, what="the promotion to wait inside its transaction")
+        job = PromotionJob.objects.get()
+        assert job.status == Status.RUNNING
 
-    outcome = promotion_jobs_reconcile(stale_after=0)
+        outcome = promotion_jobs_reconcile(stale_after=0)
 
     worker.join(timeout=60)
     assert outcome["requeued"] == [] and outcome["failed"] == []

@@ -22,6 +22,7 @@ from repos.tests.e2e.server import BIN, PROJECT_ROOT, running_server
 from repos.tests.e2e.tools import run
 from repos.tests.promotion.content import storage_usage
 from repos.tests.promotion.layout import write_layout
+from tests.support.locks import image_row_locked, require_postgresql, wait_for_lock_waiter
 
 pytestmark = pytest.mark.e2e
 
@@ -227,8 +228,8 @@ def test_duplicate_deliveries_of_one_job_have_one_effect(server, api, tmp_path):
                 "from repos.promotion.execution import PromotionRequest\n"
                 "from repos.promotion.jobs import promotion_job_create\n"
                 "job = promotion_job_create(request=PromotionRequest(source_key='docker-local', source_image='dup', "
-                "target_key='docker-target', source_tag='1.0'), user=get_user_model().objects.get(username='admin'), "
-                "enqueue=False)\nprint(job.pk)"
+                "target_key='docker-target', source_tag='1.0'), user=get_user_model().objects.get(username='admin'))"
+                "\nprint(job.pk)"
             ),
         ).split()[-1]
     )
@@ -310,32 +311,29 @@ def start_beat(server) -> subprocess.Popen:
 
 
 def test_worker_killed_mid_promotion_leaves_target_untouched_then_the_job_reruns(server, api, tmp_path):
+    database_url = require_postgresql(server.env.get("DATABASE_URL"))
     index_digest = push(server, tmp_path, "killed", "1.0", content="killed")
-    server.stop_worker(server.extra.pop("worker"))
-    normal_env = server.env
-    # This worker holds each finished promotion open (uncommitted) for a minute: a wide window to kill it in.
-    server.env = {**normal_env, "PROMOTION_FAULT_PAUSE_SECONDS": "60"}
-    slow = server.start_worker()
-    server.env = normal_env
-    log = server.data_dir / "worker.log"
-    pauses_before = log.read_text().count("pausing")
-
-    created = api.post(
-        f"{server.url}/api/promotions/",
-        json={
-            "source_repository": "docker-local",
-            "image": "killed",
-            "target_repository": "docker-target",
-            "source_tag": "1.0",
-            "target_tag": "stable",
-        },
-    )
-    assert created.status_code == 202, created.text
-    job_id = created.json()["id"]
-    wait_for(lambda: log.read_text().count("pausing") > pauses_before, what="the worker to reach the fault point")
-    os.killpg(slow.pid, signal.SIGKILL)
-    slow.wait(timeout=30)
-    server.workers.remove(slow)
+    # The source image locked by the test: the run claims its job, opens its transaction, makes the target
+    # image, then waits for the lock. A wide window to kill the worker in, inside the transaction.
+    with image_row_locked(database_url, repository="docker-local", image="killed"):
+        created = api.post(
+            f"{server.url}/api/promotions/",
+            json={
+                "source_repository": "docker-local",
+                "image": "killed",
+                "target_repository": "docker-target",
+                "source_tag": "1.0",
+                "target_tag": "stable",
+            },
+        )
+        assert created.status_code == 202, created.text
+        job_id = created.json()["id"]
+        wait_for_lock_waiter(database_url, what="the worker to block inside the promotion's transaction")
+        assert job(api, server, job_id)["status"] == "running"
+        worker = server.extra.pop("worker")
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=30)
+        server.workers.remove(worker)
 
     assert job(api, server, job_id)["status"] == "running"
     assert tags(api, server, "docker-target/killed") == set()  # nothing of the killed run is visible

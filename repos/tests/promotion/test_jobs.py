@@ -144,11 +144,9 @@ def test_reconciler_resends_a_queued_job_whose_message_was_lost(source, target, 
 
 def test_reconciler_sends_a_job_its_creator_never_ran(source, target, admin):
     push_index(source, IMAGE, "latest")
-    job = promotion_job_create(
-        request=PromotionRequest(source_key="docker-local", source_image=IMAGE, target_key="docker-target"),
-        user=admin,
-        enqueue=False,
-    )
+    # Recorded by `manage.py promote` (never sent to a worker), which then died before running it.
+    job = new_job(admin)
+    PromotionJob.objects.filter(pk=job.pk).update(enqueued=None)
     assert promotion_jobs_reconcile(stale_after=60)["resent"] == []
     PromotionJob.objects.filter(pk=job.pk).update(created=timezone.now() - timedelta(hours=1))
     assert promotion_jobs_reconcile(stale_after=60)["resent"] == [job.pk]

@@ -9,7 +9,7 @@ from builds.services.jobs import BuildRequest, build_create
 from builds.services.publish import build_publish
 from repos.models import PromotionJob, Tag
 from repos.promotion.execution import PromotionRequest
-from repos.promotion.jobs import promotion_job_create, promotion_job_run
+from repos.promotion.jobs import promotion_job_run_here
 from repos.tests.promotion.content import push_index
 from repos.tests.promotion.test_views import text
 
@@ -37,8 +37,7 @@ def promote(admin, **kwargs) -> PromotionJob:
         copy=True,
         **kwargs,
     )
-    job = promotion_job_create(request=request, user=admin, enqueue=False)
-    return promotion_job_run(job_id=job.pk)
+    return promotion_job_run_here(request=request, user=admin)
 
 
 def test_a_pushed_tag_says_who_pushed_it(signed_in, source, target, admin):

@@ -3,11 +3,10 @@
 On PostgreSQL the PUT used to insert its membership row for an image the move was deleting, and failed at
 commit with an IntegrityError (a 500) in 7 of 20 tries. Now the PUT locks the image row: it either waits for
 the move and makes the image again, or the move waits for it and sees its new tag. Real threads, real
-transactions; the move holds its finished transaction open a moment so the two overlap.
+transactions; in every other round a lock held by the test makes the two overlap.
 """
 
 import threading
-import time
 
 import pytest
 from django.db import connection, connections
@@ -17,15 +16,14 @@ from repos.consistency import consistency_check
 from repos.models import Image, PromotionJob, Tag
 from repos.oci import media_types
 from repos.promotion.execution import PromotionRequest
-from repos.promotion.jobs import promotion_job_create, promotion_job_run
+from repos.promotion.jobs import promotion_job_run_here
 from repos.services.manifests import manifest_put
 from repos.tests import factories as f
 from repos.tests.promotion.content import AMD64, push_blob, push_image
+from tests.support.locks import rows_locked, wait_for_lock_waiters
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROUNDS = 20
-# When the PUT starts, relative to the move's transaction (seconds after the job is seen running).
-DELAYS = [0.0, 0.05, 0.1, 0.2, 0.3]
 
 
 @pytest.fixture(autouse=True)
@@ -34,8 +32,8 @@ def postgresql(db):
         pytest.skip("threads need PostgreSQL (CI sets DATABASE_URL); SQLite serializes writers anyway")
 
 
-def _move_job(user, image: str) -> PromotionJob:
-    request = PromotionRequest(
+def _move(image: str) -> PromotionRequest:
+    return PromotionRequest(
         source_key="docker-local",
         source_image=image,
         target_key="docker-target",
@@ -44,20 +42,33 @@ def _move_job(user, image: str) -> PromotionJob:
         target_tag="latest",
         copy=False,
     )
-    return promotion_job_create(request=request, user=user, enqueue=False)
 
 
-def _run_job(job_id: int, failures: list) -> None:
+def _in_thread(fn, failures: list, **kwargs) -> threading.Thread:
+    def run() -> None:
+        try:
+            fn(**kwargs)
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            failures.append(exc)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def _put(outcomes: dict, **kwargs) -> None:
     try:
-        promotion_job_run(job_id=job_id)
-    except BaseException as exc:  # noqa: BLE001 - reported by the test
-        failures.append(exc)
-    finally:
-        connections.close_all()
+        manifest_put(**kwargs)
+    except errors.RegistryError as exc:  # a spec error the client can act on, never a 500
+        assert exc.status < 500 or exc.status == 503, exc
+        outcomes["spec error"] += 1
+    else:
+        outcomes["put succeeded"] += 1
 
 
-def test_manifest_put_racing_a_move_that_empties_the_source(source, target, admin, settings):
-    settings.PROMOTION_FAULT_PAUSE_SECONDS = 0.4
+def test_manifest_put_racing_a_move_that_empties_the_source(source, target, admin):
     outcomes = {"put succeeded": 0, "spec error": 0}
     for round_ in range(ROUNDS):
         image = f"race-{round_}"
@@ -68,40 +79,39 @@ def test_manifest_put_racing_a_move_that_empties_the_source(source, target, admi
         push_blob(source, image, config)
         push_blob(source, image, layer)
         raw = f.image_manifest(config=config, layers=[layer], oci=True)
-
-        job = _move_job(admin, image)
+        put = dict(
+            repository=source,
+            image_name=image,
+            reference="next",
+            raw=raw,
+            content_type=media_types.OCI_MANIFEST,
+            user=admin,
+        )
         failures: list = []
-        mover = threading.Thread(target=_run_job, args=(job.pk, failures))
-        mover.start()
-        deadline = time.monotonic() + 10
-        while PromotionJob.objects.get(pk=job.pk).status == PromotionJob.Status.QUEUED:
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
-        time.sleep(DELAYS[round_ % len(DELAYS)])
-        try:
-            manifest_put(
-                repository=source,
-                image_name=image,
-                reference="next",
-                raw=raw,
-                content_type=media_types.OCI_MANIFEST,
-                user=admin,
-            )
-        except errors.RegistryError as exc:  # a spec error the client can act on, never a 500
-            assert exc.status < 500 or exc.status == 503, exc
-            outcomes["spec error"] += 1
-        else:
-            outcomes["put succeeded"] += 1
-            tag = Tag.objects.get(image__repository=source, image__name=image, name="next")
-            assert tag.manifest.digest == f.digest_of(raw)
-        mover.join(timeout=60)
-        assert not mover.is_alive() and not failures, failures
+        if round_ % 2 == 0:
+            # The move holds the source image and waits for the target image (locked by the test); the PUT
+            # comes then, and waits for the move; the move empties the source and commits first.
+            target_image = Image.objects.create(repository=target, name=image)
+            with rows_locked(Image.objects.filter(pk=target_image.pk)):
+                mover = _in_thread(promotion_job_run_here, failures, request=_move(image), user=admin)
+                wait_for_lock_waiters(1, what="the move to hold the source image")
+                putter = _in_thread(_put, failures, outcomes=outcomes, **put)
+                wait_for_lock_waiters(2, what="the PUT to wait for the move")
+        else:  # free running: the PUT as soon as the move starts
+            mover = _in_thread(promotion_job_run_here, failures, request=_move(image), user=admin)
+            putter = _in_thread(_put, failures, outcomes=outcomes, **put)
+        for thread in (mover, putter):
+            thread.join(timeout=60)
+            assert not thread.is_alive()
+        assert not failures, failures
 
-        job.refresh_from_db()
+        job = PromotionJob.objects.get(source_image=image)
         assert job.status == PromotionJob.Status.SUCCEEDED, (job.error_code, job.error)
         assert Tag.objects.filter(image__repository=target, image__name=image, name="latest").exists()
         assert not Tag.objects.filter(image__repository=source, image__name=image, name="latest").exists()
         assert Image.objects.filter(repository=source, name=image).count() <= 1
+        next_tag = Tag.objects.filter(image__repository=source, image__name=image, name="next").first()
+        assert next_tag is None or next_tag.manifest.digest == f.digest_of(raw)
     report = consistency_check()
     assert report.tags_without_membership == [] and report.children_outside_image == []
     assert outcomes["put succeeded"] + outcomes["spec error"] == ROUNDS
