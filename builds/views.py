@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,6 +16,7 @@ from builds.forms import BuildForm
 from builds.progress import percent
 from builds.selectors import build_get_visible, builds_visible, repositories_writable
 from builds.services.jobs import build_can_cancel, build_cancel, build_create
+from repos.views.common import paginate
 
 # htmx stops polling an element when the answer has this status (and still swaps it in).
 STOP_POLLING = 286
@@ -40,7 +40,7 @@ def _progress_rows(job) -> list[dict]:
 
 @login_required
 def build_list(request):
-    page = Paginator(builds_visible(request.user), 50).get_page(request.GET.get("page"))
+    page = paginate(request, builds_visible(request.user))
     return render(request, "builds/list.html", {"page": page, "jobs": page.object_list})
 
 

@@ -12,7 +12,6 @@ from insights import selectors
 from insights.models import Alert, Webhook, WebhookAttempt, WebhookDelivery
 from insights.services.alerts import AlertRefused, alert_acknowledge
 from insights.services.webhooks import EVENTS, WebhookRefused, delivery_redeliver, webhook_create, webhook_delete
-from repos.api.pagination import StandardPagination
 from repos.models import Repository
 
 
@@ -58,7 +57,6 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
     """Platform-regression and parity alerts of the repositories the caller can read."""
 
     serializer_class = AlertSerializer
-    pagination_class = StandardPagination
 
     def get_queryset(self):
         params = self.request.query_params
@@ -146,7 +144,6 @@ class WebhookViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets
     """Webhooks site admins (any) and repository admins (their repository's) manage."""
 
     serializer_class = WebhookSerializer
-    pagination_class = StandardPagination
     permission_classes = [IsAuthenticated]
 
     def get_queryset(self):

@@ -13,7 +13,6 @@ from rest_framework.views import APIView
 from insights import selectors
 from insights.models import SmokeTest, SmokeTestResult, SmokeTestRun
 from insights.services.smoke_tests import SmokeTestRefused, smoke_test_delete, smoke_test_run_again, smoke_test_save
-from repos.api.pagination import StandardPagination
 from repos.models import Repository
 from repos.selectors.repositories import repository_readable_or_404
 
@@ -166,7 +165,6 @@ class SmokeTestRunViewSet(viewsets.ReadOnlyModelViewSet):
     """Smoke test runs with per-platform results, newest first, in the repositories you may read."""
 
     serializer_class = SmokeTestRunSerializer
-    pagination_class = StandardPagination
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

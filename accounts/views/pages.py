@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView, PasswordResetView
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.forms.utils import ErrorDict
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -23,6 +22,7 @@ from accounts.selectors import audit_events, build_tokens_active_count, token_vi
 from accounts.services import tokens as token_services
 from accounts.services.login_throttle import LoginThrottled, login_throttle_check
 from config.public_url import public_base_url
+from repos.views.common import paginate
 
 
 @login_required
@@ -71,7 +71,7 @@ def audit_log(request):
     if not is_site_admin(request.user):
         raise PermissionDenied
     action = request.GET.get("action", "")
-    page = Paginator(audit_events(action=action), 50).get_page(request.GET.get("page"))
+    page = paginate(request, audit_events(action=action))
     context = {"page": page, "action": action, "actions": AuditEvent.Action.choices}
     return render(request, "accounts/audit.html", context)
 

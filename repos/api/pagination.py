@@ -1,11 +1,13 @@
+"""The REST API's one pagination (settings: DEFAULT_PAGINATION_CLASS, PAGE_SIZE)."""
+
 from rest_framework.pagination import PageNumberPagination
 
 
 class StandardPagination(PageNumberPagination):
-    """Page-numbered lists. A view may offer `kept_count()`, the size of its unfiltered list read from a kept
-    aggregate: a request without filters then pages without a COUNT over the whole table."""
+    """The REST API's pages: `?page=` and `?page_size=` (at most 500; default PAGE_SIZE); `next` and `previous`
+    keep every other query parameter. A view may offer `kept_count()`, the size of its unfiltered list read from
+    a kept aggregate: a request without filters then pages without a COUNT over the whole table."""
 
-    page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
 

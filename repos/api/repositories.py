@@ -13,7 +13,6 @@ from rest_framework.response import Response
 
 from accounts.permissions import readable_repositories
 from repos.api import filters
-from repos.api.pagination import StandardPagination
 from repos.api.serializers import RepositorySerializer
 from repos.models import Repository
 from repos.selectors.repositories import repository_list
@@ -75,7 +74,6 @@ class RepositoryViewSet(
     delete them; repository admins change their settings (upstream and members: site admins)."""
 
     serializer_class = RepositorySerializer
-    pagination_class = StandardPagination
     filterset_class = filters.RepositoryFilter
     lookup_field = "key"
     lookup_value_regex = r"[a-z0-9]+(?:[._-][a-z0-9]+)*"

@@ -10,7 +10,6 @@ from rest_framework.response import Response
 
 from accounts.permissions import readable_repositories
 from repos.api import filters, serializers
-from repos.api.pagination import StandardPagination
 from repos.models import Manifest
 from repos.selectors.coverage import coverage_matrix
 from repos.selectors.home import images_and_tags_total, repositories_with_stats
@@ -21,7 +20,6 @@ DIGEST_RE = r"[a-z0-9]+:[a-f0-9]{32,128}"
 
 
 class _ReadOnly(viewsets.ReadOnlyModelViewSet):
-    pagination_class = StandardPagination
     filter_backends = [DjangoFilterBackend]
 
     def readable(self):
@@ -76,7 +74,6 @@ class ManifestViewSet(_ReadOnly):
 class CoverageView(GenericAPIView):
     """Images × platforms: each cell present, missing or missing_required (the repository requires it)."""
 
-    pagination_class = StandardPagination
     filter_backends = [DjangoFilterBackend]
     filterset_class = filters.CoverageFilter
     serializer_class = serializers.CoverageSerializer

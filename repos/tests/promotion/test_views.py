@@ -160,3 +160,50 @@ def test_dashboard_pages_lead_to_the_form_and_show_recent_promotions(signed_in, 
     }
     for page, query in links.items():
         assert f"/promotions/new/?repository=docker-local&amp;{query}" in signed_in.get(page).content.decode()
+
+
+def test_ledger_pages_keep_the_status_and_repository_filters(signed_in, source, target):
+    """Page 2 of a filtered ledger is page 2 of the same filter: every pager link keeps every filter."""
+    other = type(source).objects.create(key="docker-other")
+    fields = {"source_image": IMAGE, "target_image": IMAGE, "status": PromotionJob.Status.FAILED}
+    PromotionJob.objects.bulk_create(
+        [
+            PromotionJob(
+                source_repository=source,
+                target_repository=target,
+                source_key="docker-local",
+                target_key="docker-target",
+                **fields,
+            )
+            for _ in range(55)
+        ]
+        + [
+            PromotionJob(
+                source_repository=other,
+                target_repository=target,
+                source_key="docker-other",
+                target_key="docker-target",
+                **fields,
+            )
+            for _ in range(5)
+        ]
+        + [
+            PromotionJob(
+                source_repository=source,
+                target_repository=target,
+                source_key="docker-local",
+                target_key="docker-target",
+                source_image=IMAGE,
+                target_image=IMAGE,
+            )
+            for _ in range(5)
+        ]
+    )
+    first = signed_in.get("/promotions/", {"status": "failed", "repository": "docker-local"}).content.decode()
+    links = set(re.findall(r'href="(\?[^"]*page=2[^"]*)"', first))
+    assert links, "the first page links to no second page"
+    for link in links:
+        query = dict(pair.split("=", 1) for pair in link[1:].replace("&amp;", "&").split("&"))
+        assert query.get("status") == "failed" and query.get("repository") == "docker-local", link
+    second = text(signed_in.get("/promotions/" + links.pop().replace("&amp;", "&")))
+    assert "page 2 of 2" in second.lower() and "51–55 of 55" in second
