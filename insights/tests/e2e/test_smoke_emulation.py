@@ -21,7 +21,8 @@ from builds.tests.e2e.busybox import busybox_binaries
 from insights.tests.e2e.listener import start_listener
 from insights.tests.e2e.test_regression_webhooks import wait_for
 from repos.demo import content as oci
-from repos.tests.e2e.server import running_server
+from repos.tests.dashboard.browser import axe_violations, chromium, sideways_overflow, signed_in_context
+from repos.tests.e2e.server import PROJECT_ROOT, running_server
 from repos.tests.e2e.test_remote import signed_in
 from repos.tests.e2e.tools import admin_session, docker_available, run
 
@@ -275,3 +276,49 @@ def test_run_again_with_another_repository_test_kills_at_the_time_limit(server, 
         ["docker", "ps", "--all", "--filter", "name=smoke-", "--format", "{{.Names}}"], capture_output=True, text=True
     )
     assert leftovers.stdout.strip() == ""
+
+
+def test_in_the_browser_settings_card_tag_card_and_run_again(server, tmp_path):
+    """An admin sets the test on the settings page; the tag page shows both platforms and runs it again. The
+    pages fit a phone's width and pass axe-core (serious, critical). Screenshots: test-artifacts/smoke-tests/."""
+    artifacts = PROJECT_ROOT / "test-artifacts" / "smoke-tests"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    api = admin_session(server)
+    assert api.post(f"{server.url}/api/repositories/", json={"key": "docker-ui"}).status_code == 201
+    with chromium() as browser:
+        context = signed_in_context(browser, server, "admin", server.admin_password, width=1440)
+        tab = context.new_page()
+        tab.goto(f"{server.url}/repositories/docker-ui/-/settings/")
+        card = tab.locator("#smoke-test")
+        card.locator("input[name=command]").fill('["/app"]')
+        card.locator("input[name=output_pattern]").fill(r"^app 1\.1 on ")
+        card.locator("input[name=time_limit_seconds]").fill("60")
+        card.locator("input[name=required_for_promotion]").check()
+        with tab.expect_navigation():
+            card.locator("button[type=submit]:not([name=delete])").click()
+        assert "Smoke test of docker-ui saved." in tab.locator(".messages").inner_text()
+        test = api.get(f"{server.url}/api/repositories/docker-ui/smoke-test/").json()
+        assert test["command"] == ["/app"] and test["required_for_promotion"] is True
+
+        push(server, tmp_path, FIXED_APP, "docker-ui/app:2.0")
+        digest = api.get(
+            f"{server.url}/v2/docker-ui/app/manifests/2.0", headers={"Accept": oci.media_types.OCI_INDEX}
+        ).headers["Docker-Content-Digest"]
+        finished_run(api, server, repository="docker-ui", tag="2.0", trigger="push", digest=digest)
+        tab.goto(f"{server.url}/repositories/docker-ui/app/-/tags/2.0/")
+        results = tab.locator(".smoke-results tbody tr")
+        assert results.count() == 2
+        assert "passed" in tab.locator("#smoke-heading").inner_text()
+        arm = tab.locator('tr[data-platform="linux/arm64"]')
+        arm.locator("summary").click()  # a pass keeps its output folded
+        assert "app 1.1 on aarch64" in arm.locator("pre").inner_text()
+        for width in (1440, 390):
+            tab.set_viewport_size({"width": width, "height": 1000})
+            tab.screenshot(path=str(artifacts / f"tag-card-{width}.png"), full_page=True)
+            assert sideways_overflow(tab) is None, (width, sideways_overflow(tab))
+        assert axe_violations(tab) == []
+        with tab.expect_navigation():
+            tab.locator(".smoke-tests button", has_text="Run again").click()
+        assert "queued" in tab.locator(".messages").inner_text()
+        finished_run(api, server, repository="docker-ui", tag="2.0", trigger="manual", digest=digest)
+        context.close()
