@@ -45,7 +45,9 @@ def webhooks_manageable(user) -> QuerySet[Webhook]:
 
 
 def repositories_administered(user) -> QuerySet[Repository]:
-    """Repositories `user` administers (a site admin's too: every one)."""
+    """Repositories `user` administers (a site admin: every one)."""
+    if is_site_admin(user):
+        return Repository.objects.all()
     return Repository.objects.filter(pk__in=[r.pk for r in Repository.objects.all() if user_can(user, r, "admin")])
 
 

@@ -15,7 +15,6 @@ from insights import selectors
 from insights.forms import WebhookForm
 from insights.services.alerts import AlertRefused, alert_acknowledge
 from insights.services.webhooks import WebhookRefused, delivery_redeliver, may_manage, webhook_create
-from repos.models import Repository
 from repos.views.common import paginate
 
 
@@ -63,9 +62,7 @@ def alert_acknowledge_view(request, pk: int):
 
 @login_required
 def webhook_list(request):
-    repositories = (
-        Repository.objects.all() if request.user.is_superuser else selectors.repositories_administered(request.user)
-    )
+    repositories = selectors.repositories_administered(request.user)
     if not request.user.is_superuser and not repositories.exists():
         raise PermissionDenied("Webhooks are for site admins and repository admins.")
     form = WebhookForm(request.POST or None, repositories=repositories)

@@ -10,6 +10,7 @@ from accounts.permissions import ADMIN, is_site_admin, user_can
 from repos.forms_repositories import RepositoryDeleteForm, RepositoryForm
 from repos.selectors.images import image_summaries, repository_images
 from repos.selectors.repositories import repository_counts, repository_readable_or_404, repository_rows
+from repos.selectors.virtual import virtual_members
 from repos.services import repositories as repository_services
 from repos.views.common import paginate, readable, render_with_partial
 
@@ -38,7 +39,7 @@ def repository_detail(request, key: str):
         "can_admin": user_can(request.user, repository, ADMIN),
         "can_delete": is_site_admin(request.user),
         "remote": getattr(repository, "remote", None) if repository.is_remote else None,
-        "members": list(repository.members.select_related("member")) if repository.is_virtual else [],
+        "members": virtual_members(repository=repository) if repository.is_virtual else [],
     }
     return render_with_partial(request, "repos/repository.html", "partials/_images_table.html", context)
 

@@ -142,3 +142,17 @@ def test_times_are_relative_with_absolute_on_hover_and_sizes_human(admin_client,
 def test_derived_tags_point_at_children(pushed):
     derived = Tag.objects.filter(derived_from__name="1.0").values_list("name", flat=True)
     assert set(derived) == {"1.0-linux-amd64", "1.0-linux-arm64"}
+
+
+def test_virtual_repository_page_names_its_members_in_resolution_order(admin_client):
+    from repos.models import VirtualMember
+    from repos.tests.factories import RepositoryFactory
+
+    first, second = RepositoryFactory(key="local-b"), RepositoryFactory(key="local-a")
+    virtual = RepositoryFactory(key="all", kind="virtual")
+    VirtualMember.objects.create(virtual=virtual, member=second, position=1)
+    VirtualMember.objects.create(virtual=virtual, member=first, position=0)
+    page = re.sub(r"\s+", " ", html(admin_client.get("/repositories/all/")))
+    assert re.search(
+        r'Resolves through <a href="/repositories/local-b/">local-b</a> → <a href="/repositories/local-a/">', page
+    )
