@@ -18,12 +18,12 @@ from urllib.parse import urlsplit
 from django.conf import settings
 
 from builds.errors import BuildInvalid
+from repos.oci.platforms import is_valid_platform
 
 ALLOWED_SCHEMES = {"https": 443, "http": 80, "git": 9418}
 GIT_REF_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._/@+-]{0,254}")
 BUILD_ARG_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 STAGE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
-PLATFORM_RE = re.compile(r"[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?")
 
 
 @dataclass(frozen=True)
@@ -175,7 +175,7 @@ def platforms_check(platforms: list[str]) -> list[str]:
     chosen = list(dict.fromkeys(p.strip() for p in platforms or [] if p and p.strip()))
     if not chosen:
         raise BuildInvalid("platforms", f"choose at least one platform of {', '.join(supported)}")
-    unknown = [p for p in chosen if p not in supported or not PLATFORM_RE.fullmatch(p)]
+    unknown = [p for p in chosen if p not in supported or not is_valid_platform(p)]
     if unknown:
         raise BuildInvalid("platforms", f"unsupported platform {unknown[0]!r}; workers build {', '.join(supported)}")
     return chosen

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import threading
 
+from repos.oci.platforms import PLATFORM_PATTERN
+
 WAITING, BUILDING, BUILT, PUSHING, PUSHED, FAILED = "waiting", "building", "built", "pushing", "pushed", "failed"
 
 
@@ -103,7 +105,7 @@ class BuildahParser:
     """`buildah build --platform a,b`: `[linux/arm64] [2/2] STEP 3/4: COPY ...`, then `[linux/arm64] COMMIT`."""
 
     LINE = re.compile(
-        r"^(?:\[(?P<platform>[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?)\] )?"
+        rf"^(?:\[(?P<platform>{PLATFORM_PATTERN})\] )?"
         r"(?:\[(?P<stage>\d+)/\d+\] )?(?P<what>STEP (?P<k>\d+)/(?P<m>\d+): |COMMIT)"
     )
 
@@ -131,7 +133,7 @@ class BuildxParser:
     `#7 DONE 0.3s` (or CACHED / ERROR); `#12 pushing layers` marks the push."""
 
     VERTEX = re.compile(
-        r"^#(?P<id>\d+) \[(?:(?P<platform>[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?) )?"
+        rf"^#(?P<id>\d+) \[(?:(?P<platform>{PLATFORM_PATTERN}) )?"
         r"(?:(?P<stage>[^\]\s]+) )?(?P<k>\d+)/(?P<m>\d+)\]"
     )
     END = re.compile(r"^#(?P<id>\d+) (?P<how>DONE|CACHED|ERROR)\b")

@@ -74,9 +74,5 @@ def build_for_digest(*, repository: Repository, digest: str) -> BuildJob | None:
     return found
 
 
-def builds_for_image(*, repository: Repository, image_name: str, limit: int = 20) -> QuerySet[BuildJob]:
-    return BuildJob.objects.filter(repository=repository, image_name=image_name).order_by("-created")[:limit]
-
-
 def repositories_writable(user) -> list[Repository]:
     return [r for r in readable_repositories(user) if user_can(user, r, WRITE)]

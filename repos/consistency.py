@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from repos.models import Blob, ImageManifest, Manifest, ManifestLayer, ManifestListEntry, RepositoryBlob, Tag
+from repos.oci import digests
 from repos.storage import BlobNotFound, get_blob_store
 
 READ_CHUNK = 1024 * 1024
@@ -85,4 +86,4 @@ def _hashes_to(store, digest: str) -> bool:
                 hasher.update(chunk)
     except BlobNotFound:
         return False
-    return f"sha256:{hasher.hexdigest()}" == digest
+    return digests.hasher_digest(hasher) == digest

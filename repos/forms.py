@@ -7,9 +7,8 @@ import re
 from django import forms
 
 from repos.models import Repository
-
-PLATFORM_RE = re.compile(r"[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?")
-MAX_REQUIRED_PLATFORMS = 16
+from repos.oci.platforms import is_valid_platform
+from repos.services.repositories import MAX_REQUIRED_PLATFORMS
 
 
 class RepositorySettingsForm(forms.Form):
@@ -42,7 +41,7 @@ class RepositorySettingsForm(forms.Form):
 
     def clean_required_platforms(self) -> list[str]:
         values = [v for v in re.split(r"[\s,]+", self.cleaned_data["required_platforms"].strip().lower()) if v]
-        invalid = [v for v in values if not PLATFORM_RE.fullmatch(v)]
+        invalid = [v for v in values if not is_valid_platform(v)]
         if invalid:
             raise forms.ValidationError(f"Not a platform (os/architecture[/variant]): {', '.join(invalid)}")
         unique = list(dict.fromkeys(values))

@@ -1,7 +1,8 @@
 """Dashboard pages and the REST API. Image names hold slashes; `/-/` separates them from what follows."""
 
-from django.urls import include, path, re_path
+from django.urls import include, path, register_converter
 
+from repos.url_converters import CONVERTERS
 from repos.views import (
     coverage,
     home,
@@ -14,9 +15,11 @@ from repos.views import (
     stages,
 )
 
-KEY = r"(?P<key>[a-z0-9]+(?:[._-][a-z0-9]+)*)"
-# A path component never is a lone "-", so "/-/" cannot be part of a name.
-NAME = r"(?P<name>[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*)"
+for _name, _converter in CONVERTERS.items():
+    register_converter(_converter, _name)
+
+KEY = "<repo_key:key>"
+NAME = "<image_name:name>"
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -25,24 +28,24 @@ urlpatterns = [
     path("search/", search.search, name="search"),
     path("repositories/", repositories.repository_list, name="repositories"),
     path("repositories/-/new/", repositories.repository_create, name="repository-create"),
-    re_path(rf"^stages/{NAME}/$", stages.image_stages, name="image-stages"),
+    path(f"stages/{NAME}/", stages.image_stages, name="image-stages"),
     path("operations/", operations.operations, name="operations"),
     path("operations/gc/", operations.gc_start, name="gc-start"),
-    re_path(rf"^repositories/{KEY}/$", repositories.repository_detail, name="repository"),
-    re_path(rf"^repositories/{KEY}/-/storage/$", repository_storage.repository_storage_page, name="repository-storage"),
-    re_path(rf"^repositories/{KEY}/-/retention/$", repository_storage.retention_run, name="retention-run"),
-    re_path(rf"^repositories/{KEY}/-/settings/$", repositories.repository_settings, name="repository-settings"),
-    re_path(rf"^repositories/{KEY}/-/delete/$", repositories.repository_delete, name="repository-delete"),
-    re_path(
-        rf"^repositories/{KEY}/{NAME}/-/tags/(?P<tag>[A-Za-z0-9_][A-Za-z0-9._-]{{0,127}})/$",
+    path(f"repositories/{KEY}/", repositories.repository_detail, name="repository"),
+    path(f"repositories/{KEY}/-/storage/", repository_storage.repository_storage_page, name="repository-storage"),
+    path(f"repositories/{KEY}/-/retention/", repository_storage.retention_run, name="retention-run"),
+    path(f"repositories/{KEY}/-/settings/", repositories.repository_settings, name="repository-settings"),
+    path(f"repositories/{KEY}/-/delete/", repositories.repository_delete, name="repository-delete"),
+    path(
+        f"repositories/{KEY}/{NAME}/-/tags/<tag:tag>/",
         manifests.tag_detail,
         name="tag",
     ),
-    re_path(
-        rf"^repositories/{KEY}/{NAME}/-/manifests/(?P<digest>[a-z0-9]+:[a-f0-9]+)/$",
+    path(
+        f"repositories/{KEY}/{NAME}/-/manifests/<digest:digest>/",
         manifests.manifest_detail,
         name="manifest",
     ),
-    re_path(rf"^repositories/{KEY}/{NAME}/$", images.image_detail, name="image"),
+    path(f"repositories/{KEY}/{NAME}/", images.image_detail, name="image"),
     path("api/", include("repos.api.urls")),
 ]

@@ -53,7 +53,3 @@ def builder_choose(requested: str = "") -> Builder:
             return builder
         reasons.append(f"{name}: {reason}")
     raise BuildError("no builder is available on this worker (" + "; ".join(reasons) + ")")
-
-
-def builders_available() -> list[str]:
-    return [name for name in AUTO_ORDER if BUILDERS[name]().available()[0]]

@@ -11,6 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from builds.progress import Progress
+from repos.oci.digests import SHA256_PATTERN
 
 BUILDING, PUSHING = "building", "pushing"
 
@@ -120,7 +121,7 @@ class Builder:
 class DigestCapture:
     """A parser that keeps the last bare `sha256:...` line of a command's output."""
 
-    LINE = re.compile(r"^(sha256:[0-9a-f]{64})$")
+    LINE = re.compile(rf"^({SHA256_PATTERN})$")
 
     def __init__(self):
         self.digest = ""

@@ -18,6 +18,7 @@ from pathlib import Path
 from builds.builders.base import BUILDING, PUSHING, Builder, BuildSpec, Command, build_platform, probe
 from builds.progress import BUILT, PUSHED, BuildahParser, Progress
 from builds.progress import PUSHING as STATE_PUSHING
+from repos.oci.platforms import parse_platform
 
 SYSTEM_REGISTRIES_CONF = Path("/etc/containers/registries.conf")
 
@@ -56,12 +57,12 @@ class BuildahBuilder(Builder):
     def build_platform_args(spec: BuildSpec) -> list[str]:
         """`FROM --platform=$BUILDPLATFORM` stages run natively only when BUILDPLATFORM is given
         explicitly: buildah 1.28 leaves it empty there and would run the stage under emulation."""
-        os_, arch, *variant = build_platform().split("/")
+        os_, arch, variant = parse_platform(build_platform())
         values = {
             "BUILDPLATFORM": build_platform(),
             "BUILDOS": os_,
             "BUILDARCH": arch,
-            "BUILDVARIANT": "".join(variant),
+            "BUILDVARIANT": variant,
         }
         given = {key for platform in spec.platforms for key in spec.args_for(platform)}
         return [flag for key, value in values.items() if key not in given for flag in ("--build-arg", f"{key}={value}")]

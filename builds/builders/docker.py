@@ -9,12 +9,11 @@ from functools import partial
 from builds.builders.base import BUILDING, PUSHING, Builder, BuildSpec, Command, DigestCapture, probe
 from builds.progress import BUILT, PUSHED, DockerLegacyParser, Progress
 from builds.progress import PUSHING as STATE_PUSHING
-from repos.oci import names
+from repos.oci.platforms import label_platform_tag
 
 
 def platform_ref(spec: BuildSpec, platform: str) -> str:
-    os_, arch, *variant = platform.split("/")
-    tag = names.platform_tag(spec.staging_tag, os_, arch, variant[0] if variant else None)
+    tag = label_platform_tag(spec.staging_tag, platform)
     return f"{spec.repository_ref}:{tag}"
 
 

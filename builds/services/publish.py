@@ -3,7 +3,8 @@
 The builder pushes the index and its children under `tmp-build-<id>`; publishing then checks that
 every requested platform is there and is that platform (builds/services/verify.py) and, in one
 transaction that also re-checks the job was not cancelled meanwhile, points every requested tag
-(with its per-platform tags) at the index and drops the staging tags. So a cancelled or failed build never leaves a partial tag behind.
+(with its per-platform tags) at the index and drops the staging tags. So a cancelled or failed build
+never leaves a partial tag behind. The tags are read and written through repos' selectors and services.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from builds.errors import BuildError, BuildStopped
 from builds.models import BuildJob
 from builds.services.verify import pushed_platforms_verify
 from repos.errors import RegistryError
-from repos.models import Image, Tag
-from repos.oci.names import platform_tag
-from repos.services.manifests import tag_set
+from repos.models import Image
+from repos.selectors.manifests import tag_find
+from repos.selectors.registry import image_find
+from repos.services.manifests import tag_set, transient_tag_delete
 
 Status = BuildJob.Status
 
@@ -33,9 +35,9 @@ class Published:
 
 
 def build_publish(*, job: BuildJob, staging: str, progress: dict, reported_digest: str = "") -> Published:
-    image = Image.objects.filter(repository_id=job.repository_id, name=job.image_name).first()
-    staged = Tag.objects.select_related("manifest").filter(image=image, name=staging).first() if image else None
-    if staged is None:
+    image = _image_of(job)
+    staged = tag_find(image=image, name=staging) if image else None
+    if image is None or staged is None:
         raise BuildError(f"the builder finished but nothing arrived under {job.image_ref}:{staging}")
     manifest = staged.manifest
     if reported_digest and reported_digest != manifest.digest:
@@ -56,7 +58,7 @@ def build_publish(*, job: BuildJob, staging: str, progress: dict, reported_diges
                 raise BuildStopped("cancelled", "cancelled before the tags were set")
             for name in job.tags:
                 tag_set(image=image, name=name, manifest=manifest, user=user, build_id=job.pk)
-            staging_tags_delete(image=image, staging=staging, platforms=job.platforms)
+            transient_tag_delete(image=image, name=staging, platform_labels=job.platforms)
             BuildJob.objects.filter(pk=job.pk).update(
                 status=Status.SUCCEEDED,
                 finished=timezone.now(),
@@ -70,26 +72,13 @@ def build_publish(*, job: BuildJob, staging: str, progress: dict, reported_diges
     return Published(index_digest=manifest.digest, platform_digests=digests, checks=checks)
 
 
-def staging_tag_names(staging: str, platforms: list[str]) -> list[str]:
-    result = [staging]
-    for platform in platforms:
-        os_, arch, *variant = platform.split("/")
-        derived = platform_tag(staging, os_, arch, variant[0] if variant else None)
-        if derived:
-            result.append(derived)
-    return result
-
-
-def staging_tags_delete(*, image: Image, staging: str, platforms: list[str]) -> int:
-    """Drop the build's own transient tags (immutability does not apply: they are not the user's);
-    the per-platform tags derived from the staging tag go with it."""
-    deleted, _ = Tag.objects.filter(image=image, name__in=staging_tag_names(staging, platforms)).delete()
-    return deleted
+def _image_of(job: BuildJob) -> Image | None:
+    return image_find(repository=job.repository, name=job.image_name) if job.repository else None
 
 
 def build_staging_drop(*, job: BuildJob, staging: str) -> int:
-    image = Image.objects.filter(repository_id=job.repository_id, name=job.image_name).first()
+    """Drop the build's own transient tags: the staging tag and its per-platform tags."""
+    image = _image_of(job)
     if image is None:
         return 0
-    with transaction.atomic():
-        return staging_tags_delete(image=image, staging=staging, platforms=job.platforms)
+    return transient_tag_delete(image=image, name=staging, platform_labels=job.platforms)

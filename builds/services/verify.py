@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from builds.errors import BuildError
 from repos.models import Manifest
-from repos.oci.names import UNKNOWN_PLATFORM
+from repos.oci.platforms import is_attestation, parse_platform, platform_label
 from repos.storage import get_blob_store
 
 # ELF e_machine -> GOARCH-style architecture (only machines a platform string names unambiguously).
@@ -42,12 +42,11 @@ def platform_normalize(os_: str, architecture: str, variant: str = "") -> tuple[
 
 
 def platform_parse(platform: str) -> tuple[str, str, str]:
-    os_, arch, *variant = platform.split("/")
-    return platform_normalize(os_, arch, variant[0] if variant else "")
+    return platform_normalize(*parse_platform(platform))
 
 
 def _label(os_: str, architecture: str, variant: str) -> str:
-    return "/".join(p for p in (os_, architecture, variant) if p) or "no platform"
+    return platform_label(os_, architecture, variant) or "no platform"
 
 
 @dataclass
@@ -128,7 +127,7 @@ def pushed_platforms_verify(*, manifest: Manifest, platforms: list[str]) -> tupl
         children = [
             (entry.os, entry.architecture, entry.variant, entry.manifest)
             for entry in manifest.entries.select_related("manifest").order_by("position")
-            if UNKNOWN_PLATFORM not in (entry.os, entry.architecture)
+            if not is_attestation(entry.os, entry.architecture)
         ]  # attestations are no platform
     else:
         children = [(manifest.os, manifest.architecture, manifest.variant, manifest)]

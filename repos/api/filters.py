@@ -6,6 +6,7 @@ import django_filters as filters
 from django.db.models import Q
 
 from repos.models import Image, ImageManifest, Manifest, Repository, Tag
+from repos.oci.platforms import parse_platform
 
 
 class CharInFilter(filters.BaseInFilter, filters.CharFilter):
@@ -13,10 +14,11 @@ class CharInFilter(filters.BaseInFilter, filters.CharFilter):
 
 
 def _platform_q(value: str, prefix: str = "") -> Q | None:
-    parts = value.strip().lower().split("/")
-    if len(parts) not in (2, 3) or not all(parts):
+    try:
+        os, architecture, variant = parse_platform(value.strip().lower())
+    except ValueError:
         return None
-    fields = dict(zip(("os", "architecture", "variant"), parts))
+    fields = {"os": os, "architecture": architecture, **({"variant": variant} if variant else {})}
     return Q(**{f"{prefix}{k}": v for k, v in fields.items()})
 
 

@@ -15,6 +15,7 @@ from accounts.permissions import readable_repositories
 from repos.api import filters
 from repos.api.serializers import RepositorySerializer
 from repos.models import Repository
+from repos.oci.names import KEY_PATTERN
 from repos.selectors.repositories import repository_list
 from repos.services import repositories as repository_services
 
@@ -76,7 +77,7 @@ class RepositoryViewSet(
     serializer_class = RepositorySerializer
     filterset_class = filters.RepositoryFilter
     lookup_field = "key"
-    lookup_value_regex = r"[a-z0-9]+(?:[._-][a-z0-9]+)*"
+    lookup_value_regex = KEY_PATTERN
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):

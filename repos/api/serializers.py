@@ -7,8 +7,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from repos.models import Image, Manifest, Repository, Tag
+from repos.oci.platforms import is_attestation, platform_label
 from repos.selectors.images import image_summaries, tag_rows
-from repos.selectors.platforms import is_attestation, platform_label
 from repos.selectors.provenance import tag_provenance
 
 

@@ -11,12 +11,11 @@ from rest_framework.response import Response
 from accounts.permissions import readable_repositories
 from repos.api import filters, serializers
 from repos.models import Manifest
+from repos.oci.digests import SUPPORTED_DIGEST_PATTERN
 from repos.selectors.coverage import coverage_matrix
 from repos.selectors.home import images_and_tags_total, repositories_with_stats
 from repos.selectors.images import image_list, images_in, tag_list
 from repos.selectors.manifests import manifest_list
-
-DIGEST_RE = r"[a-z0-9]+:[a-f0-9]{32,128}"
 
 
 class _ReadOnly(viewsets.ReadOnlyModelViewSet):
@@ -60,7 +59,7 @@ class ManifestViewSet(_ReadOnly):
     serializer_class = serializers.ManifestSerializer
     filterset_class = filters.ManifestFilter
     lookup_field = "digest"
-    lookup_value_regex = DIGEST_RE
+    lookup_value_regex = SUPPORTED_DIGEST_PATTERN
 
     def get_serializer_class(self):
         return serializers.ManifestSummarySerializer if self.action == "list" else serializers.ManifestSerializer

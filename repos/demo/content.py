@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import gzip
-import hashlib
 import io
 import json
 import tarfile
 
 from repos.oci import media_types
+from repos.oci.digests import sha256_digest as sha256
 
 IN_TOTO = "application/vnd.in-toto+json"
-
-
-def sha256(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 def layer(path: str, content: bytes) -> tuple[bytes, str]:

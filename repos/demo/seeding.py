@@ -35,8 +35,15 @@ from repos.models import (
     RepositoryBlob,
     Tag,
 )
-from repos.oci import media_types, names
+from repos.oci import media_types
 from repos.oci.image_config import layer_history, parse_image_config
+from repos.oci.platforms import (
+    ATTESTATION_MANIFEST,
+    REFERENCE_DIGEST_ANNOTATION,
+    REFERENCE_TYPE_ANNOTATION,
+    UNKNOWN,
+    platform_tag,
+)
 from repos.services.aggregates import image_coverage_refresh, repository_stats_mark
 from repos.services.manifests import _config_summary  # the same summary a real push stores
 from repos.storage import get_blob_store
@@ -250,7 +257,7 @@ def _plan_image(batch: _Batch, *, rng, repository, name, number, tag_budget, bas
             batch.tags.append((key, tag_name, target, None, pushed, user))
             for child in tag_children:
                 child_os, child_arch, child_variant = child["label"]
-                derived = names.platform_tag(tag_name, child_os, child_arch, child_variant or None)
+                derived = platform_tag(tag_name, child_os, child_arch, child_variant or None)
                 batch.tags.append((key, derived, child["digest"], tag_name, pushed, user))
         last_children = [c["digest"] for c in children[: len(platforms)]]
     for extra in range(remaining):
@@ -348,11 +355,11 @@ def _plan_attestations(batch, repository, children, name, version) -> list[dict]
         planned.append(
             {
                 "digest": digest,
-                "platform": {"os": "unknown", "architecture": "unknown"},
-                "label": ("unknown", "unknown", ""),
+                "platform": {"os": UNKNOWN, "architecture": UNKNOWN},
+                "label": (UNKNOWN, UNKNOWN, ""),
                 "annotations": {
-                    "vnd.docker.reference.digest": child["digest"],
-                    "vnd.docker.reference.type": "attestation-manifest",
+                    REFERENCE_DIGEST_ANNOTATION: child["digest"],
+                    REFERENCE_TYPE_ANNOTATION: ATTESTATION_MANIFEST,
                 },
             }
         )

@@ -4,6 +4,7 @@ from django.db import models
 from django.utils import timezone
 
 from repos.oci import media_types
+from repos.oci.platforms import is_attestation, platform_label
 
 
 class Blob(models.Model):
@@ -68,8 +69,7 @@ class Manifest(models.Model):
 
     @property
     def platform(self) -> str:
-        parts = [self.os, self.architecture, self.variant]
-        return "/".join(p for p in parts if p)
+        return platform_label(self.os, self.architecture, self.variant)
 
 
 class ManifestLabel(models.Model):
@@ -119,11 +119,11 @@ class ManifestListEntry(models.Model):
 
     @property
     def platform(self) -> str:
-        return "/".join(p for p in (self.os, self.architecture, self.variant) if p)
+        return platform_label(self.os, self.architecture, self.variant)
 
     @property
     def is_attestation(self) -> bool:
-        return self.os == "unknown" or self.architecture == "unknown"
+        return is_attestation(self.os, self.architecture)
 
 
 class ManifestLayer(models.Model):

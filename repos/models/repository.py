@@ -4,8 +4,10 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
+from repos.oci.names import KEY_PATTERN
+
 repository_key_validator = RegexValidator(
-    r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$",
+    rf"^{KEY_PATTERN}$",
     "Lower-case letters, digits and single separators (. _ -) between them.",
 )
 

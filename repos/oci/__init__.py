@@ -1,11 +1,11 @@
 """Pure OCI / Docker distribution parsing helpers (stdlib only, no Django)."""
 
-from . import media_types
+from . import media_types, platforms
 from .digests import (
     DIGEST_RE,
     Digest,
     InvalidDigest,
-    blob_relpath,
+    hasher_digest,
     is_valid_digest,
     parse_digest,
     sha256_digest,
@@ -23,7 +23,8 @@ from .manifests import (
     parse_manifest,
     referenced_digests,
 )
-from .names import is_valid_name, is_valid_tag, platform_tag, split_name
+from .names import is_valid_key, is_valid_name, is_valid_tag, split_name
+from .platforms import is_attestation, is_valid_platform, parse_platform, platform_label, platform_tag
 
 __all__ = [
     "DIGEST_RE",
@@ -39,16 +40,22 @@ __all__ = [
     "ParsedManifest",
     "Platform",
     "UnsupportedManifestType",
-    "blob_relpath",
+    "hasher_digest",
+    "is_attestation",
     "is_valid_digest",
+    "is_valid_key",
     "is_valid_name",
+    "is_valid_platform",
     "is_valid_tag",
     "layer_history",
     "media_types",
     "parse_digest",
     "parse_image_config",
     "parse_manifest",
+    "parse_platform",
+    "platform_label",
     "platform_tag",
+    "platforms",
     "referenced_digests",
     "sha256_digest",
     "split_name",

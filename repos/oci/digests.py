@@ -1,4 +1,4 @@
-"""Content digests: validation, computation and mapping to storage paths.
+"""Content digests: validation, computation and the patterns URLs and parsers match them with.
 
 ``parse_digest`` is the gate a client-supplied digest must pass before it is used
 to build a filesystem path, so it is deliberately strict: only the algorithms we
@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from typing import Protocol
 
 # Grammar from the OCI image spec (descriptor.md). Anything matching this is a
 # well-formed digest, but not necessarily one we support.
@@ -19,6 +20,11 @@ DIGEST_RE = re.compile(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+")
 SUPPORTED_ALGORITHMS: dict[str, int] = {"sha256": 64, "sha512": 128}
 
 _HEX_RE = re.compile(r"[0-9a-f]+")
+
+# Exactly the digests ``parse_digest`` accepts, as regular expressions (URL routes, tool output).
+SHA256_HEX_PATTERN = r"[0-9a-f]{64}"
+SHA256_PATTERN = rf"sha256:{SHA256_HEX_PATTERN}"
+SUPPORTED_DIGEST_PATTERN = "(?:" + "|".join(f"{alg}:[0-9a-f]{{{n}}}" for alg, n in SUPPORTED_ALGORITHMS.items()) + ")"
 
 
 class InvalidDigest(ValueError):
@@ -65,16 +71,15 @@ def is_valid_digest(value: object) -> bool:
     return True
 
 
+class Sha256Hasher(Protocol):
+    def hexdigest(self) -> str: ...
+
+
 def sha256_digest(data: bytes) -> str:
     """Return ``"sha256:<hex>"`` for ``data``."""
-    return "sha256:" + hashlib.sha256(data).hexdigest()
+    return hasher_digest(hashlib.sha256(data))
 
 
-def blob_relpath(digest: str | Digest) -> str:
-    """Relative storage path for a blob: ``"sha256/ab/<hex>"``.
-
-    The two-character fan-out keeps directory sizes manageable.
-    """
-    # Digest instances are re-validated too: they can be constructed directly.
-    parsed = parse_digest(str(digest))
-    return f"{parsed.algorithm}/{parsed.hex[:2]}/{parsed.hex}"
+def hasher_digest(hasher: Sha256Hasher) -> str:
+    """``"sha256:<hex>"`` of what a sha256 hasher was fed (uploads hash while they stream)."""
+    return f"sha256:{hasher.hexdigest()}"

@@ -12,7 +12,7 @@ from typing import Any
 
 from . import media_types as mt
 from .digests import InvalidDigest, parse_digest
-from .names import UNKNOWN_PLATFORM
+from .platforms import is_attestation, platform_label
 
 # Sizes are int64 in the image spec (and in the database).
 MAX_DESCRIPTOR_SIZE = 2**63 - 1
@@ -46,26 +46,11 @@ class Platform:
     @property
     def label(self) -> str:
         """``"linux/amd64"`` or ``"linux/arm64/v8"``."""
-        parts = [self.os, self.architecture]
-        if self.variant:
-            parts.append(self.variant)
-        return "/".join(parts)
+        return platform_label(self.os, self.architecture, self.variant)
 
     @property
     def is_attestation(self) -> bool:
-        # BuildKit attaches provenance/SBOM manifests to indexes as unknown/unknown.
-        return self.os == UNKNOWN_PLATFORM or self.architecture == UNKNOWN_PLATFORM
-
-    def to_dict(self) -> dict[str, Any]:
-        optional = {
-            "variant": self.variant,
-            "os.version": self.os_version,
-            "os.features": list(self.os_features),
-            "features": list(self.features),
-        }
-        out: dict[str, Any] = {"architecture": self.architecture, "os": self.os}
-        out.update({k: v for k, v in optional.items() if v})
-        return out
+        return is_attestation(self.os, self.architecture)
 
 
 @dataclass(frozen=True)
@@ -77,23 +62,6 @@ class Descriptor:
     artifact_type: str | None = None
     platform: Platform | None = None
     urls: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Wire form (as used e.g. by the referrers API), omitting empty fields."""
-        out: dict[str, Any] = {
-            "mediaType": self.media_type,
-            "digest": self.digest,
-            "size": self.size,
-        }
-        if self.artifact_type:
-            out["artifactType"] = self.artifact_type
-        if self.annotations:
-            out["annotations"] = dict(self.annotations)
-        if self.urls:
-            out["urls"] = list(self.urls)
-        if self.platform is not None:
-            out["platform"] = self.platform.to_dict()
-        return out
 
 
 @dataclass(frozen=True)

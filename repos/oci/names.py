@@ -6,20 +6,31 @@ import re
 
 MAX_NAME_LENGTH = 255
 MAX_TAG_LENGTH = 128
+MAX_KEY_LENGTH = 64
 
 # Path components are lowercase alphanumerics joined by ".", "_", "__" or runs of
 # "-". Every repetition needs a separator, so this cannot backtrack badly.
+# A component never is a lone "-", so "/-/" cannot be part of a name (dashboard URLs rely on it).
 _COMPONENT = r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*"
-NAME_RE = re.compile(rf"{_COMPONENT}(?:/{_COMPONENT})*")
-TAG_RE = re.compile(r"[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}")
+NAME_PATTERN = rf"{_COMPONENT}(?:/{_COMPONENT})*"
+NAME_RE = re.compile(NAME_PATTERN)
+TAG_PATTERN = r"[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}"
+TAG_RE = re.compile(TAG_PATTERN)
 
-# os/architecture value used by BuildKit for attestation manifests in an index.
-UNKNOWN_PLATFORM = "unknown"
+# A repository key: the first component of every name in the repository ("docker-local"), stricter
+# than a name component (single separators only).
+KEY_PATTERN = r"[a-z0-9]+(?:[._-][a-z0-9]+)*"
+KEY_RE = re.compile(KEY_PATTERN)
 
 
 def is_valid_name(name: object) -> bool:
     """True for a spec-conformant repository name of at most 255 characters."""
     return isinstance(name, str) and 0 < len(name) <= MAX_NAME_LENGTH and NAME_RE.fullmatch(name) is not None
+
+
+def is_valid_key(key: object) -> bool:
+    """True for a repository key (lowercase alphanumerics joined by single ".", "_" or "-")."""
+    return isinstance(key, str) and 0 < len(key) <= MAX_KEY_LENGTH and KEY_RE.fullmatch(key) is not None
 
 
 def is_valid_tag(tag: object) -> bool:
@@ -37,19 +48,3 @@ def split_name(name: str) -> tuple[str, str]:
     if not sep or not key or not path:
         raise ValueError(f"expected '<repository>/<image>', got {name[:100]!r}")
     return key, path
-
-
-def platform_tag(tag: str, os: str, architecture: str, variant: str | None = None) -> str | None:
-    """Per-platform alias tag for an index child, e.g. ``"1.0-linux-arm-v7"``.
-
-    Returns None for attestation/unknown platforms and whenever the result would
-    not be a valid tag (too long, odd characters in the platform fields).
-    """
-    if not os or not architecture:
-        return None
-    if os == UNKNOWN_PLATFORM or architecture == UNKNOWN_PLATFORM:
-        return None
-    result = f"{tag}-{os}-{architecture}"
-    if variant:
-        result += f"-{variant}"
-    return result if is_valid_tag(result) else None

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from accounts.permissions import DELETE, PROMOTE, READ, user_can
 from repos import errors
 from repos.models import Image, Manifest, ManifestLayer, ManifestListEntry, Repository, RepositoryBlob, Tag
-from repos.oci import digests, media_types, names
+from repos.oci import digests, media_types, names, platforms
 
 
 class PromotionInvalid(errors.RegistryError):
@@ -265,13 +265,13 @@ def _plan_target_tags(plan: PromotionPlan, selected: list[Tag], target_image: Im
         if not manifest.is_index:
             continue
         for entry in ManifestListEntry.objects.filter(index=manifest).select_related("manifest"):
-            derived = names.platform_tag(target_name, entry.os, entry.architecture, entry.variant or None)
+            derived = platforms.platform_tag(target_name, entry.os, entry.architecture, entry.variant or None)
             if not derived or derived == target_name:
                 continue
             already = wanted.get(derived)
             if already and already.derived_from == target_name:
                 continue  # a platform listed twice names the first entry, as in tag_set
-            in_source = names.platform_tag(tag.name, entry.os, entry.architecture, entry.variant or None)
+            in_source = platforms.platform_tag(tag.name, entry.os, entry.architecture, entry.variant or None)
             wanted[derived] = TagChange(
                 target_tag=derived,
                 digest=entry.manifest.digest,

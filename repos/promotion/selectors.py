@@ -9,7 +9,8 @@ from django.db.models import Case, Q, QuerySet, Value, When
 
 from accounts.permissions import readable_repositories
 from repos.models import Blob, Manifest, ManifestLayer, ManifestListEntry, PromotedDigest, PromotionJob
-from repos.selectors.platforms import is_attestation, platform_label, platform_sort_key
+from repos.oci.platforms import is_attestation, platform_label
+from repos.selectors.platforms import platform_sort_key
 
 
 def promotion_jobs_visible(*, user, digest: str = "", status: str = "", repository: str = "") -> QuerySet[PromotionJob]:

@@ -12,13 +12,8 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q, QuerySet
 
 from repos.models import Image, ImageCoverage, Repository, Tag
-from repos.selectors.platforms import (
-    INDEX_TYPES,
-    current_tags,
-    index_platforms,
-    platform_label,
-    platform_sort_key,
-)
+from repos.oci.platforms import platform_label
+from repos.selectors.platforms import INDEX_TYPES, current_tags, index_platforms, platform_sort_key
 
 PRESENT = "present"
 MISSING = "missing"

@@ -6,10 +6,11 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from repos.models import Image, ImageManifest, Manifest, ManifestLayer, ManifestListEntry, Repository, Tag
-from repos.selectors.platforms import UNKNOWN, is_attestation, manifests_light, platform_label
+from repos.oci.platforms import REFERENCE_DIGEST_ANNOTATION, REFERENCE_TYPE_ANNOTATION, is_attestation, platform_label
+from repos.selectors.platforms import attestation_q, manifests_light
 
 REFERRERS_SHOWN = 100
 ATTESTATIONS_SHOWN = 100
@@ -93,8 +94,7 @@ def index_children(*, index: Manifest) -> QuerySet[ManifestListEntry]:
     """The platform images of an index, in index order (attestations apart)."""
     return (
         ManifestListEntry.objects.filter(index=index)
-        .exclude(os=UNKNOWN)
-        .exclude(architecture=UNKNOWN)
+        .exclude(attestation_q())
         .select_related("manifest")
         .defer("manifest__raw", "manifest__config", "manifest__annotations")
         .order_by("position")
@@ -113,7 +113,7 @@ def index_attestations(*, index: Manifest) -> list[Attestation]:
     """Attestation manifests attached to the index (BuildKit provenance/SBOM as unknown/unknown children)."""
     entries = list(
         ManifestListEntry.objects.filter(index=index)
-        .filter(Q(os=UNKNOWN) | Q(architecture=UNKNOWN))
+        .filter(attestation_q())
         .select_related("manifest")
         .only("os", "architecture", "position", "manifest__digest", "manifest__content_size")
         .order_by("position")[:ATTESTATIONS_SHOWN]
@@ -124,12 +124,12 @@ def index_attestations(*, index: Manifest) -> list[Attestation]:
     result = []
     for entry in entries:
         notes = annotations.get(entry.manifest.digest, {})
-        subject = notes.get("vnd.docker.reference.digest", "")
+        subject = notes.get(REFERENCE_DIGEST_ANNOTATION, "")
         result.append(
             Attestation(
                 digest=entry.manifest.digest,
                 size=entry.manifest.content_size,
-                reference_type=notes.get("vnd.docker.reference.type", "attestation"),
+                reference_type=notes.get(REFERENCE_TYPE_ANNOTATION, "attestation"),
                 describes=platforms.get(subject, subject),
             )
         )

@@ -6,22 +6,19 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Case, F, IntegerField, QuerySet, Value, When, Window
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When, Window
 from django.db.models.functions import RowNumber
 
 from repos.models import Manifest, ManifestListEntry, Tag
 from repos.oci import media_types
+from repos.oci.platforms import UNKNOWN, is_attestation, platform_label
 
-UNKNOWN = "unknown"
 INDEX_TYPES = tuple(media_types.INDEX_TYPES)
 
 
-def platform_label(os: str, architecture: str, variant: str = "") -> str:
-    return "/".join(part for part in (os, architecture, variant) if part)
-
-
-def is_attestation(os: str, architecture: str) -> bool:
-    return os == UNKNOWN or architecture == UNKNOWN
+def attestation_q(prefix: str = "") -> Q:
+    """`is_attestation` as a filter on index entries (`prefix` reaches them through a relation)."""
+    return Q(**{f"{prefix}os": UNKNOWN}) | Q(**{f"{prefix}architecture": UNKNOWN})
 
 
 def platform_sort_key(label: str) -> tuple:

@@ -22,11 +22,11 @@ from repos.models import (
     Repository,
     Tag,
 )
+from repos.oci.platforms import is_valid_platform, parse_platform
 from repos.selectors.home import count_related
 
 KINDS = ("image", "tag", "digest", "platform", "label")
 _HEX = re.compile(r"(?:sha256:)?[0-9a-f]{6,64}")
-_PLATFORM = re.compile(r"([a-z0-9]+)/([a-z0-9_]+)(?:/([a-z0-9]+))?")
 _LABEL_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,199}")
 KNOWN_OS = {
     "linux",
@@ -63,8 +63,7 @@ def parse_query(raw: str) -> ParsedQuery:
     kinds = []
     if _HEX.fullmatch(text.lower()):
         kinds.append("digest")
-    platform = _PLATFORM.fullmatch(text.lower())
-    if platform and platform.group(1) in KNOWN_OS:
+    if is_valid_platform(text.lower()) and parse_platform(text.lower())[0] in KNOWN_OS:
         kinds.append("platform")
     if "=" in text:
         kinds.append("label")
@@ -132,10 +131,9 @@ def search_digests(*, repositories: QuerySet[Repository], text: str) -> QuerySet
 
 def search_platform(*, repositories: QuerySet[Repository], text: str) -> QuerySet[Tag]:
     """Top-level tags that run on the platform: an image manifest of it, or an index with a child of it."""
-    match = _PLATFORM.fullmatch(text.lower())
-    if not match:
+    if not is_valid_platform(text.lower()):
         return Tag.objects.none()
-    os, arch, variant = match.groups()
+    os, arch, variant = parse_platform(text.lower())
     fields = {"os": os, "architecture": arch, **({"variant": variant} if variant else {})}
     # Both lookups use a platform index; a join of every tag to its manifest would not.
     matching = _manifest_in(

@@ -6,6 +6,7 @@ its children/layers, membership and tags are then written in one transaction.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -26,7 +27,7 @@ from repos.models import (
     RepositoryBlob,
     Tag,
 )
-from repos.oci import digests, media_types, names
+from repos.oci import digests, media_types, names, platforms
 from repos.oci.image_config import ImageConfig, layer_history, parse_image_config
 from repos.oci.manifests import (
     MAX_DESCRIPTOR_SIZE,
@@ -137,7 +138,7 @@ def tag_set(
     if manifest.is_index:
         derived_names: set[str] = set()
         for entry in manifest.entries.select_related("manifest").order_by("position"):
-            derived_name = names.platform_tag(name, entry.os, entry.architecture, entry.variant or None)
+            derived_name = platforms.platform_tag(name, entry.os, entry.architecture, entry.variant or None)
             if not derived_name or derived_name == name or derived_name in derived_names:
                 # A platform listed twice: docker and containerd pull the first match, so it names the first.
                 continue
@@ -210,6 +211,16 @@ def tag_delete(*, image: Image, name: str, user=None) -> None:
                 actor_id=getattr(user, "pk", None),
             )
         )
+
+
+def transient_tag_delete(*, image: Image, name: str, platform_labels: Iterable[str]) -> int:
+    """Delete a tag that is nobody's to keep (a build's staging tag) with its per-platform tags for
+    `platform_labels`, also those pushed on their own before any index derived them; immutability does
+    not apply, as they are not the user's. Returns how many tags went."""
+    derived = (platforms.label_platform_tag(name, label) for label in platform_labels)
+    with transaction.atomic():
+        deleted, _ = Tag.objects.filter(image=image, name__in=[name, *filter(None, derived)]).delete()
+    return deleted
 
 
 def _remove_from_image(*, image: Image, manifest: Manifest) -> None:

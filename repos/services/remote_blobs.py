@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from repos import errors
 from repos.models import Blob, RemoteBlobFetch, Repository
+from repos.oci import digests
 from repos.services import blob_guard
 from repos.services.uploads import blob_link
 from repos.services.upstream import UpstreamClient, UpstreamError, UpstreamNotFound
@@ -204,7 +205,7 @@ def _fetch_run(fetch_id: int, staged_id: str, request: FetchRequest, response, s
                 if time.monotonic() - last_beat > HEARTBEAT_SECONDS:
                     RemoteBlobFetch.objects.filter(pk=fetch_id).update(heartbeat=timezone.now())
                     last_beat = time.monotonic()
-        actual = f"sha256:{hasher.hexdigest()}"
+        actual = digests.hasher_digest(hasher)
         if received != size:
             raise UpstreamError(f"the upstream sent {received} of {size} bytes")
         if actual != request.digest:

@@ -20,10 +20,9 @@ from accounts.permissions import ADMIN, is_site_admin, user_can
 from accounts.services.audit import audit_record
 from config.outbound import OutboundUrlRefused, outbound_url_check
 from repos.models import Image, RemoteSettings, Repository, RepositoryBlob, VirtualMember
+from repos.oci import names, platforms
 from repos.services.upstream_credentials import credential_encrypt
 
-KEY_RE = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
-PLATFORM_RE = re.compile(r"[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?")
 MAX_REQUIRED_PLATFORMS = 16
 MAX_MEMBERS = 32
 MAX_TAG_CACHE_SECONDS = 30 * 24 * 3600
@@ -208,7 +207,7 @@ def _clean_key(value, errors) -> str:
     key = value.strip() if isinstance(value, str) else ""
     if not key:
         errors["key"] = ["a key is required, e.g. docker-dev"]
-    elif len(key) > 64 or not KEY_RE.fullmatch(key):
+    elif not names.is_valid_key(key):
         errors["key"] = [
             "lower-case letters and digits, with single . _ or - between them, at most 64 characters "
             "(the first segment of every image name)"
@@ -267,7 +266,7 @@ def _platforms(data, errors) -> list[str] | None:
         errors["required_platforms"] = ["a list of platforms such as linux/amd64"]
         return None
     values = list(dict.fromkeys(v.strip().lower() for v in value if v.strip()))
-    invalid = [v for v in values if not PLATFORM_RE.fullmatch(v)]
+    invalid = [v for v in values if not platforms.is_valid_platform(v)]
     if invalid:
         errors["required_platforms"] = [f"Not a platform (os/architecture[/variant]): {', '.join(invalid)}"]
         return None

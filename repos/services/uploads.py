@@ -122,7 +122,7 @@ def upload_complete(
                 upload_cancel(session=session)
                 raise errors.SizeInvalid(f"expected {length} bytes, received {written}")
             offset += written
-        actual = f"sha256:{hasher.hexdigest()}"
+        actual = digests.hasher_digest(hasher)
         if actual != digest:
             upload_cancel(session=session)
             raise errors.DigestInvalid(detail={"expected": digest, "actual": actual})

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from repos import errors, hash_state
 from repos.models import Blob, UploadSession
+from repos.oci import digests
 from repos.services import blob_guard, quotas
 from repos.storage import Readable, get_bucket_staging
 
@@ -83,7 +84,7 @@ def complete(
             if length is not None and written != length:
                 cancel(session=row)
                 raise errors.SizeInvalid(f"expected {length} bytes, received {written}")
-        actual = f"sha256:{hasher.hexdigest()}"
+        actual = digests.hasher_digest(hasher)
         if actual != digest:
             cancel(session=row)
             raise errors.DigestInvalid(detail={"expected": digest, "actual": actual})

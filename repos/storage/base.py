@@ -12,9 +12,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
+from repos.oci.digests import SHA256_HEX_PATTERN, SHA256_PATTERN
+
 ALGORITHM = "sha256"
-_DIGEST_RE = re.compile(r"sha256:[0-9a-f]{64}")
-_HEX_RE = re.compile(r"[0-9a-f]{64}")
+_DIGEST_RE = re.compile(SHA256_PATTERN)
+_HEX_RE = re.compile(SHA256_HEX_PATTERN)
 
 
 @dataclass(frozen=True)

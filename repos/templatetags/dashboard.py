@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.timesince import timesince, timeuntil
 
+from repos.oci.platforms import parse_platform
+
 register = template.Library()
 
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
@@ -142,8 +144,10 @@ def page_query(context, number, param: str = "page") -> str:
 @register.filter
 def platform_class(label: str) -> str:
     """A colour class per architecture, so amd64 and arm64 are told apart at a glance."""
-    parts = (label or "").split("/")
-    arch = parts[1] if len(parts) > 1 else ""
+    try:
+        arch = parse_platform(label or "")[1]
+    except ValueError:
+        arch = ""
     return {
         "amd64": "p-amd64",
         "arm64": "p-arm64",

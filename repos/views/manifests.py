@@ -7,8 +7,9 @@ from django.shortcuts import render
 
 from config.public_url import public_host
 from repos.oci import digests
+from repos.oci.platforms import is_attestation
 from repos.selectors import manifests as selectors
-from repos.selectors.platforms import is_attestation, platforms_of
+from repos.selectors.platforms import platforms_of
 from repos.selectors.provenance import tag_provenance
 from repos.services.layer_sizes import manifests_uncompressed_size
 from repos.views.common import image_or_404, paginate

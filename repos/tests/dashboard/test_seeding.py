@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from repos.models import Blob, Image, Manifest, ManifestListEntry, Tag
-from repos.oci import names
+from repos.oci import platforms
 from repos.storage import get_blob_store
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +25,7 @@ def test_seed_counts_blobs_and_derived_tags(blob_storage):
         assert "sha256:" + hashlib.sha256(bytes(manifest.raw)).hexdigest() == manifest.digest
     for derived in Tag.objects.filter(derived_from__isnull=False).select_related("derived_from", "manifest")[:50]:
         entry = ManifestListEntry.objects.get(index=derived.derived_from.manifest_id, manifest=derived.manifest)
-        assert derived.name == names.platform_tag(
+        assert derived.name == platforms.platform_tag(
             derived.derived_from.name, entry.os, entry.architecture, entry.variant or None
         )
     # some images lack arm64, the prod repository requires it: the coverage page has something to show

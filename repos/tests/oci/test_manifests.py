@@ -61,13 +61,6 @@ def test_oci_index():
     assert idx.annotations == {"org.opencontainers.image.ref.name": "1.0"}
 
 
-def test_descriptor_to_dict_roundtrip():
-    idx = parse_manifest(dumps(OCI_INDEX))
-    assert [c.to_dict() for c in idx.manifests] == OCI_INDEX["manifests"]
-    m = parse_manifest(dumps(OCI_MANIFEST_WITH_SUBJECT))
-    assert m.layers[0].to_dict() == OCI_MANIFEST_WITH_SUBJECT["layers"][0]
-
-
 def test_content_type_used_when_media_type_absent():
     doc = copy.deepcopy(DOCKER_V2)
     del doc["mediaType"]

@@ -1,9 +1,9 @@
 import pytest
 
 from repos.oci.names import (
+    is_valid_key,
     is_valid_name,
     is_valid_tag,
-    platform_tag,
     split_name,
 )
 
@@ -91,22 +91,11 @@ def test_split_name_rejects(name):
         split_name(name)
 
 
-@pytest.mark.parametrize(
-    "args,expected",
-    [
-        (("1.0", "linux", "amd64", None), "1.0-linux-amd64"),
-        (("1.0", "linux", "arm64", "v8"), "1.0-linux-arm64-v8"),
-        (("tag", "linux", "arm", "v7"), "tag-linux-arm-v7"),
-        (("tag", "linux", "amd64", ""), "tag-linux-amd64"),
-        (("tag", "unknown", "unknown", None), None),
-        (("tag", "linux", "unknown", None), None),
-        (("tag", "unknown", "amd64", None), None),
-        (("tag", "", "amd64", None), None),
-        (("a" * 117, "linux", "amd64", None), None),  # 129 chars
-        (("a" * 116, "linux", "amd64", None), "a" * 116 + "-linux-amd64"),  # 128
-        (("tag", "linux", "arm/v7", None), None),
-        (("tag", "linux", "amd64", "v 1"), None),
-    ],
-)
-def test_platform_tag(args, expected):
-    assert platform_tag(*args) == expected
+@pytest.mark.parametrize("key", ["docker-local", "a", "seed.dev", "x_y-z", "a" * 64])
+def test_valid_keys(key):
+    assert is_valid_key(key)
+
+
+@pytest.mark.parametrize("key", ["", "Docker", "a--b", "a__b", "-a", "a-", "a/b", "-", "a" * 65, None])
+def test_invalid_keys(key):
+    assert not is_valid_key(key)
