@@ -95,7 +95,7 @@ class BuildCreateSerializer(serializers.Serializer):
         default="",
         help_text="Sub-directory of the source used as the build context.",
     )
-    context = serializers.FileField(
+    context = serializers.FileField(  # type: ignore[assignment]  # a declared field, not Field.context (stubs)
         required=False, allow_null=True, default=None, help_text="A .tar, .tar.gz or .zip context archive (multipart)."
     )
     dockerfile = serializers.CharField(max_length=1024, required=False, allow_blank=True, default="Dockerfile")
@@ -130,7 +130,7 @@ class BuildJobSerializer(serializers.ModelSerializer):
     repository = serializers.CharField(source="repository_key")
     image = serializers.CharField(source="image_name")
     target = serializers.CharField(source="target_stage")
-    source = serializers.CharField(source="source_label")
+    source = serializers.CharField(source="source_label")  # type: ignore[assignment]  # a field, not Field.source
     progress = serializers.SerializerMethodField()
 
     class Meta:

@@ -95,7 +95,7 @@ def _symlink_inside(entry_name: str, target: str) -> bool:
 class _Budget(io.RawIOBase):
     """A reader that refuses to produce more than `limit` bytes (a decompression bomb stops here)."""
 
-    def __init__(self, inner: IO[bytes], limit: int):
+    def __init__(self, inner: io.BufferedIOBase, limit: int):
         self.inner, self.limit, self.count = inner, limit, 0
 
     def readable(self) -> bool:
@@ -129,7 +129,7 @@ class _Limits:
 
 def _tar_entries(path: Path, compressed: bool, limit: int) -> Iterator[tuple[_Entry, IO[bytes] | None]]:
     with open(path, "rb") as raw:
-        stream = gzip.GzipFile(fileobj=raw) if compressed else raw
+        stream: io.BufferedIOBase = gzip.GzipFile(fileobj=raw) if compressed else raw
         reader = io.BufferedReader(_Budget(stream, limit), buffer_size=CHUNK)
         with tarfile.open(fileobj=reader, mode="r|") as archive:
             for member in archive:

@@ -46,7 +46,8 @@ def _originating_token(job: BuildJob) -> ApiToken | None:
     """
     if job.token_id is None:
         return None
-    token = ApiToken.objects.filter(pk=job.token_id, user_id=job.requested_by_id).first()
+    requester = job.requested_by_id
+    token = ApiToken.objects.filter(pk=job.token_id, user_id=requester).first() if requester is not None else None
     if token is None or not token.is_active:
         raise BuildError("the API token this build was started with has been revoked or has expired")
     return token

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import cast
 
 from django.conf import settings
 
@@ -48,7 +49,7 @@ class RedisLogStore:
             pipe.execute()
 
     def read(self, build_id: int, start: int = 0) -> list[str]:
-        return self.client.lrange(self._key(build_id), max(start, 0), -1)
+        return cast(list[str], self.client.lrange(self._key(build_id), max(start, 0), -1))  # decode_responses=True
 
     def count(self, build_id: int) -> int:
         return self.client.llen(self._key(build_id))

@@ -33,7 +33,8 @@ def smoke_test_settings(request, key: str):
             try:
                 smoke_test_save(actor=request.user, repository=repository, data=form.cleaned_data)
             except SmokeTestRefused as exc:
-                for field, errors in (exc.errors or {None: [str(exc)]}).items():
+                problems: list[tuple[str | None, list[str]]] = [*exc.errors.items()] or [(None, [str(exc)])]
+                for field, errors in problems:
                     for error in errors:
                         form.add_error(field if field in form.fields else None, error)
             else:

@@ -7,7 +7,7 @@ from django import forms
 
 from repos.models import Repository
 
-KIND_FIELDS = {
+KIND_FIELDS: dict[str, tuple[str, ...]] = {
     Repository.Kind.REMOTE: ("upstream_url", "username", "password", "library_prefix", "tag_cache_seconds"),
     Repository.Kind.VIRTUAL: ("members", "default_deployment"),
 }

@@ -70,7 +70,7 @@ def workdirs_sweep(*, root: str | Path, older_than: float = 60.0) -> list[str]:
     root = Path(root)
     if not root.is_dir():
         return []
-    candidates = {}
+    candidates: dict[int, list[Path]] = {}
     for entry in root.iterdir():
         parts = entry.name.split("-")
         if len(parts) >= 3 and parts[0] == "build" and parts[1].isdigit() and entry.is_dir():

@@ -37,8 +37,8 @@ def previous_release(tag: Tag) -> Tag | None:
     if current is None:
         return None
     candidates = Tag.objects.filter(image=tag.image, derived_from__isnull=True).exclude(pk=tag.pk)
-    below = [(version_key(t.name), t) for t in candidates.select_related("manifest")]
-    below = [(key, t) for key, t in below if key is not None and key < current]
+    keyed = [(version_key(t.name), t) for t in candidates.select_related("manifest")]
+    below = [(key, t) for key, t in keyed if key is not None and key < current]
     return max(below, key=lambda pair: pair[0])[1] if below else None
 
 

@@ -168,7 +168,8 @@ def _digest_lock(digest: str) -> Iterator[None]:
 def _pull_credential(run: SmokeTestRun, *, platforms: int) -> RegistryCredential | None:
     """Read-only on the run's repository, for the user the run is for; None (anonymous) for a public
     repository without such a user. Expires after the longest the run may take."""
-    user = get_user_model().objects.filter(pk=run.requested_by_id, is_active=True).first()
+    requester = run.requested_by_id
+    user = get_user_model().objects.filter(pk=requester, is_active=True).first() if requester is not None else None
     if user is None:
         return None
     per_platform = run.definition["time_limit_seconds"] + settings.SMOKE_TEST_PULL_SECONDS

@@ -33,6 +33,8 @@ def latest_verdicts(images: dict[str, str], fingerprint: str) -> dict[str, Smoke
 def smoke_test_refusals(plan: PromotionPlan) -> list[Refusal]:
     """Refusals for a promotion plan (repos promotion planning calls the registered rules)."""
     target = plan.target_repository
+    if target is None:  # a plan refused before its repositories were resolved
+        return []
     test = SmokeTest.objects.filter(repository=target, required_for_promotion=True).first()
     if test is None:
         return []

@@ -35,7 +35,7 @@ def command_run(
     *,
     time_limit: float,
     env: dict | None = None,
-    on_timeout: Callable[[], None] | None = None,
+    on_timeout: Callable[[], object] | None = None,
 ) -> Outcome:
     """Run `argv` (stdout and stderr merged, stdin closed) for at most `time_limit` seconds."""
     started = time.monotonic()

@@ -7,6 +7,7 @@ the truth (queued → running → passed/failed/error), the broker only says "ru
 from __future__ import annotations
 
 import re
+from typing import cast
 
 from django.conf import settings
 from django.db import transaction
@@ -64,7 +65,7 @@ def smoke_test_clean(data: dict) -> dict:
     if errors:
         raise SmokeTestRefused("invalid smoke test", errors=errors)
     return {
-        "command": list(command),
+        "command": list(cast(list[str], command)),  # checked above: a non-empty list of strings
         "expected_exit_code": exit_code,
         "output_pattern": pattern,
         "time_limit_seconds": limit,
@@ -173,9 +174,10 @@ def smoke_test_run_again(
         raise SmokeTestRefused(f"tag {repository.key}/{image}:{tag} not found", status=404)
     test_repository = repository
     if test_repository_key and test_repository_key != repository.key:
-        test_repository = Repository.objects.filter(key=test_repository_key).first()
-        if test_repository is None or not user_can(actor, test_repository, READ):
+        other = Repository.objects.filter(key=test_repository_key).first()
+        if other is None or not user_can(actor, other, READ):
             raise SmokeTestRefused(f"repository {test_repository_key!r} not found", status=404)
+        test_repository = other
     test = SmokeTest.objects.filter(repository=test_repository).select_related("repository").first()
     if test is None:
         raise SmokeTestRefused(

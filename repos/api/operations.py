@@ -61,7 +61,7 @@ def _require_admin(request, repository) -> None:
 
 
 def _policy_dict(policy) -> dict:
-    return {name: getattr(policy, name) for name in PolicySerializer().fields}
+    return {name: getattr(policy, name) for name in PolicySerializer().fields.keys()}
 
 
 class RepositoryStorageView(APIView):

@@ -106,7 +106,7 @@ class PromotionCreateSerializer(serializers.Serializer):
 class PromotionJobSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
     requested_by = serializers.CharField(source="requested_by_name")
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a declared field, not Field.source (stubs)
     target = serializers.CharField()
     mode = serializers.CharField()
 

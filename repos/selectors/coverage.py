@@ -7,6 +7,7 @@ tag pushed last. A cell is present, missing, or missing-but-required (the reposi
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, QuerySet
@@ -28,10 +29,10 @@ class CoverageRow:
     image: str
     tag: str | None
     digest: str | None
-    present: set[str]
+    present: AbstractSet[str]
     required: list[str]
     cells: list[tuple[str, str]] = field(default_factory=list)
-    repository_id: int | None = None
+    repository_id: int = field(kw_only=True)
 
     def state(self, platform: str) -> str:
         if platform in self.present:
@@ -53,7 +54,7 @@ class PlatformCount:
 @dataclass
 class CoverageMatrix:
     platforms: list[str]
-    rows: list[CoverageRow]
+    rows: CoverageRows
     counts: dict[str, PlatformCount]
     # Over every image in scope (repository, stage, name), before the missing filters.
     images_in_scope: int
@@ -306,14 +307,16 @@ def _rows(images: QuerySet[Image]) -> list[CoverageRow]:
     by_index = index_platforms({c[1]: c[6] for c in current.values() if c[2] in INDEX_TYPES})
     rows = []
     for image_id, name, key, stage, required, repository_id in found:
-        tag, manifest_id, media_type, os, arch, variant, digest = current.get(image_id, (None,) * 7)
-        if media_type is None:
-            present: set[str] = set()
-        elif media_type in INDEX_TYPES:
-            present = by_index.get(manifest_id, set())
-        else:
-            label = platform_label(os, arch, variant)
-            present = {label} if label else set()
+        tag: str | None = None
+        digest: str | None = None
+        present: AbstractSet[str] = set()
+        if image_id in current:
+            tag, manifest_id, media_type, os, arch, variant, digest = current[image_id]
+            if media_type in INDEX_TYPES:
+                present = by_index.get(manifest_id, set())
+            else:
+                label = platform_label(os, arch, variant)
+                present = {label} if label else set()
         rows.append(
             CoverageRow(
                 image_id=image_id,

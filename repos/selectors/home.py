@@ -13,7 +13,7 @@ from django.utils import timezone
 from repos.models import Blob, Repository, RepositoryBlob, RepositoryStats, Tag
 
 
-def count_related(queryset: QuerySet, path: str) -> Subquery:
+def count_related(queryset: QuerySet, path: str) -> Coalesce:
     counted = queryset.filter(**{path: OuterRef("pk")}).order_by().values(path).annotate(n=Count("pk")).values("n")
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 

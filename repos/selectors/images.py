@@ -96,7 +96,8 @@ def image_summaries(images: list[Image]) -> list[ImageSummary]:
     platforms = platforms_of(manifests.values())
     summaries = []
     for image in images:
-        manifest = manifests.get(current.get(image.id))
+        manifest_id = current.get(image.id)
+        manifest = manifests.get(manifest_id) if manifest_id is not None else None
         summaries.append(
             ImageSummary(
                 image=image,
@@ -132,7 +133,7 @@ def image_tags(*, image: Image, name: str = "") -> QuerySet[Tag]:
 def tag_rows(tags: list[Tag]) -> list[TagRow]:
     """Platforms per tag and the per-arch tags derived from it; two queries."""
     platforms = platforms_of(tag.manifest for tag in tags)
-    derived: dict[int, list[Tag]] = defaultdict(list)
+    derived: dict[int | None, list[Tag]] = defaultdict(list)
     if tags:
         for child in (
             Tag.objects.filter(derived_from__in=[t.id for t in tags])

@@ -199,11 +199,11 @@ def tag_names_page(*, image: Image, limit: int, last: str = "") -> list[str]:
 def catalog_page(*, repositories: QuerySet[Repository], limit: int, last: str = "") -> list[str]:
     """Client names (`key/image`) in lexical order, starting after `last`."""
     images = Image.objects.filter(repository__in=repositories).annotate(
-        client_name=_bytewise(Concat(F("repository__key"), Value("/"), F("name"), output_field=CharField()))
+        client_key=_bytewise(Concat(F("repository__key"), Value("/"), F("name"), output_field=CharField()))
     )
     if last:
-        images = images.filter(client_name__gt=last)
-    return list(images.order_by("client_name").values_list("client_name", flat=True)[:limit])
+        images = images.filter(client_key__gt=last)
+    return list(images.order_by("client_key").values_list("client_key", flat=True)[:limit])
 
 
 def referrers_of(*, image: Image | None, digest: str, artifact_type: str = "") -> list[dict]:

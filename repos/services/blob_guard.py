@@ -47,7 +47,7 @@ def blob_reserve(*, digest: str, size: int) -> Blob:
         with transaction.atomic():
             blob = Blob.objects.select_for_update().filter(digest=digest).first()
             if blob is not None:
-                fields = {"touched": timezone.now()}
+                fields: dict[str, object] = {"touched": timezone.now()}
                 if blob.size != size:
                     # A foreign layer's row has no size; a row from an older version may hold a declared one.
                     logger.warning(

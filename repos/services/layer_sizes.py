@@ -42,10 +42,11 @@ def manifests_uncompressed_size(*, manifest_ids: list[int]) -> dict[int, int | N
     totals: dict[int, int | None] = {}
     for manifest_id, blob_id, _, size, _, _ in rows:
         size = found.get(blob_id, size)
+        total = totals.get(manifest_id, 0)
         if size is None or size < 0:
             totals[manifest_id] = None
-        elif totals.get(manifest_id, 0) is not None:
-            totals[manifest_id] = totals.get(manifest_id, 0) + size
+        elif total is not None:
+            totals[manifest_id] = total + size
     return totals
 
 

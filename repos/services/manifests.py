@@ -259,8 +259,8 @@ def _lock_references(prepared: _Prepared, *, repository: Repository, image: Imag
     have removed it since `_resolve_references`); deletes lock the same rows."""
     if isinstance(prepared.parsed, ImageIndex):
         children = [m.pk for m in prepared.children.values()]
-        locked = ImageManifest.objects.select_for_update().filter(image=image, manifest_id__in=children)
-        present = set(locked.order_by("pk").values_list("manifest_id", flat=True))
+        locked_children = ImageManifest.objects.select_for_update().filter(image=image, manifest_id__in=children)
+        present = set(locked_children.order_by("pk").values_list("manifest_id", flat=True))
         if present != set(children):
             raise errors.ManifestBlobUnknown("a referenced manifest was deleted meanwhile")
         return
@@ -289,8 +289,8 @@ def _resolve_references(
     parsed = prepared.parsed
     if isinstance(parsed, ImageIndex):
         wanted = {child.digest for child in parsed.manifests}
-        found = Manifest.objects.filter(digest__in=wanted, memberships__image=image) if image else []
-        prepared.children = {m.digest: m for m in found}
+        children = Manifest.objects.filter(digest__in=wanted, memberships__image=image) if image else []
+        prepared.children = {m.digest: m for m in children}
         missing = sorted(wanted - prepared.children.keys())
         if missing:
             raise errors.ManifestBlobUnknown(detail={"manifests": missing})

@@ -27,7 +27,7 @@ from django.utils import timezone
 from repos import errors
 from repos.models import Blob, Image, Manifest, ManifestLayer, RemoteSettings, RemoteTagCheck, Repository, Tag
 from repos.oci import digests, names
-from repos.oci.manifests import ImageIndex, ManifestError, parse_manifest
+from repos.oci.manifests import ImageIndex, ImageManifest, ManifestError, parse_manifest
 from repos.services import manifests as manifest_services
 from repos.services.remote_blobs import FetchRequest, blob_fetch_stream, blob_fetch_wait
 from repos.services.upstream import UpstreamClient, UpstreamError, UpstreamNotFound, upstream_client
@@ -270,9 +270,10 @@ def _declared_size(repository: Repository, image_name: str, digest: str) -> int 
     config = Manifest.objects.filter(config_blob__digest=digest, **held).first()
     if config is not None:
         try:
-            return parse_manifest(bytes(config.raw), config.media_type).config.size
-        except (ManifestError, AttributeError):
+            parsed = parse_manifest(bytes(config.raw), config.media_type)
+        except ManifestError:
             return None
+        return parsed.config.size if isinstance(parsed, ImageManifest) else None
     return None
 
 

@@ -242,9 +242,10 @@ def _wait_for_size(fetch: RemoteBlobFetch, deadline: float) -> int | None:
         if time.monotonic() > deadline:
             return None
         time.sleep(POLL_SECONDS)
-        fetch = RemoteBlobFetch.objects.filter(pk=fetch.pk).first()
-        if fetch is None:
+        again = RemoteBlobFetch.objects.filter(pk=fetch.pk).first()
+        if again is None:
             return None
+        fetch = again
     return fetch.size
 
 

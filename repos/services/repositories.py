@@ -65,6 +65,7 @@ def repositories_seed_defaults() -> list[Repository]:
     """
     first_run = not Repository.objects.exists()
     seeded = []
+    repository: Repository | None
     for position, key in enumerate(settings.SEED_REPOSITORIES):
         stage, order = seed_stage(position)
         if first_run:
@@ -325,9 +326,9 @@ def _clean_remote(data, errors, *, kind: str, current: RemoteSettings | None, pa
         if value is not None:
             cleaned["library_prefix"] = value
     if "tag_cache_seconds" in data:
-        value = _integer(data, "tag_cache_seconds", errors, low=0, high=MAX_TAG_CACHE_SECONDS)
-        if value is not None:
-            cleaned["tag_cache_seconds"] = value
+        seconds = _integer(data, "tag_cache_seconds", errors, low=0, high=MAX_TAG_CACHE_SECONDS)
+        if seconds is not None:
+            cleaned["tag_cache_seconds"] = seconds
     username = cleaned.get("username", current.username if current else "")
     has_password = bool(cleaned.get("password_encrypted", current.password_encrypted if current else ""))
     if has_password and not username and "password" in data and data["password"]:
@@ -384,7 +385,7 @@ def _clean_virtual(
     if "default_deployment" in data:
         deploy_key = data["default_deployment"] or ""
     else:
-        deploy_key = current.default_deployment.key if current and current.default_deployment_id else ""
+        deploy_key = current.default_deployment.key if current and current.default_deployment else ""
     deployment = None
     if deploy_key:
         deployment = found.get(deploy_key)

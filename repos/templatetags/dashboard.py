@@ -90,7 +90,7 @@ def as_fields(detail) -> list[tuple[str, str]]:
     """A JSON detail (audit events, ...) as readable (label, value) pairs: lists joined, nested dicts flattened."""
     if not isinstance(detail, dict):
         return [("value", str(detail))] if detail not in (None, "", [], {}) else []
-    pairs = []
+    pairs: list[tuple[str, str]] = []
     for key, value in detail.items():
         label = str(key).replace("_", " ")
         if isinstance(value, dict):
