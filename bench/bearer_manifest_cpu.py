@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,7 +80,7 @@ def seed() -> dict[str, tuple[str, int | None] | None]:
         name="bench",
         permissions=["read", "write"],
         repositories=[local],
-        expires_at=timezone.now() + timezone.timedelta(days=1),
+        expires_at=timezone.now() + timedelta(days=1),
     )
     assert public.pk
     return {

@@ -22,7 +22,10 @@ import sys
 import tempfile
 import time
 import uuid
+from datetime import timedelta
 from pathlib import Path
+
+from bench.text import first_group
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS_PER_MANIFEST = 9
@@ -63,7 +66,7 @@ def timed(cmd: list[str], env: dict) -> tuple[float, int, str]:
     elapsed = time.monotonic() - started
     if result.returncode != 0:
         raise SystemExit(f"{cmd} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
-    rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr).group(1))
+    rss_kb = int(first_group(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr))
     return elapsed, rss_kb * 1024, result.stdout + result.stderr
 
 
@@ -109,8 +112,8 @@ def bench_ours(work: Path, content, database_url: str) -> dict:
         cmd = [sys.executable, "manage.py", "gc", "--grace", "0"]
         dry = timed([*cmd, "--dry-run"], env)
         real = timed(cmd, env)
-        removed = int(re.search(r"^  blobs: (\d+)$", real[2], re.M).group(1))
-        took = [float(re.search(r"^  took: ([0-9.]+) s$", out[2], re.M).group(1)) for out in (dry, real)]
+        removed = int(first_group(r"^  blobs: (\d+)$", real[2], re.M))
+        took = [float(first_group(r"^  took: ([0-9.]+) s$", out[2], re.M)) for out in (dry, real)]
         left = count_files(data_dir / "blobs")
         return {"dry": dry, "real": real, "removed": removed, "left": left, "expected_left": referenced, "took": took}
     finally:
@@ -142,7 +145,7 @@ def populate(content_path: str) -> None:
         target = root / "sha256" / hexpart[:2] / hexpart
         target.parent.mkdir(parents=True, exist_ok=True)
         os.link(blob_dir / hexpart, target)
-    old = timezone.now() - timezone.timedelta(days=30)
+    old = timezone.now() - timedelta(days=30)
     repository, _ = Repository.objects.get_or_create(key="bench")
     image, _ = Image.objects.get_or_create(repository=repository, name="app")
     Blob.objects.bulk_create([Blob(digest=d, size=1024, touched=old) for d in digests], batch_size=5000)
@@ -212,6 +215,8 @@ def bench_reference(work: Path, content) -> dict:
         f"  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:0\n"
     )
     binary = shutil.which("docker-registry") or shutil.which("registry")
+    if binary is None:
+        raise SystemExit("the reference registry (docker-registry) is not installed")
     dry = timed([binary, "garbage-collect", "--dry-run", str(config)], dict(os.environ))
     real = timed([binary, "garbage-collect", str(config)], dict(os.environ))
     left = count_files(root / "docker/registry/v2/blobs")

@@ -150,7 +150,7 @@ def measure(user, kinds: list[str], runs: int) -> dict[str, dict]:
             source_key="docker-local", source_image=kind, target_key=target.key, source_tag="latest", copy=True
         )
 
-    samples = {kind: {"service": [], "job": [], "rows": []} for kind in kinds}
+    samples: dict[str, dict[str, list[float]]] = {kind: {"service": [], "job": [], "rows": []} for kind in kinds}
     for kind in kinds:
         promotion_execute(request=request(kind, "warm", 0), user=user)  # warm caches and connections
     for i in range(runs):
@@ -165,7 +165,7 @@ def measure(user, kinds: list[str], runs: int) -> dict[str, dict]:
             start = time.perf_counter()
             finished = promotion_job_run_here(request=req, user=user)
             samples[kind]["job"].append(time.perf_counter() - start)
-            assert finished.status == "succeeded", finished.error
+            assert finished is not None and finished.status == "succeeded", finished and finished.error
     return {
         kind: {
             "service_ms": statistics.median(s["service"]) * 1000,

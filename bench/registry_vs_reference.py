@@ -32,6 +32,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.procs import descendants, rss_bytes  # noqa: E402
+from bench.text import first_group  # noqa: E402
 from repos.tests.e2e.reference_registry import reference_registry  # noqa: E402
 from repos.tests.e2e.server import free_port  # noqa: E402
 
@@ -61,7 +63,7 @@ class Target:
     label: str
     url: str
     name: str  # the image name clients use
-    pids: callable  # the server's processes, for RSS
+    pids: Callable[[], list[int]]  # the server's processes, for RSS
     credentials: tuple[str, str] | None = None
     results: dict = field(default_factory=dict)
 
@@ -237,7 +239,7 @@ def push_chunked(target: Target, path: Path, digest: str) -> float:
     ).stdout
     statuses = re.findall(r"^HTTP/[\d.]+ (\d+)", patch, re.M)
     assert statuses[-1] == "202", patch
-    location = _absolute(target, re.search(r"^Location: (\S+)", patch, re.M | re.I).group(1))
+    location = _absolute(target, first_group(r"^Location: (\S+)", patch, re.M | re.I))
     done = requests.put(_with_digest(location, digest), headers=headers, timeout=120)
     assert done.status_code == 201, done.text
     return path.stat().st_size / (time.perf_counter() - started) / 1e6
@@ -310,7 +312,7 @@ def manifest_rate(target: Target, seconds: int, connections: int = 16, anonymous
         check=True,
     ).stdout
     assert "Non-2xx" not in out and "Socket errors" not in out, out
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    return float(first_group(r"Requests/sec:\s+([\d.]+)", out))
 
 
 def memory_growth(target: Target, path: Path, digest: str, *, chunked: bool) -> float:
@@ -336,7 +338,7 @@ def memory_growth(target: Target, path: Path, digest: str, *, chunked: bool) -> 
 # --- the run --------------------------------------------------------------------------------------
 
 
-def run(args) -> dict[str, dict[str, list[float]]]:
+def run(args) -> dict[str, dict]:
     work = Path(tempfile.mkdtemp(prefix="bench-registry-"))
     size = args.size_mib * MiB
     try:

@@ -23,6 +23,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -153,7 +154,7 @@ def push_and_pull(base_url: str, auth, blob: bytes, tag: str, timeout: float = 6
     session.auth = auth
     name = "docker-local/normal"
     started = time.monotonic()
-    descriptors = []
+    descriptors: list[dict[str, Any]] = []
     for data in (json.dumps({"architecture": "amd64", "os": "linux", "tag": tag}).encode(), blob):
         digest = "sha256:" + hashlib.sha256(data).hexdigest()
         start = session.post(f"{base_url}/v2/{name}/blobs/uploads/", timeout=timeout)
@@ -197,7 +198,7 @@ def _median(runs: list[tuple[float, float]]) -> tuple[float, float]:
 
 def measure(name: str, url: str, auth, slow: int, blob: bytes) -> dict:
     host, port = url.split("//")[1].split(":")
-    result = {"server": name}
+    result: dict[str, object] = {"server": name}
     push_and_pull(url, auth, blob, "warm-up")  # first requests load code in every web process
     result["push_alone"], result["pull_alone"] = _median(
         [push_and_pull(url, auth, blob, f"alone-{n}") for n in range(3)]
@@ -269,7 +270,7 @@ def main() -> int:
     from tests.faults.harness import running_stack
 
     blob = os.urandom(args.blob_mib * 1024 * 1024)
-    results = []
+    results: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="slow-clients-") as tmp:
         for label, env in (
             ("project (make run: front + gunicorn)", {}),

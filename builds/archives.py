@@ -227,7 +227,7 @@ class _Shape:
     """What each name is in the archive, so the scan refuses what extraction could not lay out: one name
     used as a file (or link) and as a directory, a hard link to something that is not a file of the archive."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.kinds: dict[str, str] = {}
         self.hardlinks: list[_Entry] = []
 
