@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import timedelta
 from typing import Protocol
 
 from django.conf import settings
@@ -177,7 +178,7 @@ def smoke_runs_reconcile(*, now=None) -> dict[str, list[int]]:
         if run.started_at and (now - run.started_at).total_seconds() > allowance:
             _finish(run, error=f"the worker running it stopped (no end after {allowance} s)")
             outcome["stale"].append(run.pk)
-    cutoff = now - timezone.timedelta(seconds=settings.SMOKE_TEST_RESEND_SECONDS)
+    cutoff = now - timedelta(seconds=settings.SMOKE_TEST_RESEND_SECONDS)
     lost = SmokeTestRun.objects.filter(status=SmokeTestRun.Status.QUEUED, created__lt=cutoff).filter(
         Q(sent_at__isnull=True) | Q(sent_at__lt=cutoff)
     )
