@@ -50,16 +50,34 @@ def _on_queryset(node: ast.expr) -> bool:
     return False
 
 
-def _written(path: Path) -> list[str]:
-    """`file:line .method()` for each call that writes rows."""
+def _root(node: ast.expr) -> str | None:
+    """The name an expression like `Tag.objects.filter(...)` starts from."""
+    while isinstance(node, ast.Call | ast.Attribute | ast.Subscript):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _written(path: Path, *, models: set[str] | None = None) -> list[str]:
+    """`file:line .method()` for each call that writes rows (only rows of `models`, when given)."""
     found: list[tuple[int, str]] = []
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
             continue
-        method = node.func.attr
-        if method in WRITES or (method in QUERYSET_WRITES and _on_queryset(node.func.value)):
-            found.append((node.lineno, f"{_shown(path)}:{node.lineno} .{method}()"))
+        method, receiver = node.func.attr, node.func.value
+        if method in WRITES or (method in QUERYSET_WRITES and _on_queryset(receiver)):
+            if models is None or _root(receiver) in models:
+                found.append((node.lineno, f"{_shown(path)}:{node.lineno} .{method}()"))
     return [text for _, text in sorted(found)]
+
+
+def _names_from(path: Path, module: str) -> set[str]:
+    """The names `path` imports from `module` (or its submodules)."""
+    return {
+        alias.asname or alias.name
+        for node in ast.walk(ast.parse(path.read_text(), str(path)))
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[:2] == module.split(".")
+        for alias in node.names
+    }
 
 
 @pytest.mark.parametrize("path", _modules("repos/oci"), ids=_shown)
@@ -89,16 +107,56 @@ def test_selectors_never_write(path: Path) -> None:
     assert not _written(path), f"a selector writes: {_written(path)}"
 
 
+THIN = _modules(
+    "repos/views",
+    "repos/api",
+    "repos/registry/views",
+    "repos/promotion/views.py",
+    "repos/promotion/api.py",
+    "repos/tasks.py",
+    "repos/promotion/tasks.py",
+    "accounts/views",
+    "accounts/api",
+    "builds/views.py",
+    "builds/api.py",
+    "builds/tasks.py",
+    "insights/views.py",
+    "insights/views_smoke.py",
+    "insights/api.py",
+    "insights/api_smoke.py",
+    "insights/tasks.py",
+)
+
+
+@pytest.mark.parametrize("path", THIN, ids=_shown)
+def test_views_api_and_tasks_write_through_services(path: Path) -> None:
+    """Pages, REST and /v2/ views and Celery tasks call services to change anything; they write no row themselves."""
+    assert not _written(path), f"writes outside a service: {_written(path)}"
+
+
+OTHER_APPS = _modules("builds", "insights")
+
+
+@pytest.mark.parametrize("path", OTHER_APPS, ids=_shown)
+def test_builds_and_insights_change_repos_only_through_its_services(path: Path) -> None:
+    """builds and insights may read repos rows, but a tag, an image or a blob changes only through repos services."""
+    repos_models = _names_from(path, "repos.models")
+    assert not _written(path, models=repos_models), f"writes repos rows: {_written(path, models=repos_models)}"
+
+
 def test_the_rules_see_what_they_forbid(tmp_path: Path) -> None:
-    assert len(_modules("repos/oci")) >= 5 and len(SELECTORS) >= 10
+    assert len(_modules("repos/oci")) >= 5 and len(SELECTORS) >= 10 and len(THIN) >= 20 and len(OTHER_APPS) >= 30
     sample = tmp_path / "sample.py"
     sample.write_text(
         "from django.db import models\n"
+        "from repos.models import Tag\n"
         "seen = {}\n"
         "seen.update(a=1)\n"
         "Tag.objects.filter(pk=1).update(name='x')\n"
-        "Tag.objects.create(name='x')\n"
+        "BuildJob.objects.create(name='x')\n"
         "tag.save()\n"
     )
     assert "django.db" in _imported(sample)
     assert [line.split(" ")[1] for line in _written(sample)] == [".update()", ".create()", ".save()"]
+    tags_only = _written(sample, models=_names_from(sample, "repos.models"))
+    assert [line.split(" ")[1] for line in tags_only] == [".update()"]
