@@ -92,5 +92,9 @@ def _kill_group(process: subprocess.Popen) -> None:
         pass
 
 
+# What is stored per platform: the last lines, and of them at most this many characters (one endless line).
+STORED_OUTPUT_CHARS = 16 * 1024
+
+
 def last_lines(output: str, count: int) -> str:
-    return "\n".join(output.rstrip("\n").splitlines()[-count:])
+    return "\n".join(output.rstrip("\n").splitlines()[-count:])[-STORED_OUTPUT_CHARS:]

@@ -296,3 +296,12 @@ def test_reconciler_ends_runs_whose_worker_vanished_and_resends_lost_ones(admin_
     assert lost.status == "queued" and lost.sent_at is not None
     # Sent again just now: the next pass leaves it until SMOKE_TEST_RESEND_SECONDS more have gone by.
     assert smoke_runs_reconcile(now=lost.sent_at + timedelta(seconds=1))["resent"] == []
+
+
+def test_only_the_last_lines_are_kept():
+    from insights.services.smoke_process import STORED_OUTPUT_CHARS, last_lines
+
+    assert last_lines("".join(f"line {i}\n" for i in range(100)), 20).splitlines() == [
+        f"line {i}" for i in range(80, 100)
+    ]
+    assert len(last_lines("x" * 100_000, 20)) == STORED_OUTPUT_CHARS
