@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
 from accounts.permissions import is_site_admin, readable_repositories, user_can
 from insights.models import Alert, SmokeTest, SmokeTestRun, Webhook, WebhookDelivery
@@ -82,3 +82,25 @@ def smoke_runs_filtered(
     if status:
         runs = runs.filter(status=status)
     return runs.prefetch_related("results")
+
+
+def smoke_test_card_state(*, image, tag: str) -> tuple[bool, SmokeTestRun | None]:
+    """(the repository has a smoke test, the tag's latest run with its results): one query when never run."""
+    latest = SmokeTestRun.objects.filter(image=image, tag=tag).order_by("-created", "-id").values("pk")[:1]
+    state = (
+        Repository.objects.filter(pk=image.repository_id)
+        .annotate(has_test=Exists(SmokeTest.objects.filter(repository=OuterRef("pk"))), run_id=Subquery(latest))
+        .values("has_test", "run_id")
+        .first()
+    )
+    if state is None:
+        return False, None
+    run = None
+    if state["run_id"] is not None:
+        run = (
+            SmokeTestRun.objects.filter(pk=state["run_id"])
+            .select_related("test_repository", "requested_by")
+            .prefetch_related("results")
+            .first()
+        )
+    return state["has_test"], run

@@ -58,18 +58,10 @@ def alert_count(counts: dict, image_id: int, tag) -> int:
 @register.inclusion_tag("insights/partials/_smoke_tests.html", takes_context=True)
 def smoke_test_card(context, image, tag):
     """The latest smoke test run of a tag, per platform, with "run again" for writers."""
-    from insights.models import SmokeTest, SmokeTestRun
-
     request = context.get("request")
     user = getattr(request, "user", None)
     repository = image.repository
-    run = (
-        SmokeTestRun.objects.filter(image=image, tag=tag.name)
-        .select_related("test_repository", "requested_by")
-        .prefetch_related("results")
-        .first()
-    )
-    has_test = SmokeTest.objects.filter(repository=repository).exists()
+    has_test, run = selectors.smoke_test_card_state(image=image, tag=tag.name)
     return {
         "request": request,
         "image": image,

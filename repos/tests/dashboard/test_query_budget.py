@@ -1,4 +1,4 @@
-"""Every dashboard page runs at most 15 SQL queries, with 1 image seeded and with 200."""
+"""Every dashboard page stays within the query budget (budget.py), with 1 image seeded and with 200."""
 
 import pytest
 
