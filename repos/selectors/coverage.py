@@ -7,6 +7,7 @@ tag pushed last. A cell is present, missing, or missing-but-required (the reposi
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
@@ -163,7 +164,7 @@ class CoverageRows:
         for values in self.queryset.iterator(chunk_size=2000):
             yield self._row(values)
 
-    def table(self):
+    def table(self) -> Iterator[tuple[str, ...]]:
         """Every row as a plain tuple (repository, stage, image, tag, digest, *cell states), for exports.
 
         The states depend only on the repository and the platform set, of which there are a handful: they
