@@ -91,26 +91,31 @@ def coverage_matrix(
 ) -> CoverageMatrix:
     """The matrix over `images`; `platforms` picks the columns (default: every platform seen or required).
 
-    Read from the ImageCoverage rows kept current on every write: a handful of SQL queries and only the
-    page shown turned into Python rows, whatever the number of images.
+    Read from the ImageCoverage rows kept current on every write: the images in scope, the complete ones,
+    the rows kept by the missing filters and every column's counts come from one aggregate pass, and only
+    the page shown is turned into Python rows, whatever the number of images.
     """
-    scope, rows, columns, required = _scope_and_rows(images, platforms, missing, missing_required)
-    in_scope = scope.count()
-    complete = in_scope - (scope.filter(_missing_required_q(required)).count() if required else 0)
-    return CoverageMatrix(
-        columns, CoverageRows(rows, columns, required), _counts(rows, columns, required), in_scope, complete
-    )
+    scope, narrowing, columns, required = _scope(images, platforms, missing, missing_required)
+    terms = {"in_scope": Count("pk"), **_count_terms(columns, required, narrowing)}
+    if required:
+        terms["incomplete"] = Count("pk", filter=_missing_required_q(required))
+    found = scope.order_by().aggregate(**terms)
+    rows = CoverageRows(scope.filter(narrowing), columns, required, count=found["total"])
+    complete = found["in_scope"] - found.get("incomplete", 0)
+    return CoverageMatrix(columns, rows, _counts(found, columns), found["in_scope"], complete)
 
 
 def coverage_rows(
     *, images: QuerySet[Image], platforms: tuple[str, ...] = (), missing: bool = False, missing_required: bool = False
 ) -> CoverageRows:
     """The matrix rows alone (columns in `.columns`), without the counts the page shows: for exports."""
-    _, rows, columns, required = _scope_and_rows(images, platforms, missing, missing_required)
-    return CoverageRows(rows, columns, required)
+    scope, narrowing, columns, required = _scope(images, platforms, missing, missing_required)
+    return CoverageRows(scope.filter(narrowing), columns, required)
 
 
-def _scope_and_rows(images: QuerySet[Image], platforms: tuple[str, ...], missing: bool, missing_required: bool):
+def _scope(images: QuerySet[Image], platforms: tuple[str, ...], missing: bool, missing_required: bool):
+    """The coverage rows of `images`, what the missing filters keep of them (a condition), the columns and
+    the platforms each repository requires."""
     scope = ImageCoverage.objects.filter(image__in=images)
     required = {
         pk: [p for p in (value or []) if isinstance(p, str)]
@@ -121,18 +126,24 @@ def _scope_and_rows(images: QuerySet[Image], platforms: tuple[str, ...], missing
     columns = list(platforms) or sorted(
         _platforms_seen(scope) | {p for ps in required.values() for p in ps}, key=platform_sort_key
     )
-    rows = scope
+    narrowing = Q()
     if missing:
-        rows = rows.filter(_any_of(~Q(platforms__contains=ImageCoverage.marker(p)) for p in columns))
+        narrowing &= _any_of(~Q(platforms__contains=ImageCoverage.marker(p)) for p in columns)
     if missing_required:
-        rows = rows.filter(_missing_required_q(required, among=set(columns)))
-    return scope, rows, columns, required
+        narrowing &= _missing_required_q(required, among=set(columns))
+    return scope, narrowing, columns, required
 
 
 class CoverageRows:
-    """The matrix rows as a lazy sequence: len() is a COUNT, a slice (a page) one query."""
+    """The matrix rows as a lazy sequence: len() is a COUNT (unless known), a slice (a page) one query."""
 
-    def __init__(self, queryset: QuerySet[ImageCoverage], columns: list[str], required: dict[int, list[str]]):
+    def __init__(
+        self,
+        queryset: QuerySet[ImageCoverage],
+        columns: list[str],
+        required: dict[int, list[str]],
+        count: int | None = None,
+    ):
         self.queryset = queryset.order_by("repository__stage_order", "repository__key", "image__name").values_list(
             "image_id",
             "image__name",
@@ -145,7 +156,7 @@ class CoverageRows:
         )
         self.columns = columns
         self.required = required
-        self._count: int | None = None
+        self._count = count  # known already when the matrix aggregate counted the rows
 
     def count(self) -> int:
         if self._count is None:
@@ -220,19 +231,20 @@ def _missing_required_q(required: dict[int, list[str]], among: set[str] | None =
     )
 
 
-def _counts(
-    rows: QuerySet[ImageCoverage], columns: list[str], required: dict[int, list[str]]
-) -> dict[str, PlatformCount]:
-    if not columns:
-        return {}
-    terms = {"total": Count("pk")}
+def _count_terms(columns: list[str], required: dict[int, list[str]], narrowing: Q) -> dict[str, Count]:
+    """Aggregate terms over the rows `narrowing` keeps: their total, and per column those offering the
+    platform and those missing it where their repository requires it."""
+    terms = {"total": Count("pk", filter=narrowing) if narrowing else Count("pk")}
     for i, platform in enumerate(columns):
         offers = Q(platforms__contains=ImageCoverage.marker(platform))
-        terms[f"p{i}"] = Count("pk", filter=offers)
+        terms[f"p{i}"] = Count("pk", filter=narrowing & offers)
         requiring = [pk for pk, platforms in required.items() if platform in platforms]
         if requiring:
-            terms[f"r{i}"] = Count("pk", filter=Q(repository_id__in=requiring) & ~offers)
-    found = rows.order_by().aggregate(**terms)
+            terms[f"r{i}"] = Count("pk", filter=narrowing & Q(repository_id__in=requiring) & ~offers)
+    return terms
+
+
+def _counts(found: dict, columns: list[str]) -> dict[str, PlatformCount]:
     counts = {}
     for i, platform in enumerate(columns):
         present, needed = found[f"p{i}"], found.get(f"r{i}", 0)
