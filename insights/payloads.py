@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 
 from insights.models import Alert
-from insights.services.regressions import platforms_of
 from repos.models import Tag
+from repos.selectors.platforms import platform_images
 
 
 def actor_name(actor_id: int | None) -> str | None:
@@ -23,7 +23,7 @@ def tag_payload(tag: Tag, *, actor_id: int | None, source: str) -> dict:
         "tag": tag.name,
         "digest": tag.manifest.digest,
         "media_type": tag.manifest.media_type,
-        "platforms": sorted(platforms_of(tag.manifest)),
+        "platforms": sorted(platform_images(tag.manifest)),
         "actor": actor_name(actor_id),
         "source": source,
     }

@@ -15,19 +15,11 @@ from django.utils.dateparse import parse_datetime
 from insights.models import Alert
 from insights.services.regressions import alert_record
 from repos.models import Manifest, Tag
+from repos.selectors.platforms import platform_images
 
 OCI = "org.opencontainers.image."
 LABELS = (f"{OCI}revision", f"{OCI}version", f"{OCI}source")
 FIELDS = (("entrypoint", "entrypoint"), ("cmd", "cmd"), ("exposed_ports", "exposed ports"), ("user", "user"))
-
-
-def platform_images(index: Manifest) -> dict[str, Manifest]:
-    """Platform → image manifest (the first entry of a platform listed twice, the one clients pull)."""
-    images: dict[str, Manifest] = {}
-    for entry in index.entries.select_related("manifest").order_by("position"):
-        if not entry.is_attestation and entry.platform and entry.platform not in images:
-            images[entry.platform] = entry.manifest
-    return images
 
 
 def _show(value) -> str:

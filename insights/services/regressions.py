@@ -14,16 +14,10 @@ import re
 from django.db import IntegrityError, transaction
 
 from insights.models import Alert
-from repos.models import Manifest, Repository, Tag
+from repos.models import Repository, Tag
+from repos.selectors.platforms import platform_images
 
 _VERSION = re.compile(r"^v?(\d+(?:\.\d+)*)(?:[-+].*)?$")
-
-
-def platforms_of(manifest: Manifest) -> set[str]:
-    """Platforms a manifest serves: an index's children (attestations are not platforms), or its own."""
-    if manifest.is_index:
-        return {e.platform for e in manifest.entries.all() if not e.is_attestation and e.platform}
-    return {manifest.platform} if manifest.platform else set()
 
 
 def version_key(name: str) -> tuple[int, ...] | None:
@@ -55,13 +49,13 @@ def previous_stage(tag: Tag) -> Tag | None:
 
 def regression_check(tag: Tag) -> Alert | None:
     """Record an alert when `tag` lost platforms against the previous release or stage; returns it if new."""
-    now = platforms_of(tag.manifest)
+    now = set(platform_images(tag.manifest))
     lost: set[str] = set()
     comparisons, phrases = [], []
     for basis, other in (("release", previous_release(tag)), ("stage", previous_stage(tag))):
         if other is None:
             continue
-        missing = sorted(platforms_of(other.manifest) - now)
+        missing = sorted(set(platform_images(other.manifest)) - now)
         if not missing:
             continue
         compared = f"{other.image.repository.key}/{other.image.name}:{other.name}"

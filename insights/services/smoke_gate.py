@@ -12,7 +12,7 @@ pass). A platform without one is "not yet tested": run the target's test on the 
 from __future__ import annotations
 
 from insights.models import SmokeTest, SmokeTestResult
-from insights.services.smoke_runs import platform_images
+from insights.services.smoke_runs import platform_digests
 from repos.promotion.planning import PromotionPlan, Refusal
 
 RULE_SMOKE_TEST = "smoke-test"
@@ -40,7 +40,7 @@ def smoke_test_refusals(plan: PromotionPlan) -> list[Refusal]:
         return []
     refusals = []
     for target_tag, manifest in plan.primaries:
-        images = platform_images(manifest)
+        images = platform_digests(manifest)
         verdicts = latest_verdicts(images, test.fingerprint)
         failing = {
             platform: result.detail or result.reason

@@ -22,6 +22,7 @@ from insights.services.smoke_process import Outcome, last_lines
 from insights.services.smoke_tests import smoke_run_enqueue
 from insights.services.webhooks import event_dispatch
 from repos.models import Manifest
+from repos.selectors.platforms import platform_images
 
 logger = logging.getLogger("insights")
 
@@ -36,16 +37,9 @@ class Runner(Protocol):
     def session(self, run: SmokeTestRun, *, platforms: int): ...
 
 
-def platform_images(manifest: Manifest) -> dict[str, str]:
-    """platform → image digest: an index's children (the first of a platform listed twice, the one clients
-    pull; attestations aside), or a single-platform manifest's own platform."""
-    if not manifest.is_index:
-        return {manifest.platform: manifest.digest} if manifest.os and manifest.architecture else {}
-    images: dict[str, str] = {}
-    for entry in manifest.entries.select_related("manifest").order_by("position"):
-        if not entry.is_attestation and entry.os and entry.architecture and entry.platform not in images:
-            images[entry.platform] = entry.manifest.digest
-    return images
+def platform_digests(manifest: Manifest) -> dict[str, str]:
+    """platform → digest of the image clients pull for it (attestations are not platforms)."""
+    return {platform: image.digest for platform, image in platform_images(manifest).items()}
 
 
 def smoke_judge(definition: dict, outcome: Outcome) -> tuple[str, str]:
@@ -85,7 +79,7 @@ def smoke_test_run_execute(*, run_id: int, runner: Runner | None = None) -> Smok
         return None
     run = SmokeTestRun.objects.select_related("repository", "image", "requested_by").get(pk=run_id)
     manifest = Manifest.objects.filter(digest=run.digest).first()
-    images = platform_images(manifest) if manifest is not None else {}
+    images = platform_digests(manifest) if manifest is not None else {}
     if not images:
         return _finish(run, error="no platform image to run (an artifact, or the content is gone)")
     results = [

@@ -465,8 +465,7 @@ def missing_platforms(required: list[str], manifest: Manifest) -> list[str]:
     present = image_platforms(manifest)
     missing = []
     for requirement in required:
-        os_, _, rest = requirement.partition("/")
-        arch, _, variant = rest.partition("/")
+        os_, arch, variant = platforms.parse_platform(requirement)
         if not any(p[0] == os_ and p[1] == arch and (not variant or p[2] == variant) for p in present):
             missing.append(requirement)
     return missing

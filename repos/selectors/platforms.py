@@ -113,6 +113,18 @@ def platforms_of(manifests: Iterable) -> dict[int, ManifestPlatforms]:
     return result
 
 
+def platform_images(manifest: Manifest) -> dict[str, Manifest]:
+    """Platform label -> the image clients pull for it: of an index, the first entry of each platform
+    (attestations are not platforms); of an image manifest that names its platform, itself."""
+    if not manifest.is_index:
+        return {manifest.platform: manifest} if manifest.os and manifest.architecture else {}
+    images: dict[str, Manifest] = {}
+    for entry in manifest.entries.select_related("manifest").order_by("position"):
+        if entry.os and entry.architecture and not entry.is_attestation:
+            images.setdefault(entry.platform, entry.manifest)
+    return images
+
+
 def entry_platforms(index_ids: Iterable[int]) -> dict[int, set[str]]:
     """Platform labels per index id (attestations apart), one query."""
     found: dict[int, set[str]] = defaultdict(set)
