@@ -39,10 +39,6 @@ class InvalidRegistryToken(Exception):
     pass
 
 
-def key_path() -> Path:
-    return Path(_key_path_of(getattr(settings, "REGISTRY_TOKEN_KEY_PATH", "") or "", str(settings.DATA_DIR)))
-
-
 def load_or_create_private_key(path: Path) -> ec.EllipticCurvePrivateKey:
     try:
         return _ec_key(path.read_bytes())

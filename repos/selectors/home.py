@@ -102,7 +102,3 @@ def _utc_day(field: str):
     if connection.vendor == "sqlite":
         return Substr(field, 1, 10)
     return TruncDate(field, tzinfo=UTC)
-
-
-def _as_date(value) -> date:
-    return date.fromisoformat(value) if isinstance(value, str) else value

@@ -50,14 +50,6 @@ def when(value: datetime | None, empty: str = "never"):
     return format_html('<time datetime="{}" title="{}">{}</time>', value.isoformat(), absolute_utc(value), relative)
 
 
-@register.simple_tag
-def utc(value: datetime | None, empty: str = "—"):
-    """An absolute UTC time, marked up as a <time> (for started/finished columns and the like)."""
-    if value is None:
-        return format_html('<span class="muted">{}</span>', empty)
-    return format_html('<time datetime="{}">{}</time>', value.isoformat(), absolute_utc(value))
-
-
 # url_name prefixes -> the navigation section they belong to (for aria-current).
 _NAV_SECTIONS = (
     ("coverage", "coverage"),
