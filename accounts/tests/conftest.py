@@ -63,9 +63,9 @@ def basic(username: str, secret: str) -> str:
 
 @dataclass
 class World:
-    private: object
-    public: object
-    target: object
+    private: Repository
+    public: Repository
+    target: Repository
     users: dict = field(default_factory=dict)
     tokens: dict = field(default_factory=dict)  # role -> (ApiToken, secret)
     team: Group | None = None
@@ -119,9 +119,9 @@ def _push_image(registry: RegistryClient, name: str, tag: str, salt: str) -> tup
 
 
 def _build_world(django_user_model) -> World:
-    private = RepositoryFactory(key="docker-local")
-    public = RepositoryFactory(key="public-repo", is_public=True)
-    target = RepositoryFactory(key="docker-target")
+    private = RepositoryFactory.create(key="docker-local")
+    public = RepositoryFactory.create(key="public-repo", is_public=True)
+    target = RepositoryFactory.create(key="docker-target")
     w = World(private=private, public=public, target=target)
     for role in ("outsider", *GRANTS):
         w.users[role] = django_user_model.objects.create_user(username=role.replace("_", "-"), password=PASSWORD)
@@ -156,7 +156,8 @@ def _remove_world(w: World) -> None:
     Repository.objects.filter(pk__in=[w.private.pk, w.public.pk, w.target.pk]).delete()
     Manifest.objects.all().delete()
     Blob.objects.all().delete()
-    Group.objects.filter(pk=w.team.pk).delete()
+    if w.team is not None:
+        Group.objects.filter(pk=w.team.pk).delete()
     for user in w.users.values():
         user.delete()
     AuditEvent.objects.all().delete()

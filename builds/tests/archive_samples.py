@@ -7,6 +7,7 @@ import io
 import stat
 import tarfile
 import zipfile
+from collections.abc import Sequence
 from functools import lru_cache
 
 # Past the 16 MiB limit the tests use; each bomb is a few KiB to a few tens of KiB compressed.
@@ -14,7 +15,7 @@ BOMB_SIZE = 32 * 1024 * 1024
 DOCKERFILE = b'FROM scratch\nCOPY hello.txt /\nCMD ["/hello"]\n'
 
 
-def tar_bytes(members: list[tarfile.TarInfo | tuple[str, bytes]], *, gz: bool = False) -> bytes:
+def tar_bytes(members: Sequence[tarfile.TarInfo | tuple[str, bytes]], *, gz: bool = False) -> bytes:
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz" if gz else "w", format=tarfile.PAX_FORMAT) as archive:
         for member in members:

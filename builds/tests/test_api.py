@@ -21,7 +21,7 @@ def api(people, settings):
     return client
 
 
-def archive_upload(data: bytes = None, name: str = "ctx.tar.gz"):
+def archive_upload(data: bytes | None = None, name: str = "ctx.tar.gz"):
     return SimpleUploadedFile(name, data if data is not None else tar_bytes(good_context(), gz=True))
 
 

@@ -1,6 +1,7 @@
 """Builder backends: the exact command lines, and which builder a worker picks."""
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,7 @@ DEST = "reg.example:5000/docker-local/app:tmp-build-7"
 
 
 def make_spec(tmp_path: Path, **overrides) -> BuildSpec:
-    values = dict(
+    values: dict[str, Any] = dict(
         build_id=7,
         context=tmp_path / "src",
         dockerfile=tmp_path / "src/Dockerfile",

@@ -22,13 +22,13 @@ def push_index(
     """Push an OCI index with one image per `os/arch` platform; `per_platform[arch]` overrides config
     fields for one platform (labels, cmd, history_extra, layer_size). Returns the index digest."""
     registry = RegistryClient(client)
-    entries = []
+    entries: list[dict] = []
     for platform in platforms:
         os_name, arch = platform.split("/")[:2]
         extra = (per_platform or {}).get(arch, {})
         payload = f"{name} {tag} {arch}\n".encode() * extra.get("repeat", 50)
         app, diff = build.layer("app/hello", payload)
-        history = [{"created": "2026-01-02T03:04:05Z", "created_by": "COPY hello /app/hello"}]
+        history: list[dict] = [{"created": "2026-01-02T03:04:05Z", "created_by": "COPY hello /app/hello"}]
         history += [
             {"created": "2026-01-02T03:04:05Z", "created_by": f"RUN step {i}", "empty_layer": True}
             for i in range(extra.get("history_extra", 0))

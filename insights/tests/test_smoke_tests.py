@@ -40,7 +40,7 @@ def define(client, key: str = "docker-local", **fields):
     return client.put(f"/api/repositories/{key}/smoke-test/", body, content_type="application/json")
 
 
-def run_once(test_key: str, tag: Tag) -> SmokeTestRun:
+def run_once(test_key: str, tag: Tag) -> SmokeTestRun | None:
     test = SmokeTest.objects.get(repository__key=test_key)
     run = smoke_test_request(
         repository=tag.image.repository,

@@ -11,7 +11,7 @@ from repos.models import Repository
 from repos.oci import media_types
 
 
-class RepositoryFactory(factory.django.DjangoModelFactory):
+class RepositoryFactory(factory.django.DjangoModelFactory[Repository]):
     class Meta:
         model = Repository
         django_get_or_create = ("key",)

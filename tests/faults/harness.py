@@ -60,12 +60,14 @@ class Stack:
         return f"127.0.0.1:{self.port}"
 
     def log(self) -> str:
+        assert self.log_path is not None, "the stack is not started"
         return self.log_path.read_text(errors="replace")
 
     def roles(self) -> dict[str, list[int]]:
         """Live processes of the stack by role: web, web-worker, front, worker, pool, beat."""
         table = proc_table()
         roles: dict[str, list[int]] = {"web": [], "web-worker": [], "front": [], "worker": [], "pool": [], "beat": []}
+        assert self.process is not None, "the stack is not started"
         for pid, (parent, state, cmdline) in table.items():
             if parent != self.process.pid or state == "Z":
                 continue

@@ -20,7 +20,8 @@ pytestmark = pytest.mark.e2e
 
 class PrivateRedis:
     def __init__(self, binary: str, directory):
-        self.binary, self.directory, self.port, self.process = binary, directory, free_port(), None
+        self.binary, self.directory, self.port = binary, directory, free_port()
+        self.process: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:

@@ -102,13 +102,6 @@ def image_row_locked(database_url: str, *, repository: str, image: str) -> Itera
             holder.rollback()
 
 
-def wait_for_lock_waiters(count: int = 1, *, what: str = "the writer to block on the test's lock") -> None:
-    wait_until(lambda: lock_waiters() >= count, what=what)
-
-
-# A server's database (the code under test in other processes).
-
-
 @contextmanager
 def promotion_held_before_commit(database_url: str, *, job_id: int, digest: str) -> Iterator[None]:
     """The job's run blocked after it applied everything, just before its commit, until the block ends.
@@ -133,6 +126,7 @@ def wait_for_lock_waiter(database_url: str, *, what: str = "the run to block on 
 
     def waiting() -> bool:
         with psycopg.connect(database_url, autocommit=True) as probe:
-            return probe.execute(WAITING_ON_A_LOCK).fetchone()[0] > 0
+            row = probe.execute(WAITING_ON_A_LOCK).fetchone()
+            return row is not None and row[0] > 0
 
     wait_until(waiting, what=what, timeout=120)

@@ -164,7 +164,7 @@ def run_each_platform(world, docker, job: dict, command: str) -> dict[str, str]:
 
 
 def rootfs(prefix: str = "rootfs") -> dict:
-    files = {}
+    files: dict[str, bytes | tuple[object, str]] = {}
     for goarch, program in busybox_binaries().items():
         files[f"{prefix}-{goarch}/bin/busybox"] = program
         files[f"{prefix}-{goarch}/bin/sh"] = (LINK, "busybox")

@@ -35,6 +35,7 @@ class Listener:
 
     @property
     def url(self) -> str:
+        assert self.server is not None, "the listener is not started"
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def on(self, path: str) -> list[Received]:

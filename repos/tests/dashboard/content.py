@@ -66,7 +66,7 @@ def multiarch(label: str = "app", *, title: str = XSS) -> MultiArch:
     entries = []
     for os_name, arch in PLATFORMS:
         app, app_diff = build.layer("app/hello", f"{label} for {arch}\n".encode() * 50)
-        history = [
+        history: list[dict] = [
             {"created": "2026-01-02T03:04:05Z", "created_by": "ADD rootfs.tar / # buildkit"},
             {"created": "2026-01-02T03:04:05Z", "created_by": "ENV GREETING=hello", "empty_layer": True},
             {"created": "2026-01-02T03:04:06Z", "created_by": f"COPY hello-{arch} /app/hello # buildkit"},

@@ -59,7 +59,7 @@ def _digest(raw: bytes) -> str:
 
 @pytest.fixture
 def pushed(admin_client, blob_storage) -> Pushed:
-    repository = RepositoryFactory(
+    repository = RepositoryFactory.create(
         key="docker-local", stage="dev", stage_order=10, description="Local builds <b>unsafe</b>"
     )
     content = multiarch("app")

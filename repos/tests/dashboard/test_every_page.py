@@ -209,7 +209,7 @@ FOCUS_SCRIPT = """() => {
 
 
 def tab_through(tab, presses: int = 120) -> list[dict]:
-    seen = []
+    seen: list[dict] = []
     for _ in range(presses):
         tab.keyboard.press("Tab")
         focused = tab.evaluate(FOCUS_SCRIPT)

@@ -12,9 +12,9 @@ pytestmark = pytest.mark.django_db
 def page_urls(pushed) -> list[str]:
     content = pushed.content
     amd64 = content.children["linux/amd64"][1]
-    seeded = Image.objects.filter(repository__key="seed-dev").order_by("id").first()
-    index_tag = Tag.objects.filter(image=seeded, name="latest").select_related("manifest").first()
-    child = ManifestListEntry.objects.filter(index=index_tag.manifest).exclude(os="unknown").first().manifest
+    seeded = Image.objects.filter(repository__key="seed-dev").order_by("id")[0]
+    index_tag = Tag.objects.select_related("manifest").get(image=seeded, name="latest")
+    child = ManifestListEntry.objects.filter(index=index_tag.manifest).exclude(os="unknown")[0].manifest
     seeded_base = f"/repositories/seed-dev/{seeded.name}"
     return [
         "/",

@@ -69,7 +69,9 @@ def signed_in(server) -> requests.Session:
     """A browser-like session signed in through the login form (dashboard pages use sessions)."""
     session = requests.Session()
     form = session.get(f"{server.url}/accounts/login/")
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
+    found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text)
+    assert found, "the login page has a CSRF token"
+    token = found.group(1)
     done = session.post(
         f"{server.url}/accounts/login/",
         data={"username": "admin", "password": server.admin_password, "csrfmiddlewaretoken": token},
@@ -238,7 +240,7 @@ def test_concurrent_pulls_of_one_missing_blob_fetch_it_once(server, upstream, tm
     digest = _push_big_blob(upstream, tmp_path / "big.bin")
     create_remote(server, "hub-big", upstream.url)
     url = f"{server.url}/v2/hub-big/team/big/blobs/{digest}"
-    results: list[tuple[int, str, int]] = [None] * CONCURRENT_PULLS  # type: ignore[list-item]
+    results: list[tuple[int, str, int] | None] = [None] * CONCURRENT_PULLS
     barrier = threading.Barrier(CONCURRENT_PULLS)
 
     def pull(i: int) -> None:

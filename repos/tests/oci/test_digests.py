@@ -73,7 +73,7 @@ def test_is_valid_digest_non_string():
 
 def test_parse_digest_non_string_raises_invalid():
     with pytest.raises(InvalidDigest):
-        parse_digest(None)  # type: ignore[arg-type]
+        parse_digest(None)
 
 
 def test_spec_grammar_is_wider_than_supported():

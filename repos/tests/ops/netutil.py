@@ -91,6 +91,7 @@ class PrivateRedis:
 
     def start(self) -> None:
         binary = shutil.which("redis-server")
+        assert binary, "redis-server is not installed"
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
             [

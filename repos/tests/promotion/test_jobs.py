@@ -1,6 +1,7 @@
 """Promotion jobs: one effect per job whatever the deliveries, refusals recorded, stale jobs reconciled."""
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -22,7 +23,7 @@ Status = PromotionJob.Status
 
 
 def new_job(user, **kwargs) -> PromotionJob:
-    values = {"source_key": "docker-local", "source_image": IMAGE, "target_key": "docker-target"}
+    values: dict[str, Any] = {"source_key": "docker-local", "source_image": IMAGE, "target_key": "docker-target"}
     values.update(kwargs)
     return promotion_job_create(request=PromotionRequest(**values), user=user)
 

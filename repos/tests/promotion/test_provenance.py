@@ -128,6 +128,8 @@ def _linked_rows(html: str) -> dict[str, list[str]]:
     section = html[html.index('class="card flush linked-content"') :]
     rows = {}
     for row in re.findall(r"<tr data-role=.*?</tr>", section, re.S):
-        digest = re.search(r'<code class="wrap">([^<]+)</code>', row).group(1)
+        found = re.search(r'<code class="wrap">([^<]+)</code>', row)
+        assert found, row
+        digest = found.group(1)
         rows[digest] = re.sub(r"<[^>]+>", " ", row.split('<code class="wrap">')[0]).split()
     return rows

@@ -1,5 +1,7 @@
 """Every rule that refuses a promotion says why, and leaves both repositories exactly as they were."""
 
+from typing import Any
+
 import pytest
 
 from repos.models import Image, Tag
@@ -24,7 +26,7 @@ def snapshot(*repositories):
 
 
 def request(**kwargs) -> PromotionRequest:
-    values = {"source_key": "docker-local", "source_image": IMAGE, "target_key": "docker-target"}
+    values: dict[str, Any] = {"source_key": "docker-local", "source_image": IMAGE, "target_key": "docker-target"}
     values.update(kwargs)
     return PromotionRequest(**values)
 

@@ -1,5 +1,7 @@
 """Promotion service: copy vs move, one tag vs all, renames, referrers, metadata only."""
 
+from typing import Any
+
 import pytest
 
 from repos.models import Image, ImageManifest, Manifest, RepositoryBlob, Tag
@@ -27,7 +29,7 @@ def blobs_of(repository) -> set[str]:
 
 
 def request(**kwargs) -> PromotionRequest:
-    values = {"source_key": "docker-local", "source_image": IMAGE, "target_key": "docker-target"}
+    values: dict[str, Any] = {"source_key": "docker-local", "source_image": IMAGE, "target_key": "docker-target"}
     values.update(kwargs)
     return PromotionRequest(**values)
 

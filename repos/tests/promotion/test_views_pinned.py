@@ -37,13 +37,17 @@ def tags_of(repository) -> dict[str, str]:
 
 
 def selected(html: str, name: str) -> str:
-    select = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', html, re.S).group(1)
+    found_select = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', html, re.S)
+    assert found_select, f"no <select name={name}>"
+    select = found_select.group(1)
     found = re.search(r'<option value="([^"]*)"[^>]*selected', select)
     return found.group(1) if found else ""
 
 
 def checked_mode(html: str) -> str:
-    return re.search(r'<input type="radio" name="mode" value="(\w+)" checked>', html).group(1)
+    found = re.search(r'<input type="radio" name="mode" value="(\w+)" checked>', html)
+    assert found, "no mode is checked"
+    return found.group(1)
 
 
 @pytest.mark.parametrize(

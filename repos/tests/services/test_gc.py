@@ -140,6 +140,7 @@ def _remember_pushed_bytes(monkeypatch):
 
 def _blobs_of(manifest_digest: str) -> set[str]:
     manifest = Manifest.objects.get(digest=manifest_digest)
+    assert manifest.config_blob is not None
     return {manifest.config_blob.digest, *manifest.layers.values_list("blob__digest", flat=True)}
 
 

@@ -19,7 +19,7 @@ class TrickleStream:
     def __init__(self, data: bytes, max_read: int):
         self._buf = io.BytesIO(data)
         self.max_read = max_read
-        self.requested = []
+        self.requested: list[int] = []
 
     def read(self, n: int = -1) -> bytes:
         self.requested.append(n)
