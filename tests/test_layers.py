@@ -92,6 +92,18 @@ def test_oci_is_pure(path: Path) -> None:
     assert not outside, f"{_shown(path)} imports {sorted(outside)}"
 
 
+@pytest.mark.parametrize("path", _modules("repos/storage"), ids=_shown)
+def test_storage_knows_no_models(path: Path) -> None:
+    """repos/storage moves bytes by digest: of Django only the settings, of the project only repos/oci."""
+    outside = {
+        name
+        for name in _imported(path)
+        if (name.split(".")[0] in {"django", "rest_framework", "celery"} and name != "django.conf")
+        or (name.split(".")[0] in PROJECT_PACKAGES and not name.startswith(("repos.oci", "repos.storage")))
+    }
+    assert not outside, f"{_shown(path)} imports {sorted(outside)}"
+
+
 @pytest.mark.parametrize("path", _modules("repos", "accounts"), ids=_shown)
 def test_the_core_knows_nothing_of_the_apps_built_on_it(path: Path) -> None:
     """repos and accounts never import builds or insights: those hook in through repos.signals and
@@ -153,7 +165,13 @@ def test_builds_and_insights_change_repos_only_through_its_services(path: Path) 
 
 
 def test_the_rules_see_what_they_forbid(tmp_path: Path) -> None:
-    assert len(_modules("repos/oci")) >= 5 and len(SELECTORS) >= 10 and len(THIN) >= 20 and len(OTHER_APPS) >= 30
+    assert (
+        len(_modules("repos/oci")) >= 5
+        and len(_modules("repos/storage")) >= 5
+        and len(SELECTORS) >= 10
+        and len(THIN) >= 20
+        and len(OTHER_APPS) >= 30
+    )
     sample = tmp_path / "sample.py"
     sample.write_text(
         "from django.db import models\n"
