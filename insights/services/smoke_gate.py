@@ -54,7 +54,7 @@ def smoke_test_refusals(plan: PromotionPlan) -> list[Refusal]:
             continue
         parts = [f"fails on {platform} ({why})" for platform, why in failing.items()]
         if untested:
-            parts.append(f"is not yet tested on {', '.join(untested)}")
+            parts.append(f"is not yet tested on {', '.join(untested)} with {target.key}'s test")
         refusals.append(
             Refusal(
                 RULE_SMOKE_TEST,
