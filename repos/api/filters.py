@@ -34,6 +34,8 @@ class RepositoryFilter(filters.FilterSet):
 
 
 class ImageFilter(filters.FilterSet):
+    """Images by repository, stage and part of the name: the image list, and which images the coverage covers."""
+
     repository = CharInFilter(field_name="repository__key", help_text="Repository keys, comma-separated.")
     stage = filters.CharFilter(field_name="repository__stage")
     name = filters.CharFilter(field_name="name", lookup_expr="icontains", help_text="Part of the image name.")
@@ -88,15 +90,3 @@ class ManifestFilter(filters.FilterSet):
     def filter_platform(self, queryset, name, value):
         condition = _platform_q(value)
         return queryset.filter(condition) if condition is not None else queryset.none()
-
-
-class CoverageFilter(filters.FilterSet):
-    """Which images the coverage matrix covers; the matrix options live in CoverageQuerySerializer."""
-
-    repository = CharInFilter(field_name="repository__key", help_text="Repository keys, comma-separated.")
-    stage = filters.CharFilter(field_name="repository__stage")
-    name = filters.CharFilter(field_name="name", lookup_expr="icontains", help_text="Part of the image name.")
-
-    class Meta:
-        model = Image
-        fields = ["repository", "stage", "name"]

@@ -81,7 +81,23 @@ class _PageAwareList(serializers.ListSerializer):
         return super().to_representation(items)
 
 
-class ImageSerializer(serializers.ModelSerializer):
+class _PreparedPerPage(serializers.Serializer):
+    """A serializer whose fields read what `prepare(items)` computed for many items at once (item id → value):
+    for a page through `_PageAwareList`, for a single item on first use."""
+
+    prepared_key: str
+
+    @staticmethod
+    def prepare(items) -> dict:
+        raise NotImplementedError
+
+    def prepared(self, item):
+        if self.prepared_key not in self.context:
+            self.context[self.prepared_key] = self.prepare([item])
+        return self.context[self.prepared_key][item.id]
+
+
+class ImageSerializer(_PreparedPerPage, serializers.ModelSerializer):
     prepared_key = "image_summaries"
     repository = serializers.CharField(source="repository.key", read_only=True)
     client_name = serializers.CharField(read_only=True)
@@ -112,26 +128,21 @@ class ImageSerializer(serializers.ModelSerializer):
     def prepare(items):
         return {s.image.id: s for s in image_summaries(items)}
 
-    def _summary(self, image):
-        if self.prepared_key not in self.context:
-            self.context[self.prepared_key] = self.prepare([image])
-        return self.context[self.prepared_key][image.id]
-
     @extend_schema_field(OpenApiTypes.INT)
     def get_tag_count(self, image):
-        return self._summary(image).tag_count
+        return self.prepared(image).tag_count
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_latest_tags(self, image):
-        return self._summary(image).latest_tags
+        return self.prepared(image).latest_tags
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_platforms(self, image):
-        return self._summary(image).platforms.labels
+        return self.prepared(image).platforms.labels
 
     @extend_schema_field(OpenApiTypes.INT)
     def get_size(self, image):
-        return self._summary(image).size
+        return self.prepared(image).size
 
 
 class ChildSerializer(serializers.Serializer):
@@ -149,7 +160,7 @@ class ProvenanceSerializer(serializers.Serializer):
     promoted_from = serializers.CharField(allow_null=True, help_text="repository/image:tag it was promoted from.")
 
 
-class TagSerializer(serializers.ModelSerializer):
+class TagSerializer(_PreparedPerPage, serializers.ModelSerializer):
     prepared_key = "tag_rows"
     repository = serializers.CharField(source="image.repository.key", read_only=True)
     image = serializers.CharField(source="image.name", read_only=True)
@@ -196,22 +207,19 @@ class TagSerializer(serializers.ModelSerializer):
     def prepare(items):
         return {row.tag.id: row for row in tag_rows(items)}
 
-    def _row(self, tag):
-        if self.prepared_key not in self.context:
-            self.context[self.prepared_key] = self.prepare([tag])
-        return self.context[self.prepared_key][tag.id]
-
     @extend_schema_field(ChildSerializer(many=True))
     def get_platforms(self, tag):
-        return [{"platform": c.platform, "digest": c.digest, "size": c.size} for c in self._row(tag).platforms.children]
+        return [
+            {"platform": c.platform, "digest": c.digest, "size": c.size} for c in self.prepared(tag).platforms.children
+        ]
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_derived_tags(self, tag):
-        return [child.name for child in self._row(tag).derived]
+        return [child.name for child in self.prepared(tag).derived]
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_warnings(self, tag):
-        return [duplicate.message for duplicate in self._row(tag).platforms.duplicates]
+        return [duplicate.message for duplicate in self.prepared(tag).platforms.duplicates]
 
     @extend_schema_field(ProvenanceSerializer)
     def get_provenance(self, tag):

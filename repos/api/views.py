@@ -74,7 +74,7 @@ class CoverageView(GenericAPIView):
     """Images × platforms: each cell present, missing or missing_required (the repository requires it)."""
 
     filter_backends = [DjangoFilterBackend]
-    filterset_class = filters.CoverageFilter
+    filterset_class = filters.ImageFilter  # which images it covers; the matrix options: CoverageQuerySerializer
     serializer_class = serializers.CoverageSerializer
 
     def get_queryset(self):

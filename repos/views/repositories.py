@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 
 from accounts.permissions import ADMIN, is_site_admin, user_can
-from repos.forms_repositories import RepositoryDeleteForm, RepositoryForm
+from repos.forms import RepositoryDeleteForm, RepositoryForm
 from repos.selectors.images import image_summaries, repository_images
 from repos.selectors.repositories import repository_counts, repository_readable_or_404, repository_rows
 from repos.selectors.virtual import virtual_members

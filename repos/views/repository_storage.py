@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import ADMIN, user_can
-from repos.forms_operations import RepositoryPolicyForm
+from repos.forms import RepositoryPolicyForm
 from repos.selectors.repositories import repository_readable_or_404
 from repos.selectors.storage import repository_storage
 from repos.services.retention import (

@@ -28,10 +28,7 @@ class BlobView(RegistryView):
         blob_guard.blobs_touch(digests=[digest])
         response = HttpResponse(status=200, content_type="application/octet-stream")
         response.headers["Content-Length"] = str(size)
-        response.headers["Docker-Content-Digest"] = digest
-        response.headers["Accept-Ranges"] = "bytes"
-        response.headers["ETag"] = f'"{digest}"'
-        return response
+        return _described(response, digest)
 
     def get(self, request, name: str, digest: str):
         repository, image_name = selectors.repository_resolve(name=name)
@@ -61,10 +58,7 @@ class BlobView(RegistryView):
             response.headers.pop("Content-Disposition", None)  # HEAD has none either
         else:
             response = _range_response(handle, *byte_range, total=blob.size)
-        response.headers["Docker-Content-Digest"] = blob.digest
-        response.headers["Accept-Ranges"] = "bytes"
-        response.headers["ETag"] = f'"{blob.digest}"'
-        return response
+        return _described(response, blob.digest)
 
     def delete(self, request, name: str, digest: str):
         repository, _ = selectors.repository_resolve(name=name)
@@ -72,6 +66,14 @@ class BlobView(RegistryView):
         blob = selectors.blob_get_in_repository(repository=repository, digest=digest)
         blob_services.blob_unlink(repository=repository, blob=blob)
         return HttpResponse(status=202)
+
+
+def _described(response: HttpResponseBase, digest: str) -> HttpResponseBase:
+    """What HEAD and GET of a stored blob say about it: its digest (the ETag too), and that ranges are served."""
+    response.headers["Docker-Content-Digest"] = digest
+    response.headers["Accept-Ranges"] = "bytes"
+    response.headers["ETag"] = f'"{digest}"'
+    return response
 
 
 def _upstream_stream_response(stream: BlobStream) -> StreamingHttpResponse:
