@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
 from accounts.permissions import is_site_admin, readable_repositories, user_can
 from insights.models import Alert, SmokeTest, SmokeTestRun, Webhook, WebhookDelivery
 from repos.models import Repository
+
+_Tagged = TypeVar("_Tagged", Alert, SmokeTestRun)
 
 
 def alerts_visible(user) -> QuerySet[Alert]:
@@ -18,13 +22,7 @@ def alerts_visible(user) -> QuerySet[Alert]:
 def alerts_filtered(
     user, *, repository: str = "", image: str = "", tag: str = "", kind: str = "", state: str = ""
 ) -> QuerySet[Alert]:
-    alerts = alerts_visible(user)
-    if repository:
-        alerts = alerts.filter(repository__key=repository)
-    if image:
-        alerts = alerts.filter(image__name=image)
-    if tag:
-        alerts = alerts.filter(tag=tag)
+    alerts = _of_tag(alerts_visible(user), repository=repository, image=image, tag=tag)
     if kind:
         alerts = alerts.filter(kind=kind)
     if state == "open":
@@ -32,6 +30,17 @@ def alerts_filtered(
     elif state == "acknowledged":
         alerts = alerts.filter(acknowledged_at__isnull=False)
     return alerts
+
+
+def _of_tag(rows: QuerySet[_Tagged], *, repository: str, image: str, tag: str) -> QuerySet[_Tagged]:
+    """Rows (alerts, smoke test runs) of a repository key, image name and tag: each only when given."""
+    if repository:
+        rows = rows.filter(repository__key=repository)
+    if image:
+        rows = rows.filter(image__name=image)
+    if tag:
+        rows = rows.filter(tag=tag)
+    return rows
 
 
 def webhooks_manageable(user) -> QuerySet[Webhook]:
@@ -71,12 +80,7 @@ def smoke_runs_filtered(
     runs = SmokeTestRun.objects.filter(repository__in=readable_repositories(user)).select_related(
         "repository", "image", "test_repository", "requested_by"
     )
-    if repository:
-        runs = runs.filter(repository__key=repository)
-    if image:
-        runs = runs.filter(image__name=image)
-    if tag:
-        runs = runs.filter(tag=tag)
+    runs = _of_tag(runs, repository=repository, image=image, tag=tag)
     if digest:
         runs = runs.filter(digest=digest)
     if status:

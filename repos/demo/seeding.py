@@ -45,7 +45,7 @@ from repos.oci.platforms import (
     platform_tag,
 )
 from repos.services.aggregates import image_coverage_refresh, repository_stats_mark
-from repos.services.manifests import _config_summary  # the same summary a real push stores
+from repos.services.manifests import config_summary  # the same summary a real push stores
 from repos.storage import get_blob_store
 
 # (platforms, attach attestations) by image number modulo 20: most are amd64+arm64, some lack arm64.
@@ -309,17 +309,15 @@ def _plan_platform_image(batch, repository, name, version, platform, base, app, 
     if digest not in batch.manifests:
         parsed = parse_image_config(config)
         steps = layer_history(parsed, 2)
-        batch.manifests[digest] = {
-            "raw": raw,
-            "media_type": media_types.OCI_MANIFEST,
-            "config_digest": content.sha256(config),
-            "config": _config_summary(parsed),
-            "os": os_name,
-            "architecture": arch,
-            "variant": variant,
-            "image_created": pushed,
-            "content_size": len(config) + len(base_bytes) + len(app_bytes),
-            "layers": [
+        batch.manifests[digest] = _planned_manifest(
+            raw,
+            media_types.OCI_MANIFEST,
+            content_size=len(config) + len(base_bytes) + len(app_bytes),
+            config_digest=content.sha256(config),
+            config=config_summary(parsed),
+            platform=platform,
+            image_created=pushed,
+            layers=[
                 (
                     content.sha256(data),
                     len(data),
@@ -329,7 +327,7 @@ def _plan_platform_image(batch, repository, name, version, platform, base, app, 
                 )
                 for data, step in zip((base_bytes, app_bytes), steps)
             ],
-        }
+        )
     return digest
 
 
@@ -345,18 +343,13 @@ def _plan_attestations(batch, repository, children, name, version) -> list[dict]
             batch.repo_blobs.add((repository.id, content.sha256(blob)))
         batch.manifests.setdefault(
             digest,
-            {
-                "raw": raw,
-                "media_type": media_types.OCI_MANIFEST,
-                "config_digest": content.sha256(config),
-                "config": {},
-                "os": "",
-                "architecture": "",
-                "variant": "",
-                "image_created": None,
-                "content_size": len(config) + len(statement),
-                "layers": [(content.sha256(statement), len(statement), content.IN_TOTO, "", "")],
-            },
+            _planned_manifest(
+                raw,
+                media_types.OCI_MANIFEST,
+                content_size=len(config) + len(statement),
+                config_digest=content.sha256(config),
+                layers=[(content.sha256(statement), len(statement), content.IN_TOTO, "", "")],
+            ),
         )
         planned.append(
             {
@@ -379,21 +372,44 @@ def _plan_index(batch, children) -> str:
     digest = content.sha256(raw)
     batch.manifests.setdefault(
         digest,
-        {
-            "raw": raw,
-            "media_type": media_types.OCI_INDEX,
-            "config_digest": None,
-            "config": {},
-            "os": "",
-            "architecture": "",
-            "variant": "",
-            "image_created": None,
-            "content_size": sum(batch.manifests[c["digest"]]["content_size"] for c in children),
-            "entries": [(c["digest"], *c["label"]) for c in children],
-            "layers": [],
-        },
+        _planned_manifest(
+            raw,
+            media_types.OCI_INDEX,
+            content_size=sum(batch.manifests[c["digest"]]["content_size"] for c in children),
+            entries=[(c["digest"], *c["label"]) for c in children],
+        ),
     )
     return digest
+
+
+def _planned_manifest(
+    raw: bytes,
+    media_type: str,
+    *,
+    content_size: int,
+    config_digest: str | None = None,
+    config: dict | None = None,
+    platform: tuple[str, str, str] = ("", "", ""),
+    image_created: datetime | None = None,
+    layers: list[tuple] | None = None,
+    entries: list[tuple] | None = None,
+) -> dict:
+    """The row `_flush` writes for a manifest; `layers`: (digest, size, media type, created by, created),
+    `entries` (an index): (child digest, os, architecture, variant)."""
+    os_name, arch, variant = platform
+    return {
+        "raw": raw,
+        "media_type": media_type,
+        "config_digest": config_digest,
+        "config": config or {},
+        "os": os_name,
+        "architecture": arch,
+        "variant": variant,
+        "image_created": image_created,
+        "content_size": content_size,
+        "layers": layers or [],
+        "entries": entries or [],
+    }
 
 
 def _ids(model, digests) -> dict[str, int]:
@@ -492,7 +508,7 @@ def _flush(batch: _Batch, report: SeedReport, *, write_blobs: bool) -> None:
                     variant=v,
                 )
                 for d, m in batch.manifests.items()
-                for pos, (cd, o, a, v) in enumerate(m.get("entries", []))
+                for pos, (cd, o, a, v) in enumerate(m["entries"])
             ],
             ignore_conflicts=True,
             batch_size=500,

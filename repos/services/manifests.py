@@ -401,7 +401,7 @@ def _manifest_create(prepared: _Prepared, *, raw: bytes) -> Manifest:
         manifest.architecture = config.architecture or ""
         manifest.variant = config.variant or ""
         manifest.image_created = _parse_created(config.created)
-        manifest.config = _config_summary(config)
+        manifest.config = config_summary(config)
     manifest.save()
     ManifestLabel.objects.bulk_create(ManifestLabel.rows_for(manifest.pk, manifest.config))
     history = layer_history(config, len(parsed.layers)) if config is not None else [None] * len(parsed.layers)
@@ -428,7 +428,8 @@ def _parse_created(value: str | None):
         return None
 
 
-def _config_summary(config: ImageConfig) -> dict:
+def config_summary(config: ImageConfig) -> dict:
+    """What a manifest row keeps of its image config (`Manifest.config`): labels, the run settings, history."""
     return {
         "entrypoint": config.entrypoint,
         "cmd": config.cmd,
