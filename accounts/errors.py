@@ -1,24 +1,28 @@
-"""Errors the account services raise; the REST API and the pages render them in one place each."""
+"""Errors the account services raise; the REST API (config/api_errors.py) and the pages render them."""
 
 from __future__ import annotations
 
+from config.errors import DomainError, field_detail
 
-class AccountsError(Exception):
+
+class AccountsError(DomainError):
+    code = "INVALID"
     status = 400
 
     def __init__(self, message: str, *, field: str | None = None):
-        super().__init__(message)
-        self.message = message
+        super().__init__(message, detail=field_detail(field, message) if self.status == 400 else None)
         self.field = field
 
 
 class InvalidRequest(AccountsError):
-    status = 400
+    """Input that breaks a rule; the detail maps `field` (or non_field_errors) to the message."""
 
 
 class Forbidden(AccountsError):
+    code = "DENIED"
     status = 403
 
 
 class NotFound(AccountsError):
+    code = "NOT_FOUND"
     status = 404

@@ -7,14 +7,14 @@ import json
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotAuthenticated, NotFound, ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from builds.errors import BuildConflict, BuildDenied, BuildInvalid
+from builds.errors import BuildInvalid
 from builds.models import BuildJob
 from builds.policy import build_arg_items_parse
 from builds.progress import percent
@@ -192,10 +192,6 @@ class BuildLogSerializer(serializers.Serializer):
     lines = serializers.ListField(child=serializers.CharField())
 
 
-def _invalid(exc: BuildInvalid) -> Response:
-    return Response({exc.field: [exc.message]}, status=status.HTTP_400_BAD_REQUEST)
-
-
 def _visible_or_404(request, pk) -> BuildJob:
     job = build_get_visible(user=request.user, build_id=pk)
     if job is None:
@@ -222,15 +218,10 @@ class BuildListCreateView(GenericAPIView):
     @extend_schema(request=BuildCreateSerializer, responses={201: BuildJobSerializer})
     def post(self, request):
         if not request.user.is_authenticated:
-            return Response({"detail": "Authentication credentials were not provided."}, status=401)
+            raise NotAuthenticated()
         body = BuildCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            job = build_create(user=request.user, request=body.to_request(), archive=body.validated_data["context"])
-        except BuildInvalid as exc:
-            return _invalid(exc)
-        except BuildDenied as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
+        job = build_create(user=request.user, request=body.to_request(), archive=body.validated_data["context"])
         data = BuildJobSerializer(job).data
         return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
 
@@ -251,7 +242,7 @@ class BuildLogView(APIView):
         try:
             start = max(int(request.query_params.get("start", 0)), 0)
         except ValueError:
-            return Response({"start": ["a line number"]}, status=400)
+            raise ValidationError({"start": ["a line number"]}) from None
         page = build_log_read(job=job, start=start)
         return Response(
             {
@@ -270,10 +261,5 @@ class BuildCancelView(APIView):
     @extend_schema(request=None, responses={202: BuildJobSerializer})
     def post(self, request, pk: int):
         job = _visible_or_404(request, pk)
-        try:
-            job = build_cancel(job=job, user=request.user)
-        except BuildDenied as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
-        except BuildConflict as exc:
-            return Response({"detail": str(exc), "status": job.status}, status=status.HTTP_409_CONFLICT)
+        job = build_cancel(job=job, user=request.user)
         return Response(BuildJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)

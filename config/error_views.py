@@ -12,6 +12,8 @@ from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.template import loader
 
+from config.api_errors import error_body
+
 logger = logging.getLogger(__name__)
 
 _API_PREFIXES = ("/api/", "/v2/", "/artifactory/")
@@ -30,12 +32,28 @@ def _is_api(request) -> bool:
     return request.path.startswith(_API_PREFIXES)
 
 
+# status -> (REST code, OCI code, message)
+_API_ERRORS = {
+    403: ("DENIED", "DENIED", "You do not have permission to perform this action."),
+    404: ("NOT_FOUND", "NAME_UNKNOWN", "Not found."),
+    500: ("INTERNAL_ERROR", "UNKNOWN", "Server error."),
+}
+
+
+def _api_error(request, *, status: int, code: str, message: str) -> JsonResponse:
+    """The REST envelope (config/api_errors.py); under /v2/ the spec's, which has no status."""
+    if request.path.startswith("/v2/"):
+        response = JsonResponse({"errors": [{"code": code, "message": message, "detail": {}}]}, status=status)
+        response.headers["Docker-Distribution-Api-Version"] = "registry/2.0"
+        return response
+    return JsonResponse(error_body(status=status, code=code, message=message), status=status)
+
+
 def _render(request, status: int) -> HttpResponse:
     if _is_api(request):
-        detail = {403: "You do not have permission to perform this action.", 404: "Not found.", 500: "Server error."}[
-            status
-        ]
-        return JsonResponse({"detail": detail}, status=status)
+        rest_code, oci_code, message = _API_ERRORS[status]
+        code = oci_code if request.path.startswith("/v2/") else rest_code
+        return _api_error(request, status=status, code=code, message=message)
     heading, message = _PAGES[status]
     context = {"code": status, "heading": heading, "message": message}
     return HttpResponse(loader.render_to_string(f"{status}.html", context, request), status=status)
@@ -65,12 +83,10 @@ def bad_request(request, exception=None):
 
     if not _is_api(request):
         return defaults.bad_request(request, exception)
-    status, message, code = 400, "Bad request.", "UNSUPPORTED"
+    oci = request.path.startswith("/v2/")
+    status, message, code = 400, "Bad request.", "UNSUPPORTED" if oci else "INVALID"
     if isinstance(exception, RequestDataTooBig):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        status, message, code = 413, f"The request body is larger than the limit of {limit} bytes.", "SIZE_INVALID"
-    if request.path.startswith("/v2/"):
-        response = JsonResponse({"errors": [{"code": code, "message": message, "detail": {}}]}, status=status)
-        response.headers["Docker-Distribution-Api-Version"] = "registry/2.0"
-        return response
-    return JsonResponse({"detail": message}, status=status)
+        message = f"The request body is larger than the limit of {limit} bytes."
+        status, code = 413, "SIZE_INVALID" if oci else "TOO_LARGE"
+    return _api_error(request, status=status, code=code, message=message)

@@ -327,7 +327,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "repos.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.api_errors.AutoSchema",
+    # Every REST error in one envelope: {"errors": [{"status", "code", "message", "detail"}]}.
+    "EXCEPTION_HANDLER": "config.api_errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Multi-arch repository manager API",

@@ -10,8 +10,8 @@ from rest_framework.response import Response
 
 from insights import selectors
 from insights.models import Alert, Webhook, WebhookAttempt, WebhookDelivery
-from insights.services.alerts import AlertRefused, alert_acknowledge
-from insights.services.webhooks import EVENTS, WebhookRefused, delivery_redeliver, webhook_create, webhook_delete
+from insights.services.alerts import alert_acknowledge
+from insights.services.webhooks import EVENTS, delivery_redeliver, webhook_create, webhook_delete
 from repos.models import Repository
 
 
@@ -42,15 +42,6 @@ class AlertSerializer(serializers.ModelSerializer):
 
 class AcknowledgeSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
-
-
-def _refused(exc) -> exceptions.APIException:
-    if exc.status == 403:
-        return exceptions.PermissionDenied(str(exc))
-    if exc.status == 404:
-        return exceptions.NotFound(str(exc))
-    field = getattr(exc, "field", "")
-    return exceptions.ValidationError({field: [str(exc)]} if field else {"detail": str(exc)})
 
 
 class AlertViewSet(viewsets.ReadOnlyModelViewSet):
@@ -93,9 +84,10 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
         body = AcknowledgeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
-            alert = alert_acknowledge(actor=request.user, alert_id=int(pk), reason=body.validated_data["reason"])
-        except (AlertRefused, ValueError) as exc:
-            raise _refused(exc) if isinstance(exc, AlertRefused) else exceptions.NotFound() from None
+            alert_id = int(pk)
+        except ValueError:
+            raise exceptions.NotFound() from None
+        alert = alert_acknowledge(actor=request.user, alert_id=alert_id, reason=body.validated_data["reason"])
         return Response(AlertSerializer(alert).data)
 
 
@@ -153,24 +145,18 @@ class WebhookViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets
         body = WebhookSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        try:
-            hook = webhook_create(
-                actor=request.user,
-                url=data["url"],
-                events=data["events"],
-                secret=data["secret"],
-                repository=data.get("repository"),
-                active=data.get("active", True),
-            )
-        except WebhookRefused as exc:
-            raise _refused(exc) from None
+        hook = webhook_create(
+            actor=request.user,
+            url=data["url"],
+            events=data["events"],
+            secret=data["secret"],
+            repository=data.get("repository"),
+            active=data.get("active", True),
+        )
         return Response(WebhookSerializer(hook).data, status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance):
-        try:
-            webhook_delete(actor=self.request.user, webhook=instance)
-        except WebhookRefused as exc:
-            raise _refused(exc) from None
+        webhook_delete(actor=self.request.user, webhook=instance)
 
     @extend_schema(responses=DeliverySerializer(many=True))
     @action(detail=True, methods=["get"])
@@ -187,8 +173,5 @@ class WebhookViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets
         delivery = selectors.webhook_delivery_find(webhook=hook, pk=delivery_pk)
         if delivery is None:
             raise exceptions.NotFound("no such delivery")
-        try:
-            again = delivery_redeliver(actor=request.user, delivery=delivery)
-        except WebhookRefused as exc:
-            raise _refused(exc) from None
+        again = delivery_redeliver(actor=request.user, delivery=delivery)
         return Response(DeliverySerializer(again).data, status=status.HTTP_202_ACCEPTED)

@@ -11,10 +11,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import user_can
-from insights import selectors
+from insights import errors, selectors
 from insights.forms import WebhookForm
-from insights.services.alerts import AlertRefused, alert_acknowledge
-from insights.services.webhooks import WebhookRefused, delivery_redeliver, may_manage, webhook_create
+from insights.services.alerts import alert_acknowledge
+from insights.services.webhooks import delivery_redeliver, may_manage, webhook_create
 from repos.views.common import paginate
 
 
@@ -48,12 +48,12 @@ def alert_acknowledge_view(request, pk: int):
     try:
         alert = alert_acknowledge(actor=request.user, alert_id=pk, reason=request.POST.get("reason", ""))
         messages.success(request, f"Alert on {alert.image.name}:{alert.tag} acknowledged.")
-    except AlertRefused as exc:
-        if exc.status == 404:
-            raise Http404(str(exc)) from None
-        if exc.status == 403:
-            raise PermissionDenied(str(exc)) from None
-        messages.error(request, str(exc))
+    except errors.NotFound as exc:
+        raise Http404(exc.message) from None
+    except errors.Forbidden as exc:
+        raise PermissionDenied(exc.message) from None
+    except errors.InsightsError as exc:
+        messages.error(request, exc.message)
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         back = "/alerts/"
@@ -77,8 +77,8 @@ def webhook_list(request):
                 repository=data["repository"],
                 active=data["active"],
             )
-        except WebhookRefused as exc:
-            form.add_error(exc.field or None, str(exc))
+        except errors.InsightsError as exc:
+            form.add_error(exc.field or None, exc.message)
         else:
             messages.success(request, f"Webhook {hook.url} registered.")
             return redirect("webhook", pk=hook.pk)

@@ -1,12 +1,11 @@
-"""What every accounts API view shares: authenticated callers, one rendering of service errors."""
+"""What every accounts API view shares: authenticated callers and one pager (errors: config/api_errors.py)."""
 
 from __future__ import annotations
 
-from rest_framework import exceptions, permissions
+from rest_framework import permissions
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from accounts import errors
 from accounts.permissions import acting_token, is_site_admin
 
 
@@ -26,21 +25,8 @@ class SiteAdminOnly(permissions.BasePermission):
         return is_site_admin(request.user)
 
 
-def as_api_error(exc: errors.AccountsError) -> exceptions.APIException:
-    if isinstance(exc, errors.NotFound):
-        return exceptions.NotFound(exc.message)
-    if isinstance(exc, errors.Forbidden):
-        return exceptions.PermissionDenied(exc.message)
-    return exceptions.ValidationError({exc.field: [exc.message]} if exc.field else [exc.message])
-
-
 class AccountsApiView(APIView):
     permission_classes = [permissions.IsAuthenticated]
-
-    def handle_exception(self, exc):
-        if isinstance(exc, errors.AccountsError):
-            exc = as_api_error(exc)
-        return super().handle_exception(exc)
 
     def paginated(self, queryset, serializer_class):
         paginator = api_settings.DEFAULT_PAGINATION_CLASS()

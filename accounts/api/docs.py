@@ -10,14 +10,14 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import serializers
 
 from accounts.api import serializers as s
+from config.api_errors import error_response
 
-ERROR = inline_serializer("AccountsError", {"detail": serializers.CharField()})
 ERRORS = {
-    401: OpenApiResponse(ERROR, description="Not signed in (no or bad credentials)."),
-    403: OpenApiResponse(ERROR, description="Signed in, but not allowed."),
+    401: error_response("Not signed in (no or bad credentials)."),
+    403: error_response("Signed in, but not allowed."),
 }
-NOT_FOUND = {404: OpenApiResponse(ERROR, description="No such object, or not visible to the caller.")}
-INVALID = {400: OpenApiResponse(description="Invalid input: field name → list of messages.")}
+NOT_FOUND = {404: error_response("No such object, or not visible to the caller.")}
+INVALID = {400: error_response("Invalid input; `detail` maps each field to its messages.")}
 PAGE = [
     OpenApiParameter("page", int, description="Page number, from 1."),
     OpenApiParameter("page_size", int, description="Rows per page."),

@@ -163,7 +163,7 @@ def test_session_writes_need_the_csrf_token(world):
     assert browser.get("/api/repositories/docker-local/grants/").status_code == 200
     body = json.dumps({"user": "outsider", "permission": "read"})
     refused = browser.post("/api/repositories/docker-local/grants/", data=body, content_type=J)
-    assert refused.status_code == 403 and "CSRF" in refused.json()["detail"]
+    assert refused.status_code == 403 and "CSRF" in refused.json()["errors"][0]["message"]
     browser.get("/accounts/tokens/")  # any page sets the CSRF cookie
     csrf = browser.cookies["csrftoken"].value
     accepted = browser.post("/api/repositories/docker-local/grants/", data=body, content_type=J, HTTP_X_CSRFTOKEN=csrf)
@@ -176,7 +176,9 @@ def test_bad_credentials_do_not_say_whether_the_user_exists(world, username):
 
     response = Client().get("/api/users/me/", HTTP_AUTHORIZATION=basic(username, "wrong password"))
     assert response.status_code == 401
-    assert response.json() == {"detail": "Invalid credentials."}
+    assert response.json() == {
+        "errors": [{"status": 401, "code": "UNAUTHORIZED", "message": "Invalid credentials.", "detail": None}]
+    }
 
 
 @pytest.mark.parametrize(

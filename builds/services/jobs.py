@@ -211,7 +211,7 @@ def build_cancel(*, job: BuildJob, user) -> BuildJob:
         job.refresh_from_db()
         return job
     job.refresh_from_db()
-    raise BuildConflict(f"build #{job.pk} has already ended ({job.status})")
+    raise BuildConflict(f"build #{job.pk} has already ended ({job.status})", detail={"status": job.status})
 
 
 def build_files_drop(*, job: BuildJob) -> None:

@@ -167,7 +167,7 @@ def test_invalid_requests_get_400_on_their_field(api, change, field):
     }
     response = api.post("/api/builds/", body, format="json")
     assert response.status_code == 400, response.content
-    assert field in response.json()
+    assert field in response.json()["errors"][0]["detail"]
     assert not BuildJob.objects.exists()
 
 
@@ -183,7 +183,7 @@ def test_both_sources_at_once_are_refused(api):
         },
         format="multipart",
     )
-    assert response.status_code == 400 and "context" in response.json()
+    assert response.status_code == 400 and "context" in response.json()["errors"][0]["detail"]
 
 
 @pytest.mark.parametrize(
@@ -216,7 +216,7 @@ def test_malicious_archives_are_refused_at_upload(api, build_dirs, case):
         },
         format="multipart",
     )
-    assert response.status_code == 400 and response.json()["context"][0], response.content
+    assert response.status_code == 400 and response.json()["errors"][0]["detail"]["context"][0], response.content
     assert not BuildJob.objects.exists()
     assert not any((build_dirs / "build-contexts").iterdir())  # the refused upload is not kept
 
@@ -230,7 +230,9 @@ def test_permissions(people, settings):
     assert client.post("/api/builds/", body, format="json").status_code == 403
     client.force_authenticate(people.outsider)  # cannot even see the repository: same answer as unknown
     response = client.post("/api/builds/", body, format="json")
-    assert response.status_code == 400 and "unknown repository" in response.json()["repository"][0]
+    assert (
+        response.status_code == 400 and "unknown repository" in response.json()["errors"][0]["detail"]["repository"][0]
+    )
     client.force_authenticate(people.writer)
     created = client.post("/api/builds/", body, format="json").json()
     client.force_authenticate(people.outsider)

@@ -21,17 +21,11 @@ from django.db.models import Q
 from accounts.permissions import is_site_admin, user_can
 from accounts.services.audit import audit_record
 from config.outbound import OutboundUrlRefused, outbound_url_check
+from insights import errors
 from insights.models import Webhook, WebhookAttempt, WebhookDelivery
 from repos.models import Repository
 
 EVENTS = tuple(Webhook.Event.values)
-
-
-class WebhookRefused(Exception):
-    def __init__(self, message: str, *, status: int = 400, field: str = ""):
-        super().__init__(message)
-        self.status = status
-        self.field = field
 
 
 def may_manage(actor, repository: Repository | None) -> bool:
@@ -45,20 +39,20 @@ def webhook_create(
     *, actor, url: str, events, secret: str, repository: Repository | None = None, active: bool = True
 ) -> Webhook:
     if not may_manage(actor, repository):
-        raise WebhookRefused("registering a webhook needs site admin, or admin on the repository", status=403)
+        raise errors.Forbidden("registering a webhook needs site admin, or admin on the repository")
     url = (url or "").strip()
     try:
         outbound_url_check(url, allow_private=settings.UPSTREAM_ALLOW_PRIVATE)
     except OutboundUrlRefused as exc:
-        raise WebhookRefused(f"url: {exc}", field="url") from None
+        raise errors.InvalidRequest(f"url: {exc}", field="url") from None
     if not isinstance(events, list) or not events or not all(isinstance(e, str) for e in events):
-        raise WebhookRefused(f"events: a non-empty list of {', '.join(EVENTS)}", field="events")
+        raise errors.InvalidRequest(f"events: a non-empty list of {', '.join(EVENTS)}", field="events")
     unknown = sorted(set(events) - set(EVENTS))
     if unknown:
-        raise WebhookRefused(f"events: unknown {', '.join(unknown)}; known: {', '.join(EVENTS)}", field="events")
+        raise errors.InvalidRequest(f"events: unknown {', '.join(unknown)}; known: {', '.join(EVENTS)}", field="events")
     secret = secret or ""
     if not isinstance(secret, str) or len(secret) < 8 or len(secret) > 256:
-        raise WebhookRefused("secret: 8 to 256 characters", field="secret")
+        raise errors.InvalidRequest("secret: 8 to 256 characters", field="secret")
     webhook = Webhook.objects.create(
         url=url, events=sorted(set(events)), secret=secret, active=active, repository=repository, created_by=actor
     )
@@ -73,7 +67,7 @@ def webhook_create(
 
 def webhook_delete(*, actor, webhook: Webhook) -> None:
     if not may_manage(actor, webhook.repository):
-        raise WebhookRefused("needs site admin, or admin on the repository", status=403)
+        raise errors.Forbidden("needs site admin, or admin on the repository")
     audit_record(action="webhook.delete", actor=actor, target=f"webhook {webhook.pk}", detail={"url": webhook.url})
     webhook.delete()
 
@@ -104,7 +98,7 @@ def event_dispatch(*, event: str, repository: Repository, payload: dict) -> list
 def delivery_redeliver(*, actor, delivery: WebhookDelivery) -> WebhookDelivery:
     """A new delivery (a new id) of the same payload."""
     if not may_manage(actor, delivery.webhook.repository):
-        raise WebhookRefused("needs site admin, or admin on the repository", status=403)
+        raise errors.Forbidden("needs site admin, or admin on the repository")
     delivery_id = uuid.uuid4()
     with transaction.atomic():
         again = WebhookDelivery.objects.create(

@@ -58,7 +58,7 @@ def test_repository_admins_register_for_their_repository_only(admin_client, stag
 def test_bad_input_is_refused_naming_the_field(admin_client, stages, change, field):
     body = {"url": "http://127.0.0.1:9/hook", "events": ["push"], "secret": SECRET, **change}
     response = admin_client.post("/api/webhooks/", body, content_type="application/json")
-    assert response.status_code == 400 and field in response.json(), response.content
+    assert response.status_code == 400 and field in response.json()["errors"][0]["detail"], response.content
 
 
 def test_an_attempt_is_signed_and_logged(admin_client, stages, settings, django_capture_on_commit_callbacks):

@@ -10,16 +10,16 @@ POST /api/repositories/{key}/retention/run/      remove them; with {"expected": 
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied
+from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import ADMIN, request_can
+from config.api_errors import error_response
 from repos.selectors.repositories import repository_readable_or_404
 from repos.selectors.storage import repository_storage
 from repos.services.retention import (
-    RetentionPreviewOutdated,
     repository_policy_update,
     retention_apply,
     retention_plan,
@@ -94,7 +94,7 @@ class RepositoryPolicyView(APIView):
         serializer.is_valid(raise_exception=True)
         unknown = sorted(set(request.data) - set(serializer.fields)) if isinstance(request.data, dict) else []
         if unknown:
-            return Response({field: ["unknown field"] for field in unknown}, status=status.HTTP_400_BAD_REQUEST)
+            raise ValidationError({field: ["unknown field"] for field in unknown})
         fields = dict(serializer.validated_data)
         if "quota_bytes" in fields and not request.user.is_superuser:
             raise PermissionDenied("only site admins set quotas")
@@ -105,7 +105,7 @@ _RETENTION_PLAN = OpenApiResponse(description="What retention would remove and k
 
 
 class RetentionPreviewView(APIView):
-    @extend_schema(responses={200: _RETENTION_PLAN, 404: OpenApiResponse(description="No such repository.")})
+    @extend_schema(responses={200: _RETENTION_PLAN, 404: error_response("No such repository.")})
     def get(self, request, key: str):
         repository = repository_readable_or_404(user=request.user, key=key)
         return Response(retention_plan(repository=repository).as_dict())
@@ -123,10 +123,10 @@ class RetentionRunView(APIView):
                     "protected": serializers.JSONField(),
                 },
             ),
-            403: OpenApiResponse(description="Repository admins only."),
-            404: OpenApiResponse(description="No such repository."),
-            409: OpenApiResponse(
-                description="The preview given as `expected` is outdated; the body carries the new one."
+            403: error_response("Repository admins only."),
+            404: error_response("No such repository."),
+            409: error_response(
+                "PREVIEW_OUTDATED: the preview given as `expected` is outdated; `detail.preview` is the new one."
             ),
         },
     )
@@ -135,10 +135,7 @@ class RetentionRunView(APIView):
         _require_admin(request, repository)
         serializer = RunSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            run = retention_apply(
-                repository=repository, expected=serializer.validated_data.get("expected"), user=request.user
-            )
-        except RetentionPreviewOutdated as exc:
-            return Response({"detail": str(exc), "preview": exc.plan.as_dict()}, status=status.HTTP_409_CONFLICT)
+        run = retention_apply(
+            repository=repository, expected=serializer.validated_data.get("expected"), user=request.user
+        )
         return Response({"id": run.pk, "removed": run.removed, "protected": run.skipped})

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import MethodNotAllowed, ValidationError
 from rest_framework.response import Response
 
 from accounts.permissions import readable_repositories
@@ -88,21 +88,19 @@ class RepositoryViewSet(
     @extend_schema(request=RepositoryInputSerializer, responses={201: RepositorySerializer})
     def create(self, request, *args, **kwargs):
         data = _input(RepositoryInputSerializer, request, partial=False)
-        repository = _call(repository_services.repository_create, user=request.user, data=data, request=request)
+        repository = repository_services.repository_create(user=request.user, data=data, request=request)
         return Response(self._out(repository.key), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=RepositoryPatchSerializer, responses=RepositorySerializer)
     def partial_update(self, request, *args, **kwargs):
         repository = self.get_object()
         data = _input(RepositoryPatchSerializer, request, partial=True)
-        _call(
-            repository_services.repository_update, repository=repository, user=request.user, data=data, request=request
-        )
+        repository_services.repository_update(repository=repository, user=request.user, data=data, request=request)
         return Response(self._out(repository.key))
 
     def update(self, request, *args, **kwargs):
         if not kwargs.get("partial"):
-            return Response({"detail": "use PATCH with the fields to change"}, status=405)
+            raise MethodNotAllowed(request.method, detail="use PATCH with the fields to change")
         return super().update(request, *args, **kwargs)
 
     @extend_schema(
@@ -115,24 +113,8 @@ class RepositoryViewSet(
     def destroy(self, request, *args, **kwargs):
         repository = self.get_object()
         force = request.query_params.get("force", "").lower() in ("1", "true", "yes")
-        try:
-            _call(
-                repository_services.repository_delete,
-                repository=repository,
-                user=request.user,
-                force=force,
-                request=request,
-            )
-        except repository_services.RepositoryNotEmpty as exc:
-            return Response({"detail": str(exc), "code": "not_empty"}, status=status.HTTP_409_CONFLICT)
+        repository_services.repository_delete(repository=repository, user=request.user, force=force, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def _out(self, key: str) -> dict:
         return RepositorySerializer(self.get_queryset().get(key=key), context=self.get_serializer_context()).data
-
-
-def _call(service, **kwargs):
-    try:
-        return service(**kwargs)
-    except repository_services.RepositoryInvalid as exc:
-        raise ValidationError(exc.errors) from None

@@ -10,10 +10,11 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from repos import errors
+from config.api_errors import domain_error_body, error_response
 from repos.models import PromotionJob
 from repos.promotion.execution import PromotionRequest, promotion_plan
 from repos.promotion.jobs import promotion_job_create, promotion_job_wait
+from repos.promotion.planning import PromotionFailed
 from repos.promotion.selectors import promotion_jobs_visible
 
 Status = PromotionJob.Status
@@ -141,9 +142,13 @@ class PromotionJobSerializer(serializers.ModelSerializer):
         return reverse("api-promotion-detail", kwargs={"pk": job.pk})
 
 
-def error_body(exc: errors.RegistryError) -> dict:
-    # Artifactory's error envelope ({"errors": [{"status", "message"}]}) with our code and detail added.
-    return {"errors": [{"status": exc.status, "code": exc.code, "message": exc.message, "detail": exc.detail}]}
+PROMOTION_ERRORS = {
+    404: error_response("NOT_FOUND: no such repository or image (or not visible to the caller)."),
+    409: error_response(
+        "PROMOTION_REFUSED: a rule refuses it, nothing changed; `detail.refusals` lists each `rule` with its "
+        "message and detail (403 when the rule is `permission`). A failed job's answer carries it as `job` too."
+    ),
+}
 
 
 def job_response(job: PromotionJob) -> Response:
@@ -152,19 +157,12 @@ def job_response(job: PromotionJob) -> Response:
     if job.status == Status.SUCCEEDED:
         return Response({"message": "Promotion ended successfully", **data}, status=status.HTTP_200_OK)
     if job.status == Status.FAILED:
-        failure = errors.RegistryError(job.error, detail=job.result.get("refusals") or job.result.get("detail"))
-        failure.status, failure.code = _failure_status(job), job.error_code or "PROMOTION_FAILED"
-        return Response({**error_body(failure), "job": data}, status=failure.status, headers=location)
+        # The error envelope, with the failed job beside it (Artifactory's promote answers the same way).
+        failure = PromotionFailed.of(job)
+        return Response({**domain_error_body(failure), "job": data}, status=failure.status, headers=location)
     return Response(
         {"message": "Promotion queued; follow the job URL", **data}, status=status.HTTP_202_ACCEPTED, headers=location
     )
-
-
-def _failure_status(job: PromotionJob) -> int:
-    if job.error_code == "PROMOTION_REFUSED":
-        rules = {r.get("rule") for r in job.result.get("refusals", [])}
-        return 403 if "permission" in rules else 409
-    return {"NOT_FOUND": 404, "PROMOTION_INVALID": 400, "DENIED": 409}.get(job.error_code, 500)
 
 
 class ArtifactoryPromoteView(APIView):
@@ -172,16 +170,11 @@ class ArtifactoryPromoteView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=ArtifactoryPromoteSerializer, responses={200: PromotionJobSerializer})
+    @extend_schema(request=ArtifactoryPromoteSerializer, responses={200: PromotionJobSerializer, **PROMOTION_ERRORS})
     def post(self, request, repo_key: str):
         body = ArtifactoryPromoteSerializer(data=request.data)
-        if not body.is_valid():
-            message = "; ".join(f"{field}: {' '.join(map(str, msgs))}" for field, msgs in body.errors.items())
-            return Response({"errors": [{"status": 400, "message": message}]}, status=400)
-        try:
-            job = promotion_job_create(request=body.to_request(repo_key), user=request.user)
-        except errors.RegistryError as exc:
-            return Response(error_body(exc), status=exc.status)
+        body.is_valid(raise_exception=True)
+        job = promotion_job_create(request=body.to_request(repo_key), user=request.user)
         return job_response(promotion_job_wait(job=job, timeout=settings.PROMOTION_WAIT_SECONDS))
 
 
@@ -216,18 +209,16 @@ class PromotionJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         )
 
     @extend_schema(
-        request=PromotionCreateSerializer, responses={200: PromotionJobSerializer, 202: PromotionJobSerializer}
+        request=PromotionCreateSerializer,
+        responses={200: PromotionJobSerializer, 202: PromotionJobSerializer, **PROMOTION_ERRORS},
     )
     def create(self, request):
         body = PromotionCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            if body.validated_data["dry_run"]:
-                plan = promotion_plan(request=body.to_request(), user=request.user)
-                return Response({"dry_run": True, **plan.as_dict()}, status=200)
-            job = promotion_job_create(request=body.to_request(), user=request.user)
-        except errors.RegistryError as exc:
-            return Response(error_body(exc), status=exc.status)
+        if body.validated_data["dry_run"]:
+            plan = promotion_plan(request=body.to_request(), user=request.user)
+            return Response({"dry_run": True, **plan.as_dict()}, status=200)
+        job = promotion_job_create(request=body.to_request(), user=request.user)
         if body.validated_data["wait"]:
             job = promotion_job_wait(job=job, timeout=settings.PROMOTION_WAIT_SECONDS)
         return job_response(job)

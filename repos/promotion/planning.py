@@ -36,8 +36,31 @@ class PromotionRefused(errors.RegistryError):
         refusals = plan.refusals
         super().__init__("; ".join(r.message for r in refusals), detail={"refusals": [r.as_dict() for r in refusals]})
         self.plan = plan
-        # A missing permission is a 403; a repository rule is a conflict with the target's state.
-        self.status = 403 if any(r.rule == RULE_PERMISSION for r in refusals) else 409
+        self.status = refusal_status(r.rule for r in refusals)
+
+
+def refusal_status(rules) -> int:
+    """A missing permission is a 403; a repository rule is a conflict with the target's state."""
+    return 403 if RULE_PERMISSION in set(rules) else 409
+
+
+class PromotionFailed(errors.RegistryError):
+    """A promotion job that ended failed, as the error its run raised (code and status), for the API."""
+
+    code = "PROMOTION_FAILED"
+    # A refusal's status depends on its rules; DENIED at run time means the target changed under the job.
+    STATUS_BY_CODE = {"NOT_FOUND": 404, "PROMOTION_INVALID": 400, "DENIED": 409}
+
+    @classmethod
+    def of(cls, job) -> PromotionFailed:
+        refusals = job.result.get("refusals")
+        failure = cls(job.error, detail={"refusals": refusals} if refusals else job.result.get("detail"))
+        failure.code = job.error_code or cls.code
+        if job.error_code == PromotionRefused.code:
+            failure.status = refusal_status(r.get("rule") for r in refusals or [])
+        else:
+            failure.status = cls.STATUS_BY_CODE.get(job.error_code, 500)
+        return failure
 
 
 RULE_PERMISSION = "permission"

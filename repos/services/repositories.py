@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from accounts.permissions import ADMIN, is_site_admin, user_can
 from accounts.services.audit import audit_record
 from config.outbound import OutboundUrlRefused, outbound_url_check
+from repos.errors import RegistryError
 from repos.models import Image, RemoteSettings, Repository, RepositoryBlob, VirtualMember
 from repos.oci import names, platforms
 from repos.services.upstream_credentials import credential_encrypt
@@ -33,16 +34,23 @@ VIRTUAL_FIELDS = ("members", "default_deployment")
 ALL_FIELDS = ("key", "kind", *COMMON_FIELDS, *REMOTE_FIELDS, *VIRTUAL_FIELDS)
 
 
-class RepositoryInvalid(Exception):
-    """Input that breaks a rule; `errors` maps each field to its messages."""
+class RepositoryInvalid(RegistryError):
+    """Input that breaks a rule; `errors` (the detail) maps each field to its messages."""
+
+    code = "INVALID"
+    status = 400
 
     def __init__(self, errors: dict[str, list[str]]):
-        super().__init__("; ".join(f"{field}: {' '.join(messages)}" for field, messages in errors.items()))
+        message = "; ".join(f"{field}: {' '.join(messages)}" for field, messages in errors.items())
+        super().__init__(message, detail=errors)
         self.errors = errors
 
 
-class RepositoryNotEmpty(Exception):
+class RepositoryNotEmpty(RegistryError):
     """Deleting a repository that holds content needs a confirmation (`force`)."""
+
+    code = "NOT_EMPTY"
+    status = 409
 
 
 # Stage labels of the seeded repositories, in order: the first is where CI pushes, the next where

@@ -18,14 +18,19 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from repos.errors import RegistryError
 from repos.models import Image, Repository, RepositoryPolicy, RetentionRun, Tag
 
 
-class RetentionPreviewOutdated(Exception):
-    """The tags to remove changed since the preview the caller confirmed."""
+class RetentionPreviewOutdated(RegistryError):
+    """The tags to remove changed since the preview the caller confirmed; the detail carries the new one."""
+
+    code = "PREVIEW_OUTDATED"
+    status = 409
+    message = "the tags retention would remove changed since the preview; preview again"
 
     def __init__(self, plan: RetentionPlan):
-        super().__init__("the tags retention would remove changed since the preview; preview again")
+        super().__init__(detail={"preview": plan.as_dict()})
         self.plan = plan
 
 

@@ -1,5 +1,5 @@
 """Issue 12, defect 5: errors Django raises before a view runs (a body over the limit, an unknown URL) answer
-API clients in JSON (the REST `{"detail": ...}` shape, the spec's envelope under /v2/), never an HTML page."""
+API clients in JSON (the REST envelope, the spec's envelope under /v2/), never an HTML page."""
 
 import json
 
@@ -31,7 +31,9 @@ def test_oversized_rest_bodies_answer_json_413(signed_in, settings, path):
     response = signed_in.post(path, data=body, content_type="application/json")
     assert response.status_code == 413, response.content[:200]
     assert response["Content-Type"] == "application/json"
-    assert "larger than the limit" in response.json()["detail"]
+    [error] = response.json()["errors"]
+    assert error["status"] == 413 and error["code"] == "TOO_LARGE"
+    assert "larger than the limit" in error["message"]
 
 
 def test_oversized_form_fields_answer_json_413(signed_in, settings):
@@ -45,7 +47,9 @@ def test_oversized_form_fields_answer_json_413(signed_in, settings):
 def test_unknown_api_paths_answer_json_404(db, method):
     response = Client().generic(method.upper(), "/api/no-such-endpoint/", data=b"{}", content_type="application/json")
     assert response.status_code == 404
-    assert response.json() == {"detail": "Not found."}
+    assert response.json() == {
+        "errors": [{"status": 404, "code": "NOT_FOUND", "message": "Not found.", "detail": None}]
+    }
 
 
 def test_pages_keep_their_html_error_page(db):

@@ -39,7 +39,7 @@ def test_forbidden_page_is_a_403_in_the_layout(client, django_user_model):
 def test_unknown_api_path_answers_json(admin_client):
     response = admin_client.get("/api/no-such-thing/")
     assert response.status_code == 404
-    assert response.json() == {"detail": "Not found."}
+    assert response.json()["errors"] == [{"status": 404, "code": "NOT_FOUND", "message": "Not found.", "detail": None}]
 
 
 def _boom(request):

@@ -125,7 +125,7 @@ def test_ambiguous_pins_are_bad_requests(api, source, target, body, field):
     push_index(source, IMAGE, "latest")
     response = api(**body)
     assert response.status_code == 400
-    assert field in response.json()
+    assert field in response.json()["errors"][0]["detail"]
     assert not PromotionJob.objects.exists()
 
 

@@ -106,7 +106,8 @@ def test_bad_input_is_a_clear_400_and_writes_nothing(admin_client, data, field):
     before = Repository.objects.count()
     response = post(admin_client, "/api/repositories/", data)
     assert response.status_code == 400, response.content
-    assert field in response.json() and response.json()[field][0]
+    [error] = response.json()["errors"]
+    assert error["code"] == "INVALID" and error["detail"][field][0]
     assert Repository.objects.count() == before
 
 
@@ -121,7 +122,9 @@ def test_private_upstream_refused_unless_allowed(admin_client, settings):
         "http://localhost:5000",
     ):
         response = post(admin_client, "/api/repositories/", {"key": "hub", "kind": "remote", "upstream_url": url})
-        assert response.status_code == 400 and "non-public" in response.json()["upstream_url"][0], (
+        assert (
+            response.status_code == 400 and "non-public" in response.json()["errors"][0]["detail"]["upstream_url"][0]
+        ), (
             url,
             response.content,
         )
@@ -176,7 +179,8 @@ def test_delete_needs_force_when_it_holds_content(admin_client, pushed):
     )
     assert virtual.status_code == 201
     response = admin_client.delete("/api/repositories/docker-local/")
-    assert response.status_code == 409 and "force" in response.json()["detail"]
+    [error] = response.json()["errors"]
+    assert response.status_code == 409 and error["code"] == "NOT_EMPTY" and "force" in error["message"]
     assert Image.objects.filter(repository__key="docker-local").exists()
     assert admin_client.delete("/api/repositories/docker-local/?force=true").status_code == 204
     assert not Repository.objects.filter(key="docker-local").exists()

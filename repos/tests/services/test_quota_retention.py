@@ -178,7 +178,9 @@ def test_rest_api_storage_policy_preview_and_run(local, client, admin, django_us
         {"expected": preview["keys"][:1]},
         content_type="application/json",
     )
-    assert stale.status_code == 409
+    [error] = stale.json()["errors"]
+    assert stale.status_code == 409 and error["code"] == "PREVIEW_OUTDATED"
+    assert error["detail"]["preview"]["keys"] == preview["keys"]
     run = client.post(
         "/api/repositories/docker-local/retention/run/", {"expected": preview["keys"]}, content_type="application/json"
     )
