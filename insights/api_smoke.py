@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from insights import selectors
 from insights.models import SmokeTest, SmokeTestResult, SmokeTestRun
-from insights.services.smoke_tests import SmokeTestRefused, smoke_test_delete, smoke_test_run_again, smoke_test_save
+from insights.services.smoke_tests import smoke_test_delete, smoke_test_run_again, smoke_test_save
 from repos.models import Repository
 from repos.selectors.repositories import repository_readable_or_404
 
@@ -120,14 +120,6 @@ class RunAgainSerializer(serializers.Serializer):
     )
 
 
-def _refused(exc: SmokeTestRefused) -> exceptions.APIException:
-    if exc.status == 403:
-        return exceptions.PermissionDenied(str(exc))
-    if exc.status == 404:
-        return exceptions.NotFound(str(exc))
-    return exceptions.ValidationError(exc.errors or {"detail": [str(exc)]})
-
-
 class SmokeTestDefinitionView(APIView):
     """A repository's smoke test: read it (read access), set it with PUT or remove it (repository admins)."""
 
@@ -146,18 +138,12 @@ class SmokeTestDefinitionView(APIView):
         repository = self._repository(key)
         body = SmokeTestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            test = smoke_test_save(actor=request.user, repository=repository, data=dict(body.validated_data))
-        except SmokeTestRefused as exc:
-            raise _refused(exc) from None
+        test = smoke_test_save(actor=request.user, repository=repository, data=dict(body.validated_data))
         return Response(SmokeTestSerializer(test).data)
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request, key: str):
-        try:
-            smoke_test_delete(actor=request.user, repository=self._repository(key))
-        except SmokeTestRefused as exc:
-            raise _refused(exc) from None
+        smoke_test_delete(actor=request.user, repository=self._repository(key))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -202,14 +188,11 @@ class SmokeTestRunViewSet(viewsets.ReadOnlyModelViewSet):
         body = RunAgainSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        try:
-            run = smoke_test_run_again(
-                actor=request.user,
-                repository_key=data["repository"],
-                image=data["image"],
-                tag=data["tag"],
-                test_repository_key=data.get("test_repository", ""),
-            )
-        except SmokeTestRefused as exc:
-            raise _refused(exc) from None
+        run = smoke_test_run_again(
+            actor=request.user,
+            repository_key=data["repository"],
+            image=data["image"],
+            tag=data["tag"],
+            test_repository_key=data.get("test_repository", ""),
+        )
         return Response(SmokeTestRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)

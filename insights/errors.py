@@ -9,9 +9,11 @@ class InsightsError(DomainError):
     code = "INVALID"
     status = 400
 
-    def __init__(self, message: str, *, field: str | None = None):
-        super().__init__(message, detail=field_detail(field, message) if self.status == 400 else None)
+    def __init__(self, message: str, *, field: str | None = None, errors: dict[str, list[str]] | None = None):
+        """`errors` maps each bad field to its messages; `field` names the one field `message` is about."""
+        super().__init__(message, detail=(errors or field_detail(field, message)) if self.status == 400 else None)
         self.field = field
+        self.errors = errors or {}
 
 
 class InvalidRequest(InsightsError):

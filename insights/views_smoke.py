@@ -11,9 +11,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import ADMIN, user_can
-from insights import selectors
+from insights import errors, selectors
 from insights.forms import SmokeTestForm, smoke_test_initial
-from insights.services.smoke_tests import SmokeTestRefused, smoke_test_delete, smoke_test_run_again, smoke_test_save
+from insights.services.smoke_tests import smoke_test_delete, smoke_test_run_again, smoke_test_save
 from repos.selectors.repositories import repository_readable_or_404
 
 
@@ -32,11 +32,11 @@ def smoke_test_settings(request, key: str):
         if form.is_valid():
             try:
                 smoke_test_save(actor=request.user, repository=repository, data=form.cleaned_data)
-            except SmokeTestRefused as exc:
-                problems: list[tuple[str | None, list[str]]] = [*exc.errors.items()] or [(None, [str(exc)])]
-                for field, errors in problems:
-                    for error in errors:
-                        form.add_error(field if field in form.fields else None, error)
+            except errors.InsightsError as exc:
+                problems: list[tuple[str | None, list[str]]] = [*exc.errors.items()] or [(None, [exc.message])]
+                for field, field_messages in problems:
+                    for text in field_messages:
+                        form.add_error(field if field in form.fields else None, text)
             else:
                 messages.success(request, f"Smoke test of {repository.key} saved.")
                 return redirect("repository-settings", key=repository.key)
@@ -58,12 +58,12 @@ def smoke_test_run_again_view(request):
             image=post.get("image", ""),
             tag=post.get("tag", ""),
         )
-    except SmokeTestRefused as exc:
-        if exc.status == 404:
-            raise Http404(str(exc)) from None
-        if exc.status == 403:
-            raise PermissionDenied(str(exc)) from None
-        messages.error(request, str(exc))
+    except errors.NotFound as exc:
+        raise Http404(exc.message) from None
+    except errors.Forbidden as exc:
+        raise PermissionDenied(exc.message) from None
+    except errors.InsightsError as exc:
+        messages.error(request, exc.message)
     else:
         messages.success(request, f"Smoke test run #{run.pk} queued for {run.image.name}:{run.tag}.")
     back = post.get("next", "")

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.permissions import ADMIN, READ, WRITE, user_can
 from accounts.services.audit import audit_record
+from insights import errors
 from insights.models import SmokeTest, SmokeTestRun
 from repos.models import Image, Repository, Tag
 
@@ -22,18 +23,9 @@ MAX_ARGUMENTS = 64
 MAX_ARGUMENT_LENGTH = 4096
 
 
-class SmokeTestRefused(Exception):
-    """Bad input (`errors` per field, 400), a missing permission (403) or an unknown object (404)."""
-
-    def __init__(self, message: str, *, status: int = 400, errors: dict[str, list[str]] | None = None):
-        super().__init__(message)
-        self.status = status
-        self.errors = errors or {}
-
-
 def smoke_test_clean(data: dict) -> dict:
-    """The definition fields checked; raises SmokeTestRefused naming each bad field."""
-    errors: dict[str, list[str]] = {}
+    """The definition fields checked; raises InvalidRequest naming each bad field."""
+    problems: dict[str, list[str]] = {}
     command = data.get("command")
     if (
         not isinstance(command, list)
@@ -41,29 +33,29 @@ def smoke_test_clean(data: dict) -> dict:
         or not all(isinstance(arg, str) for arg in command)
         or not command[0].strip()
     ):
-        errors["command"] = ['a non-empty list of strings, the program first, e.g. ["/app", "--version"]']
+        problems["command"] = ['a non-empty list of strings, the program first, e.g. ["/app", "--version"]']
     elif len(command) > MAX_ARGUMENTS or any(len(arg) > MAX_ARGUMENT_LENGTH or "\x00" in arg for arg in command):
-        errors["command"] = [f"at most {MAX_ARGUMENTS} arguments of at most {MAX_ARGUMENT_LENGTH} characters, no NUL"]
+        problems["command"] = [f"at most {MAX_ARGUMENTS} arguments of at most {MAX_ARGUMENT_LENGTH} characters, no NUL"]
     exit_code = data.get("expected_exit_code", 0)
     if not isinstance(exit_code, int) or isinstance(exit_code, bool) or not 0 <= exit_code <= 255:
-        errors["expected_exit_code"] = ["a whole number from 0 to 255"]
+        problems["expected_exit_code"] = ["a whole number from 0 to 255"]
     pattern = data.get("output_pattern") or ""
     if not isinstance(pattern, str) or len(pattern) > 500:
-        errors["output_pattern"] = ["a regular expression of at most 500 characters"]
+        problems["output_pattern"] = ["a regular expression of at most 500 characters"]
     else:
         try:
             re.compile(pattern)
         except re.error as exc:
-            errors["output_pattern"] = [f"not a valid regular expression: {exc}"]
+            problems["output_pattern"] = [f"not a valid regular expression: {exc}"]
     limit = data.get("time_limit_seconds", settings.SMOKE_TEST_DEFAULT_SECONDS)
     high = settings.SMOKE_TEST_MAX_SECONDS
     if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= high:
-        errors["time_limit_seconds"] = [f"a whole number of seconds from 1 to {high}"]
+        problems["time_limit_seconds"] = [f"a whole number of seconds from 1 to {high}"]
     required = data.get("required_for_promotion", False)
     if not isinstance(required, bool):
-        errors["required_for_promotion"] = ["true or false"]
-    if errors:
-        raise SmokeTestRefused("invalid smoke test", errors=errors)
+        problems["required_for_promotion"] = ["true or false"]
+    if problems:
+        raise errors.InvalidRequest("invalid smoke test", errors=problems)
     return {
         "command": list(cast(list[str], command)),  # checked above: a non-empty list of strings
         "expected_exit_code": exit_code,
@@ -77,9 +69,9 @@ def smoke_test_save(*, actor, repository: Repository, data: dict) -> SmokeTest:
     """Create or replace the repository's smoke test (repository admins). Earlier results stay: they are
     keyed by the definition, so they count again if the definition comes back."""
     if not user_can(actor, repository, ADMIN):
-        raise SmokeTestRefused("changing the smoke test needs admin permission on the repository", status=403)
+        raise errors.Forbidden("changing the smoke test needs admin permission on the repository")
     if repository.kind != Repository.Kind.LOCAL:
-        raise SmokeTestRefused("smoke tests run on what is pushed or promoted into local repositories")
+        raise errors.InvalidRequest("smoke tests run on what is pushed or promoted into local repositories")
     cleaned = smoke_test_clean(data)
     with transaction.atomic():
         test, created = SmokeTest.objects.update_or_create(repository=repository, defaults=cleaned)
@@ -94,7 +86,7 @@ def smoke_test_save(*, actor, repository: Repository, data: dict) -> SmokeTest:
 
 def smoke_test_delete(*, actor, repository: Repository) -> None:
     if not user_can(actor, repository, ADMIN):
-        raise SmokeTestRefused("removing the smoke test needs admin permission on the repository", status=403)
+        raise errors.Forbidden("removing the smoke test needs admin permission on the repository")
     with transaction.atomic():
         deleted, _ = SmokeTest.objects.filter(repository=repository).delete()
         if deleted:
@@ -163,24 +155,24 @@ def smoke_test_run_again(
     against the test of a repository it is to be promoted into, before it is promoted."""
     repository = Repository.objects.filter(key=repository_key).first()
     if repository is None or not user_can(actor, repository, READ):
-        raise SmokeTestRefused(f"repository {repository_key!r} not found", status=404)
+        raise errors.NotFound(f"repository {repository_key!r} not found")
     if not user_can(actor, repository, WRITE):
-        raise SmokeTestRefused(f"running smoke tests needs write access to {repository.key}", status=403)
+        raise errors.Forbidden(f"running smoke tests needs write access to {repository.key}")
     found = Tag.objects.filter(image__repository=repository, image__name=image, name=tag).select_related(
         "image", "manifest"
     )
     row = found.first()
     if row is None:
-        raise SmokeTestRefused(f"tag {repository.key}/{image}:{tag} not found", status=404)
+        raise errors.NotFound(f"tag {repository.key}/{image}:{tag} not found")
     test_repository = repository
     if test_repository_key and test_repository_key != repository.key:
         other = Repository.objects.filter(key=test_repository_key).first()
         if other is None or not user_can(actor, other, READ):
-            raise SmokeTestRefused(f"repository {test_repository_key!r} not found", status=404)
+            raise errors.NotFound(f"repository {test_repository_key!r} not found")
         test_repository = other
     test = SmokeTest.objects.filter(repository=test_repository).select_related("repository").first()
     if test is None:
-        raise SmokeTestRefused(
+        raise errors.InvalidRequest(
             f"{test_repository.key} has no smoke test", errors={"test_repository": ["no smoke test"]}
         )
     return smoke_test_request(

@@ -72,8 +72,14 @@ def test_definition_through_the_rest_api_with_field_errors(admin_client, stages)
 
     bad = define(admin_client, command=[], output_pattern="(", expected_exit_code=300, time_limit_seconds=0)
     assert bad.status_code == 400
-    assert set(bad.json()) >= {"command", "expected_exit_code", "time_limit_seconds"}
-    assert "regular expression" in str(define(admin_client, output_pattern="(").json()["output_pattern"])
+    [error] = bad.json()["errors"]
+    assert error["code"] == "INVALID" and set(error["detail"]) >= {
+        "command",
+        "expected_exit_code",
+        "time_limit_seconds",
+    }
+    [error] = define(admin_client, output_pattern="(").json()["errors"]
+    assert "regular expression" in str(error["detail"]["output_pattern"])
 
     schema = admin_client.get("/api/schema/").content.decode()
     assert "/api/repositories/{key}/smoke-test/" in schema and "/api/smoke-tests/" in schema

@@ -70,6 +70,7 @@ INVALID = [
     ("admin", "GET", "/api/builds/0/log?start=x", None, None),
     ("admin", "POST", "/api/webhooks/", {"url": "https://example.com/h", "events": [], "secret": "12345678"}, "events"),
     ("admin", "GET", "/api/alerts/?state=closed", None, "state"),
+    ("admin", "PUT", "/api/repositories/docker-local/smoke-test/", {"command": []}, "command"),
     ("admin", "POST", "/api/alerts/1/acknowledge/", {"reason": ""}, "reason"),
     ("admin", "POST", "/api/promotions/", {"image": IMAGE}, "source_repository"),
     ("admin", "POST", "/api/docker/docker-local/v2/promote", {"dockerRepository": IMAGE}, "targetRepo"),
@@ -127,6 +128,7 @@ def test_bad_credentials_get_401_unauthorized(scene):
         ("reader", "POST", "/api/repositories/docker-local/grants/", {"user": "reader", "permission": "write"}),
         ("reader", "POST", "/api/builds/", {"repository": "docker-public", "image": "app"}),  # BuildDenied
         ("reader", "POST", "/api/webhooks/", {"url": "https://example.com/h", "events": ["push"], "secret": "x" * 8}),
+        ("reader", "PUT", "/api/repositories/docker-local/smoke-test/", {"command": ["/app"]}),
     ],
 )
 def test_refused_callers_get_403_denied(scene, who, method, path, body):
@@ -143,6 +145,7 @@ def test_refused_callers_get_403_denied(scene, who, method, path, body):
         ("GET", "/api/builds/999999/"),
         ("GET", "/api/promotions/999999/"),
         ("GET", "/api/alerts/999999/"),
+        ("GET", "/api/repositories/docker-local/smoke-test/"),
         ("POST", "/api/alerts/999999/acknowledge/"),
         ("GET", "/api/no-such-endpoint/"),
     ],
