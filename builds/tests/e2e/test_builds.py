@@ -206,7 +206,7 @@ def test_malicious_archives_are_refused(world):
             files={"context": (filename, data)},
         )
         assert response.status_code == 400, (case, response.text)
-        assert response.json()["context"][0], case
+        assert response.json()["errors"][0]["detail"]["context"][0], case
 
 
 def test_git_policy_and_permissions(world):
@@ -217,13 +217,13 @@ def test_git_policy_and_permissions(world):
             f"{url}/api/builds/",
             json={"repository": "docker-local", "image": "x", "platforms": TWO, "git_url": git_url},
         )
-        assert response.status_code == 400 and "git_url" in response.json(), git_url
+        assert response.status_code == 400 and "git_url" in response.json()["errors"][0]["detail"], git_url
     # dev may not write docker-target (nor even see it): refused before anything runs.
     response = world.api.post(
         f"{url}/api/builds/",
         json={"repository": "docker-target", "image": "x", "platforms": TWO, "git_url": world.git.url},
     )
-    assert response.status_code == 400 and "repository" in response.json()
+    assert response.status_code == 400 and "repository" in response.json()["errors"][0]["detail"]
 
 
 def test_cli_prints_the_log_as_it_runs(world, tmp_path):
