@@ -12,6 +12,9 @@ shows anyone more than its members would (making a virtual public exposes only p
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from repos import errors
 from repos.models import Blob, Manifest, Repository, RepositoryBlob
 from repos.oci.manifests import ImageIndex, ManifestError, parse_manifest
@@ -29,18 +32,32 @@ def virtual_members(*, repository: Repository, user) -> list[Repository]:
 
 
 _MISSES = (errors.ManifestUnknown, errors.NameUnknown, errors.BlobUnknown, errors.UpstreamUnavailable)
+_Answer = TypeVar("_Answer")
+
+
+def _first_member_answer(
+    repository: Repository, user, lookup: Callable[[Repository], _Answer], miss: errors.RegistryError
+) -> _Answer:
+    """What the first member (in order, readable by `user`) answers to `lookup`; members that miss or cannot
+    answer are skipped, and `miss` is raised when none answers."""
+    for member in virtual_members(repository=repository, user=user):
+        try:
+            return lookup(member)
+        except _MISSES:
+            continue
+    raise miss
 
 
 def manifest_for_pull(*, repository: Repository, user, image_name: str, reference: str) -> Manifest:
     if repository.is_remote:
         return remote_services.remote_manifest(repository=repository, image_name=image_name, reference=reference)
     if repository.is_virtual:
-        for member in virtual_members(repository=repository, user=user):
-            try:
-                return manifest_for_pull(repository=member, user=user, image_name=image_name, reference=reference)
-            except _MISSES:
-                continue
-        raise errors.ManifestUnknown(detail={"reference": reference, "virtual": repository.key})
+        return _first_member_answer(
+            repository,
+            user,
+            lambda member: manifest_for_pull(repository=member, user=user, image_name=image_name, reference=reference),
+            errors.ManifestUnknown(detail={"reference": reference, "virtual": repository.key}),
+        )
     image = selectors.image_get(repository=repository, name=image_name)
     return selectors.manifest_get(image=image, reference=reference)
 
@@ -49,12 +66,12 @@ def blob_for_pull(*, repository: Repository, user, image_name: str, digest: str)
     if repository.is_remote:
         return remote_services.remote_blob(repository=repository, image_name=image_name, digest=digest)
     if repository.is_virtual:
-        for member in virtual_members(repository=repository, user=user):
-            try:
-                return blob_for_pull(repository=member, user=user, image_name=image_name, digest=digest)
-            except _MISSES:
-                continue
-        raise errors.BlobUnknown(detail={"digest": digest})
+        return _first_member_answer(
+            repository,
+            user,
+            lambda member: blob_for_pull(repository=member, user=user, image_name=image_name, digest=digest),
+            errors.BlobUnknown(detail={"digest": digest}),
+        )
     return selectors.blob_get_in_repository(repository=repository, digest=digest)
 
 
@@ -63,12 +80,12 @@ def blob_size_for_pull(*, repository: Repository, user, image_name: str, digest:
     if repository.is_remote:
         return digest, remote_services.remote_blob_size(repository=repository, image_name=image_name, digest=digest)
     if repository.is_virtual:
-        for member in virtual_members(repository=repository, user=user):
-            try:
-                return blob_size_for_pull(repository=member, user=user, image_name=image_name, digest=digest)
-            except _MISSES:
-                continue
-        raise errors.BlobUnknown(detail={"digest": digest})
+        return _first_member_answer(
+            repository,
+            user,
+            lambda member: blob_size_for_pull(repository=member, user=user, image_name=image_name, digest=digest),
+            errors.BlobUnknown(detail={"digest": digest}),
+        )
     blob = selectors.blob_get_in_repository(repository=repository, digest=digest)
     if blob.size is None:  # a foreign layer's placeholder: its bytes never came
         raise errors.BlobUnknown(detail={"digest": digest})
