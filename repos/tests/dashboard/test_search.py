@@ -64,6 +64,32 @@ def test_label_rows_come_with_the_pushed_manifest_and_match_the_whole_value(admi
     assert not ManifestLabel.objects.filter(key="bad").exists()  # not a string: never a label
 
 
+def test_tag_results_page_the_same_read_at_once_or_counted(admin_client, pushed, monkeypatch):
+    import re
+
+    from repos.selectors import search as search_selectors
+    from repos.tests.dashboard.fixtures import seed
+
+    seed(12)
+
+    def pages() -> list[tuple[list[str], list[str]]]:
+        found = []
+        for number in (1, 2, 3):
+            page = admin_client.get("/search/", {"q": "linux/amd64", "platform_page": number}).content.decode()
+            found.append(
+                (re.findall(r"\d+–\d+ of \d+", page), re.findall(r"(?:service-\d{4}|team/app):<b>[^<]+</b>", page))
+            )
+        return found
+
+    listed = pages()
+    monkeypatch.setattr(search_selectors, "MAX_LISTED", 10)  # more matches than that: counted, then sliced
+    assert pages() == listed
+    total = int(listed[0][0][0].rsplit(" ", 1)[1])
+    assert 35 < total <= 50  # more than MAX_LISTED above, on two pages
+    assert listed[1][0] == [f"26–{total} of {total}"]
+    assert len(listed[0][1]) == 25 and len(listed[1][1]) == total - 25
+
+
 def test_sections_paginate_on_their_own_parameter(admin_client, pushed):
     from repos.models import Image
 
