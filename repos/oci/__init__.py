@@ -23,7 +23,7 @@ from .manifests import (
     parse_manifest,
     referenced_digests,
 )
-from .names import is_valid_key, is_valid_name, is_valid_tag, split_name
+from .names import is_digest_reference, is_valid_key, is_valid_name, is_valid_tag, split_name
 from .platforms import is_attestation, is_valid_platform, parse_platform, platform_label, platform_tag
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "UnsupportedManifestType",
     "hasher_digest",
     "is_attestation",
+    "is_digest_reference",
     "is_valid_digest",
     "is_valid_key",
     "is_valid_name",

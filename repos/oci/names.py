@@ -38,6 +38,11 @@ def is_valid_tag(tag: object) -> bool:
     return isinstance(tag, str) and TAG_RE.fullmatch(tag) is not None
 
 
+def is_digest_reference(reference: str) -> bool:
+    """A manifest reference names a digest when it holds ":" (a tag never does), else a tag."""
+    return ":" in reference
+
+
 def split_name(name: str) -> tuple[str, str]:
     """Split ``"<repository-key>/<image path>"`` at the first slash.
 

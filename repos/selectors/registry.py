@@ -65,10 +65,13 @@ def manifest_find_for_pull(*, name: str, reference: str) -> tuple[Repository, Ma
 
     Plain SQL: building the same query through the ORM costs several times what running it does.
     """
-    key, _, image_name = name.partition("/")
-    if not image_name or not names.is_valid_name(name):
+    if not names.is_valid_name(name):
         return None
-    by_digest = ":" in reference
+    try:
+        key, image_name = names.split_name(name)
+    except ValueError:
+        return None
+    by_digest = names.is_digest_reference(reference)
     if not (digests.is_valid_digest(reference) if by_digest else names.is_valid_tag(reference)):
         return None
     with connection.cursor() as cursor:
@@ -120,7 +123,7 @@ def _pull_sql(by_digest: bool, vendor: str) -> str:
 
 def manifest_get(*, image: Image, reference: str) -> Manifest:
     """A manifest of the image by tag or by digest."""
-    if ":" in reference:
+    if names.is_digest_reference(reference):
         if not digests.is_valid_digest(reference):
             raise errors.DigestInvalid("invalid digest", detail={"digest": reference})
         manifest = _one(Manifest.objects.filter(digest=reference, memberships__image=image).defer(*_COLD_FIELDS))

@@ -272,7 +272,7 @@ def _lock_references(prepared: _Prepared, *, repository: Repository, image: Imag
 
 def _check_reference(reference: str, raw: bytes) -> str | None:
     """The tag to set, or None when pushing by digest (which must match the bytes)."""
-    if ":" in reference:
+    if names.is_digest_reference(reference):
         if not digests.is_valid_digest(reference):
             raise errors.DigestInvalid("invalid digest", detail={"digest": reference})
         if digests.sha256_digest(raw) != reference:

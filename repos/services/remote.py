@@ -66,7 +66,7 @@ def _client(repository: Repository, remote: RemoteSettings) -> UpstreamClient:
 
 def remote_manifest(*, repository: Repository, image_name: str, reference: str) -> Manifest:
     """The manifest of `image_name:reference` (tag or digest), from the cache or the upstream."""
-    by_digest = ":" in reference
+    by_digest = names.is_digest_reference(reference)
     if by_digest and not digests.is_valid_digest(reference):
         raise errors.DigestInvalid("invalid digest", detail={"digest": reference})
     if not by_digest and not names.is_valid_tag(reference):
@@ -109,7 +109,7 @@ def remote_manifest(*, repository: Repository, image_name: str, reference: str) 
 
 
 def _cached(image: Image, reference: str) -> Manifest | None:
-    if ":" in reference:
+    if names.is_digest_reference(reference):
         return Manifest.objects.filter(digest=reference, memberships__image=image).defer("config").first()
     tag = Tag.objects.select_related("manifest").filter(image=image, name=reference).first()
     return tag.manifest if tag else None

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.timesince import timesince, timeuntil
 
+from repos.oci.names import is_digest_reference
 from repos.oci.platforms import parse_platform
 
 register = template.Library()
@@ -154,7 +155,7 @@ def platform_class(label: str) -> str:
 @register.simple_tag
 def pull_command(host: str, key: str, name: str, reference: str) -> str:
     """`docker pull HOST/key/name:tag`, or `@digest` when the reference is a digest."""
-    separator = "@" if ":" in reference else ":"
+    separator = "@" if is_digest_reference(reference) else ":"
     return f"docker pull {host}/{key}/{name}{separator}{reference}"
 
 

@@ -7,6 +7,7 @@ from django.http import HttpResponse
 
 from repos import errors
 from repos.models import Manifest
+from repos.oci import names
 from repos.registry import auth
 from repos.registry.streams import request_body
 from repos.registry.views.base import RegistryView
@@ -78,7 +79,7 @@ class ManifestView(RegistryView):
         repository, image_name = selectors.repository_resolve(name=name)
         auth.require(request, repository, auth.DELETE)
         image = selectors.image_get(repository=repository, name=image_name)
-        if ":" in reference:
+        if names.is_digest_reference(reference):
             selectors.manifest_get(image=image, reference=reference)
             manifest_services.manifest_delete(image=image, digest=reference)
         else:

@@ -1,6 +1,7 @@
 import pytest
 
 from repos.oci.names import (
+    is_digest_reference,
     is_valid_key,
     is_valid_name,
     is_valid_tag,
@@ -99,3 +100,10 @@ def test_valid_keys(key):
 @pytest.mark.parametrize("key", ["", "Docker", "a--b", "a__b", "-a", "a-", "a/b", "-", "a" * 65, None])
 def test_invalid_keys(key):
     assert not is_valid_key(key)
+
+
+@pytest.mark.parametrize("reference,is_digest", [("1.0", False), ("latest", False), ("sha256:" + "a" * 64, True)])
+def test_is_digest_reference(reference, is_digest):
+    assert is_digest_reference(reference) is is_digest
+    # Tags cannot hold ":", so no reference is both.
+    assert not (is_digest and is_valid_tag(reference))
