@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# Fixtures every test package may use: the permission world (users, teams, grants, tokens) and cheap passwords.
+pytest_plugins = ["tests.support.world"]
 
 
 def pytest_configure(config):

@@ -92,8 +92,8 @@ def push_multiarch(repository, image: str, *, platforms, layer_bytes: int, scrat
 
     from repos.oci import media_types
     from repos.services.manifests import manifest_put
-    from repos.tests import factories as f
     from repos.tests.promotion.content import push_blob
+    from tests.support import content as f
 
     children = []
     for os_, arch, variant in platforms:

@@ -33,8 +33,8 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from repos.tests.e2e.server import BIN, PROJECT_ROOT, running_server  # noqa: E402
-from repos.tests.promotion.layout import write_layout  # noqa: E402
+from repos.tests.e2e.server import running_server  # noqa: E402
+from tests.support.content import AMD64, ARM64, multiarch_image  # noqa: E402
 from tests.support.locks import image_row_locked, wait_for_lock_waiter  # noqa: E402
 
 
@@ -81,9 +81,7 @@ def main() -> int:
         api = requests.Session()
         api.auth = ("admin", server.admin_password)
         layout = Path(tmp) / "layout"
-        index_digest = write_layout(
-            layout, tag="latest", platforms=[("linux", "amd64"), ("linux", "arm64")], content="soak"
-        )
+        index_digest = multiarch_image("soak", platforms=(AMD64, ARM64)).write_layout(layout, tag="latest")
         subprocess.run(
             [
                 "skopeo",
@@ -100,23 +98,7 @@ def main() -> int:
         )
         index = json.loads((layout / "blobs" / "sha256" / index_digest.split(":")[1]).read_text())
         platforms = {f"{m['platform']['os']}/{m['platform']['architecture']}": m["digest"] for m in index["manifests"]}
-        beat = subprocess.Popen(
-            [
-                str(BIN / "celery"),
-                "-A",
-                "config",
-                "beat",
-                "--loglevel",
-                "INFO",
-                "--schedule",
-                str(server.data_dir / "beat-schedule"),
-            ],
-            cwd=PROJECT_ROOT,
-            env=server.env,
-            stdout=open(server.data_dir / "beat.log", "ab"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        beat = server.start_beat()
         try:
             database_url = server.env.get("DATABASE_URL", "")
             for run in range(1, args.runs + 1):
@@ -163,8 +145,7 @@ def main() -> int:
                     flush=True,
                 )
         finally:
-            os.killpg(beat.pid, signal.SIGTERM)
-            beat.wait(timeout=30)
+            server.stop_worker(beat)
     report = render(outcomes)
     print(report)
     if args.write_results:

@@ -11,7 +11,7 @@ import json
 import pytest
 from django.test import Client
 
-from accounts.tests.conftest import ROLES
+from tests.support.world import ROLES
 
 J = "application/json"
 #          anon outs read writ dele prom radm sadm t_rw t_ro
@@ -147,7 +147,7 @@ def test_lists_show_only_what_the_caller_may_see(world):
 
 
 def test_basic_with_an_api_token_works_on_the_api(world):
-    from accounts.tests.conftest import basic
+    from tests.support.world import basic
 
     secret = world.tokens["token_rw"][1]
     for username in ("writer", "token"):
@@ -172,7 +172,7 @@ def test_session_writes_need_the_csrf_token(world):
 
 @pytest.mark.parametrize("username", ["writer", "no-such-user"])
 def test_bad_credentials_do_not_say_whether_the_user_exists(world, username):
-    from accounts.tests.conftest import basic
+    from tests.support.world import basic
 
     response = Client().get("/api/users/me/", HTTP_AUTHORIZATION=basic(username, "wrong password"))
     assert response.status_code == 401

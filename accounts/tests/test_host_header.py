@@ -49,7 +49,7 @@ def test_password_reset_link_uses_public_url(db, settings, django_user_model):
 
 
 def test_pull_commands_name_the_public_host(db, settings, blob_storage, django_user_model):
-    from repos.tests.factories import RepositoryFactory
+    from tests.support.factories import RepositoryFactory
 
     settings.PUBLIC_URL = "https://registry.example.org"
     RepositoryFactory(key="docker-local", is_public=True)

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import ApiToken, AuditEvent
-from accounts.tests.conftest import NAME, PASSWORD, basic
+from tests.support.world import NAME, PASSWORD, basic
 
 
 def test_login_page_renders_in_the_site_layout(world):

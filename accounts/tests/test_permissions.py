@@ -153,7 +153,7 @@ def test_a_token_of_a_superuser_is_not_a_site_admin(world):
 
 
 def test_a_remembered_password_stops_working_when_it_changes(world):
-    from accounts.tests.conftest import PASSWORD
+    from tests.support.world import PASSWORD
 
     assert authenticate_secret(None, username="writer", secret=PASSWORD, channel="test") is not None
     writer = type(world.users["writer"]).objects.get(username="writer")

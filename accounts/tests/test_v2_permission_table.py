@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from accounts.tests.conftest import NAME, ROLES, basic
-from repos.tests.factories import digest_of
+from tests.support.content import digest_of
+from tests.support.world import NAME, ROLES, basic
 
 OCI = "application/vnd.oci.image.manifest.v1+json"
 OCTET = "application/octet-stream"

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 
 from accounts.models import RepositoryGrant
-from repos.tests.factories import RepositoryFactory
+from tests.support.factories import RepositoryFactory
 
 PASSWORD = "correct horse battery staple"
 

@@ -14,8 +14,8 @@ from builds.services.verify import elf_architecture, platform_parse, pushed_plat
 from repos.models import Manifest
 from repos.oci import media_types
 from repos.services.manifests import manifest_put
-from repos.tests import factories as f
 from repos.tests.promotion.content import push_blob
+from tests.support import content as f
 
 MACHINES = {"amd64": 62, "arm64": 183, "arm": 40}
 

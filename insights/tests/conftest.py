@@ -1,7 +1,7 @@
 import pytest
 
 from repos.tests.dashboard.fixtures import admin_client  # noqa: F401
-from repos.tests.factories import RepositoryFactory
+from tests.support.factories import RepositoryFactory
 
 
 @pytest.fixture

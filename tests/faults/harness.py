@@ -125,10 +125,10 @@ class Stack:
         return self.wait_for(ready, "the whole stack to be up", timeout)
 
     def push_image(self, name: str = "faults", tag: str = "latest") -> None:
-        from repos.tests.promotion.layout import write_layout
+        from tests.support.content import AMD64, ARM64, multiarch_image
 
         layout = self.data_dir / f"layout-{name}"
-        write_layout(layout, tag=tag, platforms=[("linux", "amd64"), ("linux", "arm64")], content=name)
+        multiarch_image(name, platforms=(AMD64, ARM64)).write_layout(layout, tag=tag)
         subprocess.run(
             [
                 "skopeo",

@@ -1,7 +1,7 @@
 """PostgreSQL unavailable for 10 s under the stack runner, with promotions waiting for the worker: the
 stack stays up, /readyz says the database is down meanwhile, and afterwards every promotion asked for
 ends succeeded (none lost, none stuck queued or running). Only this stack loses its database: it reaches
-PostgreSQL through a TCP proxy the test cuts (tests/faults/tcp_proxy.py)."""
+PostgreSQL through a TCP proxy the test cuts (tests/support/network.py)."""
 
 import os
 import signal
@@ -15,7 +15,7 @@ import requests
 from conftest import IN_CI, require_tool
 from repos.tests.e2e.server import _create_database, _drop_database
 from tests.faults.harness import running_stack
-from tests.faults.tcp_proxy import PausableProxy
+from tests.support.network import TcpProxy
 
 pytestmark = pytest.mark.e2e
 OUTAGE_SECONDS = 10
@@ -40,7 +40,7 @@ def proxied_database():
     base = _postgres_base()
     direct_url, name = _create_database(base)
     parts = urlsplit(direct_url)
-    proxy = PausableProxy((parts.hostname, parts.port or 5432))
+    proxy = TcpProxy((parts.hostname, parts.port or 5432))
     try:
         yield proxy, direct_url, parts._replace(netloc=f"{parts.username}@127.0.0.1:{proxy.port}").geturl()
     finally:

@@ -4,66 +4,15 @@ restarted (without persistence) while jobs wait in it. Every promotion asked for
 lost, none stuck queued or running. A private redis-server on a free port, never the shared one."""
 
 import signal
-import subprocess
-import time
 
 import pytest
-import redis
 
 from conftest import require_tool
-from repos.tests.e2e.server import free_port
 from tests.faults.harness import running_stack
 from tests.support.locks import image_row_locked, require_postgresql, wait_for_lock_waiter
+from tests.support.network import PrivateRedis
 
 pytestmark = pytest.mark.e2e
-
-
-class PrivateRedis:
-    def __init__(self, binary: str, directory):
-        self.binary, self.directory, self.port = binary, directory, free_port()
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                self.binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.directory),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        client = redis.Redis.from_url(self.url)
-        for _ in range(100):
-            try:
-                if client.ping():
-                    return
-            except redis.ConnectionError:
-                time.sleep(0.1)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
-
-    def run_id(self) -> str:
-        return redis.Redis.from_url(self.url).info("server")["run_id"]
-
-    def queued(self, queue: str) -> int:
-        return redis.Redis.from_url(self.url).llen(queue)
 
 
 @pytest.fixture
@@ -129,13 +78,13 @@ def test_pool_processes_worker_and_redis_faults(tmp_path, private_redis):
         stack.kill(worker, signal.SIGSTOP)
         waiting = {f"redis-{n}": stack.promote(f"redis-{n}") for n in range(3)}
         # The messages wait in Redis (but one: a stopped worker's pending BRPOP may already have popped it) ...
-        assert private_redis.queued(stack.env["CELERY_QUEUE"]) >= 2
-        before = private_redis.run_id()
+        assert private_redis.client().llen(stack.env["CELERY_QUEUE"]) >= 2
+        before = private_redis.client().info("server")["run_id"]
         private_redis.stop()
         private_redis.start()
         # ... and now they are gone: a new server without persistence. (Counting the queue here would race the
         # promotion reconciler, which may already have re-sent a stale job into the new server.)
-        assert private_redis.run_id() != before
+        assert private_redis.client().info("server")["run_id"] != before
         stack.kill(worker, signal.SIGCONT)
         # Redis down while a promotion is asked for: the job is still recorded, and runs later.
         private_redis.stop()

@@ -72,7 +72,8 @@ def lock_waiters() -> int:
 
     with connection.cursor() as cursor:
         cursor.execute(WAITING_ON_A_LOCK)
-        return cursor.fetchone()[0]
+        row = cursor.fetchone()
+        return row[0] if row else 0
 
 
 def wait_for_lock_waiters(count: int = 1, *, what: str = "the writer to block on the test's lock") -> None:
@@ -96,25 +97,6 @@ def image_row_locked(database_url: str, *, repository: str, image: str) -> Itera
             (repository, image),
         ).fetchall()
         assert found, f"no image {repository}/{image} to lock"
-        try:
-            yield
-        finally:
-            holder.rollback()
-
-
-@contextmanager
-def promotion_held_before_commit(database_url: str, *, job_id: int, digest: str) -> Iterator[None]:
-    """The job's run blocked after it applied everything, just before its commit, until the block ends.
-
-    The run's last write is its ledger line per promoted digest, unique per (job, digest): the test inserts one
-    for `digest` (one the job promotes) in a transaction it keeps open, and the run's insert waits for it.
-    """
-    import psycopg
-
-    with psycopg.connect(database_url) as holder:  # not autocommit: the insert stays uncommitted
-        holder.execute(
-            "INSERT INTO repos_promoteddigest (job_id, digest, role) VALUES (%s, %s, 'index')", (job_id, digest)
-        )
         try:
             yield
         finally:

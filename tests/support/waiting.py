@@ -9,7 +9,7 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def wait_until(condition: Callable[[], T], *, what: str, timeout: float = 60.0, interval: float = 0.05) -> T:
+def wait_until(condition: Callable[[], T | None], *, what: str, timeout: float = 60.0, interval: float = 0.05) -> T:
     """Poll `condition` until it returns something truthy (returned); fail the test after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:

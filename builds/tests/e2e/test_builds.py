@@ -25,7 +25,7 @@ from builds.tests.e2e.helpers import (
     wait_until,
 )
 from conftest import require_tool
-from repos.tests.e2e.server import BIN, PROJECT_ROOT
+from repos.tests.e2e.server import PROJECT_ROOT
 from repos.tests.e2e.tools import registry_manifest, run
 
 pytestmark = pytest.mark.e2e
@@ -318,27 +318,6 @@ def test_live_log_and_progress_in_a_browser(world, tmp_path):
     assert not [e for e in console_errors if "Content Security Policy" in e or "Refused" in e], console_errors
 
 
-def start_beat(server) -> subprocess.Popen:
-    log = open(server.data_dir / "beat.log", "ab")
-    return subprocess.Popen(
-        [
-            str(BIN / "celery"),
-            "-A",
-            "config",
-            "beat",
-            "--loglevel",
-            "INFO",
-            "--schedule",
-            str(server.data_dir / f"beat-{uuid.uuid4().hex[:6]}"),
-        ],
-        cwd=PROJECT_ROOT,
-        env=server.env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-
 def test_killed_worker_leaves_the_build_failed(world):
     """kill -9 of the worker mid-build: its commands die with it, and the reconciler (on beat) fails the job."""
     server = world.server
@@ -360,13 +339,12 @@ def test_killed_worker_leaves_the_build_failed(world):
     )
     server.stop_worker(server.extra.pop("worker"), kill=True)
     assert wait_until(lambda: not processes_mentioning(f"tmp-build-{job['id']}")) is True
-    beat = start_beat(server)
+    beat = server.start_beat()
     try:
         server.extra["worker"] = server.start_worker()
         job = wait_for(world.api, server, job["id"], timeout=120)
     finally:
-        beat.terminate()
-        beat.wait(timeout=30)
+        server.stop_worker(beat)
     assert job["status"] == "failed" and "stopped answering" in job["error"]
     assert registry_tags(world, image) == set()
     log = full_log(world.api, server, job["id"])

@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 
 from repos.models import Image, Repository, Tag
 from repos.tests.dashboard.fixtures import seed
-from repos.tests.factories import RepositoryFactory
+from tests.support.factories import RepositoryFactory
 
 pytestmark = pytest.mark.django_db
 

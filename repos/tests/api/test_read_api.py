@@ -3,7 +3,7 @@
 import pytest
 
 from repos.models import Repository
-from repos.tests.factories import RepositoryFactory
+from tests.support.factories import RepositoryFactory
 
 pytestmark = pytest.mark.django_db
 

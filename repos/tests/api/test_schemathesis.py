@@ -32,7 +32,7 @@ EXAMPLES = {"api_token": 10, "basic": 5, "anonymous": 3}
 @pytest.fixture
 def identities(db, settings, blob_storage, django_user_model):
     from accounts.services.tokens import token_create
-    from repos.tests.factories import RepositoryFactory
+    from tests.support.factories import RepositoryFactory
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.PROMOTION_WAIT_SECONDS = 0  # a promote call answers 202 at once instead of waiting for a worker

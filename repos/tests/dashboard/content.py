@@ -11,6 +11,7 @@ from pathlib import Path
 
 from repos.demo import content as build
 from repos.oci import media_types
+from tests.support.content import write_oci_layout
 
 XSS = "<script>alert('xss')</script>"
 SIGNATURE_TYPE = "application/vnd.dev.cosign.artifact.sig.v1+json"
@@ -35,27 +36,8 @@ class MultiArch:
         return [raw for raw, _ in self.children.values()] + [self.attestation[0]]
 
     def write_oci_layout(self, directory: Path, tag: str) -> Path:
-        blobs = directory / "blobs" / "sha256"
-        blobs.mkdir(parents=True, exist_ok=True)
-        for data in [*self.blobs, *self.manifests_in_push_order(), self.index]:
-            (blobs / build.sha256(data).split(":", 1)[1]).write_bytes(data)
-        (directory / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
-        (directory / "index.json").write_text(
-            json.dumps(
-                {
-                    "schemaVersion": 2,
-                    "manifests": [
-                        {
-                            "mediaType": media_types.OCI_INDEX,
-                            "digest": self.index_digest,
-                            "size": len(self.index),
-                            "annotations": {"org.opencontainers.image.ref.name": tag},
-                        }
-                    ],
-                }
-            )
-        )
-        return directory
+        blobs = [*self.blobs, *self.manifests_in_push_order()]
+        return write_oci_layout(directory, index=self.index, blobs=blobs, tag=tag)
 
 
 def multiarch(label: str = "app", *, title: str = XSS) -> MultiArch:

@@ -11,8 +11,8 @@ from repos.demo.seeding import seed_dashboard_content
 from repos.models import Repository
 from repos.oci import media_types
 from repos.tests.dashboard.content import SIGNATURE_PAYLOAD, MultiArch, multiarch
-from repos.tests.factories import RepositoryFactory
 from repos.tests.registry.client import RegistryClient
+from tests.support.factories import RepositoryFactory
 
 
 @pytest.fixture

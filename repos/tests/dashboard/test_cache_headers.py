@@ -3,7 +3,7 @@
 import pytest
 from django.test import Client
 
-from repos.tests.factories import RepositoryFactory
+from tests.support.factories import RepositoryFactory
 
 PAGES = [
     "/",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -15,14 +14,10 @@ from pathlib import Path
 
 import requests
 
+from tests.support.network import free_port
+
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -102,6 +97,29 @@ class RunningServer:
         )
         self.workers.append(worker)
         return worker
+
+    def start_beat(self) -> subprocess.Popen:
+        """Celery beat on the server's broker (the reconcilers' schedule); stopped with the server."""
+        log = open(self.data_dir / "beat.log", "ab")
+        beat = subprocess.Popen(
+            [
+                str(BIN / "celery"),
+                "-A",
+                "config",
+                "beat",
+                "--loglevel",
+                "INFO",
+                "--schedule",
+                str(self.data_dir / f"beat-{uuid.uuid4().hex[:6]}"),
+            ],
+            cwd=PROJECT_ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.workers.append(beat)
+        return beat
 
     def stop_worker(self, worker: subprocess.Popen, *, kill: bool = False) -> None:
         if worker.poll() is None:

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from repos.oci import media_types
-from repos.tests.e2e import content
+from tests.support import content
 
 pytestmark = pytest.mark.e2e
 SBOM_CONFIG_TYPE = "application/vnd.example.sbom.config.v1+json"
@@ -27,8 +27,8 @@ def test_oras_pushes_an_artifact_with_subject_and_finds_it_via_referrers(registr
     name = f"docker-local/oras-{uuid.uuid4().hex[:6]}"
     session = requests.Session()
     session.auth = ("admin", registry_server.admin_password)
-    image_set = content.multiarch(name)
-    content.push(session, registry_server.url, name, "v1", image_set)
+    image_set = content.multiarch_image(name)
+    content.push_over_http(session, registry_server.url, name, "v1", image_set)
 
     sbom = tmp_path / "sbom.spdx.json"
     sbom.write_text('{"spdxVersion": "SPDX-2.3", "name": "multiarch"}')

@@ -10,9 +10,9 @@ import pytest
 import requests
 
 from conftest import require_tool
-from repos.tests.e2e import content
 from repos.tests.e2e.reference_registry import reference_registry
 from repos.tests.e2e.tools import registry_tags, run
+from tests.support import content
 
 pytestmark = pytest.mark.e2e
 
@@ -44,8 +44,8 @@ def test_skopeo_copy_all_both_ways_keeps_every_digest(registry_server, reference
     ours = requests.Session()
     ours.auth = ("admin", registry_server.admin_password)
     suffix = uuid.uuid4().hex[:6]
-    image_set = content.multiarch(f"interop {suffix}", docker=docker)
-    content.push(ours, registry_server.url, f"docker-local/interop-{suffix}", "v1", image_set)
+    image_set = content.multiarch_image(f"interop {suffix}", docker=docker)
+    content.push_over_http(ours, registry_server.url, f"docker-local/interop-{suffix}", "v1", image_set)
 
     origin = f"docker://{registry_server.host}/docker-local/interop-{suffix}:v1"
     at_reference = f"docker://{reference.host}/interop-{suffix}:v1"

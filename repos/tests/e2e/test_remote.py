@@ -16,10 +16,10 @@ import pytest
 import requests
 
 from conftest import require_tool
-from repos.tests.e2e.content import ImageSet, digest_of, multiarch
 from repos.tests.e2e.reference_registry import reference_registry
 from repos.tests.e2e.server import running_server
 from repos.tests.e2e.tools import admin_session, docker_available, docker_env, docker_login, registry_manifest, run
+from tests.support.content import digest_of, multiarch_image, push_over_http
 
 pytestmark = pytest.mark.e2e
 BIG_BLOB_MIB = 256
@@ -39,30 +39,6 @@ def server(tmp_path_factory):
 def upstream(tmp_path):
     with reference_registry(tmp_path / "upstream", access_log=True) as registry:
         yield registry
-
-
-def push(session: requests.Session, base_url: str, name: str, tag: str, image_set: ImageSet) -> None:
-    """Push with the two-step upload every registry supports (the reference one has no one-step POST)."""
-    for blob in image_set.blobs:
-        start = session.post(f"{base_url}/v2/{name}/blobs/uploads/")
-        assert start.status_code == 202, start.text
-        location = requests.compat.urljoin(base_url, start.headers["Location"])
-        done = session.put(
-            location,
-            params={"digest": digest_of(blob)},
-            data=blob,
-            headers={"Content-Type": "application/octet-stream"},
-        )
-        assert done.status_code == 201, done.text
-    for raw, media_type in image_set.manifests:
-        response = session.put(
-            f"{base_url}/v2/{name}/manifests/{digest_of(raw)}", data=raw, headers={"Content-Type": media_type}
-        )
-        assert response.status_code == 201, response.text
-    response = session.put(
-        f"{base_url}/v2/{name}/manifests/{tag}", data=image_set.index, headers={"Content-Type": image_set.index_type}
-    )
-    assert response.status_code == 201, response.text
 
 
 def signed_in(server) -> requests.Session:
@@ -118,8 +94,8 @@ def upstream_raw(upstream, name: str, reference: str, auth=None) -> bytes:
 
 def test_multiarch_index_through_remote_keeps_every_digest(server, upstream, tmp_path):
     require_tool("skopeo")
-    content = multiarch("through-remote")
-    push(requests.Session(), upstream.url, "team/app", "1.0", content)
+    content = multiarch_image("through-remote")
+    push_over_http(requests.Session(), upstream.url, "team/app", "1.0", content)
     create_remote(server, "hub", upstream.url, tag_cache_seconds=3600)
 
     _, digest, raw = registry_manifest(server, "hub/team/app", "1.0")
@@ -175,9 +151,9 @@ def test_multiarch_index_through_remote_keeps_every_digest(server, upstream, tmp
 
 def test_cached_content_served_when_upstream_is_down(server, tmp_path):
     require_tool("skopeo")
-    content = multiarch("upstream-down")
+    content = multiarch_image("upstream-down")
     with reference_registry(tmp_path / "upstream") as upstream:
-        push(requests.Session(), upstream.url, "team/app", "2.0", content)
+        push_over_http(requests.Session(), upstream.url, "team/app", "2.0", content)
         create_remote(server, "hub-down", upstream.url, tag_cache_seconds=0)
         assert skopeo_copy_all(server, "hub-down/team/app:2.0", tmp_path / "first") == content.digest
     # The upstream is stopped: the tag cannot be rechecked, everything comes from the cache.
@@ -202,11 +178,11 @@ def test_cached_content_served_when_upstream_is_down(server, tmp_path):
 
 
 def test_tag_moved_upstream_shows_after_the_cache_time(server, upstream):
-    first, second = multiarch("tag-first"), multiarch("tag-second")
-    push(requests.Session(), upstream.url, "team/moving", "latest", first)
+    first, second = multiarch_image("tag-first"), multiarch_image("tag-second")
+    push_over_http(requests.Session(), upstream.url, "team/moving", "latest", first)
     create_remote(server, "hub-tags", upstream.url, tag_cache_seconds=3600)
     assert registry_manifest(server, "hub-tags/team/moving", "latest")[1] == first.digest
-    push(requests.Session(), upstream.url, "team/moving", "latest", second)
+    push_over_http(requests.Session(), upstream.url, "team/moving", "latest", second)
     # Within the cache time the cached tag is served...
     assert registry_manifest(server, "hub-tags/team/moving", "latest")[1] == first.digest
     # ...and once it has run out (cache time 0), the upstream is asked again and the tag moves.
@@ -274,12 +250,12 @@ def test_htpasswd_upstream(server, tmp_path):
     password_file.write_text(
         subprocess.run([htpasswd, "-Bbn", "mirror", "up-secret"], capture_output=True, text=True, check=True).stdout
     )
-    content = multiarch("htpasswd")
+    content = multiarch_image("htpasswd")
     with reference_registry(tmp_path / "upstream", htpasswd=password_file) as upstream:
         assert requests.get(f"{upstream.url}/v2/").status_code == 401
         session = requests.Session()
         session.auth = ("mirror", "up-secret")
-        push(session, upstream.url, "team/app", "1.0", content)
+        push_over_http(session, upstream.url, "team/app", "1.0", content)
         create_remote(server, "hub-auth", upstream.url, username="mirror", password="up-secret")
         assert skopeo_copy_all(server, "hub-auth/team/app:1.0", tmp_path / "layout") == content.digest
 
@@ -292,9 +268,9 @@ def test_htpasswd_upstream(server, tmp_path):
 
 def test_another_instance_as_upstream_with_token_auth(server, tmp_path):
     require_tool("skopeo")
-    content = multiarch("instance")
+    content = multiarch_image("instance")
     with running_server(tmp_path / "upstream-instance") as upstream:
-        push(admin_session(upstream), upstream.url, "docker-local/team/app", "3.0", content)
+        push_over_http(admin_session(upstream), upstream.url, "docker-local/team/app", "3.0", content)
         # Private upstream repository: anonymous pulls are challenged with a Bearer realm.
         challenge = requests.get(f"{upstream.url}/v2/docker-local/team/app/manifests/3.0")
         assert challenge.status_code == 401 and challenge.headers["WWW-Authenticate"].startswith("Bearer ")
@@ -310,8 +286,8 @@ def test_bring_it_in_from_the_remote_then_promote_it(server, upstream, tmp_path)
     """Only the index and manifests are cached by the first look; the promotion's worker fetches the
     layers before it copies the rows into the local, so the promoted image pulls in full."""
     require_tool("skopeo")
-    content = multiarch("promote-from-remote")
-    push(requests.Session(), upstream.url, "team/app", "4.0", content)
+    content = multiarch_image("promote-from-remote")
+    push_over_http(requests.Session(), upstream.url, "team/app", "4.0", content)
     create_remote(server, "hub-promo", upstream.url)
     assert registry_manifest(server, "hub-promo/team/app", "4.0")[1] == content.digest
     worker = server.start_worker()

@@ -9,9 +9,8 @@ import subprocess
 import pytest
 import requests
 
-from repos.tests.e2e.content import multiarch
 from repos.tests.e2e.reference_registry import reference_registry
-from repos.tests.e2e.test_remote import create_remote, push, server, skopeo_copy_all  # noqa: F401
+from repos.tests.e2e.test_remote import create_remote, server, skopeo_copy_all  # noqa: F401
 from repos.tests.e2e.tools import (
     admin_session,
     docker_available,
@@ -21,6 +20,7 @@ from repos.tests.e2e.tools import (
     registry_tags,
     run,
 )
+from tests.support.content import multiarch_image, push_over_http
 
 pytestmark = pytest.mark.e2e
 
@@ -34,13 +34,15 @@ def create_virtual(server, key: str, members: list[str], default_deployment: str
 
 
 def test_virtual_over_a_local_and_a_remote(server, tmp_path):  # noqa: F811
-    hub_only, hub_app, local_only, local_app = (multiarch(label) for label in ("base", "hub-app", "local", "local-app"))
+    hub_only, hub_app, local_only, local_app = (
+        multiarch_image(label) for label in ("base", "hub-app", "local", "local-app")
+    )
     with reference_registry(tmp_path / "upstream") as upstream:
-        push(requests.Session(), upstream.url, "team/base", "1.0", hub_only)
-        push(requests.Session(), upstream.url, "team/app", "1.0", hub_app)
-        push(requests.Session(), upstream.url, "team/app", "hub-only", hub_app)
+        push_over_http(requests.Session(), upstream.url, "team/base", "1.0", hub_only)
+        push_over_http(requests.Session(), upstream.url, "team/app", "1.0", hub_app)
+        push_over_http(requests.Session(), upstream.url, "team/app", "hub-only", hub_app)
         create_remote(server, "hub-v", upstream.url)
-        push(admin_session(server), server.url, "docker-local/team/local-only", "1.0", local_only)
+        push_over_http(admin_session(server), server.url, "docker-local/team/local-only", "1.0", local_only)
         create_virtual(server, "docker-virtual", ["docker-local", "hub-v"], "docker-local")
 
         # Pulls from both members through the one name.
@@ -48,7 +50,7 @@ def test_virtual_over_a_local_and_a_remote(server, tmp_path):  # noqa: F811
         assert skopeo_copy_all(server, "docker-virtual/team/base:1.0", tmp_path / "b") == hub_only.digest
         assert registry_manifest(server, "docker-virtual/team/app", "1.0")[1] == hub_app.digest
         # First hit wins: once docker-local has team/app:1.0, the virtual serves that one.
-        push(admin_session(server), server.url, "docker-local/team/app", "1.0", local_app)
+        push_over_http(admin_session(server), server.url, "docker-local/team/app", "1.0", local_app)
         assert registry_manifest(server, "docker-virtual/team/app", "1.0")[1] == local_app.digest
         assert registry_manifest(server, "docker-virtual/team/app", "hub-only")[1] == hub_app.digest
         # tags/list merges the members.

@@ -8,10 +8,11 @@ import pytest
 
 from repos.models import UploadSession
 from repos.storage import reset_storage_cache
-from repos.tests.factories import RepositoryFactory, digest_of
 from repos.tests.registry.client import error_code
 from repos.tests.storage.conftest import moto_endpoint, s3_bucket  # noqa: F401  (fixtures)
 from repos.tests.storage.util import S3_CREDENTIALS
+from tests.support.content import digest_of
+from tests.support.factories import RepositoryFactory
 
 MiB = 1024 * 1024
 

@@ -6,7 +6,8 @@ import logging
 import pytest
 
 from config.request_log import JsonFormatter, RedactSecretsFilter, RequestIdFilter, redact
-from repos.tests.factories import RepositoryFactory, digest_of
+from tests.support.content import digest_of
+from tests.support.factories import RepositoryFactory
 
 
 @pytest.fixture
@@ -46,7 +47,7 @@ def test_metrics_count_a_push_and_bytes(registry_repo, admin_client):
         ).status_code
         == 201
     )
-    from repos.tests import factories as f
+    from tests.support import content as f
 
     config = f.image_config()
     admin_client.post(

@@ -5,16 +5,16 @@ own, so stopping them never touches the shared services.
 """
 
 import os
-import time
 import uuid
 
 import pytest
 import requests
 
 from conftest import require_tool
-from repos.tests.e2e.server import _create_database, _drop_database, free_port, running_server
-from repos.tests.ops.netutil import PrivateRedis, TcpProxy
+from repos.tests.e2e.server import _create_database, _drop_database, running_server
 from repos.tests.ops.soak import MANIFEST, make_image, push_blob
+from tests.support.network import PrivateRedis, TcpProxy
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -29,19 +29,17 @@ def _ready(server) -> tuple[int, dict]:
     return response.status_code, response.json()
 
 
-def _wait_for(server, status: int, timeout: float = 30) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
+def _wait_for(server, status: int) -> dict:
+    def answered() -> dict | None:
         code, body = _ready(server)
-        if code == status or time.monotonic() > deadline:
-            assert code == status, body
-            return body
-        time.sleep(0.5)
+        return body if code == status else None
+
+    return wait_until(answered, what=f"/readyz {status}")
 
 
 @pytest.fixture
 def proxied(tmp_path):
-    require_tool("redis-server")
+    redis_server = require_tool("redis-server")
     try:
         import psycopg
 
@@ -53,17 +51,16 @@ def proxied(tmp_path):
     db_url, db_name = _create_database(_postgres_base())
     host_port = db_url.split("@", 1)[1].split("/", 1)[0]
     host, _, port = host_port.partition(":")
-    proxy = TcpProxy(host, int(port or 5432))
-    proxy.start()
+    proxy = TcpProxy((host, int(port or 5432)))
     proxied_url = db_url.replace(f"@{host_port}/", f"@127.0.0.1:{proxy.port}/")
-    redis = PrivateRedis(tmp_path / "redis", free_port())
+    redis = PrivateRedis(redis_server, tmp_path / "redis")
     redis.start()
     env = {"DATABASE_URL": proxied_url, "REDIS_URL": redis.url, "CELERY_QUEUE": f"ready-{uuid.uuid4().hex[:6]}"}
     try:
         with running_server(tmp_path, extra_env=env, sqlite=True) as server:
             yield server, proxy, redis
     finally:
-        proxy.stop()
+        proxy.close()
         redis.stop()
         _drop_database(_postgres_base(), db_name)
 
@@ -73,11 +70,11 @@ def test_readyz_follows_postgresql_and_redis(proxied):
     assert requests.get(f"{server.url}/healthz", timeout=10).status_code == 200
     assert _wait_for(server, 200)["checks"] == {"database": "ok", "broker": "ok", "storage": "ok"}
 
-    proxy.stop()
+    proxy.cut()
     body = _wait_for(server, 503)
     assert body["failing"] == ["database"]
     assert requests.get(f"{server.url}/healthz", timeout=10).status_code == 200  # the process still answers
-    proxy.start()
+    proxy.restore()
     _wait_for(server, 200)
 
     redis.stop()

@@ -1,7 +1,7 @@
 import pytest
 from django.contrib.auth import get_user_model
 
-from repos.tests.factories import RepositoryFactory
+from tests.support.factories import RepositoryFactory
 
 
 @pytest.fixture

@@ -12,12 +12,8 @@ from repos.models import Repository
 from repos.oci import media_types
 from repos.services.manifests import manifest_put
 from repos.services.uploads import blob_push_monolithic
-from repos.tests import factories as f
-
-AMD64 = {"os": "linux", "architecture": "amd64"}
-ARM64 = {"os": "linux", "architecture": "arm64"}
-ARMV7 = {"os": "linux", "architecture": "arm", "variant": "v7"}
-S390X = {"os": "linux", "architecture": "s390x"}
+from tests.support import content as f
+from tests.support.content import AMD64, ARM64
 
 
 @dataclass

@@ -8,7 +8,8 @@ from django.db import connection, connections
 from repos.models import Image, PromotionJob, Tag
 from repos.promotion.execution import PromotionRequest
 from repos.promotion.jobs import promotion_job_run_here, promotion_jobs_reconcile
-from repos.tests.promotion.content import AMD64, ARM64, ARMV7, S390X, push_index
+from repos.tests.promotion.content import push_index
+from tests.support.content import AMD64, ARM64, ARMV7, S390X
 from tests.support.locks import rows_locked, wait_for_lock_waiters
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -4,7 +4,6 @@ deliveries."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -18,10 +17,10 @@ import requests
 from celery import Celery
 
 from conftest import require_tool
-from repos.tests.e2e.server import BIN, PROJECT_ROOT, running_server
+from repos.tests.e2e.server import running_server
 from repos.tests.e2e.tools import run
 from repos.tests.promotion.content import storage_usage
-from repos.tests.promotion.layout import write_layout
+from tests.support.content import AMD64, ARM64, digest_of, multiarch_image
 from tests.support.locks import image_row_locked, require_postgresql, wait_for_lock_waiter
 
 pytestmark = pytest.mark.e2e
@@ -44,9 +43,9 @@ def api(server):
     return session
 
 
-def push(server, tmp_path, image: str, tag: str, *, content: str, platforms=TWO_ARCH) -> str:
+def push(server, tmp_path, image: str, tag: str, *, content: str) -> str:
     layout = tmp_path / f"layout-{uuid.uuid4().hex[:6]}"
-    digest = write_layout(layout, tag=tag, platforms=platforms, content=content)
+    digest = multiarch_image(content, platforms=(AMD64, ARM64)).write_layout(layout, tag=tag)
     run(
         "skopeo",
         "copy",
@@ -78,17 +77,13 @@ def raw_manifest(server, reference: str) -> bytes:
     ).stdout
 
 
-def sha256(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
 def push_signature(server, api, image: str, subject: bytes) -> str:
     """An OCI artifact whose subject is the index, like a cosign signature."""
     base = f"{server.url}/v2/docker-local/{image}"
-    blobs = {b"{}": None, b"signature over " + sha256(subject).encode(): None}
+    blobs = {b"{}": None, b"signature over " + digest_of(subject).encode(): None}
     for data in blobs:
         response = api.post(
-            f"{base}/blobs/uploads/?digest={sha256(data)}",
+            f"{base}/blobs/uploads/?digest={digest_of(data)}",
             data=data,
             headers={"Content-Type": "application/octet-stream"},
         )
@@ -99,22 +94,22 @@ def push_signature(server, api, image: str, subject: bytes) -> str:
             "schemaVersion": 2,
             "mediaType": "application/vnd.oci.image.manifest.v1+json",
             "artifactType": "application/vnd.dev.cosign.artifact.sig.v1+json",
-            "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": sha256(config), "size": 2},
-            "layers": [{"mediaType": "application/octet-stream", "digest": sha256(layer), "size": len(layer)}],
+            "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": digest_of(config), "size": 2},
+            "layers": [{"mediaType": "application/octet-stream", "digest": digest_of(layer), "size": len(layer)}],
             "subject": {
                 "mediaType": "application/vnd.oci.image.index.v1+json",
-                "digest": sha256(subject),
+                "digest": digest_of(subject),
                 "size": len(subject),
             },
         }
     ).encode()
     response = api.put(
-        f"{base}/manifests/{sha256(body)}",
+        f"{base}/manifests/{digest_of(body)}",
         data=body,
         headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"},
     )
     assert response.status_code == 201, response.text
-    return sha256(body)
+    return digest_of(body)
 
 
 def tags(api, server, name: str) -> set[str]:
@@ -142,7 +137,7 @@ def job(api, server, job_id: int) -> dict:
 def test_rest_promotion_on_a_worker_is_metadata_only_and_complete(server, api, tmp_path):
     index_digest = push(server, tmp_path, "app", "latest", content=f"e2e {uuid.uuid4().hex}")
     index_raw = raw_manifest(server, "docker-local/app:latest")
-    assert sha256(index_raw) == index_digest
+    assert digest_of(index_raw) == index_digest
     signature = push_signature(server, api, "app", index_raw)
     before = storage_usage(server.data_dir / "blobs")
 
@@ -160,14 +155,14 @@ def test_rest_promotion_on_a_worker_is_metadata_only_and_complete(server, api, t
     assert response.json()["status"] == "succeeded"
     assert storage_usage(server.data_dir / "blobs") == before  # no blob byte written
     promoted = raw_manifest(server, "docker-target/app:latest-new")
-    assert promoted == index_raw and sha256(promoted) == index_digest
+    assert promoted == index_raw and digest_of(promoted) == index_digest
     children = {
         (m["platform"]["os"], m["platform"]["architecture"]): m["digest"] for m in json.loads(promoted)["manifests"]
     }
     assert set(children) == set(TWO_ARCH)
     for (os_, arch), digest in children.items():
-        assert sha256(raw_manifest(server, f"docker-target/app@{digest}")) == digest
-        assert sha256(raw_manifest(server, f"docker-target/app:latest-new-{os_}-{arch}")) == digest
+        assert digest_of(raw_manifest(server, f"docker-target/app@{digest}")) == digest
+        assert digest_of(raw_manifest(server, f"docker-target/app:latest-new-{os_}-{arch}")) == digest
     assert tags(api, server, "docker-target/app") == {"latest-new", "latest-new-linux-amd64", "latest-new-linux-arm64"}
     assert tags(api, server, "docker-local/app") == set()  # a move
     referrers = api.get(f"{server.url}/v2/docker-target/app/referrers/{index_digest}").json()
@@ -289,27 +284,6 @@ def test_browser_preview_then_confirm_runs_on_the_worker(server, api, tmp_path):
     assert "1.0" in tags(api, server, "docker-local/browser")  # a copy
 
 
-def start_beat(server) -> subprocess.Popen:
-    log = open(server.data_dir / "beat.log", "ab")
-    return subprocess.Popen(
-        [
-            str(BIN / "celery"),
-            "-A",
-            "config",
-            "beat",
-            "--loglevel",
-            "INFO",
-            "--schedule",
-            str(server.data_dir / f"beat-{uuid.uuid4().hex[:6]}"),
-        ],
-        cwd=PROJECT_ROOT,
-        env=server.env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-
 def test_worker_killed_mid_promotion_leaves_target_untouched_then_the_job_reruns(server, api, tmp_path):
     database_url = require_postgresql(server.env.get("DATABASE_URL"))
     index_digest = push(server, tmp_path, "killed", "1.0", content="killed")
@@ -340,7 +314,7 @@ def test_worker_killed_mid_promotion_leaves_target_untouched_then_the_job_reruns
     assert tags(api, server, "docker-local/killed") == {"1.0", "1.0-linux-amd64", "1.0-linux-arm64"}
 
     server.extra["worker"] = server.start_worker()
-    beat = start_beat(server)
+    beat = server.start_beat()
     try:
         final = wait_for(
             lambda: (j := job(api, server, job_id))["status"] in ("succeeded", "failed") and j,
@@ -348,9 +322,8 @@ def test_worker_killed_mid_promotion_leaves_target_untouched_then_the_job_reruns
             what="the reconciler to re-run the job",
         )
     finally:
-        os.killpg(beat.pid, signal.SIGTERM)
-        beat.wait(timeout=30)
+        server.stop_worker(beat)
     assert final["status"] == "succeeded" and final["attempts"] == 2
-    assert sha256(raw_manifest(server, "docker-target/killed:stable")) == index_digest
+    assert digest_of(raw_manifest(server, "docker-target/killed:stable")) == index_digest
     assert tags(api, server, "docker-target/killed") == {"stable", "stable-linux-amd64", "stable-linux-arm64"}
     assert tags(api, server, "docker-local/killed") == set()

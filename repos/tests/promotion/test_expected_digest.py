@@ -8,7 +8,8 @@ import pytest
 
 from repos.models import PromotionJob, Tag
 from repos.promotion.jobs import promotion_job_run
-from repos.tests.promotion.content import ARMV7, push_index
+from repos.tests.promotion.content import push_index
+from tests.support.content import ARMV7
 
 IMAGE = "multiarch-image"
 

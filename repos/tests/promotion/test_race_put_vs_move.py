@@ -18,8 +18,9 @@ from repos.oci import media_types
 from repos.promotion.execution import PromotionRequest
 from repos.promotion.jobs import promotion_job_run_here
 from repos.services.manifests import manifest_put
-from repos.tests import factories as f
-from repos.tests.promotion.content import AMD64, push_blob, push_image
+from repos.tests.promotion.content import push_blob, push_image
+from tests.support import content as f
+from tests.support.content import AMD64
 from tests.support.locks import rows_locked, wait_for_lock_waiters
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -12,7 +12,8 @@ from repos.promotion.execution import (
     promotion_execute,
     promotion_plan,
 )
-from repos.tests.promotion.content import AMD64, ARM64, ARMV7, push_index
+from repos.tests.promotion.content import push_index
+from tests.support.content import AMD64, ARM64, ARMV7
 
 IMAGE = "multiarch-image"
 

@@ -7,7 +7,8 @@ import pytest
 from repos.models import Image, ImageManifest, Manifest, RepositoryBlob, Tag
 from repos.promotion.execution import PromotionNotFound, PromotionRequest, promotion_execute, promotion_plan
 from repos.promotion.planning import PromotionInvalid
-from repos.tests.promotion.content import AMD64, ARM64, ARMV7, push_image, push_index, storage_usage
+from repos.tests.promotion.content import push_image, push_index, storage_usage
+from tests.support.content import AMD64, ARM64, ARMV7
 
 IMAGE = "multiarch-image"
 
@@ -191,8 +192,8 @@ def test_invalid_or_unknown_requests(source, target, admin, kwargs, error):
 def test_move_keeps_what_an_untagged_index_left_in_the_source_still_lists(source, target, admin):
     from repos.oci import media_types
     from repos.services.manifests import manifest_put
-    from repos.tests import factories as f
     from repos.tests.promotion.content import push_image
+    from tests.support import content as f
 
     pushed = push_index(source, IMAGE, "latest")
     # Another index, pushed by digest only, that shares the amd64 image.

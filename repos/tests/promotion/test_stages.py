@@ -7,8 +7,9 @@ import pytest
 from repos.models import Repository
 from repos.services.repositories import repositories_seed_defaults
 from repos.tests.dashboard.budget import BUDGET
-from repos.tests.factories import RepositoryFactory
-from repos.tests.promotion.content import AMD64, ARM64, ARMV7, push_image, push_index
+from repos.tests.promotion.content import push_image, push_index
+from tests.support.content import AMD64, ARM64, ARMV7
+from tests.support.factories import RepositoryFactory
 
 IMAGE = "multiarch-image"
 

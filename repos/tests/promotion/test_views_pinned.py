@@ -5,9 +5,9 @@ import re
 import pytest
 
 from repos.models import PromotionJob, Tag
-from repos.tests.factories import RepositoryFactory
 from repos.tests.promotion.content import push_index
 from repos.tests.promotion.test_views import form, pinned_token, text
+from tests.support.factories import RepositoryFactory
 
 IMAGE = "multiarch-image"
 

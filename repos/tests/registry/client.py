@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from repos.tests.factories import digest_of
+from tests.support.content import digest_of
 
 
 class RegistryClient:

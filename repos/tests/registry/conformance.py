@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from repos.oci import media_types
-from repos.tests import factories as f
-from repos.tests.factories import digest_of
+from tests.support import content as f
+from tests.support.content import digest_of
 
 NAME = "docker-local/conformance"
 OCTET = "application/octet-stream"

@@ -1,8 +1,8 @@
 import pytest
 from django.test import Client
 
-from repos.tests.factories import RepositoryFactory
 from repos.tests.registry.client import RegistryClient
+from tests.support.factories import RepositoryFactory
 
 
 @pytest.fixture

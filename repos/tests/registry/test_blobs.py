@@ -3,8 +3,8 @@
 import pytest
 
 from repos.models import Blob, RepositoryBlob, UploadSession
-from repos.tests.factories import digest_of
 from repos.tests.registry.client import error_code
+from tests.support.content import digest_of
 
 NAME = "docker-local/app"
 

@@ -7,8 +7,6 @@ import pytest
 
 from repos.models import Blob, RepositoryBlob, UploadSession
 from repos.oci import media_types
-from repos.tests import factories as f
-from repos.tests.factories import RepositoryFactory, digest_of
 from repos.tests.registry.client import error_code
 from repos.tests.registry.conformance import (  # noqa: F401
     ALL_TYPES,
@@ -23,6 +21,9 @@ from repos.tests.registry.conformance import (  # noqa: F401
     push_index,
     same_headers,
 )
+from tests.support import content as f
+from tests.support.content import digest_of
+from tests.support.factories import RepositoryFactory
 
 # --- pull ---------------------------------------------------------------------------------------
 

@@ -6,8 +6,8 @@ import json
 from repos.models import Tag
 from repos.oci import media_types
 from repos.promotion.execution import PromotionRequest, promotion_execute
-from repos.tests import factories as f
-from repos.tests.factories import RepositoryFactory
+from tests.support import content as f
+from tests.support.factories import RepositoryFactory
 
 NAME = "docker-local/dup"
 

@@ -8,9 +8,9 @@ from django.core.management import CommandError, call_command
 
 from repos.models import Blob
 from repos.oci import media_types
-from repos.tests import factories as f
-from repos.tests.factories import RepositoryFactory
 from repos.tests.registry.client import error_code
+from tests.support import content as f
+from tests.support.factories import RepositoryFactory
 
 ATTACKER = "docker-local/bait"
 VICTIM = "private-team/app"

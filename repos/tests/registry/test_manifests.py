@@ -6,8 +6,8 @@ import pytest
 
 from repos.models import Image, Manifest, ManifestLayer, Tag
 from repos.oci import media_types
-from repos.tests import factories as f
 from repos.tests.registry.client import error_code
+from tests.support import content as f
 
 NAME = "docker-local/multiarch-image"
 

@@ -20,8 +20,8 @@ from repos import hash_state
 from repos.models import Blob, UploadSession
 from repos.services import uploads as upload_services
 from repos.storage import get_upload_staging
-from repos.tests.factories import digest_of
 from repos.tests.registry.client import error_code
+from tests.support.content import digest_of
 
 NAME = "docker-local/resume"
 OCTET = "application/octet-stream"

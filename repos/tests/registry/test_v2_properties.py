@@ -18,7 +18,7 @@ from repos.consistency import consistency_check
 from repos.oci import media_types
 from repos.registry.streams import parse_content_range
 from repos.registry.views.blobs import _parse_range
-from repos.tests import factories as f
+from tests.support import content as f
 
 BOUNDED = hypothesis_settings(
     max_examples=150, deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck)

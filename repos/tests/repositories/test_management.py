@@ -13,7 +13,7 @@ from django.test import Client
 from accounts.models import RepositoryGrant
 from repos.models import Image, RemoteSettings, Repository, VirtualMember
 from repos.services.upstream_credentials import credential_decrypt
-from repos.tests.factories import RepositoryFactory
+from tests.support.factories import RepositoryFactory
 
 pytestmark = pytest.mark.django_db
 

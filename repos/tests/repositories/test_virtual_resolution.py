@@ -8,8 +8,9 @@ from django.test import Client
 
 from repos.models import Repository, Tag, VirtualMember
 from repos.oci import media_types
-from repos.tests.factories import RepositoryFactory, image_config, image_manifest
 from repos.tests.registry.client import RegistryClient, error_code
+from tests.support.content import image_config, image_manifest
+from tests.support.factories import RepositoryFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,8 @@ from repos.consistency import consistency_check
 from repos.models import Blob, RepositoryBlob
 from repos.services.uploads import blob_push_monolithic
 from repos.storage import get_blob_store
-from repos.tests.factories import RepositoryFactory, digest_of
+from tests.support.content import digest_of
+from tests.support.factories import RepositoryFactory
 
 
 @pytest.fixture

@@ -14,9 +14,10 @@ from repos.services.gc import GcAlreadyRunning, gc_run
 from repos.services.manifests import manifest_delete, manifest_put, tag_delete
 from repos.services.uploads import blob_mount, blob_push_monolithic
 from repos.storage import get_blob_store
-from repos.tests import factories as f
-from repos.tests.factories import RepositoryFactory
-from repos.tests.promotion.content import AMD64, ARM64, push_blob, push_image, push_index
+from repos.tests.promotion.content import push_blob, push_image, push_index
+from tests.support import content as f
+from tests.support.content import AMD64, ARM64
+from tests.support.factories import RepositoryFactory
 
 
 @pytest.fixture

@@ -7,10 +7,11 @@ from django.utils import timezone
 
 from repos.models import Image, RepositoryBlob, Tag
 from repos.services.retention import RetentionPreviewOutdated, repository_policy_update, retention_apply, retention_plan
-from repos.tests import factories as f
-from repos.tests.factories import RepositoryFactory
-from repos.tests.promotion.content import AMD64, push_image, push_index
+from repos.tests.promotion.content import push_image, push_index
 from repos.tests.registry.client import error_code
+from tests.support import content as f
+from tests.support.content import AMD64
+from tests.support.factories import RepositoryFactory
 
 
 @pytest.fixture

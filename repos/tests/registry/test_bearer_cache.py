@@ -10,9 +10,11 @@ from django.utils import timezone
 
 from accounts.models import ApiToken, RepositoryGrant
 from accounts.services.tokens import token_revoke
-from accounts.tests.conftest import NAME
 from repos.registry import subjects as registry_subjects
 from repos.registry import tokens as registry_tokens
+from tests.support.world import NAME
+
+pytestmark = pytest.mark.usefixtures("fast_passwords")  # the world's cheap hasher, the tests' signing key
 
 MANIFEST = f"/v2/{NAME}/manifests/1.0"
 

@@ -17,8 +17,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from django.test import Client
 
 from accounts.models import AuditEvent, RepositoryGrant
-from accounts.tests.conftest import NAME, PASSWORD, basic
 from repos.registry import tokens as registry_tokens
+from tests.support.world import NAME, PASSWORD, basic
+
+pytestmark = pytest.mark.usefixtures("fast_passwords")  # the world's cheap hasher, the tests' signing key
 
 SERVICE = "multiarch-registry"
 PUSH_SCOPE = f"repository:{NAME}:pull,push"
