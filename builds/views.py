@@ -16,6 +16,7 @@ from builds.forms import BuildForm
 from builds.progress import percent
 from builds.selectors import build_get_visible, builds_visible, repositories_writable
 from builds.services.jobs import build_can_cancel, build_cancel, build_create
+from config.errors import show_on_form
 from repos.views.common import paginate
 
 # htmx stops polling an element when the answer has this status (and still swaps it in).
@@ -51,10 +52,8 @@ def build_new(request):
     if request.method == "POST" and form.is_valid():
         try:
             job = build_create(user=request.user, request=form.to_request(), archive=form.cleaned_data["context"])
-        except BuildInvalid as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        except BuildDenied as exc:
-            form.add_error(None, str(exc))
+        except (BuildInvalid, BuildDenied) as exc:
+            show_on_form(form, exc)
         else:
             return redirect("build-detail", pk=job.pk)
     return render(request, "builds/new.html", {"form": form, "repositories": repositories})

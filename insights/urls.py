@@ -1,7 +1,7 @@
 from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
-from insights import api, api_smoke, views, views_smoke
+from insights import api, api_smoke, views
 
 KEY = r"(?P<key>[a-z0-9]+(?:[._-][a-z0-9]+)*)"
 
@@ -17,8 +17,8 @@ urlpatterns = [
         api_smoke.SmokeTestDefinitionView.as_view(),
         name="api-smoke-test-definition",
     ),
-    re_path(rf"^repositories/{KEY}/-/smoke-test/$", views_smoke.smoke_test_settings, name="smoke-test-settings"),
-    path("smoke-tests/run/", views_smoke.smoke_test_run_again_view, name="smoke-test-run-again"),
+    re_path(rf"^repositories/{KEY}/-/smoke-test/$", views.smoke_test_settings, name="smoke-test-settings"),
+    path("smoke-tests/run/", views.smoke_test_run_again_view, name="smoke-test-run-again"),
     path("alerts/", views.alert_list, name="alerts"),
     path("alerts/<int:pk>/acknowledge/", views.alert_acknowledge_view, name="alert-acknowledge"),
     path("webhooks/", views.webhook_list, name="webhooks"),

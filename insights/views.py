@@ -1,6 +1,10 @@
-"""Dashboard pages: alerts (list, acknowledge) and webhooks (register, delivery log, redeliver)."""
+"""Dashboard pages: alerts (list, acknowledge), webhooks (register, delivery log, redeliver) and smoke tests
+(the repository's test, edited from its settings page, and "run again" on a tag page)."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,11 +14,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from accounts.permissions import user_can
+from accounts.permissions import ADMIN, user_can
+from config.errors import show_on_form
 from insights import errors, selectors
-from insights.forms import WebhookForm
+from insights.forms import SmokeTestForm, WebhookForm, smoke_test_initial
 from insights.services.alerts import alert_acknowledge
+from insights.services.smoke_tests import smoke_test_delete, smoke_test_run_again, smoke_test_save
 from insights.services.webhooks import delivery_redeliver, may_manage, webhook_create
+from repos.selectors.repositories import repository_readable_or_404
 from repos.views.common import paginate
 
 
@@ -45,18 +52,31 @@ def alert_list(request):
 @login_required
 @require_POST
 def alert_acknowledge_view(request, pk: int):
-    try:
+    with _refusals_shown(request):
         alert = alert_acknowledge(actor=request.user, alert_id=pk, reason=request.POST.get("reason", ""))
         messages.success(request, f"Alert on {alert.image.name}:{alert.tag} acknowledged.")
+    return _back(request, default="/alerts/")
+
+
+@contextmanager
+def _refusals_shown(request) -> Iterator[None]:
+    """A button's action refused: an unknown object is a 404 page, a missing permission a 403 page, any other
+    refusal a message on the page it goes back to."""
+    try:
+        yield
     except errors.NotFound as exc:
         raise Http404(exc.message) from None
     except errors.Forbidden as exc:
         raise PermissionDenied(exc.message) from None
     except errors.InsightsError as exc:
         messages.error(request, exc.message)
+
+
+def _back(request, *, default: str):
+    """Back to the page the button was on (`next`, when it is this site's), else to `default`."""
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
-        back = "/alerts/"
+        back = default
     return redirect(back)
 
 
@@ -78,7 +98,7 @@ def webhook_list(request):
                 active=data["active"],
             )
         except errors.InsightsError as exc:
-            form.add_error(exc.field or None, exc.message)
+            show_on_form(form, exc)
         else:
             messages.success(request, f"Webhook {hook.url} registered.")
             return redirect("webhook", pk=hook.pk)
@@ -120,3 +140,45 @@ def webhook_redeliver(request, pk: int, delivery_pk: int):
     again = delivery_redeliver(actor=request.user, delivery=delivery)
     messages.success(request, f"Redelivery {again.delivery_id} queued.")
     return redirect("webhook", pk=hook.pk)
+
+
+@login_required
+def smoke_test_settings(request, key: str):
+    repository = repository_readable_or_404(user=request.user, key=key)
+    if not user_can(request.user, repository, ADMIN):
+        raise PermissionDenied("Changing the smoke test needs the admin permission on the repository.")
+    test = selectors.smoke_test_of(repository=repository)
+    form = SmokeTestForm(request.POST or None, initial=smoke_test_initial(test))
+    if request.method == "POST":
+        if "delete" in request.POST:
+            smoke_test_delete(actor=request.user, repository=repository)
+            messages.success(request, f"Smoke test of {repository.key} removed.")
+            return redirect("repository-settings", key=repository.key)
+        if form.is_valid():
+            try:
+                smoke_test_save(actor=request.user, repository=repository, data=form.cleaned_data)
+            except errors.InsightsError as exc:
+                show_on_form(form, exc)
+            else:
+                messages.success(request, f"Smoke test of {repository.key} saved.")
+                return redirect("repository-settings", key=repository.key)
+    return render(
+        request,
+        "insights/smoke_test_settings.html",
+        {"repository": repository, "form": form, "test": test},
+    )
+
+
+@login_required
+@require_POST
+def smoke_test_run_again_view(request):
+    post = request.POST
+    with _refusals_shown(request):
+        run = smoke_test_run_again(
+            actor=request.user,
+            repository_key=post.get("repository", ""),
+            image=post.get("image", ""),
+            tag=post.get("tag", ""),
+        )
+        messages.success(request, f"Smoke test run #{run.pk} queued for {run.image.name}:{run.tag}.")
+    return _back(request, default="/")

@@ -127,11 +127,6 @@ class RepositoryForm(forms.Form):
             data.pop("stage_order", None)
         return data
 
-    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
-        for field, messages in errors.items():
-            for message in messages:
-                self.add_error(field if field in self.fields else None, message)
-
 
 def _initial(repository: Repository) -> dict:
     initial = {

@@ -141,7 +141,6 @@ THIN = _modules(
     "builds/api.py",
     "builds/tasks.py",
     "insights/views.py",
-    "insights/views_smoke.py",
     "insights/api.py",
     "insights/api_smoke.py",
     "insights/tasks.py",

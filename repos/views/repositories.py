@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 
 from accounts.permissions import ADMIN, is_site_admin, user_can
+from config.errors import show_on_form
 from repos.forms import RepositoryDeleteForm, RepositoryForm
 from repos.selectors.images import image_summaries, repository_images
 from repos.selectors.repositories import repository_counts, repository_readable_or_404, repository_rows
@@ -54,7 +55,7 @@ def repository_create(request):
                 user=request.user, data=form.service_data(), request=request
             )
         except repository_services.RepositoryInvalid as exc:
-            form.add_service_errors(exc.errors)
+            show_on_form(form, exc)
         else:
             messages.success(request, f"Repository {repository.key} created.")
             return redirect("repository", key=repository.key)
@@ -73,7 +74,7 @@ def repository_settings(request, key: str):
                 repository=repository, user=request.user, data=form.service_data(), request=request
             )
         except repository_services.RepositoryInvalid as exc:
-            form.add_service_errors(exc.errors)
+            show_on_form(form, exc)
         else:
             messages.success(request, f"Settings of {repository.key} saved.")
             return redirect("repository", key=repository.key)
