@@ -23,7 +23,9 @@ from dataclasses import dataclass, field
 
 from builds.errors import BuildError
 from repos.models import Manifest
-from repos.oci.platforms import is_attestation, parse_platform, platform_label
+from repos.oci.platforms import parse_platform, platform_label
+from repos.selectors.manifests import manifest_layers
+from repos.selectors.platforms import platform_entries
 from repos.storage import get_blob_store
 
 # ELF e_machine -> GOARCH-style architecture (only machines a platform string names unambiguously).
@@ -74,7 +76,7 @@ def executables_scan(manifest: Manifest) -> Executables:
     found = Executables()
     store = get_blob_store()
     budget = MAX_SCANNED_LAYER_BYTES
-    for layer in manifest.layers.select_related("blob").order_by("position"):
+    for layer in manifest_layers(manifest=manifest):
         if layer.size > budget or sum(found.machines.values()) >= MAX_ELF_FILES:
             found.scanned_everything = False
             break
@@ -123,14 +125,7 @@ def pushed_platforms_verify(*, manifest: Manifest, platforms: list[str]) -> tupl
 
     Returns ({asked platform: digest}, summary lines). Raises BuildError naming what came out when
     a platform is missing or an image is another platform than its entry claims."""
-    if manifest.is_index:
-        children = [
-            (entry.os, entry.architecture, entry.variant, entry.manifest)
-            for entry in manifest.entries.select_related("manifest").order_by("position")
-            if not is_attestation(entry.os, entry.architecture)
-        ]  # attestations are no platform
-    else:
-        children = [(manifest.os, manifest.architecture, manifest.variant, manifest)]
+    children = platform_entries(manifest)  # attestations are no platform
     by_platform: dict[tuple[str, str, str], Manifest] = {}
     for os_, arch, variant, child in children:
         by_platform.setdefault(platform_normalize(os_, arch, variant), child)  # the first match, as docker picks

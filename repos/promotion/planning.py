@@ -13,6 +13,7 @@ from accounts.permissions import DELETE, PROMOTE, READ, user_can
 from repos import errors
 from repos.models import Image, Manifest, ManifestLayer, ManifestListEntry, Repository, RepositoryBlob, Tag
 from repos.oci import digests, media_types, names, platforms
+from repos.selectors.platforms import platform_entries
 
 
 class PromotionInvalid(errors.RegistryError):
@@ -474,13 +475,7 @@ def _refusals(plan: PromotionPlan, *, user, source: Repository, target: Reposito
 
 def image_platforms(manifest: Manifest) -> list[tuple[str, str, str]]:
     """(os, architecture, variant) of an image manifest, or of an index's children (attestations aside)."""
-    if manifest.is_index:
-        return [
-            (e.os, e.architecture, e.variant)
-            for e in ManifestListEntry.objects.filter(index=manifest)
-            if not e.is_attestation
-        ]
-    return [(manifest.os, manifest.architecture, manifest.variant)]
+    return [(os, architecture, variant) for os, architecture, variant, _ in platform_entries(manifest)]
 
 
 def missing_platforms(required: list[str], manifest: Manifest) -> list[str]:

@@ -212,6 +212,11 @@ def image_context(*, image: Image, manifest: Manifest, index_digest: str = "") -
     )
 
 
+def manifest_layers(*, manifest: Manifest) -> QuerySet[ManifestLayer]:
+    """The layers of an image manifest in order, with their blobs."""
+    return ManifestLayer.objects.filter(manifest=manifest).select_related("blob").order_by("position")
+
+
 def layer_rows(*, manifest: Manifest, shared_blobs: dict[int, list[str]]) -> list[LayerRow]:
     """Layers in order, with the empty history steps between them (from the image config's history)."""
     layers = list(

@@ -113,15 +113,25 @@ def platforms_of(manifests: Iterable) -> dict[int, ManifestPlatforms]:
     return result
 
 
+def platform_entries(manifest: Manifest) -> list[tuple[str, str, str, Manifest]]:
+    """(os, architecture, variant, image) of each platform image: an index's children in index order
+    (attestations are not platforms), or an image manifest's own; one query for an index."""
+    if not manifest.is_index:
+        return [(manifest.os, manifest.architecture, manifest.variant, manifest)]
+    return [
+        (entry.os, entry.architecture, entry.variant, entry.manifest)
+        for entry in manifest.entries.select_related("manifest").order_by("position")
+        if not entry.is_attestation
+    ]
+
+
 def platform_images(manifest: Manifest) -> dict[str, Manifest]:
     """Platform label -> the image clients pull for it: of an index, the first entry of each platform
     (attestations are not platforms); of an image manifest that names its platform, itself."""
-    if not manifest.is_index:
-        return {manifest.platform: manifest} if manifest.os and manifest.architecture else {}
     images: dict[str, Manifest] = {}
-    for entry in manifest.entries.select_related("manifest").order_by("position"):
-        if entry.os and entry.architecture and not entry.is_attestation:
-            images.setdefault(entry.platform, entry.manifest)
+    for os, architecture, variant, image in platform_entries(manifest):
+        if os and architecture:
+            images.setdefault(platform_label(os, architecture, variant), image)
     return images
 
 
