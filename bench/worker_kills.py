@@ -35,6 +35,18 @@ SEND = (
 )
 
 
+def _bare_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    """A Celery worker of concurrency 2 in its own session, appending to `log_path`."""
+    return subprocess.Popen(
+        [str(BIN / "celery"), "-A", "config", "worker", "--loglevel", "INFO", "--concurrency", "2"],
+        cwd=ROOT,
+        env=env,
+        stdout=open(log_path, "ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
 def bare_try(pool: str, redis_url: str | None, rng: random.Random) -> bool:
     """True when the worker still ran 4 jobs after one of its pool processes (or itself) was killed."""
     with tempfile.TemporaryDirectory(prefix="worker-kill-") as data:
@@ -48,14 +60,7 @@ def bare_try(pool: str, redis_url: str | None, rng: random.Random) -> bool:
         if redis_url:
             env["REDIS_URL"] = redis_url
         log_path = Path(data) / "worker.log"
-        worker = subprocess.Popen(
-            [str(BIN / "celery"), "-A", "config", "worker", "--loglevel", "INFO", "--concurrency", "2"],
-            cwd=ROOT,
-            env=env,
-            stdout=open(log_path, "wb"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        worker = _bare_worker(env, log_path)
         try:
             deadline = time.monotonic() + 60
             while b"ready." not in log_path.read_bytes() and time.monotonic() < deadline:
@@ -66,14 +71,7 @@ def bare_try(pool: str, redis_url: str | None, rng: random.Random) -> bool:
             os.kill(victim, 9)
             if victim == worker.pid:
                 worker.wait()  # threads pool: the worker itself died; what a supervisor restarts
-                worker = subprocess.Popen(
-                    [str(BIN / "celery"), "-A", "config", "worker", "--loglevel", "INFO", "--concurrency", "2"],
-                    cwd=ROOT,
-                    env=env,
-                    stdout=open(log_path, "ab"),
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
+                worker = _bare_worker(env, log_path)
             time.sleep(2)
             subprocess.run([sys.executable, "-c", SEND], cwd=ROOT, env=env, check=True, capture_output=True)
             deadline = time.monotonic() + 20

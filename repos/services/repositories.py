@@ -115,14 +115,7 @@ def repository_create(*, user, data: dict[str, Any], system: bool = False, reque
                 _set_members(repository, virtual)
     except IntegrityError:
         raise RepositoryInvalid({"key": [f"a repository {key} exists already"]}) from None
-    audit_record(
-        action="repository_created",
-        actor=user if not system else None,
-        request=request,
-        actor_name="" if not system else "manage.py",
-        target=key,
-        detail={"kind": kind},
-    )
+    _audit("repository_created", user=user, system=system, request=request, target=key, detail={"kind": kind})
     return repository
 
 
@@ -162,11 +155,11 @@ def repository_update(
         if virtual:
             _set_members(locked, virtual)
     changed = sorted(f for f in data if f not in ("key", "kind"))
-    audit_record(
-        action="repository_changed",
-        actor=user if not system else None,
+    _audit(
+        "repository_changed",
+        user=user,
+        system=system,
         request=request,
-        actor_name="" if not system else "manage.py",
         target=repository.key,
         detail={"fields": changed},
     )
@@ -193,13 +186,18 @@ def repository_delete(*, repository: Repository, user, force: bool = False, syst
     key = repository.key
     with transaction.atomic():
         Repository.objects.filter(pk=repository.pk).delete()
+    _audit("repository_deleted", user=user, system=system, request=request, target=key, detail={"force": force})
+
+
+def _audit(action: str, *, user, system: bool, request, target: str, detail: dict) -> None:
+    """A repository change in the audit log: by `user`, or by manage.py when `system`."""
     audit_record(
-        action="repository_deleted",
-        actor=user if not system else None,
+        action=action,
+        actor=None if system else user,
+        actor_name="manage.py" if system else "",
         request=request,
-        actor_name="" if not system else "manage.py",
-        target=key,
-        detail={"force": force},
+        target=target,
+        detail=detail,
     )
 
 
