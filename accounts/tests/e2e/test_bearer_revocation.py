@@ -3,7 +3,6 @@ refused at once by all of them, without any message between the processes."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import time
@@ -11,6 +10,7 @@ import time
 import pytest
 import requests
 
+from repos.oci.digests import sha256_digest
 from repos.tests.e2e.server import running_server
 from repos.tests.e2e.tools import admin_session
 
@@ -27,7 +27,7 @@ def _push_small_image(url: str, session: requests.Session, name: str) -> None:
         (config, "application/vnd.oci.image.config.v1+json"),
         (layer, "application/vnd.oci.image.layer.v1.tar+gzip"),
     ):
-        digest = "sha256:" + hashlib.sha256(blob).hexdigest()
+        digest = sha256_digest(blob)
         done = session.post(
             f"{url}/v2/{name}/blobs/uploads/?digest={digest}",
             data=blob,

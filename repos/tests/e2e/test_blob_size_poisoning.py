@@ -5,7 +5,6 @@ size and digest); HEAD and GET through gunicorn give the real Content-Length in 
 from __future__ import annotations
 
 import gzip
-import hashlib
 import io
 import json
 import tarfile
@@ -13,15 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from repos.oci.digests import sha256_digest as _digest
 from repos.tests.e2e.server import running_server
 from repos.tests.e2e.tools import admin_session, run
 
 pytestmark = pytest.mark.e2e
 FOREIGN = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
-
-
-def _digest(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 def _oci_layout(root: Path) -> tuple[bytes, str]:

@@ -1,10 +1,10 @@
 """buildah manifest push --all (an OCI index) and skopeo copy --all round trips."""
 
-import hashlib
 import uuid
 
 import pytest
 
+from repos.oci.digests import sha256_digest
 from repos.tests.e2e.tools import registry_manifest, registry_tags, run, write_context
 
 pytestmark = pytest.mark.e2e
@@ -81,8 +81,8 @@ def test_buildah_index_push_then_skopeo_round_trip(registry_server, tmp_path):
     back = f"docker://{registry_server.host}/docker-local/copied-back:tag"
     run("skopeo", "copy", "--all", "--dest-tls-verify=false", "--dest-creds", creds, f"oci:{layout}:tag", back)
     copied = skopeo_raw(back, creds)
-    assert "sha256:" + hashlib.sha256(copied).hexdigest() == index_digest
+    assert sha256_digest(copied) == index_digest
     assert copied == raw
     for manifest in index["manifests"]:
         child = skopeo_raw(f"docker://{registry_server.host}/docker-local/copied-back@{manifest['digest']}", creds)
-        assert "sha256:" + hashlib.sha256(child).hexdigest() == manifest["digest"]
+        assert sha256_digest(child) == manifest["digest"]

@@ -4,21 +4,17 @@ Run on SQLite explicitly (WAL + immediate transactions must keep concurrent writ
 with "database is locked") and on the database CI configures.
 """
 
-import hashlib
 import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 
+from repos.oci.digests import sha256_digest
 from repos.tests.e2e.server import running_server
 
 pytestmark = pytest.mark.e2e
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
-
-
-def _digest(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 def _push_blob_chunked(session, url: str, name: str, data: bytes) -> int:
@@ -32,7 +28,7 @@ def _push_blob_chunked(session, url: str, name: str, data: bytes) -> int:
         return patch.status_code
     patched = patch.headers["Location"]
     patched = patched if patched.startswith("http") else url + patched
-    return session.put(f"{patched}?digest={_digest(data)}").status_code
+    return session.put(f"{patched}?digest={sha256_digest(data)}").status_code
 
 
 @pytest.mark.parametrize("sqlite", [True, False], ids=["sqlite", "configured-db"])
@@ -52,7 +48,8 @@ def test_concurrent_pushes_of_one_blob_and_racing_tag_updates(tmp_path, sqlite):
         manifests = []
         for config in configs:
             assert (
-                session.post(f"{url}/v2/{name}/blobs/uploads/?digest={_digest(config)}", data=config).status_code == 201
+                session.post(f"{url}/v2/{name}/blobs/uploads/?digest={sha256_digest(config)}", data=config).status_code
+                == 201
             )
             manifests.append(
                 json.dumps(
@@ -61,13 +58,13 @@ def test_concurrent_pushes_of_one_blob_and_racing_tag_updates(tmp_path, sqlite):
                         "mediaType": DOCKER_MANIFEST,
                         "config": {
                             "mediaType": "application/vnd.docker.container.image.v1+json",
-                            "digest": _digest(config),
+                            "digest": sha256_digest(config),
                             "size": len(config),
                         },
                         "layers": [
                             {
                                 "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
-                                "digest": _digest(layer),
+                                "digest": sha256_digest(layer),
                                 "size": len(layer),
                             }
                         ],
@@ -86,9 +83,9 @@ def test_concurrent_pushes_of_one_blob_and_racing_tag_updates(tmp_path, sqlite):
         final = session.get(f"{url}/v2/{name}/manifests/latest", headers={"Accept": DOCKER_MANIFEST})
         assert final.status_code == 200 and final.content in manifests
         assert session.get(f"{url}/v2/{name}/tags/list").json()["tags"] == ["latest"]
-        blob = session.get(f"{url}/v2/{name}/blobs/{_digest(layer)}")
-        assert blob.status_code == 200 and _digest(blob.content) == _digest(layer)
+        blob = session.get(f"{url}/v2/{name}/blobs/{sha256_digest(layer)}")
+        assert blob.status_code == 200 and sha256_digest(blob.content) == sha256_digest(layer)
         stored = list((server.data_dir / "blobs").rglob("*"))
         for path in (p for p in stored if p.is_file()):
-            assert "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest() == f"sha256:{path.name}"
+            assert sha256_digest(path.read_bytes()) == f"sha256:{path.name}"
         assert [p for p in (server.data_dir / "uploads").rglob("*") if p.is_file()] == []

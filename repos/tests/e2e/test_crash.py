@@ -1,6 +1,5 @@
 """kill -9 of the server at arbitrary points during pushes leaves no dangling manifest, tag or blob row."""
 
-import hashlib
 import json
 import random
 import threading
@@ -9,15 +8,12 @@ import time
 import pytest
 import requests
 
+from repos.oci.digests import sha256_digest as _digest
 from repos.tests.e2e.server import running_server
 
 pytestmark = pytest.mark.e2e
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
-
-
-def _digest(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 class Pusher(threading.Thread):

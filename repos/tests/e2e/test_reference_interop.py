@@ -1,7 +1,6 @@
 """`skopeo copy --all` between this registry and the reference registry (`docker-registry`), both
 ways: every manifest arrives byte-identical, so the index and per-platform digests stay the same."""
 
-import hashlib
 import json
 import subprocess
 import uuid
@@ -10,6 +9,7 @@ import pytest
 import requests
 
 from conftest import require_tool
+from repos.oci.digests import sha256_digest as _sha
 from repos.tests.e2e.reference_registry import reference_registry
 from repos.tests.e2e.tools import registry_tags, run
 from tests.support import content
@@ -32,10 +32,6 @@ def _raw(reference: str, *creds: str) -> bytes:
         check=True,
         timeout=120,
     ).stdout
-
-
-def _sha(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 @pytest.mark.parametrize("docker", [False, True], ids=["oci-index", "docker-manifest-list"])

@@ -4,7 +4,6 @@ it sent and stores nothing of it. The upstream is a small HTTP server made to li
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,14 +11,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
+from repos.oci.digests import sha256_digest as sha
 from repos.tests.e2e.test_remote import create_remote, server  # noqa: F401
 from repos.tests.e2e.tools import admin_session
 
 pytestmark = pytest.mark.e2e
-
-
-def sha(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 CONFIG = json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}}).encode()

@@ -8,6 +8,7 @@ import os
 import pytest
 import requests
 
+from repos.oci.digests import sha256_digest
 from repos.tests.e2e.test_remote import server  # noqa: F401
 from repos.tests.e2e.tools import admin_session
 
@@ -18,7 +19,7 @@ def test_pull_in_flight_finishes_when_its_repository_is_deleted(server):  # noqa
     session = admin_session(server)
     assert session.post(f"{server.url}/api/repositories/", json={"key": "doomed"}).status_code == 201
     blob = os.urandom(64 * 1024 * 1024)
-    digest = "sha256:" + hashlib.sha256(blob).hexdigest()
+    digest = sha256_digest(blob)
     start = session.post(f"{server.url}/v2/doomed/app/blobs/uploads/")
     location = requests.compat.urljoin(server.url, start.headers["Location"])
     assert session.put(location, params={"digest": digest}, data=blob).status_code == 201

@@ -1,12 +1,12 @@
 """The same multi-arch push and pull with blob storage in S3 (a real moto S3 server)."""
 
-import hashlib
 import uuid
 
 import boto3
 import pytest
 import requests
 
+from repos.oci.digests import sha256_digest
 from repos.tests.e2e.server import running_server
 from repos.tests.e2e.test_buildah_skopeo import buildah
 from repos.tests.e2e.tools import registry_manifest, registry_tags, run, write_context
@@ -81,7 +81,7 @@ def test_multiarch_push_and_pull_with_s3_blobs(s3_server, tmp_path):
         redirect = session.get(blob_url, allow_redirects=False)
         assert redirect.status_code == 307 and "X-Amz-Signature" in redirect.headers["Location"]
         data = session.get(blob_url).content
-        assert "sha256:" + hashlib.sha256(data).hexdigest() == descriptor["digest"]
+        assert sha256_digest(data) == descriptor["digest"]
     assert not any(key.startswith("uploads") for key in keys)
 
     layout = tmp_path / "layout"

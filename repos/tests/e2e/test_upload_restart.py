@@ -2,13 +2,14 @@
 the blob is byte-identical. Also the docker-style PATCH (Transfer-Encoding: chunked) and HEAD = GET
 against the real gunicorn server."""
 
-import hashlib
 import os
 import threading
 import time
 
 import pytest
 import requests
+
+from repos.oci.digests import sha256_digest
 
 pytestmark = pytest.mark.e2e
 MiB = 1024 * 1024
@@ -31,7 +32,7 @@ def test_interrupted_chunked_upload_resumes_after_restart(registry_server):
     server = registry_server
     session = _session(server)
     data = os.urandom(24 * MiB)
-    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+    digest = sha256_digest(data)
     start = session.post(f"{server.url}/v2/{NAME}/blobs/uploads/")
     assert start.status_code == 202
     upload = server.url + start.headers["Location"]
@@ -90,7 +91,7 @@ def test_interrupted_chunked_upload_resumes_after_restart(registry_server):
 def test_docker_style_streamed_patch(registry_server):
     session = _session(registry_server)
     data = os.urandom(5 * MiB + 3)
-    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+    digest = sha256_digest(data)
     upload = registry_server.url + session.post(f"{registry_server.url}/v2/{NAME}/blobs/uploads/").headers["Location"]
     pieces = (data[i : i + 64 * 1024] for i in range(0, len(data), 64 * 1024))
     streamed = session.patch(upload, data=pieces, headers={"Content-Type": "application/octet-stream"})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
@@ -11,6 +10,7 @@ from pathlib import Path
 import requests
 
 from conftest import require_tool
+from repos.oci.digests import sha256_digest
 
 
 def run(
@@ -81,7 +81,7 @@ def registry_manifest(server, name: str, reference: str, *, session=None) -> tup
     response = session.get(f"{server.url}/v2/{name}/manifests/{reference}", headers={"Accept": accept})
     assert response.status_code == 200, response.text
     raw = response.content
-    digest = "sha256:" + hashlib.sha256(raw).hexdigest()
+    digest = sha256_digest(raw)
     assert response.headers["Docker-Content-Digest"] == digest
     return json.loads(raw), digest, raw
 

@@ -9,7 +9,6 @@ tag that should exist pulls byte-identical, and GC did reclaim something.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import random
@@ -19,13 +18,11 @@ from dataclasses import dataclass, field
 
 import requests
 
+from repos.oci.digests import sha256_digest as digest_of
+
 MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 CONFIG = "application/vnd.oci.image.config.v1+json"
 LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
-
-
-def digest_of(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 @dataclass

@@ -1,12 +1,12 @@
 """Uploads staged in the S3 bucket (moto server): chunks of any size, state only in the database."""
 
-import hashlib
 import os
 
 import boto3
 import pytest
 
 from repos.models import UploadSession
+from repos.oci.digests import sha256_digest
 from repos.storage import reset_storage_cache
 from repos.tests.registry.client import error_code
 from repos.tests.storage.conftest import moto_endpoint, s3_bucket  # noqa: F401  (fixtures)
@@ -79,7 +79,7 @@ def test_chunks_of_any_size_compose_in_the_bucket(http, bucket_storage, tmp_path
         assert session.staging == "bucket" and session.offset == offset and session.hash_state
         assert all(part["size"] == 5 * MiB for part in session.parts)
     assert not os.path.exists(tmp_path / "no-local-staging")  # nothing on this node's disk
-    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+    digest = sha256_digest(data)
     done = http.put(f"{location}?digest={digest}", data=data[offset:], content_type="application/octet-stream")
     assert done.status_code == 201, done.content
     body = s3.get_object(Bucket=bucket, Key=f"reg/sha256/{digest[7:9]}/{digest[7:]}")["Body"].read()

@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from conftest import IN_CI
+from repos.oci.digests import sha256_digest
 from repos.tests.e2e.server import _create_database, _drop_database, running_server
 from repos.tests.e2e.tools import docker_available, docker_env, run, write_context
 from repos.tests.ops.soak import CONFIG, LAYER, MANIFEST
@@ -96,7 +97,7 @@ def test_a_chunked_upload_alternating_between_nodes_completes(nodes):
         location = response.headers["Location"]
         status = http.get(_abs((a, b)[i % 2], location))  # and the other node knows how far it got
         assert status.status_code == 204 and status.headers["Range"] == f"0-{offset - 1}"
-    digest = "sha256:" + hashlib.sha256(layer).hexdigest()
+    digest = sha256_digest(layer)
     sep = "&" if "?" in location else "?"
     done = http.put(
         f"{_abs(b, location)}{sep}digest={digest}",
@@ -111,7 +112,7 @@ def test_a_chunked_upload_alternating_between_nodes_completes(nodes):
         )
     # A manifest pushed on A referencing it (and a config uploaded on B) pulls from B.
     config = json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}}).encode()
-    config_digest = "sha256:" + hashlib.sha256(config).hexdigest()
+    config_digest = sha256_digest(config)
     assert (
         http.post(
             f"{b.url}/v2/docker-local/two-nodes/blobs/uploads/?digest={config_digest}",
@@ -180,7 +181,7 @@ def test_skopeo_and_docker_push_and_pull_through_either_node(nodes, tmp_path):
         creds,
         f"docker://{a.host}/docker-local/nodes-skopeo:1",
     )
-    assert "sha256:" + hashlib.sha256(raw.encode()).hexdigest() == pushed_digest
+    assert sha256_digest(raw.encode()) == pushed_digest
     layout = tmp_path / "layout"
     run(
         "skopeo",

@@ -7,8 +7,9 @@ import os
 import pytest
 
 from repos.storage.base import BlobNotFound, BlobStore
+from tests.support.content import digest_of
 
-from .util import MB, digest_of
+from .util import MB
 
 INVALID_DIGESTS = [
     "sha256:../x",

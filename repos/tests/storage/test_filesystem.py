@@ -11,8 +11,7 @@ import pytest
 
 from repos.storage import filesystem
 from repos.storage.filesystem import FilesystemBlobStore
-
-from .util import digest_of
+from tests.support.content import digest_of
 
 
 @pytest.fixture

@@ -11,7 +11,9 @@ from boto3.exceptions import S3UploadFailedError
 from botocore.exceptions import ClientError
 from botocore.response import StreamingBody
 
-from .util import S3_CREDENTIALS, digest_of, make_s3_store
+from tests.support.content import digest_of
+
+from .util import S3_CREDENTIALS, make_s3_store
 
 
 @pytest.fixture

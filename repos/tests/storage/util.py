@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
-
 MB = 1024 * 1024
 S3_CREDENTIALS = {"access_key": "testing", "secret_key": "testing", "region": "us-east-1"}
-
-
-def digest_of(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 def make_s3_store(endpoint: str, bucket: str, **kwargs):
