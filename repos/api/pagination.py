@@ -6,15 +6,17 @@ from rest_framework.pagination import PageNumberPagination
 class StandardPagination(PageNumberPagination):
     """The REST API's pages: `?page=` and `?page_size=` (at most 500; default PAGE_SIZE); `next` and `previous`
     keep every other query parameter. A view may offer `kept_count()`, the size of its unfiltered list read from
-    a kept aggregate: a request without filters then pages without a COUNT over the whole table."""
+    a kept aggregate (or None when none knows it): a request without filters then pages without a COUNT over the
+    whole table."""
 
     page_size_query_param = "page_size"
     max_page_size = 500
 
     def paginate_queryset(self, queryset, request, view=None):
         kept_count = getattr(view, "kept_count", None)
-        if kept_count is not None and not _filtered(request, view):
-            queryset = KnownCount(queryset, kept_count())
+        count = kept_count() if kept_count is not None and not _filtered(request, view) else None
+        if count is not None:
+            queryset = KnownCount(queryset, count)
         return super().paginate_queryset(queryset, request, view)
 
 

@@ -15,7 +15,8 @@ from repos.oci.digests import SUPPORTED_DIGEST_PATTERN
 from repos.selectors.coverage import coverage_matrix
 from repos.selectors.home import images_and_tags_total, repositories_with_stats
 from repos.selectors.images import image_list, images_in, tag_list
-from repos.selectors.manifests import manifest_list
+from repos.selectors.manifests import manifest_list, manifests_held_count
+from repos.services.aggregates import site_manifest_count_current
 
 
 class _ReadOnly(viewsets.ReadOnlyModelViewSet):
@@ -68,6 +69,9 @@ class ManifestViewSet(_ReadOnly):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no database needed
             return Manifest.objects.none()
         return manifest_list(repositories=self.readable(), with_config=self.action != "list")
+
+    def kept_count(self) -> int | None:
+        return manifests_held_count(repositories=self.readable(), site_count=site_manifest_count_current)
 
 
 class CoverageView(GenericAPIView):

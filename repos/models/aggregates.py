@@ -48,3 +48,4 @@ class SiteStats(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     dirty = models.BooleanField(default=True)
     storage = models.BigIntegerField(default=0)
+    manifest_count = models.PositiveIntegerField(default=0)  # distinct manifests held by any image

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
@@ -44,6 +45,14 @@ def manifest_list(*, repositories: QuerySet[Repository], with_config: bool) -> Q
         )
         .order_by("-id")
     )
+
+
+def manifests_held_count(*, repositories: QuerySet[Repository], site_count: Callable[[], int]) -> int | None:
+    """How many manifests `manifest_list` lists, when `site_count()` (the kept count over every repository)
+    knows it: `repositories` is all of them. None otherwise (the list is then counted)."""
+    if Repository.objects.exclude(pk__in=repositories.values("pk")).exists():
+        return None
+    return site_count()
 
 
 def image_find(*, repositories: QuerySet[Repository], key: str, name: str) -> Image | None:

@@ -120,8 +120,11 @@ def _tag_counted(sender, instance: Tag, origin=None, **kwargs) -> None:
 @receiver(post_save, sender=ImageManifest, dispatch_uid="stats-push-saved")
 @receiver(post_delete, sender=ImageManifest, dispatch_uid="stats-push-deleted")
 def _push_counted(sender, instance: ImageManifest, origin=None, **kwargs) -> None:
-    if not _whole_repository_going(origin):
-        _mark_for_image(instance.image_id)
+    # The site's count of held manifests may change with any membership written or deleted.
+    if _whole_repository_going(origin):
+        SiteStats.objects.filter(pk=1, dirty=False).update(dirty=True)
+    else:
+        _mark_for_image(instance.image_id, site=kwargs.get("created", True))
 
 
 @receiver(post_save, sender=RepositoryBlob, dispatch_uid="stats-blob-linked")
@@ -157,14 +160,25 @@ def repository_stats_refresh(*, repository_ids: Iterable[int]) -> None:
         RepositoryStats.objects.bulk_update(_count_repositories(dirty), FIELDS)
 
 
-def site_storage_current() -> int:
-    """Bytes of the distinct blobs held by any repository."""
+def site_stats_current() -> SiteStats:
+    """The site-wide figures, recomputed first when a write flagged them."""
     stats = SiteStats.objects.filter(pk=1).first() or SiteStats.objects.get_or_create(pk=1)[0]
     if stats.dirty and SiteStats.objects.filter(pk=1, dirty=True).update(dirty=False):
         linked = RepositoryBlob.objects.values("blob_id")
         stats.storage = Blob.objects.filter(pk__in=linked).aggregate(total=Sum("size"))["total"] or 0
-        SiteStats.objects.filter(pk=1).update(storage=stats.storage)
-    return stats.storage
+        stats.manifest_count = ImageManifest.objects.order_by().values("manifest_id").distinct().count()
+        SiteStats.objects.filter(pk=1).update(storage=stats.storage, manifest_count=stats.manifest_count)
+    return stats
+
+
+def site_storage_current() -> int:
+    """Bytes of the distinct blobs held by any repository."""
+    return site_stats_current().storage
+
+
+def site_manifest_count_current() -> int:
+    """Distinct manifests held by any image."""
+    return site_stats_current().manifest_count
 
 
 FIELDS = ["image_count", "tag_count", "storage", "pushes_by_day"]

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from repos.models import Image, Repository, Tag
+from repos.models import Image, ImageManifest, Manifest, Repository, Tag
 from repos.tests.dashboard.fixtures import seed
 from tests.support.factories import RepositoryFactory
 
@@ -47,3 +47,30 @@ def test_only_readable_repositories_are_counted(client, pushed):
     assert count(client, "/api/tags/") == 0 and count(client, "/api/images/") == 0
     Repository.objects.filter(key="docker-local").update(is_public=True)
     assert count(client, "/api/tags/") == 3 and count(client, "/api/images/") == 1
+
+
+def test_manifest_list_counts_held_manifests_from_the_site_figure(admin_client, pushed):
+    seed(10)
+    held = Manifest.objects.filter(memberships__isnull=False).distinct().count()
+    assert count(admin_client, "/api/manifests/") == held
+    # A manifest no image holds any more (awaiting garbage collection) is no longer listed nor counted.
+    ImageManifest.objects.filter(image__repository__key="seed-dev").order_by("id").first().delete()
+    assert count(admin_client, "/api/manifests/") == held - 1
+    with CaptureQueriesContext(connection) as queries:
+        assert count(admin_client, "/api/manifests/", page_size=2) == held - 1
+    counting = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper() and "manifest" in q["sql"]]
+    assert counting == []
+    assert count(admin_client, "/api/manifests/", media_type="application/vnd.oci.image.index.v1+json") == (
+        Manifest.objects.filter(memberships__isnull=False, media_type="application/vnd.oci.image.index.v1+json")
+        .distinct()
+        .count()
+    )
+
+
+def test_manifests_of_some_repositories_are_counted_on_the_list(client, pushed):
+    RepositoryFactory(key="open-source", is_public=True)
+    RepositoryFactory(key="closed")
+    assert count(client, "/api/manifests/") == 0
+    Repository.objects.filter(key="docker-local").update(is_public=True)
+    held = Manifest.objects.filter(memberships__image__repository__key="docker-local").distinct().count()
+    assert count(client, "/api/manifests/") == held
