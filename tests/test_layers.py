@@ -20,6 +20,7 @@ def _modules(*relative: str) -> list[Path]:
     found: list[Path] = []
     for part in relative:
         path = ROOT / part
+        assert path.exists(), f"{part} is gone: update the rule's list"
         found += [path] if path.is_file() else sorted(p for p in path.rglob("*.py") if "tests" not in p.parts)
     return found
 
