@@ -20,6 +20,7 @@ import struct
 import threading
 import time
 from collections import OrderedDict
+from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
@@ -152,10 +153,7 @@ def keep(upload_id: str, *, offset: int, hasher, staging) -> None:
 def forget(upload_id: str, *, staging) -> None:
     with _lock:
         _states.pop(upload_id, None)
-    try:
-        os.unlink(state_path(staging, upload_id))
-    except FileNotFoundError:
-        pass
+    Path(state_path(staging, upload_id)).unlink(missing_ok=True)
 
 
 def leftovers(staging, *, older_than_seconds: float) -> list[str]:

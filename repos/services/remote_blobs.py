@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, close_old_connections, connection, transaction
@@ -220,9 +221,9 @@ def _fetch_run(fetch_id: int, staged_id: str, request: FetchRequest, response, s
     finally:
         response.close()
         RemoteBlobFetch.objects.filter(pk=fetch_id).delete()
-        _unlink_quietly(_verified_marker(path))
+        Path(_verified_marker(path)).unlink(missing_ok=True)
         if not ok:
-            _unlink_quietly(path)
+            Path(path).unlink(missing_ok=True)
         from repos.services.remote import remote_status_record
 
         remote_status_record(request.repository, error=error)
@@ -317,10 +318,3 @@ def _broken(fetch: RemoteBlobFetch) -> Exception:
     # Raised mid-body: the server drops the connection, so the client sees a failed download and
     # retries; nothing was stored.
     return ConnectionAbortedError(f"the upstream fetch of {fetch.digest} failed")
-
-
-def _unlink_quietly(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass

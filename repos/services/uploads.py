@@ -13,6 +13,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.utils import timezone
@@ -199,7 +200,7 @@ def uploads_expire_stale(*, older_than_seconds: float) -> int:
             staging.remove(upload_id)
             expired += 1
     for path in hash_state.leftovers(staging, older_than_seconds=older_than_seconds):
-        _unlink_quietly(path)
+        Path(path).unlink(missing_ok=True)
     if expired:
         logger.info("expired %d stale uploads", expired)
     return expired
@@ -267,10 +268,3 @@ def _progress_headers(session: UploadSession, offset: int) -> dict:
         "Docker-Upload-UUID": str(session.id),
         "Location": upload_location(session),
     }
-
-
-def _unlink_quietly(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass

@@ -7,6 +7,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import BinaryIO
 
 from .base import ALGORITHM, BlobNotFound, BlobStore, StoredBlob, digest_from_parts, relative_key
@@ -84,7 +85,7 @@ class FilesystemBlobStore(BlobStore):
     def commit(self, *, staged_path: str, digest: str) -> bool:
         target = self._path(digest)
         if os.path.exists(target):
-            _unlink_quietly(staged_path)
+            Path(staged_path).unlink(missing_ok=True)
             return False
         target_dir = os.path.dirname(target)
         os.makedirs(target_dir, exist_ok=True)
@@ -97,7 +98,7 @@ class FilesystemBlobStore(BlobStore):
             if exc.errno != errno.EXDEV:
                 raise
             stored = self._publish_by_copy(staged_path, target_dir, target)
-        _unlink_quietly(staged_path)
+        Path(staged_path).unlink(missing_ok=True)
         if stored and self.fsync:
             _fsync_dir(target_dir)
         return stored
@@ -113,10 +114,10 @@ class FilesystemBlobStore(BlobStore):
             os.chmod(tmp, FILE_MODE)
             return _publish(tmp, target)
         finally:
-            _unlink_quietly(tmp)
+            Path(tmp).unlink(missing_ok=True)
 
     def delete(self, digest: str) -> None:
-        _unlink_quietly(self._path(digest))
+        Path(self._path(digest)).unlink(missing_ok=True)
 
 
 def _publish(src: str, target: str) -> bool:
@@ -160,10 +161,3 @@ def _fsync_dir(path: str) -> None:
         pass
     finally:
         os.close(fd)
-
-
-def _unlink_quietly(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any, BinaryIO
 
 import boto3
@@ -152,7 +152,7 @@ class S3BlobStore(BlobStore):
         """
         key = self.key(digest)
         if self._head(digest) is not None:
-            _unlink_quietly(staged_path)
+            Path(staged_path).unlink(missing_ok=True)
             return False
         self.client.upload_file(
             staged_path,
@@ -161,7 +161,7 @@ class S3BlobStore(BlobStore):
             ExtraArgs={"ContentType": "application/octet-stream"},
             Config=self.transfer_config,
         )
-        _unlink_quietly(staged_path)
+        Path(staged_path).unlink(missing_ok=True)
         return True
 
     def delete(self, digest: str) -> None:
@@ -174,10 +174,3 @@ class S3BlobStore(BlobStore):
             response = self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
             if response.get("Errors"):
                 raise RuntimeError(f"S3 refused to delete {len(response['Errors'])} blob(s): {response['Errors'][:3]}")
-
-
-def _unlink_quietly(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass

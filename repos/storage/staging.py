@@ -7,6 +7,7 @@ import os
 import re
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from .base import Readable
@@ -100,10 +101,7 @@ class UploadStaging:
         return hasher
 
     def remove(self, upload_id: str) -> None:
-        try:
-            os.unlink(self.path(upload_id))
-        except FileNotFoundError:
-            pass
+        Path(self.path(upload_id)).unlink(missing_ok=True)
 
     def iter_stale(self, older_than_seconds: float) -> Iterator[str]:
         """Upload ids whose file was last modified more than N seconds ago."""
