@@ -17,6 +17,10 @@ REFERENCE_TYPE_ANNOTATION = "vnd.docker.reference.type"
 REFERENCE_DIGEST_ANNOTATION = "vnd.docker.reference.digest"
 ATTESTATION_MANIFEST = "attestation-manifest"
 
+# The platform a client that names none pulls from an index (docker's and containerd's fallback).
+DEFAULT_OS = "linux"
+DEFAULT_ARCHITECTURE = "amd64"
+
 # What we accept where a user names a platform (required platforms, build platforms, search).
 PLATFORM_PATTERN = r"[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?"
 PLATFORM_RE = re.compile(PLATFORM_PATTERN)

@@ -11,7 +11,7 @@ from django.db.models.functions import Collate, Concat
 
 from repos import errors
 from repos.models import Blob, Image, ImageManifest, Manifest, Repository, Tag, UploadSession
-from repos.oci import digests, media_types, names
+from repos.oci import digests, media_types, names, platforms
 
 
 def repository_resolve(*, name: str) -> tuple[Repository, str]:
@@ -144,14 +144,18 @@ def manifest_get(*, image: Image, reference: str) -> Manifest:
 
 def manifest_negotiate(*, manifest: Manifest, accept: str) -> Manifest:
     """What a pull of `manifest` serves for this `Accept` header: a client that accepts image manifests
-    but no list type gets the linux/amd64 child of an index; MANIFEST_UNKNOWN when that child is not of
+    but no list type gets the default platform's (linux/amd64) child of an index; MANIFEST_UNKNOWN when that child is not of
     an accepted type."""
     if not manifest.is_index or not accept:
         return manifest
-    accepted = {part.split(";", 1)[0].strip() for part in accept.split(",")}
+    accepted = {media_types.normalize_content_type(part) for part in accept.split(",")}
     if accepted & (media_types.INDEX_TYPES | {"*/*"}) or not accepted & media_types.IMAGE_MANIFEST_TYPES:
         return manifest
-    entry = manifest.entries.select_related("manifest").filter(os="linux", architecture="amd64").first()
+    entry = (
+        manifest.entries.select_related("manifest")
+        .filter(os=platforms.DEFAULT_OS, architecture=platforms.DEFAULT_ARCHITECTURE)
+        .first()
+    )
     if entry is None or entry.manifest.media_type not in accepted:
         raise errors.ManifestUnknown("no manifest matches the accepted media types")
     return entry.manifest

@@ -78,7 +78,7 @@ class UpstreamClient:
             raw = response.raw.read(limit + 1, decode_content=True)
         if len(raw) > limit:
             raise UpstreamError(f"manifest {name}:{reference} is larger than {limit} bytes")
-        media_type = response.headers.get("Content-Type", "").split(";", 1)[0].strip()
+        media_type = media_types.normalize_content_type(response.headers.get("Content-Type"))
         return raw, media_type, response.headers.get("Docker-Content-Digest", "")
 
     def blob(self, name: str, digest: str) -> requests.Response:
