@@ -23,28 +23,19 @@ from dataclasses import dataclass, field
 
 from builds.errors import BuildError
 from repos.models import Manifest
-from repos.oci.platforms import parse_platform, platform_label
+from repos.oci.platforms import normalize_platform, parse_platform, platform_label
 from repos.selectors.manifests import manifest_layers
 from repos.selectors.platforms import platform_entries
 from repos.storage import get_blob_store
 
 # ELF e_machine -> GOARCH-style architecture (only machines a platform string names unambiguously).
 ELF_MACHINES = {3: "386", 62: "amd64", 40: "arm", 183: "arm64", 21: "ppc64le", 22: "s390x", 243: "riscv64"}
-DEFAULT_VARIANTS = {"arm64": "v8", "arm": "v7"}
 MAX_SCANNED_LAYER_BYTES = 512 * 1024 * 1024  # compressed bytes read per platform image
 MAX_ELF_FILES = 2000
 
 
-def platform_normalize(os_: str, architecture: str, variant: str = "") -> tuple[str, str, str]:
-    architecture = architecture or ""
-    variant = variant or DEFAULT_VARIANTS.get(architecture, "")
-    if architecture == "amd64" and variant == "v1":
-        variant = ""
-    return os_ or "", architecture, variant
-
-
 def platform_parse(platform: str) -> tuple[str, str, str]:
-    return platform_normalize(*parse_platform(platform))
+    return normalize_platform(*parse_platform(platform))
 
 
 def _label(os_: str, architecture: str, variant: str) -> str:
@@ -99,7 +90,7 @@ def executables_scan(manifest: Manifest) -> Executables:
 def platform_image_verify(*, asked: str, manifest: Manifest) -> str:
     """Raise BuildError when the image is not the asked platform; else a one-line summary."""
     want = platform_parse(asked)
-    got = platform_normalize(manifest.os, manifest.architecture, manifest.variant)
+    got = normalize_platform(manifest.os, manifest.architecture, manifest.variant)
     if got != want:
         raise BuildError(
             f"{asked} was asked, but the image pushed for it ({manifest.digest[:19]}…) is "
@@ -128,10 +119,10 @@ def pushed_platforms_verify(*, manifest: Manifest, platforms: list[str]) -> tupl
     children = platform_entries(manifest)  # attestations are no platform
     by_platform: dict[tuple[str, str, str], Manifest] = {}
     for os_, arch, variant, child in children:
-        by_platform.setdefault(platform_normalize(os_, arch, variant), child)  # the first match, as docker picks
+        by_platform.setdefault(normalize_platform(os_, arch, variant), child)  # the first match, as docker picks
     missing = [p for p in platforms if platform_parse(p) not in by_platform]
     if missing:
-        pushed = ", ".join(_label(*platform_normalize(o, a, v)) for o, a, v, _ in children) or "nothing"
+        pushed = ", ".join(_label(*normalize_platform(o, a, v)) for o, a, v, _ in children) or "nothing"
         raise BuildError(
             f"{', '.join(missing)} was asked, but the pushed image holds {pushed}: "
             f"the builder built another platform than asked (no tag was set)"

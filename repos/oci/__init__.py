@@ -24,7 +24,14 @@ from .manifests import (
     referenced_digests,
 )
 from .names import is_digest_reference, is_valid_key, is_valid_name, is_valid_tag, split_name
-from .platforms import is_attestation, is_valid_platform, parse_platform, platform_label, platform_tag
+from .platforms import (
+    is_attestation,
+    is_valid_platform,
+    normalize_platform,
+    parse_platform,
+    platform_label,
+    platform_tag,
+)
 
 __all__ = [
     "DIGEST_RE",
@@ -50,6 +57,7 @@ __all__ = [
     "is_valid_tag",
     "layer_history",
     "media_types",
+    "normalize_platform",
     "parse_digest",
     "parse_image_config",
     "parse_manifest",

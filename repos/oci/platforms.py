@@ -53,6 +53,20 @@ def parse_platform(label: str) -> tuple[str, str, str]:
     return parts[0], parts[1], parts[2] if len(parts) == 3 else ""
 
 
+# The variant a platform means when it names none, as docker and containerd match platforms.
+DEFAULT_VARIANTS = {"arm64": "v8", "arm": "v7"}
+
+
+def normalize_platform(os: str | None, architecture: str | None, variant: str | None = "") -> tuple[str, str, str]:
+    """(os, architecture, variant) as docker and containerd compare them: arm64 is arm64/v8, arm is
+    arm/v7, amd64/v1 is amd64."""
+    architecture = architecture or ""
+    variant = variant or DEFAULT_VARIANTS.get(architecture, "")
+    if architecture == "amd64" and variant == "v1":
+        variant = ""
+    return os or "", architecture, variant
+
+
 def platform_tag(tag: str, os: str, architecture: str, variant: str | None = None) -> str | None:
     """Per-platform alias tag for an index child, e.g. ``"1.0-linux-arm-v7"``.
 

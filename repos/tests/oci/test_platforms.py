@@ -4,6 +4,7 @@ from repos.oci.platforms import (
     is_attestation,
     is_valid_platform,
     label_platform_tag,
+    normalize_platform,
     parse_platform,
     platform_label,
     platform_tag,
@@ -88,3 +89,18 @@ def test_platform_tag(args, expected):
 )
 def test_label_platform_tag(label, expected):
     assert label_platform_tag("1.0", label) == expected
+
+
+@pytest.mark.parametrize(
+    "fields,normalized",
+    [
+        (("linux", "arm64", ""), ("linux", "arm64", "v8")),
+        (("linux", "arm", None), ("linux", "arm", "v7")),
+        (("linux", "arm", "v6"), ("linux", "arm", "v6")),
+        (("linux", "amd64", "v1"), ("linux", "amd64", "")),
+        (("linux", "amd64", "v3"), ("linux", "amd64", "v3")),
+        ((None, None, None), ("", "", "")),
+    ],
+)
+def test_normalize_platform(fields, normalized):
+    assert normalize_platform(*fields) == normalized
