@@ -52,7 +52,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         set_rollback()
         return Response(domain_error_body(exc), status=exc.status, headers=exc.headers)
     if isinstance(exc, Http404):
-        exc = exceptions.NotFound()
+        exc = exceptions.NotFound(*exc.args)
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(*exc.args)
     if not isinstance(exc, exceptions.APIException):
