@@ -146,7 +146,7 @@ def test_derived_tags_point_at_children(pushed):
 
 def test_virtual_repository_page_names_its_members_in_resolution_order(admin_client):
     from repos.models import VirtualMember
-    from repos.tests.factories import RepositoryFactory
+    from tests.support.factories import RepositoryFactory
 
     first, second = RepositoryFactory(key="local-b"), RepositoryFactory(key="local-a")
     virtual = RepositoryFactory(key="all", kind="virtual")
