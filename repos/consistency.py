@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from repos.models import Blob, ImageManifest, Manifest, ManifestLayer, ManifestListEntry, RepositoryBlob, Tag
-from repos.oci import digests
+from repos.oci import digests, media_types
 from repos.storage import BlobNotFound, get_blob_store
 
 READ_CHUNK = 1024 * 1024
@@ -22,16 +22,13 @@ class ConsistencyReport:
     layers_without_blob_bytes: list[str] = field(default_factory=list)
     children_outside_image: list[str] = field(default_factory=list)
 
+    def findings(self) -> dict[str, list[str]]:
+        """Each kind of problem (the field's name) and what has it."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "blobs_checked"}
+
     @property
     def problems(self) -> int:
-        return (
-            len(self.missing_blob_bytes)
-            + len(self.corrupt_blobs)
-            + len(self.size_mismatches)
-            + len(self.tags_without_membership)
-            + len(self.layers_without_blob_bytes)
-            + len(self.children_outside_image)
-        )
+        return sum(len(found) for found in self.findings().values())
 
 
 def consistency_check(*, rehash: bool = False) -> ConsistencyReport:
@@ -40,11 +37,10 @@ def consistency_check(*, rehash: bool = False) -> ConsistencyReport:
     report = ConsistencyReport()
     store = get_blob_store()
     # Non-distributable (foreign) layers are legitimately absent; every other layer must have bytes.
-    stored_layers = set(
-        ManifestLayer.objects.exclude(media_type__contains="foreign")
-        .exclude(media_type__contains="nondistributable")
-        .values_list("blob__digest", flat=True)
-    )
+    stored = ManifestLayer.objects.all()
+    for marker in media_types.NON_DISTRIBUTABLE_MARKERS:
+        stored = stored.exclude(media_type__contains=marker)
+    stored_layers = set(stored.values_list("blob__digest", flat=True))
     foreign_only = set(ManifestLayer.objects.values_list("blob__digest", flat=True)) - stored_layers
     # A row reserved by an upload that died before its bytes landed is invisible (no repository links
     # it, no manifest uses it) and garbage collection removes it: not a problem.

@@ -48,15 +48,13 @@ LAYER_TYPES: frozenset[str] = frozenset(
         OCI_LAYER_NONDIST_TAR_ZSTD,
     }
 )
-# Layers whose content may legitimately live elsewhere (descriptor "urls").
-FOREIGN_LAYER_TYPES: frozenset[str] = frozenset(
-    {
-        DOCKER_LAYER_FOREIGN,
-        OCI_LAYER_NONDIST_TAR,
-        OCI_LAYER_NONDIST_TAR_GZIP,
-        OCI_LAYER_NONDIST_TAR_ZSTD,
-    }
-)
+# Layers whose content may legitimately live elsewhere (descriptor "urls"), so a registry may lack them (the
+# spec's exception): Docker's foreign layers and OCI's non-distributable ones, whatever their compression.
+NON_DISTRIBUTABLE_MARKERS: tuple[str, ...] = ("nondistributable", "foreign")
+
+
+def is_non_distributable(media_type: str) -> bool:
+    return any(marker in media_type for marker in NON_DISTRIBUTABLE_MARKERS)
 
 
 def normalize_content_type(value: str | None) -> str:

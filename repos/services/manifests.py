@@ -42,8 +42,6 @@ from repos.services import blob_guard
 from repos.storage import get_blob_store
 
 MAX_CONFIG_BYTES = 8 * 1024 * 1024
-# Layers with these media types may be absent from the registry (the spec's exception).
-NON_DISTRIBUTABLE_MARKERS = ("nondistributable", "foreign")
 
 
 @dataclass
@@ -306,7 +304,7 @@ def _resolve_references(
         d.digest
         for position, d in enumerate(descriptors)
         if d.digest not in prepared.blobs
-        and not (position and (layers_on_demand or _is_non_distributable(d.media_type)))
+        and not (position and (layers_on_demand or media_types.is_non_distributable(d.media_type)))
     )
     if missing:
         raise errors.ManifestBlobUnknown(detail={"blobs": missing})
@@ -321,10 +319,6 @@ def _resolve_references(
     ):
         with get_blob_store().open(parsed.config.digest) as handle:
             prepared.config = parse_image_config(handle.read(MAX_CONFIG_BYTES))
-
-
-def _is_non_distributable(media_type: str) -> bool:
-    return any(marker in media_type for marker in NON_DISTRIBUTABLE_MARKERS)
 
 
 def _check_declared_sizes(descriptors, blobs: dict[str, Blob]) -> None:

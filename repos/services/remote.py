@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from repos import errors
 from repos.models import Blob, Image, Manifest, ManifestLayer, RemoteSettings, RemoteTagCheck, Repository, Tag
-from repos.oci import digests, names
+from repos.oci import digests, media_types, names
 from repos.oci.manifests import ImageIndex, ImageManifest, ManifestError, parse_manifest
 from repos.services import manifests as manifest_services
 from repos.services.remote_blobs import FetchRequest, blob_fetch_stream, blob_fetch_wait
@@ -287,7 +287,7 @@ def remote_fill(*, repository: Repository, image_name: str, manifests: list[Mani
     layers = ManifestLayer.objects.filter(manifest__in=manifests).values_list("blob__digest", "size", "media_type")
     fetched = 0
     for digest, size, media_type in layers.distinct():
-        if digest in linked or any(m in media_type for m in manifest_services.NON_DISTRIBUTABLE_MARKERS):
+        if digest in linked or media_types.is_non_distributable(media_type):
             continue
         blob_fetch_wait(
             FetchRequest(repository=repository, client=client, upstream_name=name, digest=digest, declared_size=size)

@@ -19,15 +19,7 @@ class Command(BaseCommand):
     def handle(self, *args, rehash: bool = False, **options):
         report = consistency_check(rehash=rehash)
         self.stdout.write(f"blobs checked: {report.blobs_checked}")
-        for label in (
-            "missing_blob_bytes",
-            "corrupt_blobs",
-            "size_mismatches",
-            "tags_without_membership",
-            "layers_without_blob_bytes",
-            "children_outside_image",
-        ):
-            values = getattr(report, label)
+        for label, values in report.findings().items():
             self.stdout.write(f"{label}: {len(values)}")
             for value in values[:20]:
                 self.stdout.write(f"  {value}")
