@@ -9,6 +9,7 @@ and the target always ends in the state of one complete promotion.
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from repos.models import Image, ImageManifest, PromotedDigest, PromotionJob, RepositoryBlob, Tag
@@ -38,6 +39,12 @@ __all__ = [
 
 class JobNotRunning(Exception):
     """The job was taken back (by the reconciler) before this run could commit; nothing was changed."""
+
+
+def running_attempt(job: PromotionJob) -> QuerySet[PromotionJob]:
+    """The job's row while this attempt still runs it. Every write of a run goes through it, so an attempt
+    the reconciler took back (re-queued or failed) changes nothing."""
+    return PromotionJob.objects.filter(pk=job.pk, status=PromotionJob.Status.RUNNING, attempts=job.attempts)
 
 
 def promotion_execute(*, request: PromotionRequest, user, job: PromotionJob | None = None) -> PromotionPlan:
@@ -81,12 +88,7 @@ def promotion_execute(*, request: PromotionRequest, user, job: PromotionJob | No
 
 def _lock_running_job(job: PromotionJob) -> None:
     # Holding this row lock for the whole transaction tells the reconciler the job is alive.
-    still_ours = (
-        PromotionJob.objects.select_for_update()
-        .filter(pk=job.pk, status=PromotionJob.Status.RUNNING, attempts=job.attempts)
-        .exists()
-    )
-    if not still_ours:
+    if not running_attempt(job).select_for_update().exists():
         raise JobNotRunning(job.pk)
 
 
@@ -125,7 +127,7 @@ def _remove_from_source(plan: PromotionPlan, *, image: Image) -> None:
 
 def _record_success(job: PromotionJob, plan: PromotionPlan) -> None:
     result = plan.as_dict()
-    updated = PromotionJob.objects.filter(pk=job.pk, status=PromotionJob.Status.RUNNING, attempts=job.attempts).update(
+    updated = running_attempt(job).update(
         status=PromotionJob.Status.SUCCEEDED, finished=timezone.now(), result=result, error="", error_code=""
     )
     if not updated:

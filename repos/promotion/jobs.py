@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts.permissions import acting_token, acting_token_set
 from repos import errors
 from repos.models import PromotionJob
-from repos.promotion.execution import JobNotRunning, PromotionRequest, promotion_execute
+from repos.promotion.execution import JobNotRunning, PromotionRequest, promotion_execute, running_attempt
 from repos.promotion.planning import repositories_resolve, source_unchanged_check
 
 logger = logging.getLogger(__name__)
@@ -138,7 +138,7 @@ def _acting_user(job: PromotionJob):
 
 def _finish(job: PromotionJob, *, status: str, code: str = "", error: str = "", result: dict | None = None) -> bool:
     return bool(
-        PromotionJob.objects.filter(pk=job.pk, status=Status.RUNNING, attempts=job.attempts).update(
+        running_attempt(job).update(
             status=status,
             finished=timezone.now(),
             error_code=code,
@@ -150,7 +150,7 @@ def _finish(job: PromotionJob, *, status: str, code: str = "", error: str = "", 
 
 def _requeue_or_fail(job: PromotionJob, *, reason: str, send: bool = True) -> str:
     """Put a running job back in the queue, or fail it once it has used up its attempts."""
-    running = PromotionJob.objects.filter(pk=job.pk, status=Status.RUNNING, attempts=job.attempts)
+    running = running_attempt(job)
     if job.attempts >= settings.PROMOTION_MAX_ATTEMPTS:
         message = f"{reason}; gave up after {job.attempts} attempts"
         running.update(status=Status.FAILED, finished=timezone.now(), error_code="WORKER_LOST", error=message)
