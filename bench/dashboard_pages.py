@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.procs import descendants  # noqa: E402
-from repos.tests.e2e.server import running_server  # noqa: E402
+from tests.support.servers import running_server  # noqa: E402
 
 TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
 

@@ -54,7 +54,7 @@ def setup_django(data_dir: Path, postgres: bool) -> str | None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     database = None
     if postgres:
-        from repos.tests.e2e.server import _create_database
+        from tests.support.servers import _create_database
 
         os.environ["DATABASE_URL"], database = _create_database(os.environ["DATABASE_URL"])
     else:
@@ -250,7 +250,7 @@ def run_one(args, *, postgres: bool) -> str:
 
         connections.close_all()
         if database:
-            from repos.tests.e2e.server import _drop_database
+            from tests.support.servers import _drop_database
 
             _drop_database(os.environ["DATABASE_URL"], database)
         shutil.rmtree(data_dir, ignore_errors=True)

@@ -33,9 +33,9 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from repos.tests.e2e.server import running_server  # noqa: E402
 from tests.support.content import AMD64, ARM64, multiarch_image  # noqa: E402
 from tests.support.locks import image_row_locked, wait_for_lock_waiter  # noqa: E402
+from tests.support.servers import running_server  # noqa: E402
 
 
 def follow(api, url: str, timeout: float = 120) -> dict:

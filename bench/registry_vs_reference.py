@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 from bench.procs import descendants, rss_bytes  # noqa: E402
 from bench.text import first_group  # noqa: E402
 from repos.tests.e2e.reference_registry import reference_registry  # noqa: E402
-from repos.tests.e2e.server import free_port  # noqa: E402
+from tests.support.servers import free_port  # noqa: E402
 
 PYTHON = sys.executable
 MiB = 1024 * 1024

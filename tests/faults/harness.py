@@ -18,7 +18,7 @@ from pathlib import Path
 
 import requests
 
-from repos.tests.e2e.server import PROJECT_ROOT, _create_database, _drop_database, free_port
+from tests.support.servers import PROJECT_ROOT, _create_database, _drop_database, free_port
 
 PYTHON = sys.executable
 FINISHED = ("succeeded", "failed")
@@ -125,25 +125,12 @@ class Stack:
         return self.wait_for(ready, "the whole stack to be up", timeout)
 
     def push_image(self, name: str = "faults", tag: str = "latest") -> None:
+        from tests.support.clients import skopeo_push_layout
         from tests.support.content import AMD64, ARM64, multiarch_image
 
         layout = self.data_dir / f"layout-{name}"
         multiarch_image(name, platforms=(AMD64, ARM64)).write_layout(layout, tag=tag)
-        subprocess.run(
-            [
-                "skopeo",
-                "copy",
-                "--all",
-                "--dest-tls-verify=false",
-                "--dest-creds",
-                f"admin:{self.admin_password}",
-                f"oci:{layout}:{tag}",
-                f"docker://{self.host}/docker-local/{name}:{tag}",
-            ],
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
+        skopeo_push_layout(self, layout, tag, f"docker-local/{name}:{tag}")
 
     def promote(self, target_tag: str, *, image: str = "faults") -> str:
         """Ask for a copy promotion; returns the job's URL."""

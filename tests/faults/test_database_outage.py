@@ -13,9 +13,9 @@ import pytest
 import requests
 
 from conftest import IN_CI, require_tool
-from repos.tests.e2e.server import _create_database, _drop_database
 from tests.faults.harness import running_stack
 from tests.support.network import TcpProxy
+from tests.support.servers import _create_database, _drop_database
 
 pytestmark = pytest.mark.e2e
 OUTAGE_SECONDS = 10

@@ -11,8 +11,9 @@ import pytest
 import requests
 
 from repos.oci.digests import sha256_digest
-from repos.tests.e2e.server import running_server
-from repos.tests.e2e.tools import admin_session
+from tests.support.clients import admin_session
+from tests.support.servers import running_server
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 OCI = "application/vnd.oci.image.manifest.v1+json"
@@ -96,6 +97,9 @@ def test_a_revoked_api_token_is_refused_by_every_worker_at_once(tmp_path):
         answers = [requests.get(manifest, headers=headers) for _ in range(40)]
         assert {a.status_code for a in answers} == {401}
         assert all('error="invalid_token"' in a.headers["WWW-Authenticate"] for a in answers)
-        time.sleep(0.5)  # let gunicorn flush its access log
-        served = _served_by(access_log, mark)
+        # gunicorn writes its access log a moment after answering.
+        served = wait_until(
+            lambda: (by := _served_by(access_log, mark)) and len(by.get("401", set())) == 2 and by,
+            what="both workers' 401 lines in the access log",
+        )
         assert set(served) == {"401"} and len(served["401"]) == 2

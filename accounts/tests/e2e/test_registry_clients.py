@@ -10,8 +10,8 @@ import oras.client
 import pytest
 import requests
 
-from repos.tests.e2e.server import running_server
-from repos.tests.e2e.tools import admin_session, docker_available, docker_env, docker_login, run, write_context
+from tests.support.clients import admin_session, docker_available, docker_env, docker_login, run, write_context
+from tests.support.servers import running_server
 
 pytestmark = pytest.mark.e2e
 PASSWORDS = {"alice": f"alice-{uuid.uuid4().hex}", "bob": f"bob-{uuid.uuid4().hex}"}

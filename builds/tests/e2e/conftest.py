@@ -9,8 +9,8 @@ import requests
 
 from builds.tests.e2e.helpers import GitServer, start_git_server
 from conftest import require_tool
-from repos.tests.e2e.server import running_server
-from repos.tests.e2e.tools import docker_available
+from tests.support.clients import docker_available
+from tests.support.servers import running_server
 
 DEV_PASSWORD = "dev-password-for-builds"
 

@@ -25,8 +25,8 @@ from builds.tests.e2e.helpers import (
     wait_until,
 )
 from conftest import require_tool
-from repos.tests.e2e.server import PROJECT_ROOT
-from repos.tests.e2e.tools import registry_manifest, run
+from tests.support.clients import registry_manifest, run
+from tests.support.servers import PROJECT_ROOT
 
 pytestmark = pytest.mark.e2e
 TWO = ["linux/amd64", "linux/arm64"]

@@ -25,7 +25,7 @@ import requests
 from builds.tests.e2e.busybox import GOARCH, UNAME, busybox_binaries
 from builds.tests.e2e.conftest import DEV_PASSWORD
 from builds.tests.e2e.helpers import full_log, wait_for
-from repos.tests.e2e.tools import docker_env, docker_login, registry_manifest, registry_tags, run
+from tests.support.clients import docker_env, docker_login, registry_manifest, registry_tags, run
 
 pytestmark = pytest.mark.e2e
 PLATFORMS = ["linux/amd64", "linux/arm64", "linux/arm/v7"]
@@ -362,7 +362,7 @@ def test_live_log_of_thousands_of_lines_in_a_browser(world, base):
     from playwright.sync_api import expect, sync_playwright
 
     from conftest import require_tool
-    from repos.tests.e2e.server import PROJECT_ROOT
+    from tests.support.servers import PROJECT_ROOT
 
     chromium = require_tool("chromium")
     artifacts = PROJECT_ROOT / "test-artifacts" / "builds"

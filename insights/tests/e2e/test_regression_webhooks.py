@@ -7,32 +7,17 @@ twice and then answers 200 gets the same delivery three times, all logged.
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import pytest
 
 from insights.tests.e2e.listener import start_listener
-from repos.tests.e2e.server import running_server
-from repos.tests.e2e.test_remote import signed_in
-from repos.tests.e2e.tools import admin_session, run, write_context
+from tests.support.clients import admin_session, buildah, signed_in, write_context
+from tests.support.servers import running_server
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 SECRET = f"secret-{uuid.uuid4().hex}"
-
-
-def buildah(storage, *args: str) -> str:
-    return run(
-        "buildah",
-        "--root",
-        str(storage / "root"),
-        "--runroot",
-        str(storage / "run"),
-        "--storage-driver",
-        "vfs",
-        *args,
-        timeout=600,
-    )
 
 
 def push_release(server, storage, context, tag: str, platforms: str) -> None:
@@ -61,17 +46,6 @@ def push_release(server, storage, context, tag: str, platforms: str) -> None:
         list_name,
         f"docker://{server.host}/docker-local/webapp:{tag}",
     )
-
-
-def wait_for(condition, *, what: str, seconds: float = 120):
-    """Poll until `condition()` is truthy (workers are asynchronous); fail naming what never happened."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"never happened: {what}")
 
 
 @pytest.fixture(scope="module")
@@ -108,8 +82,10 @@ def test_lost_platform_alerts_through_api_pages_and_signed_webhooks(server, tmp_
         html = browser.get(server.url + page).text
         assert "webapp:1.2 lacks linux/arm64" in html, page
 
-    alert_calls = wait_for(
-        lambda: [r for r in listener.on("/hook") if r.payload["event"] == "alert"], what="an alert delivery on /hook"
+    alert_calls = wait_until(
+        lambda: [r for r in listener.on("/hook") if r.payload["event"] == "alert"],
+        what="an alert delivery on /hook",
+        timeout=120,
     )
     delivered = alert_calls[0]
     assert delivered.signature_valid(SECRET)
@@ -125,7 +101,9 @@ def test_lost_platform_alerts_through_api_pages_and_signed_webhooks(server, tmp_
     assert all(r.signature_valid(SECRET) for r in listener.on("/hook"))
 
     # Failing twice, then 200: one delivery, three attempts, one id.
-    flaky = wait_for(lambda: len(listener.on("/flaky")) >= 3 and listener.on("/flaky"), what="3 attempts on /flaky")
+    flaky = wait_until(
+        lambda: len(listener.on("/flaky")) >= 3 and listener.on("/flaky"), what="3 attempts on /flaky", timeout=120
+    )
     assert [r.answered for r in flaky] == [500, 500, 200]
     assert len({r.headers["X-Registry-Delivery"] for r in flaky}) == 1
     assert all(r.signature_valid(SECRET) for r in flaky)
@@ -134,7 +112,7 @@ def test_lost_platform_alerts_through_api_pages_and_signed_webhooks(server, tmp_
         rows = admin.get(f"{server.url}/api/webhooks/{flaky_id}/deliveries/").json()["results"]
         return rows if rows and rows[0]["status"] == "delivered" else None
 
-    rows = wait_for(logged, what="the delivery logged as delivered")
+    rows = wait_until(logged, what="the delivery logged as delivered", timeout=120)
     assert len(rows) == 1
     assert rows[0]["attempts"] == 3 and rows[0]["response_code"] == 200
     assert [a["response_code"] for a in rows[0]["attempt_log"]] == [500, 500, 200]
@@ -144,7 +122,7 @@ def test_lost_platform_alerts_through_api_pages_and_signed_webhooks(server, tmp_
 
     again = admin.post(f"{server.url}/api/webhooks/{flaky_id}/deliveries/{rows[0]['id']}/redeliver/")
     assert again.status_code == 202, again.text
-    wait_for(lambda: len(listener.on("/flaky")) == 4, what="the redelivery")
+    wait_until(lambda: len(listener.on("/flaky")) == 4, what="the redelivery", timeout=120)
     assert listener.on("/flaky")[3].signature_valid(SECRET)
     listener.server.shutdown()
 

@@ -19,12 +19,11 @@ import pytest
 
 from builds.tests.e2e.busybox import busybox_binaries
 from insights.tests.e2e.listener import start_listener
-from insights.tests.e2e.test_regression_webhooks import wait_for
 from repos.demo import content as oci
 from repos.tests.dashboard.browser import axe_violations, chromium, sideways_overflow, signed_in_context
-from repos.tests.e2e.server import PROJECT_ROOT, running_server
-from repos.tests.e2e.test_remote import signed_in
-from repos.tests.e2e.tools import admin_session, docker_available, run
+from tests.support.clients import admin_session, docker_available, run, signed_in
+from tests.support.servers import PROJECT_ROOT, running_server
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 AMD, ARM = "linux/amd64", "linux/arm64"
@@ -119,7 +118,7 @@ def finished_run(api, server, *, repository: str, tag: str, trigger: str, digest
         mine = [r for r in runs if r["digest"] == digest and r["trigger"] == trigger]
         return mine[0] if mine and mine[0]["status"] in FINISHED else None
 
-    return wait_for(found, what=f"a finished smoke test run of {repository}/app:{tag} ({trigger})", seconds=600)
+    return wait_until(found, what=f"a finished smoke test run of {repository}/app:{tag} ({trigger})", timeout=600)
 
 
 def engine_images(server) -> list[str]:
@@ -179,7 +178,7 @@ def test_arm64_failure_under_emulation_blocks_the_promotion_until_fixed(server, 
     page = signed_in(server).get(f"{server.url}/repositories/docker-local/app/-/tags/1.0/").text
     assert 'data-platform="linux/arm64"' in page and "exited with 1, expected 0" in page
 
-    delivered = wait_for(lambda: listener.on("/smoke"), what="a smoke-test webhook delivery")[0]
+    delivered = wait_until(lambda: listener.on("/smoke"), what="a smoke-test webhook delivery", timeout=120)[0]
     assert delivered.signature_valid(SECRET)
     body = delivered.payload
     assert (body["event"], body["repository"], body["image"], body["tag"], body["digest"]) == (
@@ -256,12 +255,12 @@ def test_run_again_with_another_repository_test_kills_at_the_time_limit(server, 
         queued = api.post(f"{server.url}/api/smoke-tests/", json=body)
         assert queued.status_code == 202, queued.text
         run_id = queued.json()["id"]
-        result = wait_for(
+        result = wait_until(
             lambda run_id=run_id: (lambda r: r if r["status"] in FINISHED else None)(
                 api.get(f"{server.url}/api/smoke-tests/{run_id}/").json()
             ),
             what=f"smoke test run {run_id}",
-            seconds=600,
+            timeout=600,
         )
         assert result["digest"] == digest and result["test_repository"] == "docker-qa", result
         reasons = {r["platform"]: (r["status"], r["reason"]) for r in result["results"]}

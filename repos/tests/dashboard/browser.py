@@ -11,8 +11,8 @@ import requests
 from conftest import require_tool
 from repos.demo.content import sha256
 from repos.tests.dashboard.content import SIGNATURE_PAYLOAD, MultiArch, multiarch
-from repos.tests.e2e.server import PROJECT_ROOT
-from repos.tests.e2e.tools import run
+from tests.support.clients import run
+from tests.support.servers import PROJECT_ROOT
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"

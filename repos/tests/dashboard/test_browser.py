@@ -14,8 +14,8 @@ from playwright.sync_api import expect
 
 from conftest import require_tool
 from repos.tests.dashboard.content import SIGNATURE_PAYLOAD, XSS, multiarch
-from repos.tests.e2e.server import PROJECT_ROOT, running_server
-from repos.tests.e2e.tools import run
+from tests.support.clients import run
+from tests.support.servers import PROJECT_ROOT, running_server
 
 pytestmark = pytest.mark.e2e
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "dashboard"

@@ -22,7 +22,7 @@ from repos.tests.dashboard.browser import (
     sideways_overflow,
     signed_in_context,
 )
-from repos.tests.e2e.server import running_server
+from tests.support.servers import running_server
 
 pytestmark = pytest.mark.e2e
 SHOTS = ARTIFACTS / "pages"

@@ -1,6 +1,6 @@
 import pytest
 
-from repos.tests.e2e.server import running_server
+from tests.support.servers import running_server
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import requests
 
-from repos.tests.e2e.server import free_port
+from tests.support.servers import free_port
 
 CONFIG = """\
 version: 0.1

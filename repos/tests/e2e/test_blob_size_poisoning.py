@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from repos.oci.digests import sha256_digest as _digest
-from repos.tests.e2e.server import running_server
-from repos.tests.e2e.tools import admin_session, run
+from tests.support.clients import admin_session, run
+from tests.support.servers import running_server
 
 pytestmark = pytest.mark.e2e
 FOREIGN = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"

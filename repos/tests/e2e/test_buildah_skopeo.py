@@ -5,23 +5,9 @@ import uuid
 import pytest
 
 from repos.oci.digests import sha256_digest
-from repos.tests.e2e.tools import registry_manifest, registry_tags, run, write_context
+from tests.support.clients import buildah, registry_manifest, registry_tags, run, write_context
 
 pytestmark = pytest.mark.e2e
-
-
-def buildah(storage, *args: str, timeout: int = 600) -> str:
-    return run(
-        "buildah",
-        "--root",
-        str(storage / "root"),
-        "--runroot",
-        str(storage / "run"),
-        "--storage-driver",
-        "vfs",
-        *args,
-        timeout=timeout,
-    )
 
 
 def skopeo_raw(reference: str, creds: str) -> bytes:

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from repos.oci.digests import sha256_digest
-from repos.tests.e2e.server import running_server
+from tests.support.servers import running_server
 
 pytestmark = pytest.mark.e2e
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"

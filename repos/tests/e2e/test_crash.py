@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from repos.oci.digests import sha256_digest as _digest
-from repos.tests.e2e.server import running_server
+from tests.support.servers import running_server
 
 pytestmark = pytest.mark.e2e
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"

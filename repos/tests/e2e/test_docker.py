@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from repos.tests.e2e.tools import (
+from tests.support.clients import (
     docker_available,
     docker_env,
     docker_login,

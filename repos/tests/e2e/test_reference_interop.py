@@ -11,8 +11,8 @@ import requests
 from conftest import require_tool
 from repos.oci.digests import sha256_digest as _sha
 from repos.tests.e2e.reference_registry import reference_registry
-from repos.tests.e2e.tools import registry_tags, run
 from tests.support import content
+from tests.support.clients import registry_tags, run
 
 pytestmark = pytest.mark.e2e
 

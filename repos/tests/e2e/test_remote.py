@@ -17,9 +17,17 @@ import requests
 
 from conftest import require_tool
 from repos.tests.e2e.reference_registry import reference_registry
-from repos.tests.e2e.server import running_server
-from repos.tests.e2e.tools import admin_session, docker_available, docker_env, docker_login, registry_manifest, run
+from tests.support.clients import (
+    admin_session,
+    docker_available,
+    docker_env,
+    docker_login,
+    registry_manifest,
+    run,
+    signed_in,
+)
 from tests.support.content import digest_of, multiarch_image, push_over_http
+from tests.support.servers import running_server
 
 pytestmark = pytest.mark.e2e
 BIG_BLOB_MIB = 256
@@ -39,22 +47,6 @@ def server(tmp_path_factory):
 def upstream(tmp_path):
     with reference_registry(tmp_path / "upstream", access_log=True) as registry:
         yield registry
-
-
-def signed_in(server) -> requests.Session:
-    """A browser-like session signed in through the login form (dashboard pages use sessions)."""
-    session = requests.Session()
-    form = session.get(f"{server.url}/accounts/login/")
-    found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text)
-    assert found, "the login page has a CSRF token"
-    token = found.group(1)
-    done = session.post(
-        f"{server.url}/accounts/login/",
-        data={"username": "admin", "password": server.admin_password, "csrfmiddlewaretoken": token},
-        headers={"Referer": f"{server.url}/accounts/login/"},
-    )
-    assert done.status_code == 200 and "sessionid" in session.cookies, done.text[-500:]
-    return session
 
 
 def create_remote(server, key: str, upstream_url: str, **settings) -> dict:

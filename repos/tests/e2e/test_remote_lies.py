@@ -13,7 +13,7 @@ import requests
 
 from repos.oci.digests import sha256_digest as sha
 from repos.tests.e2e.test_remote import create_remote, server  # noqa: F401
-from repos.tests.e2e.tools import admin_session
+from tests.support.clients import admin_session
 
 pytestmark = pytest.mark.e2e
 

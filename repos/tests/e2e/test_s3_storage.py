@@ -7,11 +7,11 @@ import pytest
 import requests
 
 from repos.oci.digests import sha256_digest
-from repos.tests.e2e.server import running_server
 from repos.tests.e2e.test_buildah_skopeo import buildah
-from repos.tests.e2e.tools import registry_manifest, registry_tags, run, write_context
 from repos.tests.storage.conftest import moto_endpoint  # noqa: F401  (fixture)
 from repos.tests.storage.util import S3_CREDENTIALS
+from tests.support.clients import buildah, registry_manifest, registry_tags, run, write_context
+from tests.support.servers import running_server
 
 pytestmark = pytest.mark.e2e
 

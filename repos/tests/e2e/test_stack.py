@@ -9,7 +9,8 @@ import time
 import pytest
 import requests
 
-from repos.tests.e2e.server import PROJECT_ROOT, free_port
+from tests.support.servers import PROJECT_ROOT, free_port
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -30,6 +31,18 @@ def _children(pid: int) -> set[int]:
                 found.add(int(entry))
                 frontier.append(int(entry))
     return found
+
+
+def _commands(pid: int) -> dict[int, str]:
+    """The live descendants of `pid` and their command lines."""
+    commands = {}
+    for child in _children(pid):
+        try:
+            if _alive(child):
+                commands[child] = open(f"/proc/{child}/cmdline").read()
+        except OSError:
+            pass
+    return commands
 
 
 def _alive(pid: int) -> bool:
@@ -61,15 +74,19 @@ def test_stack_serves_and_stops_on_ctrl_c(tmp_path):
                 time.sleep(0.3)
         else:
             pytest.fail((tmp_path / "stack.log").read_text()[-3000:])
-        time.sleep(3)  # let the worker and beat finish booting
-        commands = {pid: open(f"/proc/{pid}/cmdline").read() for pid in _children(stack.pid) if _alive(pid)}
-        assert any("gunicorn" in c for c in commands.values())
-        assert any("celery" in c and "worker" in c for c in commands.values())
-        assert any("celery" in c and "beat" in c for c in commands.values())
+        commands = wait_until(
+            lambda: (
+                (found := _commands(stack.pid))
+                and any("gunicorn" in c for c in found.values())
+                and any("celery" in c and "worker" in c for c in found.values())
+                and any("celery" in c and "beat" in c for c in found.values())
+                and found
+            ),
+            what="gunicorn, the celery worker and beat",
+        )
         stack.send_signal(signal.SIGINT)
         stack.wait(timeout=40)
-        time.sleep(1)
-        assert [pid for pid in commands if _alive(pid)] == []
+        wait_until(lambda: not [pid for pid in commands if _alive(pid)], what="every process of the stack to end")
     finally:
         if stack.poll() is None:
             stack.kill()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,16 +18,19 @@ import oras.client
 import pytest
 import requests
 
-from repos.tests.e2e.server import running_server
-from repos.tests.e2e.tools import (
+from tests.support.clients import (
     admin_session,
+    buildah,
     docker_available,
     docker_env,
     docker_login,
+    podman,
     registry_manifest,
     registry_tags,
     run,
+    short_runroot,
 )
+from tests.support.servers import running_server
 
 pytestmark = pytest.mark.e2e
 WRITER = "ci-writer"
@@ -44,27 +46,6 @@ class Versions:
     lists: dict[str, str]  # version -> local manifest list name
     children: dict[str, dict[str, str]]  # version -> arch -> child digest in the registry
     indexes: dict[str, str]  # version -> index digest
-
-
-def _storage_args(storage: Path) -> list[str]:
-    # podman refuses a runroot longer than 50 characters: a link in /tmp points at it.
-    return ["--root", str(storage / "root"), "--runroot", str(_short_runroot(storage)), "--storage-driver", "vfs"]
-
-
-def _short_runroot(storage: Path) -> Path:
-    link = storage / "runroot"
-    if not link.exists():
-        storage.mkdir(parents=True, exist_ok=True)
-        link.symlink_to(tempfile.mkdtemp(prefix="tm-run-", dir="/tmp"))
-    return link.resolve()
-
-
-def buildah(storage: Path, *args: str) -> str:
-    return run("buildah", *_storage_args(storage), *args, timeout=600)
-
-
-def podman(storage: Path, *args: str) -> str:
-    return run("podman", *_storage_args(storage), *args, timeout=600)
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +112,7 @@ def versions(server, tmp_path_factory):
         result.children[version] = {m["platform"]["architecture"]: m["digest"] for m in index["manifests"]}
     assert result.indexes["v1"] != result.indexes["v2"]
     yield result
-    shutil.rmtree(_short_runroot(storage), ignore_errors=True)
+    shutil.rmtree(short_runroot(storage), ignore_errors=True)
 
 
 def _assert_points_at(server, name: str, tag: str, versions: Versions, version: str) -> None:

@@ -11,7 +11,7 @@ import requests
 
 from repos.tests.e2e.reference_registry import reference_registry
 from repos.tests.e2e.test_remote import create_remote, server, skopeo_copy_all  # noqa: F401
-from repos.tests.e2e.tools import (
+from tests.support.clients import (
     admin_session,
     docker_available,
     docker_env,

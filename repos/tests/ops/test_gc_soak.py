@@ -11,10 +11,10 @@ import uuid
 import boto3
 import pytest
 
-from repos.tests.e2e.server import running_server
 from repos.tests.ops.soak import soak, verify
 from repos.tests.storage.conftest import moto_endpoint  # noqa: F401  (fixture)
 from repos.tests.storage.util import S3_CREDENTIALS
+from tests.support.servers import running_server
 
 pytestmark = pytest.mark.e2e
 

@@ -11,9 +11,9 @@ import pytest
 import requests
 
 from conftest import require_tool
-from repos.tests.e2e.server import _create_database, _drop_database, running_server
 from repos.tests.ops.soak import MANIFEST, make_image, push_blob
 from tests.support.network import PrivateRedis, TcpProxy
+from tests.support.servers import _create_database, _drop_database, running_server
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e

@@ -14,11 +14,11 @@ import requests
 
 from conftest import IN_CI
 from repos.oci.digests import sha256_digest
-from repos.tests.e2e.server import _create_database, _drop_database, running_server
-from repos.tests.e2e.tools import docker_available, docker_env, run, write_context
 from repos.tests.ops.soak import CONFIG, LAYER, MANIFEST
 from repos.tests.storage.conftest import moto_endpoint  # noqa: F401  (fixture)
 from repos.tests.storage.util import S3_CREDENTIALS
+from tests.support.clients import docker_available, docker_env, run, write_context
+from tests.support.servers import _create_database, _drop_database, running_server
 
 pytestmark = pytest.mark.e2e
 MiB = 1024 * 1024

@@ -19,7 +19,7 @@ from repos.demo.content import sha256
 from repos.oci import media_types
 from repos.tests.dashboard.browser import AXE, sideways_overflow
 from repos.tests.dashboard.content import MultiArch, multiarch
-from repos.tests.e2e.server import PROJECT_ROOT, running_server
+from tests.support.servers import PROJECT_ROOT, running_server
 
 pytestmark = pytest.mark.e2e
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "promotion"

@@ -9,7 +9,6 @@ import os
 import re
 import signal
 import subprocess
-import time
 import uuid
 
 import pytest
@@ -17,11 +16,12 @@ import requests
 from celery import Celery
 
 from conftest import require_tool
-from repos.tests.e2e.server import running_server
-from repos.tests.e2e.tools import run
 from repos.tests.promotion.content import storage_usage
+from tests.support.clients import run, skopeo_push_layout
 from tests.support.content import AMD64, ARM64, digest_of, multiarch_image
 from tests.support.locks import image_row_locked, require_postgresql, wait_for_lock_waiter
+from tests.support.servers import running_server
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -46,16 +46,7 @@ def api(server):
 def push(server, tmp_path, image: str, tag: str, *, content: str) -> str:
     layout = tmp_path / f"layout-{uuid.uuid4().hex[:6]}"
     digest = multiarch_image(content, platforms=(AMD64, ARM64)).write_layout(layout, tag=tag)
-    run(
-        "skopeo",
-        "copy",
-        "--all",
-        "--dest-tls-verify=false",
-        "--dest-creds",
-        f"admin:{server.admin_password}",
-        f"oci:{layout}:{tag}",
-        f"docker://{server.host}/docker-local/{image}:{tag}",
-    )
+    skopeo_push_layout(server, layout, tag, f"docker-local/{image}:{tag}")
     return digest
 
 
@@ -118,16 +109,6 @@ def tags(api, server, name: str) -> set[str]:
         return set()
     assert response.status_code == 200, response.text
     return set(response.json()["tags"] or [])
-
-
-def wait_for(predicate, *, timeout: float = 60, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def job(api, server, job_id: int) -> dict:
@@ -232,8 +213,8 @@ def test_duplicate_deliveries_of_one_job_have_one_effect(server, api, tmp_path):
     for _ in range(3):  # the same message, three times, to a worker running two processes
         broker.send_task("repos.run_promotion", kwargs={"job_id": job_id}, queue=server.env["CELERY_QUEUE"])
     log = server.data_dir / "worker.log"
-    wait_for(lambda: log.read_text().count(f"promotion job {job_id} is not queued") >= 2, what="the duplicates")
-    finished = wait_for(
+    wait_until(lambda: log.read_text().count(f"promotion job {job_id} is not queued") >= 2, what="the duplicates")
+    finished = wait_until(
         lambda: (j := job(api, server, job_id))["status"] in ("succeeded", "failed") and j,
         what="the one run that claimed it",
     )  # it may still be running when the others are done
@@ -316,7 +297,7 @@ def test_worker_killed_mid_promotion_leaves_target_untouched_then_the_job_reruns
     server.extra["worker"] = server.start_worker()
     beat = server.start_beat()
     try:
-        final = wait_for(
+        final = wait_until(
             lambda: (j := job(api, server, job_id))["status"] in ("succeeded", "failed") and j,
             timeout=90,
             what="the reconciler to re-run the job",

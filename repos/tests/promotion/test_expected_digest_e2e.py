@@ -14,8 +14,8 @@ import requests
 
 from conftest import IN_CI
 from repos.tests.dashboard.content import multiarch
-from repos.tests.e2e.server import running_server
 from repos.tests.promotion.test_browser import IMAGE, push, tags_in
+from tests.support.servers import running_server
 
 pytestmark = pytest.mark.e2e
 

@@ -1,10 +1,12 @@
-"""Running real client tools in tests."""
+"""Real clients in tests: the tools (skopeo, buildah, podman, docker) and HTTP sessions against a running server."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
+import tempfile
 from pathlib import Path
 
 import requests
@@ -90,3 +92,56 @@ def registry_tags(server, name: str, *, session=None) -> list[str]:
     response = (session or admin_session(server)).get(f"{server.url}/v2/{name}/tags/list")
     assert response.status_code == 200, response.text
     return response.json()["tags"]
+
+
+def signed_in(server) -> requests.Session:
+    """A browser-like session signed in as the admin through the login form (dashboard pages use sessions)."""
+    session = requests.Session()
+    form = session.get(f"{server.url}/accounts/login/")
+    found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text)
+    assert found, "the login page has a CSRF token"
+    token = found.group(1)
+    done = session.post(
+        f"{server.url}/accounts/login/",
+        data={"username": "admin", "password": server.admin_password, "csrfmiddlewaretoken": token},
+        headers={"Referer": f"{server.url}/accounts/login/"},
+    )
+    assert done.status_code == 200 and "sessionid" in session.cookies, done.text[-500:]
+    return session
+
+
+def skopeo_push_layout(server, layout: Path, tag: str, destination: str, *, timeout: int = 300) -> None:
+    """`skopeo copy --all` of the OCI layout's `tag` to `destination` (repository/image:tag) as the admin."""
+    run(
+        "skopeo",
+        "copy",
+        "--all",
+        "--dest-tls-verify=false",
+        "--dest-creds",
+        f"admin:{server.admin_password}",
+        f"oci:{layout}:{tag}",
+        f"docker://{server.host}/{destination}",
+        timeout=timeout,
+    )
+
+
+def container_storage_args(storage: Path) -> list[str]:
+    """buildah and podman with their own storage under `storage` (vfs: no overlay mounts needed)."""
+    return ["--root", str(storage / "root"), "--runroot", str(short_runroot(storage)), "--storage-driver", "vfs"]
+
+
+def short_runroot(storage: Path) -> Path:
+    # podman refuses a runroot longer than 50 characters: a link in /tmp points at it.
+    link = storage / "runroot"
+    if not link.exists():
+        storage.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(tempfile.mkdtemp(prefix="tm-run-", dir="/tmp"))
+    return link.resolve()
+
+
+def buildah(storage: Path, *args: str, timeout: int = 600) -> str:
+    return run("buildah", *container_storage_args(storage), *args, timeout=timeout)
+
+
+def podman(storage: Path, *args: str, timeout: int = 600) -> str:
+    return run("podman", *container_storage_args(storage), *args, timeout=timeout)
