@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from accounts import errors
 from accounts.api import docs
 from accounts.api import serializers as s
-from accounts.api.base import AccountsApiView, NotThroughApiToken, SiteAdminOnly
+from accounts.api.base import AccountsApiView, NotThroughApiToken, SiteAdminOnly, found_or_404
 from accounts.selectors import (
     audit_events,
     grant_find,
@@ -74,9 +74,7 @@ class GrantDetailView(AccountsApiView):
     def delete(self, request, key: str, pk: int):
         repository = repository_readable_or_404(user=request.user, key=key)
         grant_services.require_repository_admin(actor=request.user, repository=repository)
-        grant = grant_find(repository=repository, pk=pk)
-        if grant is None:
-            raise errors.NotFound("no such grant")
+        grant = found_or_404(grant_find(repository=repository, pk=pk), "grant")
         grant_services.grant_delete(actor=request.user, grant=grant, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -144,10 +142,7 @@ class TokenDetailView(AccountsApiView):
     permission_classes = AccountsApiView.permission_classes + [NotThroughApiToken]
 
     def _token(self, request, pk: int):
-        token = token_visible_find(actor=request.user, pk=pk)
-        if token is None:
-            raise errors.NotFound("no such token")
-        return token
+        return found_or_404(token_visible_find(actor=request.user, pk=pk), "token")
 
     @docs.reading(s.TokenOutput, "api_tokens", "tokens", "One API token")
     def get(self, request, pk: int):

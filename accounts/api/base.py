@@ -1,12 +1,24 @@
-"""What every accounts API view shares: authenticated callers and one pager (errors: config/api_errors.py)."""
+"""What every accounts API view shares: authenticated callers, one pager, one 404 for what a look-up did not find."""
 
 from __future__ import annotations
+
+from typing import TypeVar
 
 from rest_framework import permissions
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from accounts import errors
 from accounts.permissions import acting_token, is_site_admin
+
+_Found = TypeVar("_Found")
+
+
+def found_or_404(found: _Found | None, what: str) -> _Found:
+    """What a look-up found, or NOT_FOUND `no such <what>` (also what exists but the caller may not see)."""
+    if found is None:
+        raise errors.NotFound(f"no such {what}")
+    return found
 
 
 class NotThroughApiToken(permissions.BasePermission):

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from accounts import errors
 from accounts.api import docs
 from accounts.api import serializers as s
-from accounts.api.base import AccountsApiView, NotThroughApiToken
+from accounts.api.base import AccountsApiView, NotThroughApiToken, found_or_404
 from accounts.selectors import team_visible_find, teams_visible_to, user_visible_find, users_visible_to
 from accounts.services import users as user_services
 
@@ -35,10 +35,7 @@ class UserMeView(AccountsApiView):
 
 class UserDetailView(AccountsApiView):
     def _user(self, request, pk: int):
-        user = user_visible_find(actor=request.user, pk=pk)
-        if user is None:
-            raise errors.NotFound("no such user")
-        return user
+        return found_or_404(user_visible_find(actor=request.user, pk=pk), "user")
 
     @docs.reading(s.UserOutput, "api_users", "users", "One user")
     def get(self, request, pk: int):
@@ -74,10 +71,7 @@ class TeamDetailView(AccountsApiView):
     permission_classes = AccountsApiView.permission_classes + [NotThroughApiToken]
 
     def _team(self, request, pk: int) -> Group:
-        team = team_visible_find(actor=request.user, pk=pk)
-        if team is None:
-            raise errors.NotFound("no such team")
-        return team
+        return found_or_404(team_visible_find(actor=request.user, pk=pk), "team")
 
     @docs.reading(s.TeamOutput, "api_teams", "teams", "One team")
     def get(self, request, pk: int):
