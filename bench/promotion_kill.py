@@ -21,18 +21,16 @@ import json
 import os
 import random
 import signal
-import subprocess
 import sys
 import tempfile
 import time
 from contextlib import ExitStack
 from pathlib import Path
 
-import requests
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.support.clients import admin_session, skopeo_push_layout  # noqa: E402
 from tests.support.content import AMD64, ARM64, multiarch_image  # noqa: E402
 from tests.support.locks import image_row_locked, wait_for_lock_waiter  # noqa: E402
 from tests.support.servers import running_server  # noqa: E402
@@ -78,24 +76,10 @@ def main() -> int:
         tempfile.TemporaryDirectory(prefix="promotion-kill-") as tmp,
         running_server(Path(tmp), redis=True, extra_env=settings) as server,
     ):
-        api = requests.Session()
-        api.auth = ("admin", server.admin_password)
+        api = admin_session(server)
         layout = Path(tmp) / "layout"
         index_digest = multiarch_image("soak", platforms=(AMD64, ARM64)).write_layout(layout, tag="latest")
-        subprocess.run(
-            [
-                "skopeo",
-                "copy",
-                "--all",
-                "--dest-tls-verify=false",
-                "--dest-creds",
-                f"admin:{server.admin_password}",
-                f"oci:{layout}:latest",
-                f"docker://{server.host}/docker-local/soak:latest",
-            ],
-            check=True,
-            capture_output=True,
-        )
+        skopeo_push_layout(server, layout, "latest", "docker-local/soak:latest")
         index = json.loads((layout / "blobs" / "sha256" / index_digest.split(":")[1]).read_text())
         platforms = {f"{m['platform']['os']}/{m['platform']['architecture']}": m["digest"] for m in index["manifests"]}
         beat = server.start_beat()
