@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -69,8 +70,7 @@ def upload_append(
     upload_id = session.id.hex
     staging = get_upload_staging()
     with _exclusive(session):
-        offset = _checked_offset(session, range_start)
-        hasher = hash_state.take(upload_id, offset=offset, staging=staging)
+        offset, hasher = _resumed(session, range_start, staging)
         # An exception here (client gone, server stopping) leaves what reached the disk: a client
         # resumes from GET's Range and the hash state is rebuilt from the staged bytes.
         written = _append(staging, upload_id, stream, hasher, length)
@@ -111,8 +111,7 @@ def upload_complete(
     upload_id = session.id.hex
     staging = get_upload_staging()
     with _exclusive(session):
-        offset = _checked_offset(session, range_start)
-        hasher = hash_state.take(upload_id, offset=offset, staging=staging)
+        offset, hasher = _resumed(session, range_start, staging)
         if stream is not None and length != 0:
             try:
                 written = _append(staging, upload_id, stream, hasher, length)
@@ -235,13 +234,15 @@ def _exclusive(session: UploadSession) -> Iterator[None]:
         os.close(fd)  # releases the lock
 
 
-def _checked_offset(session: UploadSession, range_start: int | None) -> int:
+def _resumed(session: UploadSession, range_start: int | None, staging) -> tuple[int, Any]:
+    """Where the next bytes go (a chunk's Content-Range must start there) and the hash state of the bytes
+    staged so far. Called holding the upload's lock."""
     offset = upload_offset(session=session)
     if range_start is not None and range_start != offset:
         raise errors.RangeInvalid(
             f"chunk starts at {range_start}, upload is at {offset}", headers=_progress_headers(session, offset)
         )
-    return offset
+    return offset, hash_state.take(session.id.hex, offset=offset, staging=staging)
 
 
 def _written_since(staging, upload_id: str, timestamp: float) -> bool:
