@@ -91,31 +91,47 @@ def coverage_matrix(
 ) -> CoverageMatrix:
     """The matrix over `images`; `platforms` picks the columns (default: every platform seen or required).
 
-    Read from the ImageCoverage rows kept current on every write: the images in scope, the complete ones,
-    the rows kept by the missing filters and every column's counts come from one aggregate pass, and only
-    the page shown is turned into Python rows, whatever the number of images.
+    Read from the ImageCoverage rows kept current on every write. A cell's state depends only on the row's
+    repository and platform set, of which there are a handful: one grouped query over them gives the images
+    in scope, the complete ones, the rows the missing filters keep and every column's counts, and only the
+    page shown is turned into Python rows, whatever the number of images.
     """
-    scope, narrowing, columns, required = _scope(images, platforms, missing, missing_required)
-    terms = {"in_scope": Count("pk"), **_count_terms(columns, required, narrowing)}
-    if required:
-        terms["incomplete"] = Count("pk", filter=_missing_required_q(required))
-    found = scope.order_by().aggregate(**terms)
-    rows = CoverageRows(scope.filter(narrowing), columns, required, count=found["total"])
-    complete = found["in_scope"] - found.get("incomplete", 0)
-    return CoverageMatrix(columns, rows, _counts(found, columns), found["in_scope"], complete)
+    scope, groups, kept, columns, required = _scope(images, platforms, missing, missing_required)
+    in_scope = sum(g.rows for g in groups)
+    incomplete = sum(g.rows for g in groups if _lacks(g.present, required.get(g.repository_id, [])))
+    total = sum(g.rows for g in kept)
+    counts = {}
+    for platform in columns:
+        present = sum(g.rows for g in kept if platform in g.present)
+        needed = sum(
+            g.rows for g in kept if platform not in g.present and platform in required.get(g.repository_id, [])
+        )
+        counts[platform] = PlatformCount(present=present, missing=total - present - needed, missing_required=needed)
+    rows = CoverageRows(_kept_rows(scope, kept, missing or missing_required), columns, required, count=total)
+    return CoverageMatrix(columns, rows, counts, in_scope, in_scope - incomplete)
 
 
 def coverage_rows(
     *, images: QuerySet[Image], platforms: tuple[str, ...] = (), missing: bool = False, missing_required: bool = False
 ) -> CoverageRows:
     """The matrix rows alone (columns in `.columns`), without the counts the page shows: for exports."""
-    scope, narrowing, columns, required = _scope(images, platforms, missing, missing_required)
-    return CoverageRows(scope.filter(narrowing), columns, required)
+    scope, _, kept, columns, required = _scope(images, platforms, missing, missing_required)
+    return CoverageRows(_kept_rows(scope, kept, missing or missing_required), columns, required)
+
+
+@dataclass(frozen=True)
+class Group:
+    """Coverage rows sharing a repository and a platform set (`platforms` as stored)."""
+
+    repository_id: int
+    platforms: str
+    present: frozenset[str]
+    rows: int
 
 
 def _scope(images: QuerySet[Image], platforms: tuple[str, ...], missing: bool, missing_required: bool):
-    """The coverage rows of `images`, what the missing filters keep of them (a condition), the columns and
-    the platforms each repository requires."""
+    """The coverage rows of `images`; their groups by repository and platform set; the groups the missing
+    filters keep; the columns; the platforms each repository requires."""
     scope = ImageCoverage.objects.filter(image__in=images)
     required = {
         pk: [p for p in (value or []) if isinstance(p, str)]
@@ -123,15 +139,43 @@ def _scope(images: QuerySet[Image], platforms: tuple[str, ...], missing: bool, m
         .exclude(required_platforms=[])
         .values_list("pk", "required_platforms")
     }
+    groups = [
+        Group(pk, combo, _offered(combo), n)
+        for pk, combo, n in scope.order_by()
+        .values("repository_id", "platforms")
+        .annotate(n=Count("pk"))
+        .values_list("repository_id", "platforms", "n")
+    ]
     columns = list(platforms) or sorted(
-        _platforms_seen(scope) | {p for ps in required.values() for p in ps}, key=platform_sort_key
+        {p for g in groups for p in g.present} | {p for ps in required.values() for p in ps},
+        key=platform_sort_key,
     )
-    narrowing = Q()
-    if missing:
-        narrowing &= _any_of(~Q(platforms__contains=ImageCoverage.marker(p)) for p in columns)
-    if missing_required:
-        narrowing &= _missing_required_q(required, among=set(columns))
-    return scope, narrowing, columns, required
+    among = set(columns)
+    kept = [
+        g
+        for g in groups
+        if (not missing or _lacks(g.present, columns))
+        and (not missing_required or _lacks(g.present, [p for p in required.get(g.repository_id, []) if p in among]))
+    ]
+    return scope, groups, kept, columns, required
+
+
+def _offered(platforms: str) -> frozenset[str]:
+    return frozenset(p for p in platforms.split(",") if p)
+
+
+def _lacks(present: frozenset[str], wanted: list[str]) -> bool:
+    return any(p not in present for p in wanted)
+
+
+def _kept_rows(scope: QuerySet[ImageCoverage], kept: list[Group], filtered: bool) -> QuerySet[ImageCoverage]:
+    """The rows of the kept groups: per platform set, the repositories whose rows with it are kept."""
+    if not filtered:
+        return scope
+    by_set: dict[str, list[int]] = {}
+    for g in kept:
+        by_set.setdefault(g.platforms, []).append(g.repository_id)
+    return scope.filter(_any_of(Q(platforms=combo, repository_id__in=ids) for combo, ids in by_set.items()))
 
 
 class CoverageRows:
@@ -209,49 +253,11 @@ class CoverageRows:
         return row
 
 
-def _platforms_seen(scope: QuerySet[ImageCoverage]) -> set[str]:
-    # Few distinct combinations exist (a handful of platform sets), whatever the number of images.
-    combos = scope.order_by().values_list("platforms", flat=True).distinct()
-    return {p for combo in combos for p in combo.split(",") if p}
-
-
 def _any_of(conditions) -> Q:
     combined = Q(pk__in=[])
     for condition in conditions:
         combined |= condition
     return combined
-
-
-def _missing_required_q(required: dict[int, list[str]], among: set[str] | None = None) -> Q:
-    """Rows whose repository requires a platform (of `among`, default any) the row does not offer."""
-    return _any_of(
-        Q(repository_id=pk)
-        & _any_of(~Q(platforms__contains=ImageCoverage.marker(p)) for p in platforms if among is None or p in among)
-        for pk, platforms in required.items()
-    )
-
-
-def _count_terms(columns: list[str], required: dict[int, list[str]], narrowing: Q) -> dict[str, Count]:
-    """Aggregate terms over the rows `narrowing` keeps: their total, and per column those offering the
-    platform and those missing it where their repository requires it."""
-    terms = {"total": Count("pk", filter=narrowing) if narrowing else Count("pk")}
-    for i, platform in enumerate(columns):
-        offers = Q(platforms__contains=ImageCoverage.marker(platform))
-        terms[f"p{i}"] = Count("pk", filter=narrowing & offers)
-        requiring = [pk for pk, platforms in required.items() if platform in platforms]
-        if requiring:
-            terms[f"r{i}"] = Count("pk", filter=narrowing & Q(repository_id__in=requiring) & ~offers)
-    return terms
-
-
-def _counts(found: dict, columns: list[str]) -> dict[str, PlatformCount]:
-    counts = {}
-    for i, platform in enumerate(columns):
-        present, needed = found[f"p{i}"], found.get(f"r{i}", 0)
-        counts[platform] = PlatformCount(
-            present=present, missing=found["total"] - present - needed, missing_required=needed
-        )
-    return counts
 
 
 @dataclass
@@ -269,7 +275,14 @@ def coverage_summary(*, repositories: QuerySet[Repository], images: int) -> Cove
         pk: [p for p in (value or []) if isinstance(p, str)]
         for pk, value in repositories.exclude(required_platforms=[]).values_list("pk", "required_platforms")
     }
-    incomplete = ImageCoverage.objects.filter(_missing_required_q(required)).count() if required else 0
+    grouped = (
+        ImageCoverage.objects.filter(repository_id__in=list(required))
+        .order_by()
+        .values("repository_id", "platforms")
+        .annotate(n=Count("pk"))
+        .values_list("repository_id", "platforms", "n")
+    )
+    incomplete = sum(n for pk, combo, n in grouped if _lacks(_offered(combo), required[pk]))
     return CoverageSummary(images=images, complete=images - incomplete)
 
 
