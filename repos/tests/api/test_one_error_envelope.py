@@ -11,8 +11,8 @@ from builds.models import BuildJob
 from repos.models import PromotionJob
 from repos.promotion.api import job_response
 from repos.promotion.jobs import promotion_job_run
-from repos.tests.factories import RepositoryFactory
 from repos.tests.promotion.content import push_index
+from tests.support.factories import RepositoryFactory
 
 IMAGE = "multiarch-image"
 
