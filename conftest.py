@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
-# Fixtures every test package may use: the permission world (users, teams, grants, tokens) and cheap passwords.
-pytest_plugins = ["tests.support.world"]
+# Fixtures every test package may use: the permission world (users, teams, grants, tokens), cheap passwords, and
+# one Chromium per module (`browser`).
+pytest_plugins = ["tests.support.world", "tests.support.browser"]
 
 
 def pytest_configure(config):

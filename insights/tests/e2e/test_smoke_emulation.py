@@ -20,7 +20,7 @@ import pytest
 from builds.tests.e2e.busybox import busybox_binaries
 from insights.tests.e2e.listener import start_listener
 from repos.demo import content as oci
-from repos.tests.dashboard.browser import axe_violations, chromium, sideways_overflow, signed_in_context
+from tests.support.browser import axe_violations, chromium, sideways_overflow, signed_in_context
 from tests.support.clients import admin_session, docker_available, run, signed_in
 from tests.support.servers import PROJECT_ROOT, running_server
 from tests.support.waiting import wait_until

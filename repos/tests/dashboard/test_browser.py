@@ -6,15 +6,12 @@ Screenshots go to test-artifacts/dashboard/.
 from __future__ import annotations
 
 import re
-import uuid
 
 import pytest
-import requests
 from playwright.sync_api import expect
 
-from conftest import require_tool
-from repos.tests.dashboard.content import SIGNATURE_PAYLOAD, XSS, multiarch
-from tests.support.clients import run
+from repos.tests.dashboard.content import XSS
+from tests.support.browser import push_multiarch
 from tests.support.servers import PROJECT_ROOT, running_server
 
 pytestmark = pytest.mark.e2e
@@ -31,51 +28,7 @@ def server(tmp_path_factory):
 @pytest.fixture(scope="module")
 def pushed(server, tmp_path_factory):
     """`docker-local/multiarch-image:1.0` pushed by skopeo from an OCI layout, and a signature pushed over /v2/."""
-    require_tool("skopeo")
-    content = multiarch(f"browser {uuid.uuid4().hex[:6]}")
-    layout = content.write_oci_layout(tmp_path_factory.mktemp("layout"), "1.0")
-    run(
-        "skopeo",
-        "copy",
-        "--all",
-        "--dest-tls-verify=false",
-        "--dest-creds",
-        f"admin:{server.admin_password}",
-        f"oci:{layout}:1.0",
-        f"docker://{server.host}/docker-local/{IMAGE}:1.0",
-    )
-    session = requests.Session()
-    session.auth = ("admin", server.admin_password)
-    for blob in (b"{}", SIGNATURE_PAYLOAD):
-        from repos.demo.content import sha256
-
-        response = session.post(
-            f"{server.url}/v2/docker-local/{IMAGE}/blobs/uploads/?digest={sha256(blob)}",
-            data=blob,
-            headers={"Content-Type": "application/octet-stream"},
-        )
-        assert response.status_code == 201, response.text
-    response = session.put(
-        f"{server.url}/v2/docker-local/{IMAGE}/manifests/{sha256(content.signature)}",
-        data=content.signature,
-        headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"},
-    )
-    assert response.status_code == 201, response.text
-    return content
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require_tool("chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield launched
-        launched.close()
+    return push_multiarch(server, IMAGE, "1.0", tmp_path_factory.mktemp("layout"), label="browser")
 
 
 @pytest.fixture(scope="module")

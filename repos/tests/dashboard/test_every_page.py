@@ -14,10 +14,9 @@ import tarfile
 import pytest
 import requests
 
-from repos.tests.dashboard.browser import (
+from tests.support.browser import (
     ARTIFACTS,
     axe_violations,
-    chromium,
     push_multiarch,
     sideways_overflow,
     signed_in_context,
@@ -127,12 +126,6 @@ def pages(site) -> list[tuple[str, str, str]]:
         ("login", "/accounts/login/", "anonymous"),
         ("api-docs", "/api/docs/", "admin"),
     ]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as launched:
-        yield launched
 
 
 def contexts(browser, site, width):

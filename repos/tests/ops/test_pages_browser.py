@@ -7,8 +7,8 @@ import random
 import pytest
 import requests
 
-from repos.tests.dashboard.browser import axe_violations, chromium, sideways_overflow, signed_in_context
 from repos.tests.ops.soak import MANIFEST, make_image, push_blob
+from tests.support.browser import axe_violations, chromium, sideways_overflow, signed_in_context
 from tests.support.servers import running_server
 
 pytestmark = pytest.mark.e2e

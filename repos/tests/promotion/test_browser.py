@@ -14,11 +14,10 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from conftest import require_tool
 from repos.demo.content import sha256
 from repos.oci import media_types
-from repos.tests.dashboard.browser import AXE, sideways_overflow
 from repos.tests.dashboard.content import MultiArch, multiarch
+from tests.support.browser import AXE, sideways_overflow
 from tests.support.servers import PROJECT_ROOT, running_server
 
 pytestmark = pytest.mark.e2e
@@ -70,20 +69,6 @@ def tags_in(session, server, repository: str) -> dict[str, str]:
 
 def promotion_count(session, server) -> int:
     return session.get(f"{server.url}/api/promotions/").json()["count"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require_tool("chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield launched
-        launched.close()
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Chromium helpers shared by the browser tests: launch, sign in, push content, overflow and axe checks."""
+"""Chromium for the browser tests: the `browser` fixture (one Chromium per test module, registered by the root
+conftest), sign in, push content, overflow and axe checks."""
 
 from __future__ import annotations
 
@@ -6,16 +7,17 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 import requests
 
 from conftest import require_tool
 from repos.demo.content import sha256
 from repos.tests.dashboard.content import SIGNATURE_PAYLOAD, MultiArch, multiarch
-from tests.support.clients import run
+from tests.support.clients import skopeo_push_layout
 from tests.support.servers import PROJECT_ROOT
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
-AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+AXE = PROJECT_ROOT / "repos" / "tests" / "dashboard" / "vendor" / "axe-core" / "axe.min.js"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
@@ -32,6 +34,13 @@ def chromium():
             browser.close()
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for the test module."""
+    with chromium() as launched:
+        yield launched
+
+
 def signed_in_context(browser, server, username: str, password: str, *, width: int, height: int = 900):
     """A browser context signed in through the login form. CSP is bypassed only so axe can be injected."""
     context = browser.new_context(viewport={"width": width, "height": height}, bypass_csp=True)
@@ -45,21 +54,12 @@ def signed_in_context(browser, server, username: str, password: str, *, width: i
     return context
 
 
-def push_multiarch(server, image: str, tag: str, tmp_dir: Path) -> MultiArch:
+def push_multiarch(server, image: str, tag: str, tmp_dir: Path, *, label: str = "pages") -> MultiArch:
     """`docker-local/<image>:<tag>` pushed by skopeo from an OCI layout, plus a signature referrer over /v2/."""
     require_tool("skopeo")
-    content = multiarch(f"pages {uuid.uuid4().hex[:6]}")
+    content = multiarch(f"{label} {uuid.uuid4().hex[:6]}")
     layout = content.write_oci_layout(tmp_dir, tag)
-    run(
-        "skopeo",
-        "copy",
-        "--all",
-        "--dest-tls-verify=false",
-        "--dest-creds",
-        f"admin:{server.admin_password}",
-        f"oci:{layout}:{tag}",
-        f"docker://{server.host}/docker-local/{image}:{tag}",
-    )
+    skopeo_push_layout(server, layout, tag, f"docker-local/{image}:{tag}")
     session = requests.Session()
     session.auth = ("admin", server.admin_password)
     for blob in (b"{}", SIGNATURE_PAYLOAD):
