@@ -407,7 +407,8 @@ class Front:
             raise ClientGone() from None
 
     async def _error(self, writer, status: int, message: str, *, request: Request | None) -> None:
-        """A proxy-level answer; /v2/ gets the registry's JSON error envelope."""
+        """A proxy-level answer in the JSON error envelope: the registry's on /v2/, the REST API's (which adds
+        `status`, config/api_errors.py) everywhere else, including when the request head never arrived."""
         code = {
             408: "TIMEOUT",
             431: "HEADERS_TOO_LARGE",
@@ -415,7 +416,10 @@ class Front:
             503: "UNAVAILABLE",
             504: "UNAVAILABLE",
         }.get(status, "BAD_REQUEST")
-        body = json.dumps({"errors": [{"code": code, "message": message, "detail": None}]}).encode()
+        error: dict = {"code": code, "message": message, "detail": None}
+        if request is None or not request.target.startswith(b"/v2/"):
+            error = {"status": status, **error}
+        body = json.dumps({"errors": [error]}).encode()
         writer.write(
             b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
             b"Docker-Distribution-Api-Version: registry/2.0\r\nConnection: close\r\n\r\n%s"

@@ -85,7 +85,12 @@ def test_front_timeouts_and_malformed_heads(tmp_path):
             b"PATCH /v2/docker-local/x/blobs/uploads/none HTTP/1.1\r\nHost: x\r\n"
             b"Content-Length: 1000\r\n\r\n" + b"x" * 10,
         )
-        assert answer.startswith(b"HTTP/1.1 408")
+        assert answer.startswith(b"HTTP/1.1 408") and b'"status"' not in answer  # the OCI envelope on /v2/
+        # The same stall on the REST API: its envelope, with the status.
+        answer = _exchange(
+            port, b"POST /api/promotions/ HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + b"{" * 10
+        )
+        assert answer.startswith(b"HTTP/1.1 408") and b'"status": 408' in answer
         # An idle keep-alive connection: the first answer, then closed by the server.
         answer = _exchange(port, b"GET /v2/ HTTP/1.1\r\nHost: x\r\n\r\n")
         assert answer.count(b"HTTP/1.1 ") == 1 and b"Connection: keep-alive" in answer
