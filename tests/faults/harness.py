@@ -10,7 +10,6 @@ import secrets
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from pathlib import Path
 import requests
 
 from tests.support.servers import PROJECT_ROOT, _create_database, _drop_database, free_port
+from tests.support.waiting import wait_until
 
 PYTHON = sys.executable
 FINISHED = ("succeeded", "failed")
@@ -84,13 +84,10 @@ class Stack:
         return roles
 
     def wait_for(self, predicate, what: str, timeout: float = 90.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = predicate()
-            if value:
-                return value
-            time.sleep(0.3)
-        raise AssertionError(f"timed out waiting for {what}; stack log:\n{self.log()[-4000:]}")
+        try:
+            return wait_until(predicate, what=what, timeout=timeout)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; stack log:\n{self.log()[-4000:]}") from None
 
     def web_up(self) -> bool:
         try:

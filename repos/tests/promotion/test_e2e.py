@@ -224,43 +224,38 @@ def test_duplicate_deliveries_of_one_job_have_one_effect(server, api, tmp_path):
     assert [j["id"] for j in ledger] == [job_id]
 
 
-def test_browser_preview_then_confirm_runs_on_the_worker(server, api, tmp_path):
+def test_browser_preview_then_confirm_runs_on_the_worker(server, api, tmp_path, browser):
     """Real Chromium: the form, its preview (CSRF, CSP as served), confirm, and the job page refreshing itself."""
-    chromium = require_tool("chromium")
-    from playwright.sync_api import sync_playwright
-
     index_digest = push(server, tmp_path, "browser", "1.0", content="browser")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        try:
-            page = browser.new_page()
-            page.goto(
-                f"{server.url}/accounts/login/?next=/promotions/new/%3Frepository%3Ddocker-local"
-                "%26image%3Dbrowser%26tag%3D1.0"
-            )
-            page.fill("#id_username", "admin")
-            page.fill("#id_password", server.admin_password)
-            with page.expect_navigation(url=re.compile(r"/promotions/new/\?")):
-                page.click("button[type=submit]")
-            assert page.input_value("#id_image") == "browser" and page.input_value("#id_source_tag") == "1.0"
-            page.select_option("#id_target_repository", "docker-target")
-            page.fill("#id_target_tag", "1.0-rc")
-            page.check("input[name=mode][value=copy]")
-            with page.expect_navigation():
-                page.click("button[name=preview]")
-            rows = page.locator("table.plan-tags tbody tr").all_inner_texts()
-            assert [row.split("\t")[:3] for row in rows] == [
-                ["1.0-rc", "created", "1.0 (renamed)"],
-                ["1.0-rc-linux-amd64", "created", "1.0-linux-amd64 (renamed)"],
-                ["1.0-rc-linux-arm64", "created", "1.0-linux-arm64 (renamed)"],
-            ]
-            assert tags(api, server, "docker-target/browser") == set()  # a preview changes nothing
-            with page.expect_navigation(url=re.compile(r"/promotions/\d+/$")):
-                page.click("button[name=confirm]")
-            page.locator(".promostatus.s-succeeded").wait_for(timeout=30000)  # the page refreshes itself
-            assert index_digest in page.content()
-        finally:
-            browser.close()
+    page = browser.new_page()
+    try:
+        page.goto(
+            f"{server.url}/accounts/login/?next=/promotions/new/%3Frepository%3Ddocker-local"
+            "%26image%3Dbrowser%26tag%3D1.0"
+        )
+        page.fill("#id_username", "admin")
+        page.fill("#id_password", server.admin_password)
+        with page.expect_navigation(url=re.compile(r"/promotions/new/\?")):
+            page.click("button[type=submit]")
+        assert page.input_value("#id_image") == "browser" and page.input_value("#id_source_tag") == "1.0"
+        page.select_option("#id_target_repository", "docker-target")
+        page.fill("#id_target_tag", "1.0-rc")
+        page.check("input[name=mode][value=copy]")
+        with page.expect_navigation():
+            page.click("button[name=preview]")
+        rows = page.locator("table.plan-tags tbody tr").all_inner_texts()
+        assert [row.split("\t")[:3] for row in rows] == [
+            ["1.0-rc", "created", "1.0 (renamed)"],
+            ["1.0-rc-linux-amd64", "created", "1.0-linux-amd64 (renamed)"],
+            ["1.0-rc-linux-arm64", "created", "1.0-linux-arm64 (renamed)"],
+        ]
+        assert tags(api, server, "docker-target/browser") == set()  # a preview changes nothing
+        with page.expect_navigation(url=re.compile(r"/promotions/\d+/$")):
+            page.click("button[name=confirm]")
+        page.locator(".promostatus.s-succeeded").wait_for(timeout=30000)  # the page refreshes itself
+        assert index_digest in page.content()
+    finally:
+        page.close()
     assert tags(api, server, "docker-target/browser") == {"1.0-rc", "1.0-rc-linux-amd64", "1.0-rc-linux-arm64"}
     assert "1.0" in tags(api, server, "docker-local/browser")  # a copy
 
