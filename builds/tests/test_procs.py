@@ -2,9 +2,9 @@
 
 import os
 import sys
-import time
 
 from builds.procs import run_command
+from tests.support.waiting import wait_until
 
 PY = sys.executable
 
@@ -53,10 +53,9 @@ def test_stop_kills_the_whole_tree():
     result = run_command([PY, "-c", SPAWNER], on_line=seen.append, check=check, interval=0.1)
     assert result.stopped == "cancelled" and result.returncode != 0
     children = [int(pid) for pid in next(line for line in seen if line.startswith("children")).split()[1:]]
-    deadline = time.monotonic() + 10
-    while any(alive(pid) for pid in children) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not any(alive(pid) for pid in children), "a child of the stopped command survived"
+    wait_until(
+        lambda: not any(alive(pid) for pid in children), what="every child of the stopped command to end", timeout=10
+    )
 
 
 def test_command_sees_only_the_environment_it_is_given():

@@ -178,12 +178,3 @@ def processes_mentioning(*markers: str) -> list[str]:
         if state != "Z" and any(marker in command for marker in markers):
             found.append(command)
     return found
-
-
-def wait_until(predicate, timeout: float = 30, interval: float = 0.3):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)

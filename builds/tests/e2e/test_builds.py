@@ -22,11 +22,11 @@ from builds.tests.e2e.helpers import (
     processes_mentioning,
     tar_gz,
     wait_for,
-    wait_until,
 )
 from conftest import require_tool
 from tests.support.clients import registry_manifest, run
 from tests.support.servers import PROJECT_ROOT
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 TWO = ["linux/amd64", "linux/arm64"]
@@ -177,8 +177,16 @@ def test_cancel_stops_the_tree_and_leaves_no_tag(world):
     assert job["status"] == "cancelled" and job["error"] == "cancelled while building"
     assert job["progress"]["linux/amd64"]["state"] == "cancelled"
     assert registry_tags(world, image) == set()
-    assert wait_until(lambda: not processes_mentioning(f"tmp-build-{job['id']}", f"/build-{job['id']}-")) is True
-    assert wait_until(lambda: "/pause" not in run("docker", "ps", "--format", "{{.Command}}")) is True
+    wait_until(
+        lambda: not processes_mentioning(f"tmp-build-{job['id']}", f"/build-{job['id']}-"),
+        what="the build's processes to end",
+        timeout=30,
+    )
+    wait_until(
+        lambda: "/pause" not in run("docker", "ps", "--format", "{{.Command}}"),
+        what="the build's containers to go",
+        timeout=30,
+    )
     assert world.api.post(f"{world.server.url}/api/builds/{job['id']}/cancel/").status_code == 409
 
 
@@ -195,7 +203,9 @@ def test_time_limit(world):
     job = wait_for(world.api, world.server, job["id"], timeout=90)
     assert job["status"] == "failed" and "time limit of 5 s" in job["error"]
     assert registry_tags(world, image) == set()
-    assert wait_until(lambda: not processes_mentioning(f"/build-{job['id']}-")) is True
+    wait_until(
+        lambda: not processes_mentioning(f"/build-{job['id']}-"), what="the build's processes to end", timeout=30
+    )
 
 
 def test_malicious_archives_are_refused(world):
@@ -338,7 +348,9 @@ def test_killed_worker_leaves_the_build_failed(world):
         ),
     )
     server.stop_worker(server.extra.pop("worker"), kill=True)
-    assert wait_until(lambda: not processes_mentioning(f"tmp-build-{job['id']}")) is True
+    wait_until(
+        lambda: not processes_mentioning(f"tmp-build-{job['id']}"), what="the build's processes to end", timeout=30
+    )
     beat = server.start_beat()
     try:
         server.extra["worker"] = server.start_worker()
@@ -349,7 +361,11 @@ def test_killed_worker_leaves_the_build_failed(world):
     assert registry_tags(world, image) == set()
     log = full_log(world.api, server, job["id"])
     assert "stopped answering" in log[-1]
-    assert wait_until(lambda: "/pause" not in run("docker", "ps", "--format", "{{.Command}}")) is True
+    wait_until(
+        lambda: "/pause" not in run("docker", "ps", "--format", "{{.Command}}"),
+        what="the build's containers to go",
+        timeout=30,
+    )
     # The dead worker's directory stays until a later build on this host sweeps it (when it is a minute old).
     [left] = (server.data_dir / "build-work").glob(f"build-{job['id']}-*")
     os.utime(left, (time.time() - 120, time.time() - 120))
