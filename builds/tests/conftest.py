@@ -5,13 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.cache import cache
 
-from accounts.models import RepositoryGrant
-from tests.support.factories import RepositoryFactory
+from tests.support.factories import PASSWORD, GrantFactory, RepositoryFactory, UserFactory
 
-PASSWORD = "correct horse battery staple"
+__all__ = ["PASSWORD", "People"]
 
 
 @dataclass
@@ -44,12 +42,9 @@ def repositories(db):
 
 @pytest.fixture
 def people(repositories):
-    users = get_user_model().objects
     local, _ = repositories
-    writer = users.create_user("writer", password=PASSWORD)
-    reader = users.create_user("reader", password=PASSWORD)
-    outsider = users.create_user("outsider", password=PASSWORD)
-    admin = users.create_superuser("root", password=PASSWORD)
-    RepositoryGrant.objects.create(repository=local, user=writer, permission="write")
-    RepositoryGrant.objects.create(repository=local, user=reader, permission="read")
+    writer, reader, outsider = (UserFactory.create(username=name) for name in ("writer", "reader", "outsider"))
+    admin = UserFactory.create(username="root", is_staff=True, is_superuser=True)
+    GrantFactory.create(repository=local, user=writer, permission="write")
+    GrantFactory.create(repository=local, user=reader, permission="read")
     return People(writer=writer, reader=reader, outsider=outsider, admin=admin)

@@ -55,6 +55,7 @@ class GrantFactory(factory.django.DjangoModelFactory[RepositoryGrant]):
 
     class Meta:
         model = RepositoryGrant
+        django_get_or_create = ("repository", "user", "team", "permission")
 
     repository = factory.SubFactory(RepositoryFactory)
     user = factory.SubFactory(UserFactory)

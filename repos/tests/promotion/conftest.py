@@ -1,7 +1,6 @@
 import pytest
-from django.contrib.auth import get_user_model
 
-from tests.support.factories import RepositoryFactory
+from tests.support.factories import GrantFactory, RepositoryFactory, UserFactory
 
 
 @pytest.fixture
@@ -16,21 +15,20 @@ def target(db):
 
 @pytest.fixture
 def admin(db):
-    return get_user_model().objects.create_superuser(username="release", password="pw-release-1")
+    return UserFactory.create(username="release", password="pw-release-1", is_staff=True, is_superuser=True)
 
 
 @pytest.fixture
 def plain_user(db):
-    return get_user_model().objects.create_user(username="dev", password="pw-dev-1")
+    return UserFactory.create(username="dev", password="pw-dev-1")
 
 
 @pytest.fixture
 def grant():
     """Give a user permissions on a repository (accounts.models.RepositoryGrant rows)."""
-    from accounts.models import RepositoryGrant
 
     def give(user, repository, *permissions):
         for permission in permissions:
-            RepositoryGrant.objects.get_or_create(user=user, repository=repository, permission=permission)
+            GrantFactory.create(user=user, repository=repository, permission=permission)
 
     return give
