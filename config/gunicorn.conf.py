@@ -32,3 +32,15 @@ def child_exit(server, worker):
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker):
+    # What the worker loaded (Django, the apps, every view through the URL patterns) lives as long as the
+    # worker: frozen, a full garbage collection no longer walks those 100,000-odd objects, which otherwise
+    # added 50-150 ms to whichever request triggered one.
+    import gc
+
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 (imports the URL modules and their views now)
+    gc.freeze()
