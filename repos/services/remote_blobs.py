@@ -70,6 +70,8 @@ def blob_fetch_stream(request: FetchRequest) -> Blob | BlobStream:
         if blob is not None:
             return blob
         fetch = _lead(request)
+        if isinstance(fetch, Blob):
+            return fetch
         if fetch is None:
             fetch = _current_fetch(request.digest)
             if fetch is None:
@@ -130,8 +132,9 @@ def _current_fetch(digest: str) -> RemoteBlobFetch | None:
     return fetch
 
 
-def _lead(request: FetchRequest) -> RemoteBlobFetch | None:
-    """Take the lock and start the fetch; None when another request holds the lock."""
+def _lead(request: FetchRequest) -> RemoteBlobFetch | Blob | None:
+    """Take the lock and start the fetch; None when another request holds the lock, the blob when a fetch
+    finished between the caller's look at the store and this lock."""
     staged_id = uuid.uuid4().hex
     try:
         with transaction.atomic():
@@ -140,6 +143,12 @@ def _lead(request: FetchRequest) -> RemoteBlobFetch | None:
             )
     except IntegrityError:
         return None
+    # The last fetch deletes its lock after it stored and linked the blob: a request that looked at the store
+    # just before that, and takes the lock just after, finds the blob here instead of fetching it again.
+    blob = _stored(request)
+    if blob is not None:
+        RemoteBlobFetch.objects.filter(pk=fetch.pk).delete()
+        return blob
     response = None
     try:
         response = request.client.blob(request.upstream_name, request.digest)
