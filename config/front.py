@@ -228,6 +228,11 @@ class Front:
             return None  # an idle keep-alive connection just closes
         if not start:
             return None
+        if not start.isalpha():
+            # A TLS ClientHello (0x16) on this plain-HTTP port: answer at once, as a plain registry does, so
+            # clients that try HTTPS first (`docker manifest create --insecure`) fall back to HTTP.
+            await self._error(writer, 400, "not an HTTP request (TLS to a plain-HTTP port?)", request=None)
+            return None
         try:
             rest = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), self.limits.header_timeout)
         except TimeoutError:

@@ -109,6 +109,9 @@ def test_front_timeouts_and_malformed_heads(tmp_path):
             (b"POST /v2/ HTTP/1.1\r\nContent-Length: -1\r\n\r\n", b"400"),
             (b"GET /v2/ HTTP/1.1\r\nX-Big: " + b"a" * 70000 + b"\r\n\r\n", b"431"),
             (b"GET /v2/\r\n\r\n", b"400"),
+            # A TLS ClientHello: 400 at once rather than 408 after the header timeout, so HTTPS-first clients
+            # (docker manifest --insecure) see a plain-HTTP server and fall back.
+            (bytes.fromhex("16030100a5010000a10303") + os.urandom(32), b"400"),
         ):
             assert _exchange(port, head).startswith(b"HTTP/1.1 " + status), head[:60]
         assert stack.web_up()
