@@ -13,13 +13,17 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 pytest_plugins = ["tests.support.world", "tests.support.browser"]
 
 
+DATA_DIR_PREFIX = "registry-tests-"
+
+
 def pytest_configure(config):
     """The run's data directory (config/settings_test.py), made here and removed at the end if it is the
-    run's own temporary one."""
+    run's own temporary one; those of earlier runs that were killed before their end go first."""
     from django.conf import settings
 
     from config.paths import prepare_data_dir
 
+    remove_stale_data_dirs()
     prepare_data_dir(Path(settings.DATA_DIR))
 
 
@@ -27,8 +31,26 @@ def pytest_unconfigure(config):
     from django.conf import settings
 
     directory = Path(settings.DATA_DIR)
-    if directory.parent == Path(tempfile.gettempdir()) and directory.name == f"registry-tests-{os.getpid()}":
+    if directory.parent == Path(tempfile.gettempdir()) and directory.name == f"{DATA_DIR_PREFIX}{os.getpid()}":
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def remove_stale_data_dirs() -> None:
+    """Remove the temporary data directories of test runs whose process is gone (killed by a timeout, say)."""
+    for directory in Path(tempfile.gettempdir()).glob(f"{DATA_DIR_PREFIX}*"):
+        pid = directory.name.removeprefix(DATA_DIR_PREFIX)
+        if pid.isdigit() and not process_alive(int(pid)):
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, someone else's
+    return True
 
 
 def require_tool(name: str) -> str:

@@ -6,15 +6,13 @@ import os
 import secrets
 import subprocess
 import sys
-import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import requests
-
 from tests.support.network import free_port
+from tests.support.waiting import wait_until_answers
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -62,16 +60,7 @@ class RunningServer:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log_path.read_text()[-3000:]}")
-            try:
-                if requests.get(f"{self.url}/v2/", timeout=2).status_code in (200, 401):
-                    return
-            except requests.RequestException:
-                time.sleep(0.2)
-        raise RuntimeError("server did not answer within 60 s")
+        wait_until_answers(f"{self.url}/v2/", what="the server", process=self.process, log=self.log_path)
 
     def start_worker(self) -> subprocess.Popen:
         """A real Celery worker on the server's broker (Redis when REDIS_URL is set)."""

@@ -8,14 +8,12 @@ import os
 import shutil
 import signal
 import subprocess
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import requests
-
 from tests.support.servers import free_port
+from tests.support.waiting import wait_until_answers
 
 CONFIG = """\
 version: 0.1
@@ -97,13 +95,10 @@ def reference_registry(
 
 
 def _wait_until_up(registry: ReferenceRegistry, work_dir: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if registry.process.poll() is not None:
-            raise RuntimeError(f"docker-registry exited: {(work_dir / 'registry.log').read_text()[-2000:]}")
-        try:
-            if requests.get(f"{registry.url}/v2/", timeout=2).status_code in (200, 401):
-                return
-        except requests.RequestException:
-            time.sleep(0.1)
-    raise RuntimeError("docker-registry did not answer within 30 s")
+    wait_until_answers(
+        f"{registry.url}/v2/",
+        what="docker-registry",
+        process=registry.process,
+        log=work_dir / "registry.log",
+        timeout=30,
+    )

@@ -4,13 +4,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
-import requests
 
 from tests.support.servers import PROJECT_ROOT, free_port
-from tests.support.waiting import wait_until
+from tests.support.waiting import wait_until, wait_until_answers
 
 pytestmark = pytest.mark.e2e
 
@@ -65,15 +63,7 @@ def test_stack_serves_and_stops_on_ctrl_c(tmp_path):
         [python, "-m", "config.stack"], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
     )
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"http://127.0.0.1:{port}/v2/", timeout=2).status_code in (200, 401):
-                    break
-            except requests.RequestException:
-                time.sleep(0.3)
-        else:
-            pytest.fail((tmp_path / "stack.log").read_text()[-3000:])
+        wait_until_answers(f"http://127.0.0.1:{port}/v2/", what="the stack", process=stack, log=tmp_path / "stack.log")
         commands = wait_until(
             lambda: (
                 (found := _commands(stack.pid))

@@ -4,12 +4,12 @@ against the real gunicorn server."""
 
 import os
 import threading
-import time
 
 import pytest
 import requests
 
 from repos.oci.digests import sha256_digest
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 MiB = 1024 * 1024
@@ -65,9 +65,7 @@ def test_interrupted_chunked_upload_resumes_after_restart(registry_server):
     sender = threading.Thread(target=send)
     sender.start()
     assert half_sent.wait(60)
-    deadline = time.monotonic() + 30
-    while _offset(session, upload) <= 9 * MiB and time.monotonic() < deadline:
-        time.sleep(0.05)  # wait until part of the stalled chunk is on disk
+    wait_until(lambda: _offset(session, upload) > 9 * MiB, what="part of the stalled chunk on disk", timeout=30)
     server.stop(kill=True)
     give_up.set()
     sender.join(60)

@@ -3,39 +3,17 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
 
+from tests.support.network import free_port
+from tests.support.waiting import wait_until_answers
+
 from .util import S3_CREDENTIALS, make_s3_store
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_for_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"moto_server exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return
-        except urllib.error.HTTPError:
-            return  # any HTTP answer means it is up
-        except OSError:
-            time.sleep(0.1)
-    pytest.fail(f"moto_server did not answer on {url} within {timeout}s:\n{log.read_text()}")
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +22,7 @@ def moto_endpoint(tmp_path_factory):
     moto_server = Path(sys.executable).with_name("moto_server")
     if not moto_server.exists():
         pytest.skip(f"{moto_server} not installed (pip install 'moto[server]')")
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("moto") / "moto_server.log"
     env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
     with open(log, "wb") as log_fh:
@@ -57,7 +35,7 @@ def moto_endpoint(tmp_path_factory):
         )
     endpoint = f"http://127.0.0.1:{port}"
     try:
-        _wait_for_http(endpoint + "/", proc, log)
+        wait_until_answers(endpoint + "/", what="moto_server", process=proc, log=log, statuses=None, timeout=30)
         yield endpoint
     finally:
         proc.terminate()
