@@ -112,6 +112,12 @@ class AuditEvent(models.Model):
         USER_CREATED = "user_created"
         USER_CHANGED = "user_changed"
         TEAM_CHANGED = "team_changed"
+        # Recorded by insights/ (the dotted codes are part of the documented log).
+        SMOKE_TEST_SAVED = "smoke_test.save"
+        SMOKE_TEST_DELETED = "smoke_test.delete"
+        WEBHOOK_CREATED = "webhook.create"
+        WEBHOOK_DELETED = "webhook.delete"
+        ALERT_ACKNOWLEDGED = "alert.acknowledge"
 
     created = models.DateTimeField(default=timezone.now, db_index=True)
     action = models.CharField(max_length=32, choices=Action.choices, db_index=True)
