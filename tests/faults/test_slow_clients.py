@@ -5,13 +5,13 @@ dropped. Then the front's header, body-idle and keep-alive timeouts close such c
 
 import os
 import socket
-import subprocess
 
 import pytest
 
 from bench.slow_clients import SlowCrowd, push_and_pull, upload_paths
 from conftest import require_tool
 from tests.faults.harness import running_stack
+from tests.support.clients import skopeo_pull_layout
 
 pytestmark = pytest.mark.e2e
 PATIENT = {
@@ -35,21 +35,7 @@ def test_push_and_pull_while_slow_clients_hold_connections(tmp_path):
             assert crowd.opened == {"headers": 50, "body": 50, "keepalive": 50} and crowd.failed == 0
             stack.push_image("crowded")
             pulled = tmp_path / "pulled"
-            subprocess.run(
-                [
-                    "skopeo",
-                    "copy",
-                    "--all",
-                    "--src-tls-verify=false",
-                    "--src-creds",
-                    f"admin:{stack.admin_password}",
-                    f"docker://{stack.host}/docker-local/crowded:latest",
-                    f"oci:{pulled}:latest",
-                ],
-                check=True,
-                capture_output=True,
-                timeout=120,
-            )
+            skopeo_pull_layout(stack, "docker-local/crowded:latest", pulled, "latest")
             assert len(list((pulled / "blobs" / "sha256").iterdir())) == 7  # index, 2 manifests, 2 configs, 2 layers
             # 24 MiB: past FRONT_STREAM_AFTER, so the body streams through to gunicorn; pulled back byte-identical.
             push_and_pull(stack.url, auth, os.urandom(24 * 1024 * 1024), "big", timeout=120)

@@ -110,19 +110,77 @@ def signed_in(server) -> requests.Session:
     return session
 
 
-def skopeo_push_layout(server, layout: Path, tag: str, destination: str, *, timeout: int = 300) -> None:
-    """`skopeo copy --all` of the OCI layout's `tag` to `destination` (repository/image:tag) as the admin."""
-    run(
+def admin_creds(server) -> str:
+    return f"admin:{server.admin_password}"
+
+
+def skopeo_copy(
+    source: str,
+    destination: str,
+    *options: str,
+    src_creds: str | None = None,
+    dest_creds: str | None = None,
+    timeout: int = 300,
+) -> str:
+    """`skopeo copy [options] source destination` (docker://, oci:, dir: references) with plain HTTP to the
+    registries; `src_creds` and `dest_creds` as `user:secret` (none given: the client's own, anonymous here)."""
+    credentials = [
+        *(["--src-creds", src_creds] if src_creds else []),
+        *(["--dest-creds", dest_creds] if dest_creds else []),
+    ]
+    return run(
         "skopeo",
         "copy",
-        "--all",
+        *options,
+        "--src-tls-verify=false",
         "--dest-tls-verify=false",
-        "--dest-creds",
-        f"admin:{server.admin_password}",
-        f"oci:{layout}:{tag}",
-        f"docker://{server.host}/{destination}",
+        *credentials,
+        source,
+        destination,
         timeout=timeout,
     )
+
+
+def skopeo_push_layout(server, layout: Path, tag: str, destination: str, *, timeout: int = 300) -> None:
+    """`skopeo copy --all` of the OCI layout's `tag` to `destination` (repository/image:tag) as the admin."""
+    skopeo_copy(
+        f"oci:{layout}:{tag}",
+        f"docker://{server.host}/{destination}",
+        "--all",
+        dest_creds=admin_creds(server),
+        timeout=timeout,
+    )
+
+
+def skopeo_pull_layout(server, source: str, layout: Path, tag: str, *options: str) -> str:
+    """`skopeo copy --all` of `source` (repository/image:tag) into the OCI layout as the admin; returns the
+    digest of what the layout's `tag` names (the index)."""
+    skopeo_copy(
+        f"docker://{server.host}/{source}", f"oci:{layout}:{tag}", "--all", *options, src_creds=admin_creds(server)
+    )
+    described = json.loads((layout / "index.json").read_text())["manifests"]
+    return next(
+        m["digest"] for m in described if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == tag
+    )
+
+
+def skopeo_raw(reference: str, creds: str | None = None) -> bytes:
+    """The manifest's bytes as the registry serves them (`skopeo inspect --raw` of a docker:// reference)."""
+    require_tool("skopeo")
+    result = subprocess.run(
+        [
+            "skopeo",
+            "inspect",
+            "--raw",
+            "--tls-verify=false",
+            *(["--creds", creds] if creds else ["--no-creds"]),
+            reference,
+        ],
+        capture_output=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr.decode(errors="replace")
+    return result.stdout
 
 
 def container_storage_args(storage: Path) -> list[str]:
@@ -141,6 +199,26 @@ def short_runroot(storage: Path) -> Path:
 
 def buildah(storage: Path, *args: str, timeout: int = 600) -> str:
     return run("buildah", *container_storage_args(storage), *args, timeout=timeout)
+
+
+def buildah_build_list(
+    storage: Path, context: Path, list_name: str, *options: str, platforms: str = "linux/amd64,linux/arm64"
+) -> str:
+    """`buildah build` of the context's Dockerfile for each of `platforms` into the manifest list `list_name`."""
+    return buildah(
+        storage,
+        "build",
+        "--isolation",
+        "chroot",
+        "--platform",
+        platforms,
+        *options,
+        "--manifest",
+        list_name,
+        "-f",
+        str(context / "Dockerfile"),
+        str(context),
+    )
 
 
 def podman(storage: Path, *args: str, timeout: int = 600) -> str:

@@ -10,7 +10,15 @@ import oras.client
 import pytest
 import requests
 
-from tests.support.clients import admin_session, docker_available, docker_env, docker_login, run, write_context
+from tests.support.clients import (
+    admin_session,
+    docker_available,
+    docker_env,
+    docker_login,
+    run,
+    skopeo_copy,
+    write_context,
+)
 from tests.support.servers import running_server
 
 pytestmark = pytest.mark.e2e
@@ -98,18 +106,7 @@ def test_skopeo_with_an_api_token_then_revoked(server, pushed):
     reference, _ = pushed
     token_id, secret = _token(server, "alice", permissions=["read", "write"], repositories=["docker-local"])
     copy = f"docker://{server.host}/docker-local/auth-e2e-copy:1.0"
-    run(
-        "skopeo",
-        "copy",
-        "--src-tls-verify=false",
-        "--dest-tls-verify=false",
-        "--src-creds",
-        f"alice:{secret}",
-        "--dest-creds",
-        f"token:{secret}",
-        f"docker://{reference}",
-        copy,
-    )
+    skopeo_copy(f"docker://{reference}", copy, src_creds=f"alice:{secret}", dest_creds=f"token:{secret}")
     assert "auth-e2e-copy" in run("skopeo", "inspect", "--tls-verify=false", "--creds", f"alice:{secret}", copy)
 
     revoked = requests.delete(f"{server.url}/api/tokens/{token_id}/", auth=("alice", PASSWORDS["alice"]))
@@ -135,18 +132,7 @@ def test_a_read_token_cannot_push_even_for_a_writer(server, pushed):
     _, secret = _token(server, "alice", permissions=["read"], repositories=["docker-local"])
     target = f"docker://{server.host}/docker-local/auth-e2e-ro:1.0"
     with pytest.raises(AssertionError, match="denied"):
-        run(
-            "skopeo",
-            "copy",
-            "--src-tls-verify=false",
-            "--dest-tls-verify=false",
-            "--src-creds",
-            f"alice:{secret}",
-            "--dest-creds",
-            f"alice:{secret}",
-            f"docker://{pushed[0]}",
-            target,
-        )
+        skopeo_copy(f"docker://{pushed[0]}", target, src_creds=f"alice:{secret}", dest_creds=f"alice:{secret}")
 
 
 def test_oras_pushes_and_pulls_through_the_token_flow(server, tmp_path, monkeypatch):

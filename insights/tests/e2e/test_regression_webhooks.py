@@ -12,7 +12,7 @@ import uuid
 import pytest
 
 from insights.tests.e2e.listener import start_listener
-from tests.support.clients import admin_session, buildah, signed_in, write_context
+from tests.support.clients import admin_session, buildah, buildah_build_list, signed_in, write_context
 from tests.support.servers import running_server
 from tests.support.waiting import wait_until
 
@@ -22,19 +22,7 @@ SECRET = f"secret-{uuid.uuid4().hex}"
 
 def push_release(server, storage, context, tag: str, platforms: str) -> None:
     list_name = f"localhost/webapp-{tag}-{uuid.uuid4().hex[:6]}"
-    buildah(
-        storage,
-        "build",
-        "--isolation",
-        "chroot",
-        "--platform",
-        platforms,
-        "--manifest",
-        list_name,
-        "-f",
-        str(context / "Dockerfile"),
-        str(context),
-    )
+    buildah_build_list(storage, context, list_name, platforms=platforms)
     buildah(
         storage,
         "manifest",
@@ -151,37 +139,9 @@ def test_parity_flags_an_arm64_image_from_another_revision_only(server, tmp_path
     revision = "org.opencontainers.image.revision"
     mixed = f"localhost/mixed-{uuid.uuid4().hex[:6]}"
     for arch, sha in (("amd64", "aaaa111"), ("arm64", "bbbb222")):
-        buildah(
-            storage,
-            "build",
-            "--isolation",
-            "chroot",
-            "--platform",
-            f"linux/{arch}",
-            "--label",
-            f"{revision}={sha}",
-            "--manifest",
-            mixed,
-            "-f",
-            str(context / "Dockerfile"),
-            str(context),
-        )
+        buildah_build_list(storage, context, mixed, "--label", f"{revision}={sha}", platforms=f"linux/{arch}")
     same = f"localhost/same-{uuid.uuid4().hex[:6]}"
-    buildah(
-        storage,
-        "build",
-        "--isolation",
-        "chroot",
-        "--platform",
-        "linux/amd64,linux/arm64",
-        "--label",
-        f"{revision}=aaaa111",
-        "--manifest",
-        same,
-        "-f",
-        str(context / "Dockerfile"),
-        str(context),
-    )
+    buildah_build_list(storage, context, same, "--label", f"{revision}=aaaa111")
     for list_name, tag in ((mixed, "mixed"), (same, "same")):
         buildah(
             storage,

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from repos.oci.digests import sha256_digest as _digest
-from tests.support.clients import admin_session, run
+from tests.support.clients import admin_session, skopeo_copy
 from tests.support.servers import running_server
 
 pytestmark = pytest.mark.e2e
@@ -111,10 +111,8 @@ def test_a_declared_foreign_size_never_reaches_a_pull(tmp_path):
         # The victim: a stock client pushes the real image into the private docker-target, then pulls it.
         creds = f"admin:{server.admin_password}"
         target = f"docker://{server.host}/docker-target/secret:1.0"
-        run(
-            "skopeo", "copy", "--dest-tls-verify=false", "--dest-creds", creds, f"oci:{tmp_path / 'layout'}:1.0", target
-        )
-        run("skopeo", "copy", "--src-tls-verify=false", "--src-creds", creds, target, f"oci:{tmp_path / 'pulled'}:1.0")
+        skopeo_copy(f"oci:{tmp_path / 'layout'}:1.0", target, dest_creds=creds)
+        skopeo_copy(target, f"oci:{tmp_path / 'pulled'}:1.0", src_creds=creds)
         assert (tmp_path / "pulled" / "blobs" / "sha256" / layer_digest[7:]).read_bytes() == layer
 
         url = f"{server.url}/v2/docker-target/secret/blobs/{layer_digest}"

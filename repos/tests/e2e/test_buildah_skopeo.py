@@ -5,39 +5,24 @@ import uuid
 import pytest
 
 from repos.oci.digests import sha256_digest
-from tests.support.clients import buildah, registry_manifest, registry_tags, run, write_context
+from tests.support.clients import (
+    buildah,
+    buildah_build_list,
+    registry_manifest,
+    registry_tags,
+    skopeo_copy,
+    skopeo_raw,
+    write_context,
+)
 
 pytestmark = pytest.mark.e2e
-
-
-def skopeo_raw(reference: str, creds: str) -> bytes:
-    import subprocess
-
-    return subprocess.run(
-        ["skopeo", "inspect", "--raw", "--tls-verify=false", "--creds", creds, reference],
-        capture_output=True,
-        check=True,
-        timeout=120,
-    ).stdout
 
 
 def test_buildah_index_push_then_skopeo_round_trip(registry_server, tmp_path):
     storage = tmp_path / "buildah"
     context = write_context(tmp_path / "ctx", content=f"buildah {uuid.uuid4().hex}\n")
     list_name = f"localhost/buildah-list-{uuid.uuid4().hex[:6]}"
-    buildah(
-        storage,
-        "build",
-        "--isolation",
-        "chroot",
-        "--platform",
-        "linux/amd64,linux/arm64",
-        "--manifest",
-        list_name,
-        "-f",
-        str(context / "Dockerfile"),
-        str(context),
-    )
+    buildah_build_list(storage, context, list_name)
     target = f"docker://{registry_server.host}/docker-local/buildah-image:tag"
     # `buildah login` into a private auth file, then push with it; skopeo below uses --creds.
     authfile = tmp_path / "auth.json"
@@ -63,9 +48,9 @@ def test_buildah_index_push_then_skopeo_round_trip(registry_server, tmp_path):
     assert {"tag", "tag-linux-amd64", "tag-linux-arm64"} <= set(registry_tags(registry_server, name))
 
     layout = tmp_path / "layout"
-    run("skopeo", "copy", "--all", "--src-tls-verify=false", "--src-creds", creds, target, f"oci:{layout}:tag")
+    skopeo_copy(target, f"oci:{layout}:tag", "--all", src_creds=creds)
     back = f"docker://{registry_server.host}/docker-local/copied-back:tag"
-    run("skopeo", "copy", "--all", "--dest-tls-verify=false", "--dest-creds", creds, f"oci:{layout}:tag", back)
+    skopeo_copy(f"oci:{layout}:tag", back, "--all", dest_creds=creds)
     copied = skopeo_raw(back, creds)
     assert sha256_digest(copied) == index_digest
     assert copied == raw

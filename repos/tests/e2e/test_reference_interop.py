@@ -2,7 +2,6 @@
 ways: every manifest arrives byte-identical, so the index and per-platform digests stay the same."""
 
 import json
-import subprocess
 import uuid
 
 import pytest
@@ -12,7 +11,7 @@ from conftest import require_tool
 from repos.oci.digests import sha256_digest as _sha
 from repos.tests.e2e.reference_registry import reference_registry
 from tests.support import content
-from tests.support.clients import registry_tags, run
+from tests.support.clients import registry_tags, skopeo_copy, skopeo_raw
 
 pytestmark = pytest.mark.e2e
 
@@ -22,16 +21,6 @@ def reference(tmp_path_factory):
     require_tool("docker-registry")
     with reference_registry(tmp_path_factory.mktemp("reference")) as registry:
         yield registry
-
-
-def _raw(reference: str, *creds: str) -> bytes:
-    require_tool("skopeo")
-    return subprocess.run(
-        ["skopeo", "inspect", "--raw", "--tls-verify=false", *creds, reference],
-        capture_output=True,
-        check=True,
-        timeout=120,
-    ).stdout
 
 
 @pytest.mark.parametrize("docker", [False, True], ids=["oci-index", "docker-manifest-list"])
@@ -46,36 +35,13 @@ def test_skopeo_copy_all_both_ways_keeps_every_digest(registry_server, reference
     origin = f"docker://{registry_server.host}/docker-local/interop-{suffix}:v1"
     at_reference = f"docker://{reference.host}/interop-{suffix}:v1"
     back = f"docker://{registry_server.host}/docker-target/interop-{suffix}:v1"
-    run(
-        "skopeo",
-        "copy",
-        "--all",
-        "--preserve-digests",
-        "--src-tls-verify=false",
-        "--dest-tls-verify=false",
-        "--src-creds",
-        creds,
-        origin,
-        at_reference,
-    )
-    run(
-        "skopeo",
-        "copy",
-        "--all",
-        "--preserve-digests",
-        "--src-tls-verify=false",
-        "--dest-tls-verify=false",
-        "--dest-creds",
-        creds,
-        at_reference,
-        back,
-    )
+    skopeo_copy(origin, at_reference, "--all", "--preserve-digests", src_creds=creds)
+    skopeo_copy(at_reference, back, "--all", "--preserve-digests", dest_creds=creds)
 
-    ours_creds = ("--creds", creds)
     copies = {
-        "origin": _raw(origin, *ours_creds),
-        "reference": _raw(at_reference),
-        "back": _raw(back, *ours_creds),
+        "origin": skopeo_raw(origin, creds),
+        "reference": skopeo_raw(at_reference),
+        "back": skopeo_raw(back, creds),
     }
     assert {name: _sha(raw) for name, raw in copies.items()} == dict.fromkeys(copies, image_set.digest)
     index = json.loads(copies["back"])
@@ -83,8 +49,8 @@ def test_skopeo_copy_all_both_ways_keeps_every_digest(registry_server, reference
     children = [entry["digest"] for entry in index["manifests"]]
     assert children == [content.digest_of(raw) for raw, _ in image_set.manifests]
     for digest in children:
-        assert _sha(_raw(f"docker://{reference.host}/interop-{suffix}@{digest}")) == digest
-        assert _sha(_raw(f"{back.rsplit(':', 1)[0]}@{digest}", *ours_creds)) == digest
+        assert _sha(skopeo_raw(f"docker://{reference.host}/interop-{suffix}@{digest}")) == digest
+        assert _sha(skopeo_raw(f"{back.rsplit(':', 1)[0]}@{digest}", creds)) == digest
     # The copy back is a first-class multi-arch push here: per-platform tags included.
     assert set(registry_tags(registry_server, f"docker-target/interop-{suffix}", session=ours)) == {
         "v1",

@@ -7,10 +7,16 @@ import pytest
 import requests
 
 from repos.oci.digests import sha256_digest
-from repos.tests.e2e.test_buildah_skopeo import buildah
 from repos.tests.storage.conftest import moto_endpoint  # noqa: F401  (fixture)
 from repos.tests.storage.util import S3_CREDENTIALS
-from tests.support.clients import buildah, registry_manifest, registry_tags, run, write_context
+from tests.support.clients import (
+    buildah,
+    buildah_build_list,
+    registry_manifest,
+    registry_tags,
+    skopeo_copy,
+    write_context,
+)
 from tests.support.servers import running_server
 
 pytestmark = pytest.mark.e2e
@@ -44,19 +50,7 @@ def test_multiarch_push_and_pull_with_s3_blobs(s3_server, tmp_path):
     creds = f"admin:{server.admin_password}"
     context = write_context(tmp_path / "ctx", content=f"s3 {uuid.uuid4().hex}\n")
     storage = tmp_path / "buildah"
-    buildah(
-        storage,
-        "build",
-        "--isolation",
-        "chroot",
-        "--platform",
-        "linux/amd64,linux/arm64",
-        "--manifest",
-        "localhost/s3-list",
-        "-f",
-        str(context / "Dockerfile"),
-        str(context),
-    )
+    buildah_build_list(storage, context, "localhost/s3-list")
     target = f"docker://{server.host}/docker-local/s3-image:tag"
     buildah(storage, "manifest", "push", "--all", "--tls-verify=false", "--creds", creds, "localhost/s3-list", target)
 
@@ -85,8 +79,8 @@ def test_multiarch_push_and_pull_with_s3_blobs(s3_server, tmp_path):
     assert not any(key.startswith("uploads") for key in keys)
 
     layout = tmp_path / "layout"
-    run("skopeo", "copy", "--all", "--src-tls-verify=false", "--src-creds", creds, target, f"oci:{layout}:tag")
+    skopeo_copy(target, f"oci:{layout}:tag", "--all", src_creds=creds)
     back = f"docker://{server.host}/docker-local/s3-copy:tag"
-    run("skopeo", "copy", "--all", "--dest-tls-verify=false", "--dest-creds", creds, f"oci:{layout}:tag", back)
+    skopeo_copy(f"oci:{layout}:tag", back, "--all", dest_creds=creds)
     _, copied_digest, copied_raw = registry_manifest(server, "docker-local/s3-copy", "tag", session=session)
     assert copied_digest == index_digest and copied_raw == raw

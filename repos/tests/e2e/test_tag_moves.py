@@ -21,6 +21,7 @@ import requests
 from tests.support.clients import (
     admin_session,
     buildah,
+    buildah_build_list,
     docker_available,
     docker_env,
     docker_login,
@@ -29,6 +30,7 @@ from tests.support.clients import (
     registry_tags,
     run,
     short_runroot,
+    skopeo_copy,
 )
 from tests.support.servers import running_server
 
@@ -82,19 +84,7 @@ def versions(server, tmp_path_factory):
         (context / "version.txt").write_text(f"{version} {salt}\n")
         (context / "Dockerfile").write_text("FROM scratch\nCOPY version.txt /\n")
         name = f"localhost/tag-moves-{version}-{salt}"
-        buildah(
-            storage,
-            "build",
-            "--isolation",
-            "chroot",
-            "--platform",
-            "linux/amd64,linux/arm64",
-            "--manifest",
-            name,
-            "-f",
-            str(context / "Dockerfile"),
-            str(context),
-        )
+        buildah_build_list(storage, context, name)
         buildah(
             storage,
             "manifest",
@@ -127,18 +117,12 @@ def _assert_points_at(server, name: str, tag: str, versions: Versions, version: 
 
 
 def _skopeo_copy(server, source: str, target: str, creds: str) -> str:
-    return run(
-        "skopeo",
-        "copy",
-        "--all",
-        "--src-tls-verify=false",
-        "--dest-tls-verify=false",
-        "--src-creds",
-        creds,
-        "--dest-creds",
-        creds,
+    return skopeo_copy(
         f"docker://{server.host}/{source}",
         f"docker://{server.host}/{target}",
+        "--all",
+        src_creds=creds,
+        dest_creds=creds,
     )
 
 

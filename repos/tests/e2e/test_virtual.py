@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from repos.tests.e2e.reference_registry import reference_registry
-from repos.tests.e2e.test_remote import create_remote, server, skopeo_copy_all  # noqa: F401
+from repos.tests.e2e.test_remote import create_remote, pull_all, server  # noqa: F401
 from tests.support.clients import (
     admin_session,
     docker_available,
@@ -46,8 +46,8 @@ def test_virtual_over_a_local_and_a_remote(server, tmp_path):  # noqa: F811
         create_virtual(server, "docker-virtual", ["docker-local", "hub-v"], "docker-local")
 
         # Pulls from both members through the one name.
-        assert skopeo_copy_all(server, "docker-virtual/team/local-only:1.0", tmp_path / "a") == local_only.digest
-        assert skopeo_copy_all(server, "docker-virtual/team/base:1.0", tmp_path / "b") == hub_only.digest
+        assert pull_all(server, "docker-virtual/team/local-only:1.0", tmp_path / "a") == local_only.digest
+        assert pull_all(server, "docker-virtual/team/base:1.0", tmp_path / "b") == hub_only.digest
         assert registry_manifest(server, "docker-virtual/team/app", "1.0")[1] == hub_app.digest
         # First hit wins: once docker-local has team/app:1.0, the virtual serves that one.
         push_over_http(admin_session(server), server.url, "docker-local/team/app", "1.0", local_app)

@@ -8,16 +8,14 @@ import json
 import os
 import re
 import signal
-import subprocess
 import uuid
 
 import pytest
 import requests
 from celery import Celery
 
-from conftest import require_tool
 from repos.tests.promotion.content import storage_usage
-from tests.support.clients import run, skopeo_push_layout
+from tests.support.clients import admin_creds, skopeo_pull_layout, skopeo_push_layout, skopeo_raw
 from tests.support.content import AMD64, ARM64, digest_of, multiarch_image
 from tests.support.locks import image_row_locked, require_postgresql, wait_for_lock_waiter
 from tests.support.servers import running_server
@@ -51,21 +49,7 @@ def push(server, tmp_path, image: str, tag: str, *, content: str) -> str:
 
 
 def raw_manifest(server, reference: str) -> bytes:
-    require_tool("skopeo")
-    return subprocess.run(
-        [
-            "skopeo",
-            "inspect",
-            "--raw",
-            "--tls-verify=false",
-            "--creds",
-            f"admin:{server.admin_password}",
-            f"docker://{server.host}/{reference}",
-        ],
-        capture_output=True,
-        check=True,
-        timeout=120,
-    ).stdout
+    return skopeo_raw(f"docker://{server.host}/{reference}", admin_creds(server))
 
 
 def push_signature(server, api, image: str, subject: bytes) -> str:
@@ -150,17 +134,7 @@ def test_rest_promotion_on_a_worker_is_metadata_only_and_complete(server, api, t
     assert [m["digest"] for m in referrers["manifests"]] == [signature]
     # Every blob of every platform is served by the target: a full pull from it succeeds.
     pulled = tmp_path / "pulled"
-    run(
-        "skopeo",
-        "copy",
-        "--all",
-        "--src-tls-verify=false",
-        "--src-creds",
-        f"admin:{server.admin_password}",
-        f"docker://{server.host}/docker-target/app:latest-new",
-        f"oci:{pulled}:latest-new",
-    )
-    assert json.loads((pulled / "index.json").read_text())["manifests"][0]["digest"] == index_digest
+    assert skopeo_pull_layout(server, "docker-target/app:latest-new", pulled, "latest-new") == index_digest
     # The ledger: where this digest went, and who sent it.
     ledger = api.get(f"{server.url}/api/promotions/", params={"digest": index_digest}).json()["results"]
     assert [(j["requested_by"], j["source"], j["target"]) for j in ledger] == [
