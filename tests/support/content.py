@@ -1,6 +1,6 @@
 """Test content as real bytes, built in one place: blobs, image configs, manifests and indexes; a multi-arch
 image with everything it references; an OCI layout of it on disk for real clients (skopeo); a push of it over
-HTTP to any registry."""
+HTTP to any registry; a build context as a .tar.gz."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ __all__ = [
     "AMD64",
     "ARM64",
     "ARMV7",
+    "LINK",
     "S390X",
     "MultiArchImage",
     "digest_of",
@@ -30,6 +31,7 @@ __all__ = [
     "layer",
     "multiarch_image",
     "push_over_http",
+    "tar_gz",
     "write_oci_layout",
 ]
 
@@ -204,3 +206,22 @@ def push_over_http(session: requests.Session, base_url: str, name: str, tag: str
         f"{base_url}/v2/{name}/manifests/{tag}", data=image.index, headers={"Content-Type": image.index_type}
     )
     assert response.status_code == 201, response.text
+
+
+LINK = object()  # in tar_gz's files: (LINK, target) is a symbolic link
+
+
+def tar_gz(files: dict[str, bytes | tuple[object, str]]) -> bytes:
+    """A build context: name -> bytes (a file; executable when it is an ELF program) or (LINK, target)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            if isinstance(data, tuple):
+                assert data[0] is LINK, data
+                info.type, info.linkname = tarfile.SYMTYPE, data[1]
+                archive.addfile(info)
+                continue
+            info.size, info.mode = len(data), 0o755 if data[:4] == b"\x7fELF" else 0o644
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import io
 import os
 import socket
 import struct
 import subprocess
-import tarfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import requests
 
 from conftest import require_tool
+from tests.support.network import free_port
+from tests.support.waiting import wait_until
 
 TERMINAL = {"succeeded", "failed", "cancelled"}
 DOCKERFILE = 'FROM scratch\nCOPY hello.txt /\nCOPY hello.txt /again.txt\nCMD ["/hello"]\n'
@@ -39,22 +38,6 @@ def context_files(content: str, *, dockerfile: str = DOCKERFILE) -> dict[str, by
     if "/pause" in dockerfile:
         files["pause"] = pause_binary()
     return files
-
-
-def tar_gz(files: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size, info.mode = len(data), 0o755 if name == "pause" else 0o644
-            archive.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def git(*args: str, cwd: Path) -> str:
@@ -125,42 +108,50 @@ def serve_git(served: Path, *, log_path: Path) -> tuple[subprocess.Popen, str]:
         start_new_session=True,
     )
     base = f"git://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return process, base
-        time.sleep(0.1)
-    process.terminate()
-    raise RuntimeError("git daemon did not answer")
+    try:
+        wait_until(lambda: _accepts(port), what="the git daemon", timeout=20)
+    except AssertionError:
+        process.terminate()
+        raise
+    return process, base
+
+
+def _accepts(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def wait_for(api: requests.Session, server, build_id: int, *, until=None, timeout: float = 180) -> dict:
     """Poll the build until it ends (or `until(job)` holds)."""
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def reached() -> dict | None:
         job = api.get(f"{server.url}/api/builds/{build_id}/").json()
         if until(job) if until else job["status"] in TERMINAL:
             return job
-        if job["status"] in TERMINAL or time.monotonic() > deadline:
-            raise AssertionError(
-                f"build {build_id} ended up {job['status']}: {job.get('error')}\n"
-                + "\n".join(full_log(api, server, build_id)[-40:])
-            )
-        time.sleep(0.3)
+        if job["status"] in TERMINAL:
+            raise AssertionError(f"build {build_id} ended up {job['status']}: {job.get('error')}")
+        return None
+
+    try:
+        return wait_until(reached, what=f"build {build_id}", timeout=timeout)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n" + "\n".join(full_log(api, server, build_id)[-40:])) from None
 
 
 def full_log(api: requests.Session, server, build_id: int, *, timeout: float = 30) -> list[str]:
     """The log so far; for an ended build, the whole log (its last lines may land just after the status)."""
     lines: list[str] = []
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def read_on() -> bool:
         page = api.get(f"{server.url}/api/builds/{build_id}/log", params={"start": len(lines)}).json()
-        lines += page["lines"]
-        if page["complete"] or page["status"] not in TERMINAL or time.monotonic() > deadline:
-            return lines
-        if not page["lines"]:
-            time.sleep(0.2)
+        lines.extend(page["lines"])
+        return page["complete"] or page["status"] not in TERMINAL
+
+    try:
+        wait_until(read_on, what=f"the end of build {build_id}'s log", timeout=timeout)
+    except AssertionError:
+        pass  # what has come so far
+    return lines
 
 
 def processes_mentioning(*markers: str) -> list[str]:

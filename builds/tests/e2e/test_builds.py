@@ -20,11 +20,10 @@ from builds.tests.e2e.helpers import (
     context_files,
     full_log,
     processes_mentioning,
-    tar_gz,
     wait_for,
 )
-from conftest import require_tool
 from tests.support.clients import registry_manifest, run
+from tests.support.content import tar_gz
 from tests.support.servers import PROJECT_ROOT
 from tests.support.waiting import wait_until
 
@@ -263,67 +262,57 @@ def test_cli_prints_the_log_as_it_runs(world, tmp_path):
     assert {"cli", "cli-linux-amd64", "cli-linux-arm64"} <= registry_tags(world, image)
 
 
-def test_live_log_and_progress_in_a_browser(world, tmp_path):
+def test_live_log_and_progress_in_a_browser(world, browser, tmp_path):
     """Real Chromium: the form uploads a context; the build page streams the log and moves the progress
     bars while the build runs (htmx polling, CSP as served); the cancel button stops it."""
-    chromium = require_tool("chromium")
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     artifacts = PROJECT_ROOT / "test-artifacts" / "builds"
     artifacts.mkdir(parents=True, exist_ok=True)
     archive = tmp_path / "live.tar.gz"
     archive.write_bytes(tar_gz(context_files("live", dockerfile=PAUSE_DOCKERFILE)))
     url = world.server.url
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1000})
-            console_errors = []
-            page.on("console", lambda message: message.type == "error" and console_errors.append(message.text))
-            page.goto(f"{url}/accounts/login/?next=/builds/new/")
-            page.fill("#id_username", "dev")
-            page.fill("#id_password", DEV_PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_url("**/builds/new/")
-            page.check("input[name=source][value=archive]")
-            assert page.locator(".source-git").is_hidden()  # builds.js shows the chosen source only
-            page.set_input_files("#id_context", str(archive))
-            page.select_option("#id_repository", "docker-local")
-            page.fill("#id_image", image_name("live"))
-            page.fill("#id_tags", "live")
-            page.select_option("#id_builder", "docker")
-            assert page.is_checked("input[name=platforms][value='linux/amd64']")
-            assert page.is_checked("input[name=platforms][value='linux/arm64']")
-            page.click("form.buildform button[type=submit]")
-            page.wait_for_url("**/builds/*/")
-            build_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
-            # Lines arrive while the build runs: the RUN step never ends, so nothing here is a finished log.
-            page.locator("#build-log .line", has_text="Step 4/4 : RUN").wait_for(timeout=90000)
-            page.locator("#build-status[data-status=building]").wait_for(timeout=30000)
-            amd64 = "tr[data-platform='linux/amd64'] progress"
-            expect(page.locator(amd64)).to_have_attribute("value", "75", timeout=30000)  # 3 of 4 steps
-            assert page.locator("tr[data-platform='linux/arm64'] progress").get_attribute("value") == "0"
-            assert "3/4" in page.locator("tr[data-platform='linux/amd64']").inner_text()
-            page.screenshot(path=str(artifacts / "build-live.png"), full_page=True)
-            page.click("#build-status button[type=submit]")  # Cancel build
-            page.locator("#build-status[data-status=cancelled]").wait_for(timeout=30000)
-            page.locator("#build-log .line", has_text="build cancelled").wait_for(timeout=30000)
-            page.screenshot(path=str(artifacts / "build-cancelled.png"), full_page=True)
-            done = world.api.get(f"{url}/api/builds/", params={"status": "succeeded"}).json()["results"][0]
-            page.goto(f"{url}/builds/{done['id']}/")
-            assert page.locator("progress").evaluate_all("bars => bars.map(b => b.value)") == [100] * len(
-                done["platforms"]
-            )
-            assert done["index_digest"] in page.content()
-            page.screenshot(path=str(artifacts / "build-succeeded.png"), full_page=True)
-            # Provenance: the image's tag page links back to the build that produced it.
-            page.goto(f"{url}/repositories/docker-local/{done['image']}/-/tags/{done['tags'][0]}/")
-            page.click("a.provenance")
-            page.wait_for_url(f"**/builds/{done['id']}/")
-        finally:
-            browser.close()
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    console_errors = []
+    page.on("console", lambda message: message.type == "error" and console_errors.append(message.text))
+    page.goto(f"{url}/accounts/login/?next=/builds/new/")
+    page.fill("#id_username", "dev")
+    page.fill("#id_password", DEV_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/builds/new/")
+    page.check("input[name=source][value=archive]")
+    assert page.locator(".source-git").is_hidden()  # builds.js shows the chosen source only
+    page.set_input_files("#id_context", str(archive))
+    page.select_option("#id_repository", "docker-local")
+    page.fill("#id_image", image_name("live"))
+    page.fill("#id_tags", "live")
+    page.select_option("#id_builder", "docker")
+    assert page.is_checked("input[name=platforms][value='linux/amd64']")
+    assert page.is_checked("input[name=platforms][value='linux/arm64']")
+    page.click("form.buildform button[type=submit]")
+    page.wait_for_url("**/builds/*/")
+    build_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
+    # Lines arrive while the build runs: the RUN step never ends, so nothing here is a finished log.
+    page.locator("#build-log .line", has_text="Step 4/4 : RUN").wait_for(timeout=90000)
+    page.locator("#build-status[data-status=building]").wait_for(timeout=30000)
+    amd64 = "tr[data-platform='linux/amd64'] progress"
+    expect(page.locator(amd64)).to_have_attribute("value", "75", timeout=30000)  # 3 of 4 steps
+    assert page.locator("tr[data-platform='linux/arm64'] progress").get_attribute("value") == "0"
+    assert "3/4" in page.locator("tr[data-platform='linux/amd64']").inner_text()
+    page.screenshot(path=str(artifacts / "build-live.png"), full_page=True)
+    page.click("#build-status button[type=submit]")  # Cancel build
+    page.locator("#build-status[data-status=cancelled]").wait_for(timeout=30000)
+    page.locator("#build-log .line", has_text="build cancelled").wait_for(timeout=30000)
+    page.screenshot(path=str(artifacts / "build-cancelled.png"), full_page=True)
+    done = world.api.get(f"{url}/api/builds/", params={"status": "succeeded"}).json()["results"][0]
+    page.goto(f"{url}/builds/{done['id']}/")
+    assert page.locator("progress").evaluate_all("bars => bars.map(b => b.value)") == [100] * len(done["platforms"])
+    assert done["index_digest"] in page.content()
+    page.screenshot(path=str(artifacts / "build-succeeded.png"), full_page=True)
+    # Provenance: the image's tag page links back to the build that produced it.
+    page.goto(f"{url}/repositories/docker-local/{done['image']}/-/tags/{done['tags'][0]}/")
+    page.click("a.provenance")
+    page.wait_for_url(f"**/builds/{done['id']}/")
     assert world.api.get(f"{url}/api/builds/{build_id}/").json()["status"] == "cancelled"
     assert not [e for e in console_errors if "Content Security Policy" in e or "Refused" in e], console_errors
 

@@ -13,10 +13,8 @@ A builder/Dockerfile combination that yields another architecture fails the buil
 
 from __future__ import annotations
 
-import io
 import json
 import subprocess
-import tarfile
 import uuid
 
 import pytest
@@ -25,11 +23,11 @@ import requests
 from builds.tests.e2e.busybox import GOARCH, UNAME, busybox_binaries
 from builds.tests.e2e.conftest import DEV_PASSWORD
 from builds.tests.e2e.helpers import full_log, wait_for
-from tests.support.clients import docker_env, docker_login, registry_manifest, registry_tags, run
+from tests.support.clients import docker_env, docker_login, registry_manifest, registry_tags, run, skopeo_copy
+from tests.support.content import LINK, tar_gz
 
 pytestmark = pytest.mark.e2e
 PLATFORMS = ["linux/amd64", "linux/arm64", "linux/arm/v7"]
-LINK = object()
 BUILD_TIMEOUT = 900  # vfs + qemu on a shared 2-core machine
 
 SCRATCH_DOCKERFILE = """\
@@ -56,21 +54,6 @@ RUN_DOCKERFILE = """\
 FROM {host}/docker-local/base:1
 RUN uname -m > /built-on.txt && echo "ran on $(cat /arch.txt)" >> /built-on.txt
 """
-
-
-def tar_gz(entries: dict) -> bytes:
-    """name -> bytes (a file; executable when it is an ELF program) or (LINK, target)."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        for name, data in entries.items():
-            info = tarfile.TarInfo(name)
-            if isinstance(data, tuple) and data[0] is LINK:
-                info.type, info.linkname = tarfile.SYMTYPE, data[1]
-                archive.addfile(info)
-                continue
-            info.size, info.mode = len(data), 0o755 if data[:4] == b"\x7fELF" else 0o644
-            archive.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
 
 
 def start(world, *, dockerfile: str, files: dict, image: str, tags: list[str], platforms=PLATFORMS, **fields) -> dict:
@@ -185,18 +168,12 @@ def per_arch_bases(world, base) -> dict[str, str]:
     creds = f"dev:{DEV_PASSWORD}"
     for platform, prefix in prefixes.items():
         source = f"{world.server.host}/docker-local/base:1-{platform.replace('/', '-')}"
-        run(
-            "skopeo",
-            "copy",
-            "--quiet",
-            "--src-tls-verify=false",
-            "--dest-tls-verify=false",
-            "--src-creds",
-            creds,
-            "--dest-creds",
-            creds,
+        skopeo_copy(
             f"docker://{source}",
             f"docker://{world.server.host}/docker-local/{prefix}/base:latest",
+            "--quiet",
+            src_creds=creds,
+            dest_creds=creds,
         )
     return {platform: f"{world.server.host}/docker-local/{prefix}/" for platform, prefix in prefixes.items()}
 
@@ -356,15 +333,13 @@ RUN i=1; while [ $i -le {count} ]; do echo "log line $i of {count}"; \\
 """
 
 
-def test_live_log_of_thousands_of_lines_in_a_browser(world, base):
+def test_live_log_of_thousands_of_lines_in_a_browser(world, base, browser):
     """Chromium follows a build printing 2,400 lines: every line once and in order, no blank lines,
     the last line in view while it runs and at the end; the finished build offers its promotion."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    from conftest import require_tool
     from tests.support.servers import PROJECT_ROOT
 
-    chromium = require_tool("chromium")
     artifacts = PROJECT_ROOT / "test-artifacts" / "builds"
     artifacts.mkdir(parents=True, exist_ok=True)
     count = 2400
@@ -380,45 +355,38 @@ def test_live_log_of_thousands_of_lines_in_a_browser(world, base):
     last_in_view = """log => { const lines = log.querySelectorAll('.line'); if (!lines.length) return false;
         const box = log.getBoundingClientRect(), last = lines[lines.length - 1].getBoundingClientRect();
         return last.bottom <= box.bottom + 1 && last.top >= box.top - 1; }"""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1440, "height": 1000})
-            page.goto(f"{url}/accounts/login/?next=/builds/{job['id']}/")
-            page.fill("#id_username", "admin")
-            page.fill("#id_password", world.server.admin_password)
-            page.click("button[type=submit]")
-            page.wait_for_url(f"**/builds/{job['id']}/")
-            log = page.locator("#build-log")
-            # While it runs: lines keep coming and "follow" keeps the newest one in view.
-            page.locator("#build-log .line", has_text=f"log line 600 of {count}").wait_for(timeout=BUILD_TIMEOUT * 1000)
-            assert log.get_attribute("data-complete") is None
-            assert log.evaluate(last_in_view)
-            page.screenshot(path=str(artifacts / "build-log-following.png"))
-            page.locator("#build-status[data-status=succeeded]").wait_for(timeout=BUILD_TIMEOUT * 1000)
-            page.locator("#build-log[data-complete=true]").wait_for(timeout=60000)
-            shown = log.locator(".line").all_text_contents()
-            assert shown == full_log(world.api, world.server, job["id"])  # every line once, in order
-            assert "" not in shown and log.evaluate("log => log.textContent.includes('\\n')") is False
-            printed = [line for line in shown if line.startswith("log line ")]
-            assert printed == [f"log line {i} of {count}" for i in range(1, count + 1)]
-            assert len(shown) > count and log.evaluate(last_in_view)
-            assert shown[-1] in page.locator("#build-log .line").last.inner_text()
-            page.screenshot(path=str(artifacts / "build-log-finished-1440.png"), full_page=True)
-            # Scrolling up stops following; the log stays where the reader put it.
-            log.evaluate("log => log.scrollTop = 0")
-            expect(page.locator("#log-follow")).not_to_be_checked()
-            # The finished build offers its promotion, the form filled in with the built tag.
-            page.set_viewport_size({"width": 390, "height": 900})
-            page.screenshot(path=str(artifacts / "build-log-finished-390.png"), full_page=True)
-            page.click("text=Promote this build")
-            page.wait_for_url("**/promotions/new/?*")
-            assert page.input_value("#id_image") == job["image"] and page.input_value("#id_source_tag") == "1"
-            page.goto(f"{url}/")
-            expect(page.locator(f"a[href='/builds/{job['id']}/']").first).to_be_visible()
-            page.set_viewport_size({"width": 1440, "height": 1000})
-            page.screenshot(path=str(artifacts / "home-recent-builds.png"), full_page=True)
-        finally:
-            browser.close()
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    page.goto(f"{url}/accounts/login/?next=/builds/{job['id']}/")
+    page.fill("#id_username", "admin")
+    page.fill("#id_password", world.server.admin_password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**/builds/{job['id']}/")
+    log = page.locator("#build-log")
+    # While it runs: lines keep coming and "follow" keeps the newest one in view.
+    page.locator("#build-log .line", has_text=f"log line 600 of {count}").wait_for(timeout=BUILD_TIMEOUT * 1000)
+    assert log.get_attribute("data-complete") is None
+    assert log.evaluate(last_in_view)
+    page.screenshot(path=str(artifacts / "build-log-following.png"))
+    page.locator("#build-status[data-status=succeeded]").wait_for(timeout=BUILD_TIMEOUT * 1000)
+    page.locator("#build-log[data-complete=true]").wait_for(timeout=60000)
+    shown = log.locator(".line").all_text_contents()
+    assert shown == full_log(world.api, world.server, job["id"])  # every line once, in order
+    assert "" not in shown and log.evaluate("log => log.textContent.includes('\\n')") is False
+    printed = [line for line in shown if line.startswith("log line ")]
+    assert printed == [f"log line {i} of {count}" for i in range(1, count + 1)]
+    assert len(shown) > count and log.evaluate(last_in_view)
+    assert shown[-1] in page.locator("#build-log .line").last.inner_text()
+    page.screenshot(path=str(artifacts / "build-log-finished-1440.png"), full_page=True)
+    # Scrolling up stops following; the log stays where the reader put it.
+    log.evaluate("log => log.scrollTop = 0")
+    expect(page.locator("#log-follow")).not_to_be_checked()
+    # The finished build offers its promotion, the form filled in with the built tag.
+    page.set_viewport_size({"width": 390, "height": 900})
+    page.screenshot(path=str(artifacts / "build-log-finished-390.png"), full_page=True)
+    page.click("text=Promote this build")
+    page.wait_for_url("**/promotions/new/?*")
+    assert page.input_value("#id_image") == job["image"] and page.input_value("#id_source_tag") == "1"
+    page.goto(f"{url}/")
+    expect(page.locator(f"a[href='/builds/{job['id']}/']").first).to_be_visible()
+    page.set_viewport_size({"width": 1440, "height": 1000})
+    page.screenshot(path=str(artifacts / "home-recent-builds.png"), full_page=True)

@@ -21,7 +21,8 @@ from builds.tests.e2e.busybox import busybox_binaries
 from insights.tests.e2e.listener import start_listener
 from repos.demo import content as oci
 from tests.support.browser import axe_violations, chromium, sideways_overflow, signed_in_context
-from tests.support.clients import admin_session, docker_available, run, signed_in
+from tests.support.clients import admin_session, docker_available, run, signed_in, skopeo_push_layout
+from tests.support.content import write_oci_layout
 from tests.support.servers import PROJECT_ROOT, running_server
 from tests.support.waiting import wait_until
 
@@ -51,17 +52,10 @@ def layer(busybox: bytes, app: str) -> tuple[bytes, str]:
     return gzip.compress(raw.getvalue(), mtime=0), oci.sha256(raw.getvalue())
 
 
-def write_layout(directory: Path, app: str) -> None:
-    """An OCI image layout holding one index: amd64 and arm64 images of busybox + /app."""
-    blobs = directory / "blobs" / "sha256"
-    blobs.mkdir(parents=True)
-
-    def put(data: bytes) -> str:
-        digest = oci.sha256(data)
-        (blobs / digest.split(":")[1]).write_bytes(data)
-        return digest
-
-    children = []
+def write_layout(directory: Path, app: str, tag: str) -> None:
+    """An OCI image layout holding one index: amd64 and arm64 images of busybox + /app, runnable under emulation
+    (which is why the layers are built here, not with tests/support/content.py)."""
+    blobs, children = [], []
     for goarch in GOARCH.values():
         compressed, diff_id = layer(busybox_binaries()[goarch], app)
         config = json.dumps(
@@ -73,41 +67,18 @@ def write_layout(directory: Path, app: str) -> None:
                 "history": [{"created_by": "COPY busybox app /"}],
             }
         ).encode()
-        put(compressed)
-        put(config)
         manifest = oci.image_manifest(config=config, layers=[compressed])
+        blobs += [compressed, config, manifest]
         children.append(
-            {"digest": put(manifest), "size": len(manifest), "platform": {"os": "linux", "architecture": goarch}}
+            {"digest": oci.sha256(manifest), "size": len(manifest), "platform": {"os": "linux", "architecture": goarch}}
         )
-    index = oci.index(children)
-    index_digest = put(index)
-    (directory / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
-    (directory / "index.json").write_text(
-        json.dumps(
-            {
-                "schemaVersion": 2,
-                "manifests": [
-                    {"mediaType": "application/vnd.oci.image.index.v1+json", "digest": index_digest, "size": len(index)}
-                ],
-            }
-        )
-    )
+    write_oci_layout(directory, index=oci.index(children), blobs=blobs, tag=tag)
 
 
 def push(server, tmp_path: Path, app: str, reference: str) -> None:
     layout = tmp_path / f"layout-{uuid.uuid4().hex[:8]}"
-    write_layout(layout, app)
-    run(
-        "skopeo",
-        "copy",
-        "--quiet",
-        "--all",
-        "--dest-tls-verify=false",
-        "--dest-creds",
-        f"admin:{server.admin_password}",
-        f"oci:{layout}",
-        f"docker://{server.host}/{reference}",
-    )
+    write_layout(layout, app, "pushed")
+    skopeo_push_layout(server, layout, "pushed", reference)
 
 
 def finished_run(api, server, *, repository: str, tag: str, trigger: str, digest: str) -> dict:

@@ -1,6 +1,7 @@
 """A multi-arch image as real bytes: two platforms sharing a base layer, an attestation, a signature.
 
-Pushed through /v2/ by the page tests, and written as an OCI layout for skopeo by the browser test.
+Pushed through /v2/ by the page tests, and written as an OCI layout for skopeo by the browser test. Richer than
+tests/support/content.multiarch_image on purpose: the pages show history, labels, shared layers and referrers.
 """
 
 from __future__ import annotations

@@ -6,10 +6,8 @@ action cannot be reached with the keyboard or its focus is invisible. Screenshot
 
 from __future__ import annotations
 
-import io
 import re
 import secrets
-import tarfile
 
 import pytest
 import requests
@@ -21,6 +19,7 @@ from tests.support.browser import (
     sideways_overflow,
     signed_in_context,
 )
+from tests.support.content import tar_gz
 from tests.support.servers import running_server
 
 pytestmark = pytest.mark.e2e
@@ -56,7 +55,13 @@ def site(tmp_path_factory):
                 "tags": "1.0",
                 "platforms": "linux/amd64,linux/arm64",
             },
-            files={"context": ("context.tar.gz", dockerfile_archive(), "application/gzip")},
+            files={
+                "context": (
+                    "context.tar.gz",
+                    tar_gz({"Dockerfile": b"FROM scratch\nARG TARGETARCH\nCOPY hello /hello\n", "hello": b"hello\n"}),
+                    "application/gzip",
+                )
+            },
         )
         assert build.status_code in (200, 201, 202), build.text
         api.post(f"{server.url}/api/tokens/", json={"name": "ci", "permissions": ["pull"]})
@@ -78,17 +83,6 @@ def site(tmp_path_factory):
             build=build.json()["id"],
         )
         yield server
-
-
-def dockerfile_archive() -> bytes:
-    buffer = io.BytesIO()
-    dockerfile = b"FROM scratch\nARG TARGETARCH\nCOPY hello /hello\n"
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        for name, data in (("Dockerfile", dockerfile), ("hello", b"hello\n")):
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            archive.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
 
 
 def pages(site) -> list[tuple[str, str, str]]:

@@ -1,6 +1,5 @@
 """kill -9 of the server at arbitrary points during pushes leaves no dangling manifest, tag or blob row."""
 
-import json
 import random
 import threading
 import time
@@ -8,12 +7,15 @@ import time
 import pytest
 import requests
 
+from repos.oci import media_types
 from repos.oci.digests import sha256_digest as _digest
+from tests.support.content import image_config, image_manifest, index
 from tests.support.servers import running_server
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+OCI_MANIFEST = media_types.OCI_MANIFEST
+OCI_INDEX = media_types.OCI_INDEX
 
 
 class Pusher(threading.Thread):
@@ -32,46 +34,34 @@ class Pusher(threading.Thread):
                 self._push_index(f"r{round_no}-{random.randrange(1 << 30)}")
                 self.completed += 1
             except requests.RequestException:
-                time.sleep(0.05)
+                time.sleep(0.05)  # the server is down (killed): try again shortly
 
-    def _blob(self, name: str, data: bytes) -> dict:
+    def _blob(self, name: str, data: bytes) -> None:
         start = self.session.post(f"{self.url}/v2/{name}/blobs/uploads/")
         location = self.url + start.headers["Location"]
         chunks = (data[i : i + 65536] for i in range(0, len(data), 65536))
         patched = self.session.patch(location, data=chunks)
         self.session.put(f"{self.url}{patched.headers['Location']}?digest={_digest(data)}").raise_for_status()
-        return {"digest": _digest(data), "size": len(data)}
 
     def _push_index(self, tag: str):
         name = "docker-local/crashy"
         children = []
         for arch in ("amd64", "arm64"):
-            config = json.dumps({"architecture": arch, "os": "linux", "tag": tag}).encode()
-            layer = (tag + arch).encode() * 40000
-            manifest = json.dumps(
-                {
-                    "schemaVersion": 2,
-                    "mediaType": OCI_MANIFEST,
-                    "config": {"mediaType": "application/vnd.oci.image.config.v1+json", **self._blob(name, config)},
-                    "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", **self._blob(name, layer)}],
-                }
-            ).encode()
+            config = image_config(architecture=arch, history=[{"created_by": f"crash push {tag}"}])
+            layer = (tag + arch).encode() * 40000  # large enough to be cut off in the middle of its upload
+            self._blob(name, config)
+            self._blob(name, layer)
+            manifest = image_manifest(config=config, layers=[layer], oci=True)
             self.session.put(
                 f"{self.url}/v2/{name}/manifests/{_digest(manifest)}",
                 data=manifest,
                 headers={"Content-Type": OCI_MANIFEST},
             ).raise_for_status()
-            children.append(
-                {
-                    "mediaType": OCI_MANIFEST,
-                    "digest": _digest(manifest),
-                    "size": len(manifest),
-                    "platform": {"os": "linux", "architecture": arch},
-                }
-            )
-        index = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": children}).encode()
+            children.append((manifest, {"os": "linux", "architecture": arch}))
         self.session.put(
-            f"{self.url}/v2/{name}/manifests/{tag}", data=index, headers={"Content-Type": OCI_INDEX}
+            f"{self.url}/v2/{name}/manifests/{tag}",
+            data=index(children=children, oci=True),
+            headers={"Content-Type": OCI_INDEX},
         ).raise_for_status()
 
 
@@ -83,9 +73,7 @@ def test_kill_9_during_pushes_leaves_a_consistent_registry(tmp_path):
             pusher.start()
             # Kill at a random point of a push, but only once this server has completed one, so
             # a slow (loaded) machine still leaves tags to check afterwards.
-            deadline = time.monotonic() + 120
-            while pusher.completed == 0 and time.monotonic() < deadline:
-                time.sleep(0.05)
+            wait_until(lambda: pusher.completed, what="a completed push", timeout=120)
             time.sleep(random.uniform(0.0, 1.0))
             server.stop(kill=True)
             pusher.stop_event.set()

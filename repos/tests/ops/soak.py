@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 
 import requests
 
+from repos.oci import media_types
 from repos.oci.digests import sha256_digest as digest_of
+from tests.support.content import image_config, image_manifest
 
-MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-CONFIG = "application/vnd.oci.image.config.v1+json"
-LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
+MANIFEST = media_types.OCI_MANIFEST
 
 
 @dataclass
@@ -84,24 +84,11 @@ def _abs(base: str, location: str) -> str:
 
 
 def make_image(shared_layers: list[bytes], rng: random.Random, tag: str) -> tuple[bytes, dict[str, bytes]]:
+    """A manifest of one shared layer and one of its own, its config naming the push (so it is its own too)."""
     unique = os.urandom(64) + tag.encode()
     layers = [rng.choice(shared_layers), unique]
-    config = json.dumps(
-        {
-            "architecture": "amd64",
-            "os": "linux",
-            "config": {"Labels": {"tag": tag}},
-            "rootfs": {"type": "layers", "diff_ids": []},
-        }
-    ).encode()
-    manifest = json.dumps(
-        {
-            "schemaVersion": 2,
-            "mediaType": MANIFEST,
-            "config": {"mediaType": CONFIG, "digest": digest_of(config), "size": len(config)},
-            "layers": [{"mediaType": LAYER, "digest": digest_of(l), "size": len(l)} for l in layers],
-        }
-    ).encode()
+    config = image_config(history=[{"created_by": f"soak push {tag}"}])
+    manifest = image_manifest(config=config, layers=layers, oci=True)
     return manifest, {digest_of(b): b for b in [config, *layers]}
 
 
@@ -146,7 +133,7 @@ def promoter(base, auth, result: SoakResult, stop: threading.Event, workers: int
         with result.lock:
             candidates = [p for k, p in result.expected.items() if k[0] == "docker-local"]
         if not candidates:
-            time.sleep(0.2)
+            stop.wait(0.2)  # the pushers have not pushed yet
             continue
         source = rng.choice(candidates)
         n += 1

@@ -36,7 +36,7 @@ def _soak_and_check(server):
     result = soak(server.url, auth, lambda: server.manage("gc", "--grace", str(GRACE)), seconds=SOAK_SECONDS)
     assert result.failures == []
     assert result.pushes > 20 and result.promotions > 3 and result.gc_runs >= 3
-    time.sleep(GRACE + 1)
+    time.sleep(GRACE + 1)  # what is waited for is the clock: the last garbage grows older than the grace window
     final = server.manage("gc", "--grace", str(GRACE))
     blobs, manifests = _reclaimed(result.gc_outputs + [final])
     assert blobs > 0 and manifests > 0, "garbage was made all along: GC must have reclaimed some"

@@ -2,7 +2,6 @@
 (moto): any node serves any request of an upload, and docker/skopeo push and pull through either."""
 
 import hashlib
-import json
 import os
 import re
 import secrets
@@ -14,10 +13,11 @@ import requests
 
 from conftest import IN_CI
 from repos.oci.digests import sha256_digest
-from repos.tests.ops.soak import CONFIG, LAYER, MANIFEST
+from repos.tests.ops.soak import MANIFEST
 from repos.tests.storage.conftest import moto_endpoint  # noqa: F401  (fixture)
 from repos.tests.storage.util import S3_CREDENTIALS
-from tests.support.clients import docker_available, docker_env, run, write_context
+from tests.support.clients import docker_available, docker_env, run, skopeo_copy, skopeo_raw, write_context
+from tests.support.content import image_config, image_manifest
 from tests.support.servers import _create_database, _drop_database, running_server
 
 pytestmark = pytest.mark.e2e
@@ -111,7 +111,7 @@ def test_a_chunked_upload_alternating_between_nodes_completes(nodes):
             == digest[7:]
         )
     # A manifest pushed on A referencing it (and a config uploaded on B) pulls from B.
-    config = json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}}).encode()
+    config = image_config()
     config_digest = sha256_digest(config)
     assert (
         http.post(
@@ -121,14 +121,7 @@ def test_a_chunked_upload_alternating_between_nodes_completes(nodes):
         ).status_code
         == 201
     )
-    manifest = json.dumps(
-        {
-            "schemaVersion": 2,
-            "mediaType": MANIFEST,
-            "config": {"mediaType": CONFIG, "digest": config_digest, "size": len(config)},
-            "layers": [{"mediaType": LAYER, "digest": digest, "size": len(layer)}],
-        }
-    ).encode()
+    manifest = image_manifest(config=config, layers=[layer], oci=True)
     assert (
         http.put(
             f"{a.url}/v2/docker-local/two-nodes/manifests/1", data=manifest, headers={"Content-Type": MANIFEST}
@@ -160,36 +153,14 @@ def test_skopeo_and_docker_push_and_pull_through_either_node(nodes, tmp_path):
     pulled = run("docker", "pull", ref_b, env=env_b)  # pull through B
     assert pushed_digest in pulled
     # skopeo: copy through B (push) from A (pull), then read it back through A.
-    run(
-        "skopeo",
-        "copy",
-        "--src-tls-verify=false",
-        "--dest-tls-verify=false",
-        "--src-creds",
-        creds,
-        "--dest-creds",
-        creds,
+    skopeo_copy(
         f"docker://{a.host}/docker-local/nodes-docker:1",
         f"docker://{b.host}/docker-local/nodes-skopeo:1",
+        src_creds=creds,
+        dest_creds=creds,
     )
-    raw = run(
-        "skopeo",
-        "inspect",
-        "--raw",
-        "--tls-verify=false",
-        "--creds",
-        creds,
-        f"docker://{a.host}/docker-local/nodes-skopeo:1",
-    )
-    assert sha256_digest(raw.encode()) == pushed_digest
+    raw = skopeo_raw(f"docker://{a.host}/docker-local/nodes-skopeo:1", creds)
+    assert sha256_digest(raw) == pushed_digest
     layout = tmp_path / "layout"
-    run(
-        "skopeo",
-        "copy",
-        "--src-tls-verify=false",
-        "--src-creds",
-        creds,
-        f"docker://{a.host}/docker-local/nodes-skopeo:1",
-        f"dir:{layout}",
-    )
+    skopeo_copy(f"docker://{a.host}/docker-local/nodes-skopeo:1", f"dir:{layout}", src_creds=creds)
     run("docker", "rmi", "-f", ref_b, env=env_b)
