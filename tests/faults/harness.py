@@ -17,28 +17,12 @@ from pathlib import Path
 
 import requests
 
+from tests.support.processes import proc_table
 from tests.support.servers import PROJECT_ROOT, _create_database, _drop_database, free_port
 from tests.support.waiting import wait_until
 
 PYTHON = sys.executable
 FINISHED = ("succeeded", "failed")
-
-
-def proc_table() -> dict[int, tuple[int, str, str]]:
-    """pid -> (parent pid, state, command line) from /proc."""
-    table = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-            with open(f"/proc/{entry}/cmdline", "rb") as handle:
-                cmdline = handle.read().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        table[int(entry)] = (int(fields[1]), fields[0], cmdline)
-    return table
 
 
 @dataclass

@@ -152,20 +152,3 @@ def full_log(api: requests.Session, server, build_id: int, *, timeout: float = 3
     except AssertionError:
         pass  # what has come so far
     return lines
-
-
-def processes_mentioning(*markers: str) -> list[str]:
-    """Command lines of running processes that mention any marker (to check nothing was left behind)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == os.getpid():
-            continue
-        try:
-            raw = Path(f"/proc/{entry}/cmdline").read_bytes()
-            state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        command = raw.replace(b"\0", b" ").decode(errors="replace")
-        if state != "Z" and any(marker in command for marker in markers):
-            found.append(command)
-    return found

@@ -19,11 +19,11 @@ from builds.tests.e2e.helpers import (
     PAUSE_DOCKERFILE,
     context_files,
     full_log,
-    processes_mentioning,
     wait_for,
 )
 from tests.support.clients import registry_manifest, run
 from tests.support.content import tar_gz
+from tests.support.processes import processes_mentioning
 from tests.support.servers import PROJECT_ROOT
 from tests.support.waiting import wait_until
 

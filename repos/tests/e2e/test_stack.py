@@ -7,48 +7,11 @@ import sys
 
 import pytest
 
+from tests.support.processes import alive, live_descendants
 from tests.support.servers import PROJECT_ROOT, free_port
 from tests.support.waiting import wait_until, wait_until_answers
 
 pytestmark = pytest.mark.e2e
-
-
-def _children(pid: int) -> set[int]:
-    found, frontier = set(), [pid]
-    while frontier:
-        parent = frontier.pop()
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                with open(f"/proc/{entry}/stat") as handle:
-                    fields = handle.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == parent and int(entry) not in found:
-                found.add(int(entry))
-                frontier.append(int(entry))
-    return found
-
-
-def _commands(pid: int) -> dict[int, str]:
-    """The live descendants of `pid` and their command lines."""
-    commands = {}
-    for child in _children(pid):
-        try:
-            if _alive(child):
-                commands[child] = open(f"/proc/{child}/cmdline").read()
-        except OSError:
-            pass
-    return commands
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def test_stack_serves_and_stops_on_ctrl_c(tmp_path):
@@ -66,7 +29,7 @@ def test_stack_serves_and_stops_on_ctrl_c(tmp_path):
         wait_until_answers(f"http://127.0.0.1:{port}/v2/", what="the stack", process=stack, log=tmp_path / "stack.log")
         commands = wait_until(
             lambda: (
-                (found := _commands(stack.pid))
+                (found := live_descendants(stack.pid))
                 and any("gunicorn" in c for c in found.values())
                 and any("celery" in c and "worker" in c for c in found.values())
                 and any("celery" in c and "beat" in c for c in found.values())
@@ -76,7 +39,7 @@ def test_stack_serves_and_stops_on_ctrl_c(tmp_path):
         )
         stack.send_signal(signal.SIGINT)
         stack.wait(timeout=40)
-        wait_until(lambda: not [pid for pid in commands if _alive(pid)], what="every process of the stack to end")
+        wait_until(lambda: not [pid for pid in commands if alive(pid)], what="every process of the stack to end")
     finally:
         if stack.poll() is None:
             stack.kill()
