@@ -223,3 +223,8 @@ def buildah_build_list(
 
 def podman(storage: Path, *args: str, timeout: int = 600) -> str:
     return run("podman", *container_storage_args(storage), *args, timeout=timeout)
+
+
+def push_list(storage: Path, list_name: str, destination: str, creds: str, *, tool=buildah) -> str:
+    """`buildah manifest push --all` (podman's with `tool=podman`) of the list to `destination` (docker://...)."""
+    return tool(storage, "manifest", "push", "--all", "--tls-verify=false", "--creds", creds, list_name, destination)

@@ -12,7 +12,7 @@ import uuid
 import pytest
 
 from insights.tests.e2e.listener import start_listener
-from tests.support.clients import admin_session, buildah, buildah_build_list, signed_in, write_context
+from tests.support.clients import admin_session, buildah_build_list, push_list, signed_in, write_context
 from tests.support.servers import running_server
 from tests.support.waiting import wait_until
 
@@ -23,17 +23,7 @@ SECRET = f"secret-{uuid.uuid4().hex}"
 def push_release(server, storage, context, tag: str, platforms: str) -> None:
     list_name = f"localhost/webapp-{tag}-{uuid.uuid4().hex[:6]}"
     buildah_build_list(storage, context, list_name, platforms=platforms)
-    buildah(
-        storage,
-        "manifest",
-        "push",
-        "--all",
-        "--tls-verify=false",
-        "--creds",
-        f"admin:{server.admin_password}",
-        list_name,
-        f"docker://{server.host}/docker-local/webapp:{tag}",
-    )
+    push_list(storage, list_name, f"docker://{server.host}/docker-local/webapp:{tag}", f"admin:{server.admin_password}")
 
 
 @pytest.fixture(scope="module")
@@ -143,16 +133,8 @@ def test_parity_flags_an_arm64_image_from_another_revision_only(server, tmp_path
     same = f"localhost/same-{uuid.uuid4().hex[:6]}"
     buildah_build_list(storage, context, same, "--label", f"{revision}=aaaa111")
     for list_name, tag in ((mixed, "mixed"), (same, "same")):
-        buildah(
-            storage,
-            "manifest",
-            "push",
-            "--all",
-            "--tls-verify=false",
-            "--creds",
-            f"admin:{server.admin_password}",
-            list_name,
-            f"docker://{server.host}/docker-local/parity:{tag}",
+        push_list(
+            storage, list_name, f"docker://{server.host}/docker-local/parity:{tag}", f"admin:{server.admin_password}"
         )
 
     admin = admin_session(server)

@@ -20,12 +20,12 @@ import requests
 
 from tests.support.clients import (
     admin_session,
-    buildah,
     buildah_build_list,
     docker_available,
     docker_env,
     docker_login,
     podman,
+    push_list,
     registry_manifest,
     registry_tags,
     run,
@@ -85,17 +85,7 @@ def versions(server, tmp_path_factory):
         (context / "Dockerfile").write_text("FROM scratch\nCOPY version.txt /\n")
         name = f"localhost/tag-moves-{version}-{salt}"
         buildah_build_list(storage, context, name)
-        buildah(
-            storage,
-            "manifest",
-            "push",
-            "--all",
-            "--tls-verify=false",
-            "--creds",
-            f"{WRITER}:{PASSWORD}",
-            name,
-            f"docker://{server.host}/docker-local/src:{version}",
-        )
+        push_list(storage, name, f"docker://{server.host}/docker-local/src:{version}", f"{WRITER}:{PASSWORD}")
         index, digest, _ = registry_manifest(server, "docker-local/src", version)
         result.lists[version] = name
         result.indexes[version] = digest
@@ -150,34 +140,14 @@ def test_skopeo_with_a_write_api_token_moves_a_tag(server, versions):
 def test_buildah_moves_a_tag_and_the_platform_tags_follow(server, versions):
     target = f"docker://{server.host}/docker-local/app:buildah"
     for version in ("v1", "v2"):
-        buildah(
-            versions.storage,
-            "manifest",
-            "push",
-            "--all",
-            "--tls-verify=false",
-            "--creds",
-            f"{WRITER}:{PASSWORD}",
-            versions.lists[version],
-            target,
-        )
+        push_list(versions.storage, versions.lists[version], target, f"{WRITER}:{PASSWORD}")
         _assert_points_at(server, "docker-local/app", "buildah", versions, version)
 
 
 def test_podman_moves_a_tag_and_the_platform_tags_follow(server, versions):
     target = f"docker://{server.host}/docker-local/app:podman"
     for version in ("v1", "v2"):
-        podman(
-            versions.storage,
-            "manifest",
-            "push",
-            "--all",
-            "--tls-verify=false",
-            "--creds",
-            f"{WRITER}:{PASSWORD}",
-            versions.lists[version],
-            target,
-        )
+        push_list(versions.storage, versions.lists[version], target, f"{WRITER}:{PASSWORD}", tool=podman)
         _assert_points_at(server, "docker-local/app", "podman", versions, version)
 
 
@@ -234,17 +204,7 @@ def test_an_immutable_repository_refuses_skopeo_buildah_and_docker(server, versi
     with pytest.raises(AssertionError, match=IMMUTABLE):
         _skopeo_copy(server, "docker-local/src:v2", "docker-frozen/app:1.0", creds)
     with pytest.raises(AssertionError, match=IMMUTABLE):
-        buildah(
-            versions.storage,
-            "manifest",
-            "push",
-            "--all",
-            "--tls-verify=false",
-            "--creds",
-            creds,
-            versions.lists["v2"],
-            f"docker://{server.host}/docker-frozen/app:1.0",
-        )
+        push_list(versions.storage, versions.lists["v2"], f"docker://{server.host}/docker-frozen/app:1.0", creds)
     docker_available()
     env = docker_env(tmp_path / "docker-config")
     docker_login(server, env, WRITER, PASSWORD)
