@@ -17,6 +17,7 @@ from pathlib import Path
 
 import requests
 
+from tests.support.network import OnLocalPort
 from tests.support.processes import proc_table
 from tests.support.servers import PROJECT_ROOT, _create_database, _drop_database, free_port
 from tests.support.waiting import wait_until
@@ -26,7 +27,7 @@ FINISHED = ("succeeded", "failed")
 
 
 @dataclass
-class Stack:
+class Stack(OnLocalPort):
     data_dir: Path
     env: dict
     port: int
@@ -34,14 +35,6 @@ class Stack:
     process: subprocess.Popen | None = None
     log_path: Path | None = None
     session: requests.Session = field(default_factory=requests.Session)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def host(self) -> str:
-        return f"127.0.0.1:{self.port}"
 
     def log(self) -> str:
         assert self.log_path is not None, "the stack is not started"

@@ -11,6 +11,20 @@ from pathlib import Path
 from tests.support.waiting import wait_until
 
 
+class OnLocalPort:
+    """`host` and `url` of a server on 127.0.0.1 at the subclass's `port`."""
+
+    port: int
+
+    @property
+    def host(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}"
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

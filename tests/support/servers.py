@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.support.network import free_port
+from tests.support.network import OnLocalPort, free_port
 from tests.support.waiting import wait_until_answers
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -19,7 +19,7 @@ BIN = Path(sys.executable).parent
 
 
 @dataclass
-class RunningServer:
+class RunningServer(OnLocalPort):
     port: int
     data_dir: Path
     env: dict
@@ -28,14 +28,6 @@ class RunningServer:
     log_path: Path | None = None
     extra: dict = field(default_factory=dict)
     workers: list = field(default_factory=list)
-
-    @property
-    def host(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}"
 
     def manage(self, *args: str) -> str:
         result = subprocess.run(
@@ -64,51 +56,27 @@ class RunningServer:
 
     def start_worker(self) -> subprocess.Popen:
         """A real Celery worker on the server's broker (Redis when REDIS_URL is set)."""
-        log = open(self.data_dir / "worker.log", "ab")
-        worker = subprocess.Popen(
-            [
-                str(BIN / "celery"),
-                "-A",
-                "config",
-                "worker",
-                "--loglevel",
-                "INFO",
-                "--concurrency",
-                "2",
-                "--hostname",
-                f"test-{uuid.uuid4().hex[:6]}@%h",
-            ],
-            cwd=PROJECT_ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        self.workers.append(worker)
-        return worker
+        hostname = f"test-{uuid.uuid4().hex[:6]}@%h"
+        return self._start_celery("worker", "--concurrency", "2", "--hostname", hostname)
 
     def start_beat(self) -> subprocess.Popen:
         """Celery beat on the server's broker (the reconcilers' schedule); stopped with the server."""
-        log = open(self.data_dir / "beat.log", "ab")
-        beat = subprocess.Popen(
-            [
-                str(BIN / "celery"),
-                "-A",
-                "config",
-                "beat",
-                "--loglevel",
-                "INFO",
-                "--schedule",
-                str(self.data_dir / f"beat-{uuid.uuid4().hex[:6]}"),
-            ],
+        return self._start_celery("beat", "--schedule", str(self.data_dir / f"beat-{uuid.uuid4().hex[:6]}"))
+
+    def _start_celery(self, role: str, *options: str) -> subprocess.Popen:
+        """`celery worker` or `celery beat` with the server's environment, logging to `<role>.log`; stopped with
+        the server."""
+        log = open(self.data_dir / f"{role}.log", "ab")
+        process = subprocess.Popen(
+            [str(BIN / "celery"), "-A", "config", role, "--loglevel", "INFO", *options],
             cwd=PROJECT_ROOT,
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        self.workers.append(beat)
-        return beat
+        self.workers.append(process)
+        return process
 
     def stop_worker(self, worker: subprocess.Popen, *, kill: bool = False) -> None:
         if worker.poll() is None:

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.servers import free_port
+from tests.support.network import OnLocalPort, free_port
 from tests.support.waiting import wait_until_answers
 
 CONFIG = """\
@@ -41,19 +41,11 @@ HTPASSWD_AUTH = """auth:
 
 
 @dataclass
-class ReferenceRegistry:
+class ReferenceRegistry(OnLocalPort):
     port: int
     root: Path
     process: subprocess.Popen
     work_dir: Path | None = None
-
-    @property
-    def host(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}"
 
     def access_log(self) -> str:
         return (self.work_dir / "registry.log").read_text(errors="replace") if self.work_dir else ""
