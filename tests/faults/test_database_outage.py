@@ -78,7 +78,7 @@ def test_database_unavailable_for_ten_seconds(tmp_path, proxied_database):
             },
         )
         assert refused.status_code >= 500  # nothing recorded, and the client is told so
-        time.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - started)))
+        time.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - started)))  # the outage lasts its full length
         proxy.restore()
         stack.wait_for(lambda: requests.get(f"{stack.url}/readyz", timeout=30).status_code == 200, "readiness")
         jobs["after"] = stack.promote("after")

@@ -194,7 +194,7 @@ def soak(base: str, auth, run_gc, *, seconds: float, pushers: int = 2) -> SoakRe
     threads.append(threading.Thread(target=collector, args=(run_gc, result, stop)))
     for thread in threads:
         thread.start()
-    time.sleep(seconds)
+    time.sleep(seconds)  # the load itself: it runs this long
     stop.set()
     for thread in threads:
         thread.join(timeout=300)
