@@ -69,6 +69,13 @@ def webhook_delivery_find(*, webhook: Webhook, pk) -> WebhookDelivery | None:
     return webhook.deliveries.filter(pk=pk).first()
 
 
+def webhook_delivery_pending(*, pk: int) -> WebhookDelivery | None:
+    """A delivery still to attempt, with its webhook; None when it is gone or finished (a redelivered broker
+    message for a delivery that already ended)."""
+    finished = (WebhookDelivery.Status.DELIVERED, WebhookDelivery.Status.FAILED)
+    return WebhookDelivery.objects.select_related("webhook").filter(pk=pk).exclude(status__in=finished).first()
+
+
 def smoke_test_of(*, repository: Repository) -> SmokeTest | None:
     """The repository's smoke test, if it has one."""
     return SmokeTest.objects.filter(repository=repository).select_related("repository").first()

@@ -4,14 +4,15 @@ from celery import shared_task
 from django.conf import settings
 
 from insights.models import WebhookDelivery
+from insights.selectors import webhook_delivery_pending
 from insights.services.webhooks import delivery_attempt
 
 
 @shared_task(bind=True, name="insights.webhook_deliver", max_retries=None)
 def webhook_deliver(self, delivery_id: int) -> None:
-    delivery = WebhookDelivery.objects.select_related("webhook").filter(pk=delivery_id).first()
-    if delivery is None or delivery.status in (WebhookDelivery.Status.DELIVERED, WebhookDelivery.Status.FAILED):
-        return  # gone, or a redelivered broker message for a finished delivery
+    delivery = webhook_delivery_pending(pk=delivery_id)
+    if delivery is None:
+        return
     if delivery_attempt(delivery):
         return
     if delivery.status == WebhookDelivery.Status.RETRYING:
