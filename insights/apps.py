@@ -10,6 +10,6 @@ class InsightsConfig(AppConfig):
     def ready(self) -> None:
         from insights import receivers  # noqa: F401  (connects the signal receivers)
         from insights.services.smoke_gate import smoke_test_refusals
-        from repos.promotion.planning import promotion_rule_register
+        from repos.promotion.rules import promotion_rule_register
 
         promotion_rule_register(smoke_test_refusals)

@@ -108,7 +108,7 @@ def test_storage_knows_no_models(path: Path) -> None:
 @pytest.mark.parametrize("path", _modules("repos", "accounts"), ids=_shown)
 def test_the_core_knows_nothing_of_the_apps_built_on_it(path: Path) -> None:
     """repos and accounts never import builds or insights: those hook in through repos.signals and
-    repos.promotion.planning.promotion_rule_register, so the registry runs (and is tested) without them."""
+    repos.promotion.rules.promotion_rule_register, so the registry runs (and is tested) without them."""
     above = {name for name in _imported(path) if name.split(".")[0] in {"builds", "insights"}}
     assert not above, f"{_shown(path)} imports {sorted(above)}"
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from insights.models import SmokeTest, SmokeTestResult
 from insights.services.smoke_runs import platform_digests
-from repos.promotion.planning import PromotionPlan, Refusal
+from repos.promotion.domain import PromotionPlan, Refusal
 
 RULE_SMOKE_TEST = "smoke-test"
 

@@ -64,8 +64,8 @@ def test_promotion_into_a_stage_whose_previous_release_had_more(
     admin_client, stages, push_index, django_capture_on_commit_callbacks, django_user_model
 ):
     """Promotion sets tags through the same tag service: the target's release history is compared too."""
+    from repos.promotion.domain import PromotionRequest
     from repos.promotion.execution import promotion_execute
-    from repos.promotion.planning import PromotionRequest
 
     push_index(admin_client, name="docker-target/webapp", tag="1.1", platforms=[AMD, ARM])
     push_index(admin_client, name="docker-local/webapp", tag="1.2", platforms=[AMD])

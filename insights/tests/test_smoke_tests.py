@@ -15,7 +15,8 @@ from insights.services.smoke_process import command_run
 from insights.services.smoke_runs import smoke_test_run_execute
 from insights.services.smoke_tests import smoke_test_request
 from repos.models import Repository, Tag
-from repos.promotion.planning import PromotionRequest, promotion_plan
+from repos.promotion.domain import PromotionRequest
+from repos.promotion.planning import promotion_plan
 
 AMD, ARM = "linux/amd64", "linux/arm64"
 # Fails where the runner says the platform is arm64 (the host runner passes the platform in the environment).

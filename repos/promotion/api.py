@@ -12,9 +12,9 @@ from rest_framework.views import APIView
 
 from config.api_errors import domain_error_body, error_response
 from repos.models import PromotionJob
+from repos.promotion.domain import PromotionFailed
 from repos.promotion.execution import PromotionRequest, promotion_plan
 from repos.promotion.jobs import promotion_job_create, promotion_job_wait
-from repos.promotion.planning import PromotionFailed
 from repos.promotion.selectors import promotion_jobs_visible
 
 Status = PromotionJob.Status

@@ -13,17 +13,15 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from repos.models import Image, ImageManifest, PromotedDigest, PromotionJob, RepositoryBlob, Tag
-from repos.promotion.planning import (
+from repos.promotion.domain import (
     PromotionInvalid,
     PromotionNotFound,
     PromotionPlan,
     PromotionRefused,
     PromotionRequest,
-    plan_build,
-    promotion_plan,
-    raise_if_pinned,
-    repositories_resolve,
 )
+from repos.promotion.planning import plan_build, promotion_plan, repositories_resolve
+from repos.promotion.rules import raise_if_pinned
 from repos.services.manifests import tag_set
 
 __all__ = [

@@ -20,7 +20,8 @@ from accounts.permissions import acting_token, acting_token_set
 from repos import errors
 from repos.models import PromotionJob
 from repos.promotion.execution import JobNotRunning, PromotionRequest, promotion_execute, running_attempt
-from repos.promotion.planning import repositories_resolve, source_unchanged_check
+from repos.promotion.planning import repositories_resolve
+from repos.promotion.rules import source_unchanged_check
 
 logger = logging.getLogger(__name__)
 Status = PromotionJob.Status

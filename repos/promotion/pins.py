@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.core import signing
 
-from repos.promotion.planning import PromotionInvalid, PromotionPlan, PromotionRequest
+from repos.promotion.domain import PromotionInvalid, PromotionPlan, PromotionRequest
 
 SALT = "repos.promotion.pinned-plan"
 MAX_AGE_SECONDS = 3600

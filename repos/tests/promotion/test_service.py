@@ -5,8 +5,8 @@ from typing import Any
 import pytest
 
 from repos.models import Image, ImageManifest, Manifest, RepositoryBlob, Tag
+from repos.promotion.domain import PromotionInvalid
 from repos.promotion.execution import PromotionNotFound, PromotionRequest, promotion_execute, promotion_plan
-from repos.promotion.planning import PromotionInvalid
 from repos.tests.promotion.content import push_image, push_index, storage_usage
 from tests.support.content import AMD64, ARM64, ARMV7
 
