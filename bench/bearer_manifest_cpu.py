@@ -32,6 +32,8 @@ def prepare(data_dir: Path) -> None:
         **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")},
         "DATA_DIR": str(data_dir),
         "ADMIN_PASSWORD": "bench-admin-password",
+        # The in-process test client sends Host: testserver.
+        "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
     }
     for command in (["migrate", "--noinput"], ["bootstrap"]):
         subprocess.run([sys.executable, str(ROOT / "manage.py"), *command], env=env, check=True, capture_output=True)

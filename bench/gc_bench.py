@@ -25,9 +25,11 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
-from bench.text import first_group
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.text import first_group  # noqa: E402
+
 LAYERS_PER_MANIFEST = 9
 MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
 
